@@ -1,0 +1,32 @@
+# Gridwatch: `make demo` runs the live demo city, `make test` runs every test.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: demo test install system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: install
+	$(BIN)/gridwatch demo
+
+test: install system-deps
+	$(BIN)/ruff check domain feeds layouts dashboard tests bench
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/latency.py
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

@@ -1,0 +1,1 @@
+"""Gridwatch's vocabulary: frozen dataclasses, enums and pure rules, no I/O."""

@@ -1,0 +1,92 @@
+"""Officers, positions and incidents: the things that move and happen."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from domain.alerts import AlertLevel
+
+
+class Status(str, Enum):
+    """Where a case stands in its life."""
+
+    REPORTED = "reported"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        """Open cases still need work (resolved and closed do not)."""
+        return self not in (Status.RESOLVED, Status.CLOSED)
+
+    @property
+    def is_dispatched(self) -> bool:
+        """Whether someone has been sent (the resolve deadline applies)."""
+        return self in (Status.DISPATCHED, Status.ON_SCENE, Status.RESOLVED, Status.CLOSED)
+
+
+CATEGORIES = (
+    "dispute", "safety_hazard", "rental_housing", "fire", "work_safety", "food_drug",
+    "public_order", "mental_health", "community_correction", "environment",
+)
+
+
+@dataclass(frozen=True)
+class Officer:
+    """A grid officer and the base grid they belong to."""
+
+    officer_id: str
+    name: str
+    grid: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a point falls in the hierarchy."""
+
+    town: str
+    village: str
+    grid: str
+
+
+@dataclass(frozen=True)
+class Position:
+    """One position fix of an officer, in the hierarchy's datum, placed in a grid."""
+
+    officer_id: str
+    ts: float
+    lat: float
+    lon: float
+    grid: str
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    battery: float | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """The current state of a case."""
+
+    incident_id: str
+    category: str
+    title: str
+    lat: float
+    lon: float
+    grid: str
+    reported_ts: float
+    officer_id: str = ""
+    description: str = ""
+    severity: int = 0
+    status: Status = Status.REPORTED
+    level: AlertLevel = AlertLevel.GREEN
+    escalations: int = 0
+    updated_ts: float = 0.0
+
+    @property
+    def town(self) -> str:
+        """The town code of the case's grid."""
+        return self.grid[:9]
