@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class AlertLevel(str, Enum):
+class AlertLevel(StrEnum):
     """Green, yellow or red; ordered so that max() gives the worst."""
 
     GREEN = "green"

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from domain.alerts import AlertLevel
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Where a case stands in its life."""
 
     REPORTED = "reported"

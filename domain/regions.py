@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 CITY_CODE_LEN = 6
 TOWN_CODE_LEN = 9
@@ -11,7 +11,7 @@ VILLAGE_CODE_LEN = 12
 GRID_CODE_LEN = 15
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """A level of the hierarchy, from the whole city down to a base grid."""
 
     CITY = "city"

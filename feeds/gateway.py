@@ -1,0 +1,149 @@
+"""The terminal gateway: WebSocket server of protocol v1, storing into Redis Streams."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import redis.asyncio as aredis
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from feeds import keys
+from feeds.ingest import Placer, Routed
+from feeds.protocol import Refused, decode
+
+log = logging.getLogger(__name__)
+
+# Store a message once: mark its id as seen (with expiry), then append it to its stream.
+DEDUP_XADD = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], '*', 'm', ARGV[2])
+end
+return 0
+"""
+DEAD_LETTER_MAXLEN = 100_000
+SEEN_TTL_S = 3600
+
+
+def token_of(request: Request) -> str | None:
+    """The bearer token of a request: Authorization header or ?token= query."""
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    query = parse_qs(urlsplit(request.path).query)
+    return (query.get("token") or [None])[0]
+
+
+def _reply(status: HTTPStatus, text: str) -> Response:
+    body = text.encode()
+    headers = Headers([("Content-Type", "text/plain; charset=utf-8"),
+                       ("Content-Length", str(len(body)))])
+    return Response(status.value, status.phrase, headers, body)
+
+
+class Gateway:
+    """Accepts terminal frames, acks each message once it is in a Redis Stream."""
+
+    def __init__(self, client: aredis.Redis, placer: Placer,
+                 check_token: Callable[[str | None], bool], seen_ttl_s: int = SEEN_TTL_S):
+        self.client = client
+        self.placer = placer
+        self.check_token = check_token
+        self.seen_ttl_s = seen_ttl_s
+        self.script = client.register_script(DEDUP_XADD)
+        self.stats = {"acked": 0, "nacked": 0, "frames": 0}
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Refuse wrong paths and bad tokens before the WebSocket handshake."""
+        if urlsplit(request.path).path != "/terminal":
+            return _reply(HTTPStatus.NOT_FOUND, "terminals connect to /terminal\n")
+        if not self.check_token(token_of(request)):
+            log.warning("terminal refused: bad token from %s", connection.remote_address)
+            return _reply(HTTPStatus.UNAUTHORIZED, "missing or invalid terminal token\n")
+        return None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        """Serve one terminal connection until it closes."""
+        source = "%s:%s" % (ws.remote_address[:2] if ws.remote_address else ("?", "?"))
+        try:
+            async for frame in ws:
+                reply = await self.handle_frame(frame, source)
+                await ws.send(reply)
+        except ConnectionClosed:
+            pass
+
+    async def handle_frame(self, frame: str | bytes, source: str) -> str:
+        """Decode, place, store and answer one frame; returns the JSON reply."""
+        now = time.time()
+        self.stats["frames"] += 1
+        items, is_batch = decode(frame, now)
+        results: list[Routed | Refused] = [
+            it if isinstance(it, Refused) else self.placer.route(it) for it in items]
+        answers = await self._store(results, source, now)
+        return orjson.dumps(answers if is_batch else answers[0]).decode()
+
+    async def _store(self, results: list[Routed | Refused], source: str,
+                     now: float) -> list[dict[str, Any]]:
+        pipe = self.client.pipeline(transaction=False)
+        for r in results:
+            if isinstance(r, Refused):
+                pipe.xadd(keys.DEAD_LETTER, _dead_fields(r, source, now),
+                          maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+            else:
+                self.script(keys=[r.seen_key, r.stream],
+                            args=[self.seen_ttl_s, orjson.dumps(r.body)], client=pipe)
+                if r.incident_town:
+                    pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
+        try:
+            await pipe.execute()
+        except aredis.RedisError as e:
+            log.error("store failed, nacking %d messages: %s", len(results), e)
+            return [{"nack": _msg_id(r), "error": "store unavailable, retry later"}
+                    for r in results]
+        answers = []
+        for r in results:
+            if isinstance(r, Refused):
+                answers.append({"nack": r.msg_id, "error": r.reason})
+                self.stats["nacked"] += 1
+            else:
+                answers.append({"ack": r.msg_id})
+                self.stats["acked"] += 1
+        return answers
+
+
+def _msg_id(r: Routed | Refused) -> str | None:
+    return r.msg_id
+
+
+def _dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:
+    raw = r.raw if isinstance(r.raw, str) else orjson.dumps(r.raw, default=str).decode()
+    return {"reason": r.reason, "raw": raw[:8000], "source": source, "msg_id": r.msg_id or "",
+            "ts": f"{now:.3f}"}
+
+
+async def serve_gateway(gateway: Gateway, host: str, port: int,
+                        stop: asyncio.Event, ready: Callable[[int], None] | None = None) -> None:
+    """Run the gateway's WebSocket server until `stop` is set."""
+    async with serve(gateway.handler, host, port, process_request=gateway.process_request,
+                     max_size=4 * 1024 * 1024, compression=None, ping_interval=20) as server:
+        bound = next(iter(server.sockets)).getsockname()[1]
+        log.info("gateway listening on ws://%s:%s/terminal", host, bound)
+        if ready:
+            ready(bound)
+        await stop.wait()
+
+
+def constant_token_check(expected: str) -> Callable[[str | None], bool]:
+    """A token check against one shared demo token (constant-time compare)."""
+    def check(token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+    return check

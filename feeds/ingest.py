@@ -1,0 +1,112 @@
+"""Pure placement of decoded terminal messages: datum conversion, grid lookup, routing."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.model import Officer, Placement
+from feeds import keys
+from feeds.protocol import (
+    DutyMsg,
+    IncidentMsg,
+    IncidentUpdateMsg,
+    Message,
+    PositionMsg,
+    Refused,
+)
+
+Locate = Callable[[float, float], Placement | None]
+ToDatum = Callable[[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An accepted message ready to store: its stream, dedup key and stored fields."""
+
+    msg_id: str
+    stream: str
+    seen_key: str
+    body: dict[str, Any]
+    incident_town: tuple[str, str] | None = None  # (incident_id, town) to index
+
+
+@dataclass
+class Placer:
+    """Turns validated messages into routed records, or refusals with a reason."""
+
+    locate: Locate
+    to_datum: ToDatum
+    officers: Mapping[str, Officer]
+    categories: frozenset[str]
+    incident_town: Callable[[str], str | None]
+
+    def route(self, msg: Message) -> Routed | Refused:
+        """Place one message in the hierarchy and pick the stream it belongs to."""
+        if isinstance(msg, PositionMsg):
+            return self._position(msg)
+        if isinstance(msg, IncidentMsg):
+            return self._incident(msg)
+        if isinstance(msg, IncidentUpdateMsg):
+            return self._update(msg)
+        return self._duty(msg)
+
+    def _officer(self, msg: PositionMsg | IncidentMsg | DutyMsg) -> Officer | Refused:
+        off = self.officers.get(msg.officer_id)
+        if off is None:
+            return Refused(msg.msg_id, f"officer_id: unknown officer {msg.officer_id!r}",
+                           msg.model_dump(mode="json"))
+        return off
+
+    def _place(self, msg: PositionMsg | IncidentMsg) -> tuple[float, float, Placement] | Refused:
+        lon, lat = self.to_datum(msg.lon, msg.lat)
+        where = self.locate(lon, lat)
+        if where is None:
+            return Refused(msg.msg_id, "lat/lon: outside every grid of the city",
+                           msg.model_dump(mode="json"))
+        return round(lon, 6), round(lat, 6), where
+
+    def _position(self, msg: PositionMsg) -> Routed | Refused:
+        off = self._officer(msg)
+        if isinstance(off, Refused):
+            return off
+        placed = self._place(msg)
+        if isinstance(placed, Refused):
+            return placed
+        lon, lat, where = placed
+        body = msg.model_dump(exclude_none=True)
+        body.update(lon=lon, lat=lat, grid=where.grid)
+        home = off.grid[:9]
+        return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id), body)
+
+    def _incident(self, msg: IncidentMsg) -> Routed | Refused:
+        if msg.category not in self.categories:
+            return Refused(msg.msg_id, f"category: unknown category {msg.category!r}",
+                           msg.model_dump(mode="json"))
+        off = self._officer(msg)
+        if isinstance(off, Refused):
+            return off
+        placed = self._place(msg)
+        if isinstance(placed, Refused):
+            return placed
+        lon, lat, where = placed
+        body = msg.model_dump()
+        body.update(lon=lon, lat=lat, grid=where.grid)
+        return Routed(msg.msg_id, keys.incidents_in(where.town), keys.seen(where.town, msg.msg_id),
+                      body, incident_town=(msg.incident_id, where.town))
+
+    def _update(self, msg: IncidentUpdateMsg) -> Routed | Refused:
+        town = self.incident_town(msg.incident_id)
+        if town is None:
+            return Refused(msg.msg_id, f"incident_id: unknown incident {msg.incident_id!r}",
+                           msg.model_dump(mode="json"))
+        body = msg.model_dump(mode="json")
+        return Routed(msg.msg_id, keys.incidents_in(town), keys.seen(town, msg.msg_id), body)
+
+    def _duty(self, msg: DutyMsg) -> Routed | Refused:
+        off = self._officer(msg)
+        if isinstance(off, Refused):
+            return off
+        home = off.grid[:9]
+        return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id),
+                      msg.model_dump())

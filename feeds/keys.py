@@ -1,0 +1,64 @@
+"""Every Redis key name Gridwatch uses. Town-scoped keys carry the town as a hash tag."""
+from __future__ import annotations
+
+
+# Input streams, one per town: what the gateway accepted, in arrival order.
+def positions(town: str) -> str:
+    """Stream of accepted position and duty messages of a town."""
+    return f"pos:{{{town}}}"
+
+
+def incidents_in(town: str) -> str:
+    """Stream of accepted incident, incident_update and level messages of a town."""
+    return f"inc:{{{town}}}"
+
+
+def live(town: str) -> str:
+    """Stream of applied state changes of a town, read by the push channel."""
+    return f"live:{{{town}}}"
+
+
+def seen(town: str, msg_id: str) -> str:
+    """Idempotency marker of one message id (expires)."""
+    return f"seen:{{{town}}}:{msg_id}"
+
+
+# State, per town.
+def officers(town: str) -> str:
+    """Hash officer_id → JSON of the officer's last state (home town)."""
+    return f"officers:{{{town}}}"
+
+
+def officers_geo(town: str) -> str:
+    """GEO set of officers' last positions (home town)."""
+    return f"geo:officers:{{{town}}}"
+
+
+def incidents(town: str) -> str:
+    """Hash incident_id → JSON of the case's current state."""
+    return f"incidents:{{{town}}}"
+
+
+def open_incidents(town: str) -> str:
+    """Sorted set of open incident ids by report time."""
+    return f"open:{{{town}}}"
+
+
+def counts(town: str) -> str:
+    """Hash '<region>|<green|yellow|red|overdue|new>' → count for the town and below."""
+    return f"counts:{{{town}}}"
+
+
+# Global keys (small, single-key commands only).
+INCIDENT_TOWN = "incident-town"  # hash incident_id → town code
+DEAD_LETTER = "deadletter"  # stream of refused messages with their reason
+USERS = "users"  # hash user name → JSON {role, scope, pw}
+DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
+
+
+def session(token: str) -> str:
+    """A login session (expires)."""
+    return f"session:{token}"
+
+
+WORKER_GROUP = "state"

@@ -1,0 +1,153 @@
+"""Terminal protocol v1: pure decoding and validation of phone frames (sans I/O)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from domain.model import Status
+
+MAX_BATCH = 2000
+MAX_FUTURE_S = 300.0
+MIN_TS = 946684800.0  # 2000-01-01
+
+
+def _epoch(value: Any) -> float:
+    """Accept epoch seconds (number) or an ISO 8601 string with a zone; return epoch seconds."""
+    if isinstance(value, bool):
+        raise ValueError("must be epoch seconds or ISO 8601")
+    if isinstance(value, int | float):
+        ts = float(value)
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be epoch seconds or ISO 8601") from None
+        if dt.tzinfo is None:
+            raise ValueError("ISO 8601 time needs a zone (Z or +08:00)")
+        ts = dt.timestamp()
+    else:
+        raise ValueError("must be epoch seconds or ISO 8601")
+    if not math.isfinite(ts) or ts < MIN_TS:
+        raise ValueError("is not a plausible time")
+    return ts
+
+
+Epoch = Annotated[float, BeforeValidator(_epoch)]
+MsgId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.:\-]+$")]
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:\-]+$")]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    msg_id: MsgId
+    ts: Epoch
+
+
+class PositionMsg(_Msg):
+    """An officer's position fix (WGS-84 as phones report it)."""
+
+    type: Literal["position"]
+    officer_id: Ident
+    lat: Lat
+    lon: Lon
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    speed_mps: float | None = Field(default=None, ge=0, le=200)
+    heading_deg: float | None = Field(default=None, ge=0, le=360)
+    battery: float | None = Field(default=None, ge=0, le=100)
+
+
+class IncidentMsg(_Msg):
+    """A case reported from the field."""
+
+    type: Literal["incident"]
+    incident_id: Ident
+    officer_id: Ident
+    lat: Lat
+    lon: Lon
+    category: Annotated[str, Field(min_length=1, max_length=40)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=4000)] = ""
+    severity: int = Field(default=0, ge=0, le=3)
+
+
+class IncidentUpdateMsg(_Msg):
+    """A change of a case's status, with an optional note."""
+
+    type: Literal["incident_update"]
+    incident_id: Ident
+    status: Status
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class DutyMsg(_Msg):
+    """An officer going on or off duty."""
+
+    type: Literal["duty"]
+    officer_id: Ident
+    on_duty: bool
+
+
+Message = PositionMsg | IncidentMsg | IncidentUpdateMsg | DutyMsg
+_ADAPTER: TypeAdapter[Message] = TypeAdapter(
+    Annotated[Message, Field(discriminator="type")])
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A message (or frame) that was not accepted, and why."""
+
+    msg_id: str | None
+    reason: str
+    raw: Any
+
+
+def _reason(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors()[:5]:
+        loc = [str(p) for p in e["loc"] if p not in ("position", "incident", "incident_update",
+                                                        "duty")]
+        where = ".".join(loc) or "message"
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def decode_one(obj: Any, now: float) -> Message | Refused:
+    """Validate one decoded JSON value as a protocol message."""
+    msg_id = obj.get("msg_id") if isinstance(obj, dict) else None
+    msg_id = msg_id if isinstance(msg_id, str) and msg_id else None
+    if not isinstance(obj, dict):
+        return Refused(None, "message must be a JSON object", obj)
+    if obj.get("type") not in ("position", "incident", "incident_update", "duty"):
+        return Refused(msg_id, f"type: unknown message type {obj.get('type')!r}", obj)
+    try:
+        msg = _ADAPTER.validate_python(obj)
+    except ValidationError as e:
+        return Refused(msg_id, _reason(e), obj)
+    if msg.ts > now + MAX_FUTURE_S:
+        return Refused(msg_id, "ts: is in the future", obj)
+    return msg
+
+
+def decode(frame: str | bytes, now: float) -> tuple[list[Message | Refused], bool]:
+    """Decode a frame into messages or refusals; the flag says whether it was a JSON array."""
+    try:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError as e:
+        text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+        return [Refused(None, f"frame is not JSON: {e}", text[:2000])], False
+    if isinstance(data, list):
+        if not data:
+            return [Refused(None, "empty batch", data)], True
+        if len(data) > MAX_BATCH:
+            return [Refused(None, f"batch of {len(data)} exceeds {MAX_BATCH}", None)], True
+        return [decode_one(o, now) for o in data], True
+    return [decode_one(data, now)], False
