@@ -1,0 +1,216 @@
+"""Live state of a city and the pure rules that apply stream events to it (sans I/O)."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from domain.alerts import AlertLevel, CategoryRule, alert_level, is_overdue
+from domain.model import Incident, Officer, Status
+from domain.regions import ancestors_of
+
+RECENT_S = 36 * 3600  # closed cases stay in memory this long (for "new today")
+
+
+@dataclass
+class OfficerState:
+    """An officer's last known position and duty state."""
+
+    officer_id: str
+    home: str  # home grid
+    lon: float | None = None
+    lat: float | None = None
+    ts: float = 0.0
+    grid: str = ""  # grid of the last position
+    on_duty: bool = False
+    battery: float | None = None
+
+    def row(self) -> list[Any]:
+        """The compact wire row [id, lon, lat, on_duty] of the push channel."""
+        return [self.officer_id, self.lon, self.lat, 1 if self.on_duty else 0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form (Redis hash value)."""
+        return {"home": self.home, "lon": self.lon, "lat": self.lat, "ts": self.ts,
+                "grid": self.grid, "on_duty": self.on_duty, "battery": self.battery}
+
+    @classmethod
+    def from_json(cls, officer_id: str, d: Mapping[str, Any]) -> OfficerState:
+        """Rebuild from the stored form."""
+        return cls(officer_id, d["home"], d.get("lon"), d.get("lat"), d.get("ts", 0.0),
+                   d.get("grid", ""), bool(d.get("on_duty")), d.get("battery"))
+
+
+def incident_to_json(inc: Incident) -> dict[str, Any]:
+    """The stored form of a case."""
+    return {"incident_id": inc.incident_id, "category": inc.category, "title": inc.title,
+            "description": inc.description, "lat": inc.lat, "lon": inc.lon, "grid": inc.grid,
+            "reported_ts": inc.reported_ts, "officer_id": inc.officer_id,
+            "severity": inc.severity, "status": inc.status.value, "level": inc.level.value,
+            "escalations": inc.escalations, "updated_ts": inc.updated_ts}
+
+
+def incident_from_json(d: Mapping[str, Any]) -> Incident:
+    """Rebuild a case from its stored form."""
+    return Incident(
+        incident_id=d["incident_id"], category=d["category"], title=d["title"],
+        description=d.get("description", ""), lat=d["lat"], lon=d["lon"], grid=d["grid"],
+        reported_ts=d["reported_ts"], officer_id=d.get("officer_id", ""),
+        severity=d.get("severity", 0), status=Status(d.get("status", "reported")),
+        level=AlertLevel(d.get("level", "green")), escalations=d.get("escalations", 0),
+        updated_ts=d.get("updated_ts", 0.0))
+
+
+@dataclass
+class Changes:
+    """What one batch of events changed, per town."""
+
+    officers: dict[str, dict[str, OfficerState]] = field(default_factory=dict)
+    incidents: dict[str, dict[str, Incident]] = field(default_factory=dict)
+    closed: dict[str, set[str]] = field(default_factory=dict)
+
+    def touch_officer(self, town: str, st: OfficerState) -> None:
+        """Record an officer change."""
+        self.officers.setdefault(town, {})[st.officer_id] = st
+
+    def touch_incident(self, inc: Incident) -> None:
+        """Record a case change (or its closing)."""
+        if inc.status.is_open:
+            self.incidents.setdefault(inc.town, {})[inc.incident_id] = inc
+        else:
+            self.incidents.get(inc.town, {}).pop(inc.incident_id, None)
+            self.closed.setdefault(inc.town, set()).add(inc.incident_id)
+
+    @property
+    def towns(self) -> set[str]:
+        """Towns with any change."""
+        return set(self.officers) | set(self.incidents) | set(self.closed)
+
+
+@dataclass
+class CityState:
+    """Officers and cases of a city, updated by stream events."""
+
+    rules: Mapping[str, CategoryRule]
+    officers: dict[str, OfficerState] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    by_town: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def with_roster(cls, rules: Mapping[str, CategoryRule],
+                    roster: Mapping[str, Officer]) -> CityState:
+        """A state holding every rostered officer, none located yet."""
+        offs = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
+        return cls(rules=rules, officers=offs)
+
+    def level_of(self, inc: Incident, now: float) -> AlertLevel:
+        """The level a case should have now by the rules."""
+        rule = self.rules[inc.category]
+        return alert_level(rule, now - inc.reported_ts, inc.status.is_dispatched,
+                           inc.severity, inc.escalations)
+
+    def apply(self, msg: Mapping[str, Any], now: float, changes: Changes) -> None:
+        """Apply one stored stream message to the state, recording what changed."""
+        kind = msg.get("type")
+        if kind == "position":
+            self._position(msg, changes)
+        elif kind == "duty":
+            self._duty(msg, changes)
+        elif kind == "incident":
+            self._incident(msg, now, changes)
+        elif kind == "incident_update":
+            self._update(msg, now, changes)
+        elif kind == "level":
+            self._level(msg, changes)
+
+    def _position(self, m: Mapping[str, Any], changes: Changes) -> None:
+        st = self.officers.get(m["officer_id"])
+        if st is None or m["ts"] < st.ts:
+            return  # unknown or older than what we have
+        st.lon, st.lat, st.ts, st.grid = m["lon"], m["lat"], m["ts"], m["grid"]
+        st.battery = m.get("battery", st.battery)
+        changes.touch_officer(st.home[:9], st)
+
+    def _duty(self, m: Mapping[str, Any], changes: Changes) -> None:
+        st = self.officers.get(m["officer_id"])
+        if st is None:
+            return
+        st.on_duty = bool(m["on_duty"])
+        changes.touch_officer(st.home[:9], st)
+
+    def _incident(self, m: Mapping[str, Any], now: float, changes: Changes) -> None:
+        if m["incident_id"] in self.incidents or m["category"] not in self.rules:
+            return
+        inc = Incident(incident_id=m["incident_id"], category=m["category"], title=m["title"],
+                       description=m.get("description", ""), lat=m["lat"], lon=m["lon"],
+                       grid=m["grid"], reported_ts=m["ts"], officer_id=m.get("officer_id", ""),
+                       severity=m.get("severity", 0), updated_ts=m["ts"])
+        inc = replace(inc, level=self.level_of(inc, now))
+        self.add(inc)
+        changes.touch_incident(inc)
+
+    def add(self, inc: Incident) -> None:
+        """Hold a case (new, or loaded from the store)."""
+        self.incidents[inc.incident_id] = inc
+        self.by_town.setdefault(inc.town, set()).add(inc.incident_id)
+
+    def _update(self, m: Mapping[str, Any], now: float, changes: Changes) -> None:
+        inc = self.incidents.get(m["incident_id"])
+        if inc is None:
+            return
+        inc = replace(inc, status=Status(m["status"]), updated_ts=m["ts"])
+        inc = replace(inc, level=self.level_of(inc, now))
+        self.incidents[inc.incident_id] = inc
+        changes.touch_incident(inc)
+
+    def _level(self, m: Mapping[str, Any], changes: Changes) -> None:
+        inc = self.incidents.get(m["incident_id"])
+        if inc is None or not inc.status.is_open or inc.level.value == m["level"]:
+            return
+        inc = replace(inc, level=AlertLevel(m["level"]))
+        self.incidents[inc.incident_id] = inc
+        changes.touch_incident(inc)
+
+    def relevel(self, now: float) -> list[dict[str, Any]]:
+        """Level messages for open cases whose level the clock has changed."""
+        out = []
+        for inc in self.incidents.values():
+            if inc.status.is_open:
+                level = self.level_of(inc, now)
+                if level is not inc.level:
+                    out.append({"type": "level", "incident_id": inc.incident_id,
+                                "level": level.value, "ts": now, "town": inc.town})
+        return out
+
+    def prune(self, now: float) -> None:
+        """Forget closed cases older than RECENT_S (they stay in Redis)."""
+        old = [k for k, v in self.incidents.items()
+               if not v.status.is_open and v.updated_ts < now - RECENT_S]
+        for k in old:
+            self.by_town[self.incidents.pop(k).town].discard(k)
+
+    def town_counts(self, town: str, now: float, day_start: float) -> dict[str, int]:
+        """Counts '<region>|<level|overdue|new>' for a town and every region below it."""
+        c: Counter[str] = Counter()
+        for iid in self.by_town.get(town, ()):
+            inc = self.incidents[iid]
+            regions = ancestors_of(inc.grid)[:-1]  # grid, village, town
+            if inc.status.is_open:
+                overdue = is_overdue(self.rules[inc.category], now - inc.reported_ts,
+                                     inc.status.is_dispatched)
+                for r in regions:
+                    c[f"{r}|{inc.level.value}"] += 1
+                    if overdue:
+                        c[f"{r}|overdue"] += 1
+            if inc.reported_ts >= day_start:
+                for r in regions:
+                    c[f"{r}|new"] += 1
+        return dict(c)
+
+
+def marker(inc: Incident) -> dict[str, Any]:
+    """The wire form of an open case on a map (push channel and snapshots)."""
+    return {"id": inc.incident_id, "lon": inc.lon, "lat": inc.lat, "level": inc.level.value,
+            "category": inc.category, "title": inc.title, "status": inc.status.value,
+            "reported_ts": inc.reported_ts, "grid": inc.grid}

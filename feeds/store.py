@@ -1,0 +1,107 @@
+"""Reads of the Redis state for snapshots and the API (writes belong to the worker)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import redis
+
+from domain.model import Incident
+from feeds import keys
+from feeds.state import OfficerState, incident_from_json
+
+CountsByTown = dict[str, dict[str, int]]
+
+
+def connect(url: str) -> redis.Redis:
+    """A Redis client for a URL (decode_responses off: values are JSON bytes)."""
+    return redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
+
+
+def read_officers(client: redis.Redis, towns: Iterable[str]) -> dict[str, OfficerState]:
+    """Last known state of the officers whose home grid lies in the given towns."""
+    towns = list(towns)
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.hgetall(keys.officers(t))
+    out: dict[str, OfficerState] = {}
+    for res in pipe.execute():
+        for oid, raw in res.items():
+            oid = oid.decode()
+            out[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+    return out
+
+
+def read_open_incidents(client: redis.Redis, towns: Iterable[str]) -> list[Incident]:
+    """Open cases of the given towns, oldest first."""
+    towns = list(towns)
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.zrange(keys.open_incidents(t), 0, -1)
+    id_lists = pipe.execute()
+    pipe = client.pipeline(transaction=False)
+    for t, ids in zip(towns, id_lists, strict=True):
+        if ids:
+            pipe.hmget(keys.incidents(t), ids)
+    out = []
+    for raws in pipe.execute():
+        out.extend(incident_from_json(orjson.loads(r)) for r in raws if r)
+    return sorted(out, key=lambda i: i.reported_ts)
+
+
+def read_incident(client: redis.Redis, incident_id: str) -> Incident | None:
+    """One case by id, or None."""
+    town = client.hget(keys.INCIDENT_TOWN, incident_id)
+    if town is None:
+        return None
+    raw = client.hget(keys.incidents(town.decode()), incident_id)
+    return incident_from_json(orjson.loads(raw)) if raw else None
+
+
+def read_counts(client: redis.Redis, towns: Iterable[str]) -> CountsByTown:
+    """Per-town case counts '<region>|<what>' → n."""
+    towns = list(towns)
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.hgetall(keys.counts(t))
+    return {t: {k.decode(): int(v) for k, v in res.items()}
+            for t, res in zip(towns, pipe.execute(), strict=True)}
+
+
+def last_entry_age(client: redis.Redis, towns: Iterable[str], now: float | None = None
+                   ) -> float | None:
+    """Seconds since the newest entry of any town's position stream (None if empty)."""
+    now = time.time() if now is None else now
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.xrevrange(keys.positions(t), count=1)
+    newest = 0
+    for res in pipe.execute():
+        if res:
+            newest = max(newest, int(res[0][0].split(b"-")[0]))
+    return None if newest == 0 else max(0.0, now - newest / 1000)
+
+
+def pending_count(client: redis.Redis, towns: Iterable[str]) -> int:
+    """Entries read by the worker group but not yet acknowledged, over all towns."""
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        for s in (keys.positions(t), keys.incidents_in(t)):
+            pipe.xpending(s, keys.WORKER_GROUP)
+    total = 0
+    for res in pipe.execute(raise_on_error=False):
+        if isinstance(res, dict):
+            total += res.get("pending", 0)
+    return total
+
+
+def dead_letters(client: redis.Redis, count: int = 50) -> list[dict[str, Any]]:
+    """The newest refused messages with their reasons."""
+    out = []
+    for eid, fields in client.xrevrange(keys.DEAD_LETTER, count=count):
+        rec = {k.decode(): v.decode() for k, v in fields.items()}
+        rec["id"] = eid.decode()
+        out.append(rec)
+    return out

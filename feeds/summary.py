@@ -1,0 +1,52 @@
+"""Pure summaries of a region: case counts by level, KPIs and child stats."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from domain.regions import Hierarchy, Level, level_of
+from feeds.state import OfficerState
+
+ONLINE_S = 300.0
+KINDS = ("green", "yellow", "red", "overdue", "new")
+
+
+def region_counts(code: str, counts: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """Open cases by level, overdue and new-today for a region and everything below it."""
+    if level_of(code) is Level.CITY:
+        return {k: sum(c.get(f"{t}|{k}", 0) for t, c in counts.items()) for k in KINDS}
+    town = counts.get(code[:9], {})
+    return {k: town.get(f"{code}|{k}", 0) for k in KINDS}
+
+
+def officer_counts(code: str, officers: Iterable[OfficerState], now: float) -> dict[str, int]:
+    """Officers of a region (by home grid): total, on duty, online (reported recently)."""
+    total = on_duty = online = 0
+    for o in officers:
+        if o.home.startswith(code):
+            total += 1
+            on_duty += o.on_duty
+            online += o.ts >= now - ONLINE_S
+    return {"officers": total, "on_duty": on_duty, "online": online}
+
+
+def kpi(code: str, counts: Mapping[str, Mapping[str, int]], officers: Iterable[OfficerState],
+        now: float) -> dict[str, Any]:
+    """The KPI strip of a region in the push channel's wire form."""
+    c = region_counts(code, counts)
+    o = officer_counts(code, officers, now)
+    return {"open": {"green": c["green"], "yellow": c["yellow"], "red": c["red"]},
+            "new_today": c["new"], "overdue": c["overdue"], "on_duty": o["on_duty"],
+            "officers": o["officers"]}
+
+
+def child_stats(code: str, hierarchy: Hierarchy,
+                counts: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, Any]]:
+    """Open cases by level and worst level of each child of a region."""
+    out = {}
+    for child in hierarchy.children_of(code):
+        c = region_counts(child, counts)
+        worst = "red" if c["red"] else "yellow" if c["yellow"] else "green" if c["green"] else None
+        out[child] = {"green": c["green"], "yellow": c["yellow"], "red": c["red"],
+                      "level": worst}
+    return out

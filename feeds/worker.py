@@ -1,0 +1,210 @@
+"""The state worker: applies the input streams to Redis state and publishes live changes."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import redis
+
+from feeds import keys
+from feeds.state import (
+    Changes,
+    CityState,
+    OfficerState,
+    incident_from_json,
+    incident_to_json,
+    marker,
+)
+
+log = logging.getLogger(__name__)
+
+LIVE_MAXLEN = 20_000
+POSITION_RETENTION_S = 6 * 3600
+INCIDENT_RETENTION_S = 30 * 24 * 3600
+
+
+def day_start(now: float, tz: ZoneInfo) -> float:
+    """Epoch seconds of local midnight of the day `now` falls in."""
+    local = datetime.fromtimestamp(now, tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+class StateWorker:
+    """Reads the towns' input streams as consumer group 'state' and keeps Redis state."""
+
+    def __init__(self, client: redis.Redis, state: CityState, towns: Iterable[str],
+                 tz: ZoneInfo, relevel_interval_s: float = 5.0, consumer: str = "worker-1"):
+        self.client = client
+        self.state = state
+        self.towns = sorted(towns)
+        self.tz = tz
+        self.relevel_interval_s = relevel_interval_s
+        self.consumer = consumer
+        self.streams = [keys.positions(t) for t in self.towns] + \
+                       [keys.incidents_in(t) for t in self.towns]
+        self.counts: dict[str, dict[str, int]] = {}
+        self.applied = 0
+
+    def bootstrap(self) -> None:
+        """Create the consumer groups and load the last state from Redis."""
+        for s in self.streams:
+            try:
+                self.client.xgroup_create(s, keys.WORKER_GROUP, id="0", mkstream=True)
+            except redis.ResponseError as e:
+                if "BUSYGROUP" not in str(e):
+                    raise
+        pipe = self.client.pipeline(transaction=False)
+        for t in self.towns:
+            pipe.hgetall(keys.officers(t))
+            pipe.hgetall(keys.incidents(t))
+        res = pipe.execute()
+        now = time.time()
+        for offs, incs in zip(res[::2], res[1::2], strict=True):
+            for oid, raw in offs.items():
+                oid = oid.decode()
+                if oid in self.state.officers:
+                    self.state.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+            for raw in incs.values():
+                self.state.add(incident_from_json(orjson.loads(raw)))
+        self.state.prune(now)
+        log.info("worker loaded %d officers, %d cases", len(self.state.officers),
+                 len(self.state.incidents))
+
+    def run(self, stop: threading.Event) -> None:
+        """Process batches until `stop` is set."""
+        next_relevel = 0.0
+        next_trim = time.time() + 60
+        backlog = {s: "0" for s in self.streams}  # first our own pending entries, then new
+        while not stop.is_set():
+            try:
+                backlog = self.step(backlog)
+                now = time.time()
+                if now >= next_relevel:
+                    self.relevel(now)
+                    next_relevel = now + self.relevel_interval_s
+                if now >= next_trim:
+                    self.trim(now)
+                    next_trim = now + 60
+            except redis.ConnectionError as e:
+                log.warning("redis unavailable (%s), retrying in 1 s", e)
+                stop.wait(1.0)
+
+    def step(self, ids: dict[str, str], block_ms: int = 200) -> dict[str, str]:
+        """Read one batch (pending first), apply it, write state, ack. Returns the next ids."""
+        resp = self.client.xreadgroup(keys.WORKER_GROUP, self.consumer, ids, count=2000,
+                                      block=block_ms)
+        nxt = dict(ids)
+        entries: list[tuple[str, bytes, dict[bytes, bytes]]] = []
+        for stream, items in resp or []:
+            name = stream.decode()
+            if not items and ids[name] != ">":
+                nxt[name] = ">"  # pending drained
+            for entry_id, fields in items:
+                entries.append((name, entry_id, fields))
+        if entries:
+            self.apply(entries)
+        return nxt
+
+    def apply(self, entries: list[tuple[str, bytes, dict[bytes, bytes]]]) -> None:
+        """Apply stream entries and persist the changes in one pipeline."""
+        now = time.time()
+        changes = Changes()
+        for _stream, _eid, fields in entries:
+            try:
+                self.state.apply(orjson.loads(fields[b"m"]), now, changes)
+            except (KeyError, ValueError, TypeError) as e:
+                log.error("skipping malformed stream entry %s: %s", _eid, e)
+        pipe = self.client.pipeline(transaction=False)
+        self._write(pipe, changes, now)
+        by_stream: dict[str, list[bytes]] = {}
+        for stream, eid, _ in entries:
+            by_stream.setdefault(stream, []).append(eid)
+        for stream, eids in by_stream.items():
+            pipe.xack(stream, keys.WORKER_GROUP, *eids)
+        pipe.execute()
+        self.applied += len(entries)
+
+    def _write(self, pipe: Any, changes: Changes, now: float) -> None:
+        towns_with_cases = set(changes.incidents) | set(changes.closed)
+        counts = self._recount(towns_with_cases, now)
+        self.persist_counts(pipe, counts)
+        for town in changes.towns | set(counts):
+            offs = changes.officers.get(town, {})
+            incs = changes.incidents.get(town, {})
+            closed = changes.closed.get(town, set())
+            if offs:
+                pipe.hset(keys.officers(town), mapping={
+                    k: orjson.dumps(v.to_json()) for k, v in offs.items()})
+                geo = [x for v in offs.values() if v.lon is not None
+                       for x in (v.lon, v.lat, v.officer_id)]
+                if geo:
+                    pipe.geoadd(keys.officers_geo(town), geo)
+            for iid in closed:
+                inc = self.state.incidents[iid]
+                pipe.hset(keys.incidents(town), iid, orjson.dumps(incident_to_json(inc)))
+                pipe.zrem(keys.open_incidents(town), iid)
+            for iid, inc in incs.items():
+                pipe.hset(keys.incidents(town), iid, orjson.dumps(incident_to_json(inc)))
+                pipe.zadd(keys.open_incidents(town), {iid: inc.reported_ts})
+            frame: dict[str, Any] = {"ts": now}
+            if offs:
+                frame["officers"] = [v.row() for v in offs.values()]
+            if incs:
+                frame["incidents"] = [marker(v) for v in incs.values()]
+            if closed:
+                frame["closed"] = sorted(closed)
+            if town in counts:
+                frame["counts"] = counts[town]
+            pipe.xadd(keys.live(town), {"m": orjson.dumps(frame)}, maxlen=LIVE_MAXLEN,
+                      approximate=True)
+
+    def _recount(self, towns: Iterable[str], now: float) -> dict[str, dict[str, int]]:
+        """Recount the given towns; returns those whose counts changed (and stores them)."""
+        start = day_start(now, self.tz)
+        changed = {}
+        for town in towns:
+            c = self.state.town_counts(town, now, start)
+            if c != self.counts.get(town):
+                self.counts[town] = c
+                changed[town] = c
+        return changed
+
+    def persist_counts(self, pipe: Any, counts: dict[str, dict[str, int]]) -> None:
+        """Replace the stored counts hashes of some towns."""
+        for town, c in counts.items():
+            pipe.delete(keys.counts(town))
+            if c:
+                pipe.hset(keys.counts(town), mapping=c)
+
+    def relevel(self, now: float) -> None:
+        """Append level messages for cases the clock has moved, and refresh all counts."""
+        msgs = self.state.relevel(now)
+        pipe = self.client.pipeline(transaction=False)
+        for m in msgs:
+            town = m.pop("town")
+            pipe.xadd(keys.incidents_in(town), {"m": orjson.dumps(m)})
+        counts = self._recount(self.towns, now)
+        self.persist_counts(pipe, counts)
+        for town, c in counts.items():
+            pipe.xadd(keys.live(town), {"m": orjson.dumps({"ts": now, "counts": c})},
+                      maxlen=LIVE_MAXLEN, approximate=True)
+        pipe.execute()
+        if msgs:
+            log.info("re-levelled %d cases", len(msgs))
+
+    def trim(self, now: float) -> None:
+        """Trim the input streams by age (MINID) and forget old closed cases."""
+        pipe = self.client.pipeline(transaction=False)
+        for t in self.towns:
+            pipe.xtrim(keys.positions(t), minid=int((now - POSITION_RETENTION_S) * 1000),
+                       approximate=True)
+            pipe.xtrim(keys.incidents_in(t), minid=int((now - INCIDENT_RETENTION_S) * 1000),
+                       approximate=True)
+        pipe.execute()
+        self.state.prune(now)

@@ -1,0 +1,118 @@
+"""Message catalogue: Chinese (zh, default) and English (en) UI text; t(key, lang)."""
+from __future__ import annotations
+
+DEFAULT_LANG = "zh"
+LANGS = ("zh", "en")
+
+LEVELS = ("green", "yellow", "red")
+CATEGORIES = ("dispute", "safety_hazard", "rental_housing", "fire", "work_safety", "food_drug",
+              "public_order", "mental_health", "community_correction", "environment")
+STATUSES = ("reported", "acknowledged", "dispatched", "on_scene", "resolved", "closed")
+
+# key: (zh, en)
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "app.title": ("网格化指挥中心", "Gridwatch"),
+    "app.subtitle": ("网格化指挥中心", "Grid Command Centre"),
+    # region levels
+    "region.city": ("市", "City"),
+    "region.town": ("镇街", "Town"),
+    "region.village": ("村（社区）", "Village"),
+    "region.grid": ("网格", "Grid"),
+    "nav.breadcrumbs": ("层级导航", "Breadcrumbs"),
+    "nav.lang_switch": ("English", "中文"),
+    "nav.lang_switch_title": ("切换到英文", "Switch to Chinese"),
+    # alert levels (三色预警)
+    "level.green": ("绿色", "Green"),
+    "level.yellow": ("黄色", "Yellow"),
+    "level.red": ("红色", "Red"),
+    "level.none": ("无未结案件", "No open cases"),
+    # categories
+    "cat.dispute": ("矛盾纠纷", "Dispute"),
+    "cat.safety_hazard": ("安全隐患", "Safety hazard"),
+    "cat.rental_housing": ("出租屋", "Rental housing"),
+    "cat.fire": ("消防", "Fire"),
+    "cat.work_safety": ("安全生产", "Work safety"),
+    "cat.food_drug": ("食品药品", "Food and drug"),
+    "cat.public_order": ("治安", "Public order"),
+    "cat.mental_health": ("精神障碍", "Mental health"),
+    "cat.community_correction": ("社区矫正", "Community correction"),
+    "cat.environment": ("环境卫生", "Environment"),
+    # case statuses
+    "status.reported": ("已上报", "Reported"),
+    "status.acknowledged": ("已受理", "Acknowledged"),
+    "status.dispatched": ("已派遣", "Dispatched"),
+    "status.on_scene": ("已到场", "On scene"),
+    "status.resolved": ("已办结", "Resolved"),
+    "status.closed": ("已结案", "Closed"),
+    # KPI strip
+    "kpi.open_red": ("红色预警", "Open red"),
+    "kpi.open_yellow": ("黄色预警", "Open yellow"),
+    "kpi.open_green": ("绿色预警", "Open green"),
+    "kpi.new_today": ("今日新增", "New today"),
+    "kpi.overdue": ("超期未办", "Overdue"),
+    "kpi.officers": ("在岗网格员", "Officers on duty"),
+    "kpi.officers_total": ("总数", "total"),
+    # connection and data freshness
+    "conn.connecting": ("连接中", "Connecting"),
+    "conn.open": ("已连接", "Live"),
+    "conn.closed": ("已断开", "Disconnected"),
+    "clock.as_of": ("数据时间", "Data as of"),
+    "clock.stale": ("数据延迟", "Data delayed"),
+    # map, legend and popups
+    "map.label": ("态势地图", "Situation map"),
+    "legend.title": ("图例", "Legend"),
+    "legend.officer_on": ("在岗网格员", "Officer on duty"),
+    "legend.officer_off": ("离岗网格员", "Officer off duty"),
+    "legend.cluster": ("网格员聚合（人数）", "Officer cluster (count)"),
+    "popup.category": ("类别", "Category"),
+    "popup.status": ("状态", "Status"),
+    "popup.age": ("已历时", "Age"),
+    "popup.level": ("预警", "Alert"),
+    "popup.grid": ("网格", "Grid"),
+    "officer.on_duty": ("在岗", "On duty"),
+    "officer.off_duty": ("离岗", "Off duty"),
+    "age.just_now": ("刚刚", "just now"),
+    "age.minutes": ("{n} 分钟", "{n} min"),
+    "age.hours": ("{n} 小时", "{n} h"),
+    "age.days": ("{n} 天", "{n} d"),
+}
+
+
+def norm_lang(lang: str | None) -> str:
+    """The supported language for a requested one (zh unless it is en)."""
+    return "en" if (lang or "").lower().startswith("en") else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG) -> str:
+    """The text of a message key in a language; the key itself if it is unknown."""
+    pair = _MESSAGES.get(key)
+    if pair is None:
+        return key
+    return pair[1] if norm_lang(lang) == "en" else pair[0]
+
+
+def level_name(level: str | None, lang: str = DEFAULT_LANG) -> str:
+    """The display name of an alert level (or of "no open cases" for None)."""
+    return t(f"level.{level}" if level else "level.none", lang)
+
+
+def category_name(code: str, lang: str = DEFAULT_LANG) -> str:
+    """The display name of a case category; the code itself for one not in the catalogue."""
+    key = f"cat.{code}"
+    return t(key, lang) if key in _MESSAGES else code
+
+
+def status_name(code: str, lang: str = DEFAULT_LANG) -> str:
+    """The display name of a case status; the code itself for one not in the catalogue."""
+    key = f"status.{code}"
+    return t(key, lang) if key in _MESSAGES else code
+
+
+def keys() -> list[str]:
+    """Every message key in the catalogue."""
+    return list(_MESSAGES)
+
+
+def catalogue(lang: str, prefixes: tuple[str, ...] = ()) -> dict[str, str]:
+    """All messages of a language (only keys starting with one of prefixes, if given)."""
+    return {k: t(k, lang) for k in _MESSAGES if not prefixes or k.startswith(prefixes)}
