@@ -152,7 +152,7 @@ class StateWorker:
             for iid, inc in incs.items():
                 pipe.hset(keys.incidents(town), iid, orjson.dumps(incident_to_json(inc)))
                 pipe.zadd(keys.open_incidents(town), {iid: inc.reported_ts})
-            frame: dict[str, Any] = {"ts": now}
+            frame: dict[str, Any] = {"ts": now, "town": town}
             if offs:
                 frame["officers"] = [v.row() for v in offs.values()]
             if incs:
@@ -192,7 +192,7 @@ class StateWorker:
         counts = self._recount(self.towns, now)
         self.persist_counts(pipe, counts)
         for town, c in counts.items():
-            pipe.xadd(keys.live(town), {"m": orjson.dumps({"ts": now, "counts": c})},
+            pipe.xadd(keys.live(town), {"m": orjson.dumps({"ts": now, "town": town, "counts": c})},
                       maxlen=LIVE_MAXLEN, approximate=True)
         pipe.execute()
         if msgs:

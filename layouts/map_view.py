@@ -18,7 +18,6 @@ LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 LOCAL_TZ_NAME = "Asia/Shanghai"
 
 LEVEL_ORDER = ("city", "town", "village", "grid")
-LEVEL_CUES = {"red": "◆", "yellow": "▲", "green": "●"}  # shape cue beside every colour
 
 _NS = Namespace("gridwatch", "map")
 
@@ -94,7 +93,7 @@ def header(vm: MapView, lang: str) -> html.Header:
         children.append(breadcrumbs(vm, lang))
         status.append(html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK,
                              className="gw-lang", title=t("nav.lang_switch_title", lang),
-                             href=view_query("en" if lang == "zh" else "zh", vm.wall) or "?lang=zh"))
+                             href="?lang=en" if lang == "zh" else "?lang=zh"))
     children.append(html.Div(className="gw-status", children=status))
     return html.Header(className="gw-header", children=children)
 

@@ -1,0 +1,232 @@
+"""The live push channel: reads the live streams, sends scoped deltas to browsers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import redis.asyncio as aredis
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from domain.access import User
+from domain.alerts import CategoryRule
+from domain.model import Officer
+from domain.regions import Hierarchy
+from feeds import keys
+from feeds.state import OfficerState, incident_from_json, marker
+from feeds.summary import child_stats, kpi
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "gw_session"
+
+
+@dataclass(eq=False)
+class Client:
+    """One browser subscription: who, which region."""
+
+    ws: ServerConnection
+    user: User
+    region: str
+
+
+@dataclass
+class Pending:
+    """Changes gathered since the last flush."""
+
+    officers: set[str] = field(default_factory=set)
+    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    closed: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → last marker
+    counts: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.officers or self.incidents or self.closed or self.counts)
+
+
+def _reply(status: HTTPStatus, text: str) -> Response:
+    body = text.encode()
+    return Response(status.value, status.phrase, Headers([
+        ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]), body)
+
+
+class LiveHub:
+    """Holds the live state of the city and fans scoped deltas out to subscribers."""
+
+    def __init__(self, client: aredis.Redis, hierarchy: Hierarchy, roster: Mapping[str, Officer],
+                 rules: Mapping[str, CategoryRule], session_user: Callable[[str | None], Any],
+                 flush_s: float = 0.5):
+        self.client = client
+        self.hierarchy = hierarchy
+        self.rules = rules
+        self.session_user = session_user
+        self.flush_s = flush_s
+        self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
+        self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
+        self.incidents: dict[str, dict[str, Any]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.pending = Pending()
+        self.clients: set[Client] = set()
+        self.ids: dict[str, str] = {}
+        self.as_of = 0.0
+
+    async def bootstrap(self) -> None:
+        """Load the current state; remember the live streams' positions first."""
+        pipe = self.client.pipeline(transaction=False)
+        for t in self.towns:
+            pipe.xrevrange(keys.live(t), count=1)
+        for t, res in zip(self.towns, await pipe.execute(), strict=True):
+            self.ids[keys.live(t)] = res[0][0].decode() if res else "0-0"
+        pipe = self.client.pipeline(transaction=False)
+        for t in self.towns:
+            pipe.hgetall(keys.officers(t))
+            pipe.hgetall(keys.counts(t))
+            pipe.zrange(keys.open_incidents(t), 0, -1)
+        res = await pipe.execute()
+        for i, t in enumerate(self.towns):
+            offs, counts, open_ids = res[3 * i: 3 * i + 3]
+            for oid, raw in offs.items():
+                oid = oid.decode()
+                if oid in self.officers:
+                    self.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+            self.counts[t] = {k.decode(): int(v) for k, v in counts.items()}
+            if open_ids:
+                for raw in await self.client.hmget(keys.incidents(t), open_ids):
+                    if raw:
+                        m = marker(incident_from_json(orjson.loads(raw)))
+                        self.incidents[m["id"]] = m
+        self.as_of = time.time()
+        log.info("push loaded %d officers, %d open cases", len(self.officers), len(self.incidents))
+
+    def apply(self, frame: Mapping[str, Any]) -> None:
+        """Merge one live-stream frame into the state and the pending delta."""
+        ts = frame.get("ts", time.time())
+        for oid, lon, lat, on_duty in frame.get("officers", ()):
+            st = self.officers.get(oid)
+            if st is not None:
+                st.lon, st.lat, st.on_duty, st.ts = lon, lat, bool(on_duty), ts
+                self.pending.officers.add(oid)
+        for m in frame.get("incidents", ()):
+            self.incidents[m["id"]] = m
+            self.pending.incidents[m["id"]] = m
+            self.pending.closed.pop(m["id"], None)
+        for iid in frame.get("closed", ()):
+            last = self.incidents.pop(iid, None)
+            self.pending.incidents.pop(iid, None)
+            if last is not None:
+                self.pending.closed[iid] = last
+        if "counts" in frame:
+            self.counts[frame["town"]] = frame["counts"]
+            self.pending.counts = True
+        self.as_of = max(self.as_of, ts)
+
+    def visible(self, client: Client, m: Mapping[str, Any]) -> bool:
+        """Whether a case is in the client's region and category clearance."""
+        return m["grid"].startswith(client.region) and client.user.may_see_category(
+            self.rules.get(m["category"]))
+
+    def frame_for(self, client: Client, kind: str, p: Pending | None) -> dict[str, Any]:
+        """A sync (whole state) or delta frame scoped to one client."""
+        region = client.region
+        if p is None:
+            offs = (o for o in self.officers.values() if o.home.startswith(region))
+            incs = [m for m in self.incidents.values() if self.visible(client, m)]
+            closed: list[str] = []
+        else:
+            offs = (self.officers[o] for o in p.officers
+                    if self.officers[o].home.startswith(region))
+            incs = [m for m in p.incidents.values() if self.visible(client, m)]
+            closed = [i for i, m in p.closed.items() if self.visible(client, m)]
+        now = time.time()
+        return {"type": kind, "as_of": self.as_of or now,
+                "officers": [o.row() for o in offs if o.lon is not None],
+                "incidents": incs, "closed": closed,
+                "regions": child_stats(region, self.hierarchy, self.counts),
+                "kpi": kpi(region, self.counts, self.officers.values(), now)}
+
+    async def flush(self) -> None:
+        """Send the pending delta to every client (each scoped), then clear it."""
+        p, self.pending = self.pending, Pending()
+        if not p or not self.clients:
+            return
+        for c in list(self.clients):
+            frame = self.frame_for(c, "delta", p)
+            try:
+                await c.ws.send(orjson.dumps(frame).decode())
+            except ConnectionClosed:
+                self.clients.discard(c)
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Check path, session and scope before the handshake; remember the subscription."""
+        url = urlsplit(request.path)
+        if url.path != "/live":
+            return _reply(HTTPStatus.NOT_FOUND, "subscribe at /live?region=<code>\n")
+        cookie = SimpleCookie(request.headers.get("Cookie", ""))
+        token = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
+        user = self.session_user(token)
+        if user is None:
+            return _reply(HTTPStatus.UNAUTHORIZED, "log in first\n")
+        region = (parse_qs(url.query).get("region") or [user.scope])[0]
+        if region not in self.hierarchy:
+            return _reply(HTTPStatus.NOT_FOUND, f"unknown region {region}\n")
+        if not user.may_see_region(region):
+            return _reply(HTTPStatus.FORBIDDEN, "region outside your scope\n")
+        connection.gw_sub = (user, region)  # type: ignore[attr-defined]
+        return None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        """Send the sync frame, then keep the client subscribed until it leaves."""
+        user, region = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region)
+        await ws.send(orjson.dumps(self.frame_for(client, "sync", None)).decode())
+        self.clients.add(client)
+        try:
+            await ws.wait_closed()
+        finally:
+            self.clients.discard(client)
+
+    async def read_loop(self, stop: asyncio.Event) -> None:
+        """XREAD the live streams and apply what arrives."""
+        while not stop.is_set():
+            try:
+                resp = await self.client.xread(self.ids, count=5000, block=100)
+            except aredis.ConnectionError as e:
+                log.warning("push: redis unavailable (%s), retrying", e)
+                await asyncio.sleep(1.0)
+                continue
+            for stream, items in resp or []:
+                for eid, fields in items:
+                    self.apply(orjson.loads(fields[b"m"]))
+                    self.ids[stream.decode()] = eid.decode()
+
+    async def flush_loop(self, stop: asyncio.Event) -> None:
+        """Flush pending deltas every flush_s seconds."""
+        while not stop.is_set():
+            await asyncio.sleep(self.flush_s)
+            await self.flush()
+
+
+async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
+                     ready: Callable[[int], None] | None = None) -> None:
+    """Run the push channel until `stop` is set."""
+    await hub.bootstrap()
+    async with serve(hub.handler, host, port, process_request=hub.process_request,
+                     max_size=64 * 1024, ping_interval=20) as server:
+        bound = next(iter(server.sockets)).getsockname()[1]
+        log.info("live push channel on ws://%s:%s/live", host, bound)
+        if ready:
+            ready(bound)
+        tasks = [asyncio.create_task(hub.read_loop(stop)),
+                 asyncio.create_task(hub.flush_loop(stop))]
+        await stop.wait()
+        for t in tasks:
+            t.cancel()
