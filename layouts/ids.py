@@ -32,9 +32,9 @@ INCIDENTS = "gw-incidents"  # dl.GeoJSON of open cases
 LEGEND = "gw-legend"
 
 # Leaflet panes (names, not Dash ids)
-PANE_LABELS = "gw-labels"
-PANE_OFFICERS = "gw-officers-pane"
-PANE_INCIDENTS = "gw-incidents-pane"
+PANE_LABELS = "gwLabels"
+PANE_OFFICERS = "gwOfficers"
+PANE_INCIDENTS = "gwIncidents"
 
 # Every id the push client in assets/gridwatch.js updates with set_props.
 LIVE_IDS = (CONN, CLOCK, ASOF, KPI_RED, KPI_YELLOW, KPI_GREEN, KPI_NEW_TODAY, KPI_OVERDUE,

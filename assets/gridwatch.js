@@ -1,0 +1,443 @@
+/* Gridwatch browser glue: dash-leaflet layer functions (window.gridwatch.map) and the live
+ * push client (window.gridwatch.live) that applies sync/delta frames and updates the page
+ * with dash_clientside.set_props.  Field text is only ever set with textContent. */
+(function () {
+  'use strict';
+
+  var GW = window.gridwatch = window.gridwatch || {};
+
+  // Must match layouts/ids.py (a test checks it).
+  var IDS = {
+    root: 'gw-root', map: 'gw-map', conn: 'gw-conn', clock: 'gw-clock', asof: 'gw-asof',
+    kpiRed: 'gw-kpi-red', kpiYellow: 'gw-kpi-yellow', kpiGreen: 'gw-kpi-green',
+    kpiNewToday: 'gw-kpi-new-today', kpiOverdue: 'gw-kpi-overdue',
+    kpiOnDuty: 'gw-kpi-on-duty', kpiOfficers: 'gw-kpi-officers',
+    regions: 'gw-regions', labels: 'gw-region-labels',
+    officers: 'gw-officers', incidents: 'gw-incidents'
+  };
+  GW.ids = IDS;
+
+  var CUE = {red: '\u25C6', yellow: '\u25B2', green: '\u25CF'};   // ◆ ▲ ●
+  var FILL = {red: '#ff3d3d', yellow: '#ffc21a', green: '#1fd17a', none: '#34507a'};
+  var EDGE = {red: '#ff6b6b', yellow: '#ffd24d', green: '#4ee39a', none: '#7fa3d1'};
+  var ZOFF = {red: 3000, yellow: 2000, green: 1000};
+  var FLUSH_MS = 1000;          // at most one layer update a second
+  var BACKOFF_MIN = 1000, BACKOFF_MAX = 30000;
+  var STALE_S = 30;             // data older than this is flagged
+  var HOLD_MAX_MS = 15000;      // never hold updates longer than this for a pan or popup
+
+  // ------------------------------------------------------------------ helpers
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) { n.className = cls; }
+    if (text !== undefined && text !== null) { n.textContent = String(text); }
+    return n;
+  }
+
+  function levelOf(v) { return (v === 'red' || v === 'yellow' || v === 'green') ? v : null; }
+
+  function statOf(ctx, code) {
+    var h = ctx && ctx.hideout;
+    return (h && h.stats && h.stats[code]) || null;
+  }
+
+  function msg(ctx, key, fallback) {
+    var labels = ctx && ctx.hideout && ctx.hideout.labels;
+    return (labels && labels[key]) || fallback;
+  }
+
+  function go(href) {
+    // Only same-site paths: a feature property can never send the user elsewhere.
+    if (typeof href === 'string' && href.charAt(0) === '/' && href.charAt(1) !== '/') {
+      window.location.assign(href);
+    }
+  }
+
+  function ageText(ts, ctx) {
+    var s = Math.max(0, Date.now() / 1000 - Number(ts || 0));
+    if (s < 60) { return msg(ctx, 'age.just_now', 'just now'); }
+    var key = 'age.minutes', n = Math.floor(s / 60), fb = '{n} min';
+    if (s >= 172800) { key = 'age.days'; n = Math.floor(s / 86400); fb = '{n} d'; }
+    else if (s >= 3600) { key = 'age.hours'; n = Math.floor(s / 3600); fb = '{n} h'; }
+    return msg(ctx, key, fb).replace('{n}', String(n));
+  }
+
+  // ------------------------------------------------------------------ map functions
+
+  function regionStyle(feature, ctx) {
+    var s = statOf(ctx, feature.properties && feature.properties.code);
+    var lvl = (s && levelOf(s.level)) || 'none';
+    return {
+      color: EDGE[lvl], weight: lvl === 'red' ? 3 : (lvl === 'none' ? 1.2 : 2),
+      opacity: 0.95, fillColor: FILL[lvl], fillOpacity: lvl === 'none' ? 0.16 : 0.28,
+      dashArray: lvl === 'yellow' ? '8 5' : null, className: 'gw-region gw-region-' + lvl
+    };
+  }
+
+  function regionHover() { return {weight: 4, fillOpacity: 0.42}; }
+
+  function regionEach(feature, layer) {
+    var href = feature.properties && feature.properties.href;
+    if (href) { layer.on('click', function () { go(href); }); }
+  }
+
+  function countChip(level, n) {
+    var chip = el('span', 'gw-cnt gw-cnt-' + level + (n ? '' : ' gw-cnt-zero'));
+    chip.appendChild(el('span', 'gw-cnt-cue', CUE[level]));
+    chip.appendChild(el('span', 'gw-cnt-n', n));
+    chip.setAttribute('data-level', level);
+    return chip;
+  }
+
+  function labelPoint(feature, latlng, ctx) {
+    var p = feature.properties || {};
+    var s = statOf(ctx, p.code) || {};
+    var lvl = levelOf(s.level) || 'none';
+    var box = el('div', 'gw-rlabel-in');
+    box.setAttribute('data-code', String(p.code));
+    box.appendChild(el('div', 'gw-rlabel-name', p.name));
+    var counts = el('div', 'gw-rlabel-counts');
+    counts.appendChild(countChip('red', s.red || 0));
+    counts.appendChild(countChip('yellow', s.yellow || 0));
+    counts.appendChild(countChip('green', s.green || 0));
+    box.appendChild(counts);
+    var icon = L.divIcon({className: 'gw-rlabel gw-rlabel-' + lvl, html: box, iconSize: null});
+    var marker = L.marker(latlng, {icon: icon, pane: ctx.pane || 'markerPane',
+      interactive: !!p.href, keyboard: false});
+    if (p.href) { marker.on('click', function () { go(p.href); }); }
+    return marker;
+  }
+
+  function clusterIcon(feature, latlng, index, ctx) {
+    var p = feature.properties;
+    var n = p.point_count;
+    var size = n < 10 ? 34 : n < 100 ? 42 : n < 1000 ? 52 : 62;
+    var bucket = n < 100 ? 's' : n < 1000 ? 'm' : 'l';
+    var inner = el('span', 'gw-cluster-n', p.point_count_abbreviated || n);
+    var icon = L.divIcon({className: 'gw-cluster gw-cluster-' + bucket, html: inner,
+      iconSize: L.point(size, size)});
+    return L.marker(latlng, {icon: icon, pane: ctx.pane || 'markerPane', keyboard: false});
+  }
+
+  function officerPoint(feature, latlng, ctx) {
+    var p = feature.properties || {};
+    var on = !!p.on;
+    var m = L.circleMarker(latlng, {
+      pane: ctx.pane || 'markerPane', radius: on ? 6 : 5, weight: 2,
+      color: on ? '#e9fbff' : '#8fa3c2', fillColor: on ? '#00c8ff' : '#1b2840',
+      fillOpacity: on ? 0.95 : 0.85, dashArray: on ? null : '2 2',
+      className: on ? 'gw-off gw-off-on' : 'gw-off gw-off-off'
+    });
+    m.bindTooltip(function () {
+      var tip = el('span', 'gw-off-tip');
+      tip.appendChild(el('b', null, p.id));
+      tip.appendChild(el('span', null, ' \u00B7 ' +
+        msg(ctx, on ? 'officer.on_duty' : 'officer.off_duty', on ? 'on duty' : 'off duty')));
+      return tip;
+    }, {direction: 'top', offset: [0, -6]});
+    return m;
+  }
+
+  function popupRow(box, key, value) {
+    var row = el('div', 'gw-pop-row');
+    row.appendChild(el('span', 'gw-pop-k', key));
+    row.appendChild(el('span', 'gw-pop-v', value));
+    box.appendChild(row);
+  }
+
+  function incidentPopup(p, ctx) {
+    var lvl = levelOf(p.level) || 'green';
+    var box = el('div', 'gw-pop gw-pop-' + lvl);
+    var head = el('div', 'gw-pop-head');
+    head.appendChild(el('span', 'gw-pop-cue', CUE[lvl]));
+    head.appendChild(el('span', 'gw-pop-level', msg(ctx, 'level.' + lvl, lvl)));
+    box.appendChild(head);
+    box.appendChild(el('div', 'gw-pop-title', p.title));
+    popupRow(box, msg(ctx, 'popup.category', 'Category'),
+      msg(ctx, 'cat.' + p.category, p.category));
+    popupRow(box, msg(ctx, 'popup.status', 'Status'), msg(ctx, 'status.' + p.status, p.status));
+    popupRow(box, msg(ctx, 'popup.age', 'Age'), ageText(p.reported_ts, ctx));
+    if (p.grid) { popupRow(box, msg(ctx, 'popup.grid', 'Grid'), p.grid); }
+    return box;
+  }
+
+  function incidentPoint(feature, latlng, ctx) {
+    var p = feature.properties || {};
+    var lvl = levelOf(p.level) || 'green';
+    var shape = el('span', 'gw-inc-shape');
+    shape.setAttribute('data-id', String(p.id));
+    var icon = L.divIcon({className: 'gw-inc gw-inc-' + lvl, html: shape, iconSize: [26, 26]});
+    var m = L.marker(latlng, {icon: icon, pane: ctx.pane || 'markerPane',
+      zIndexOffset: ZOFF[lvl], keyboard: false, riseOnHover: true});
+    m.bindTooltip(function () { return el('span', 'gw-inc-tip', p.title); },
+      {direction: 'top', offset: [0, -14]});
+    m.bindPopup(function () { return incidentPopup(p, ctx); },
+      {className: 'gw-popup', maxWidth: 360, minWidth: 220});
+    return m;
+  }
+
+  // Map events: hold layer updates while the user pans, zooms or reads a popup.
+  function moveStart() { live.movingSince = Date.now(); }
+  function moveEnd() { live.movingSince = 0; scheduleFlush(); }
+  function popupOpen() { live.popupSince = Date.now(); }
+  function popupClose() { live.popupSince = 0; scheduleFlush(); }
+
+  GW.map = {
+    regionStyle: regionStyle, regionHover: regionHover, regionEach: regionEach,
+    labelPoint: labelPoint, clusterIcon: clusterIcon, officerPoint: officerPoint,
+    incidentPoint: incidentPoint, moveStart: moveStart, moveEnd: moveEnd,
+    popupOpen: popupOpen, popupClose: popupClose
+  };
+
+  // ------------------------------------------------------------------ live state
+
+  var live = GW.live = {
+    officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
+    dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
+    url: null, ws: null, backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0,
+    movingSince: 0, popupSince: 0, conn: 'connecting', shown: {},
+    stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
+  };
+
+  function held(since) { return since && Date.now() - since < HOLD_MAX_MS; }
+
+  // A sync replaces everything (dirty = true); a new page starts from its own snapshot.
+  function resetState(dirty) {
+    live.officers.clear();
+    live.incidents.clear();
+    Object.keys(live.regions).forEach(function (k) { delete live.regions[k]; });
+    live.kpi = null;
+    Object.keys(live.dirty).forEach(function (k) { live.dirty[k] = dirty; });
+  }
+
+  function applyOfficers(rows) {
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i], id = String(r[0]), f = live.officers.get(id);
+      if (!f) {
+        f = {type: 'Feature', geometry: {type: 'Point', coordinates: [0, 0]},
+          properties: {id: id, on: 0}};
+        live.officers.set(id, f);
+      }
+      f.geometry.coordinates[0] = Number(r[1]);
+      f.geometry.coordinates[1] = Number(r[2]);
+      f.properties.on = r[3] ? 1 : 0;
+    }
+  }
+
+  function incidentFeature(inc) {
+    return {type: 'Feature', geometry: {type: 'Point', coordinates: [Number(inc.lon), Number(inc.lat)]},
+      properties: {id: String(inc.id), level: inc.level, category: inc.category, title: inc.title,
+        status: inc.status, reported_ts: inc.reported_ts, grid: inc.grid}};
+  }
+
+  function applyFrame(f) {
+    if (!f || (f.type !== 'sync' && f.type !== 'delta')) { return; }
+    live.stats.frames++;
+    if (f.type === 'sync') { resetState(true); }
+    if (f.officers && f.officers.length) { applyOfficers(f.officers); live.dirty.officers = true; }
+    var i;
+    for (i = 0; f.incidents && i < f.incidents.length; i++) {
+      if (f.incidents[i] && f.incidents[i].id !== undefined) {
+        live.incidents.set(String(f.incidents[i].id), incidentFeature(f.incidents[i]));
+        live.dirty.incidents = true;
+      }
+    }
+    for (i = 0; f.closed && i < f.closed.length; i++) {
+      if (live.incidents.delete(String(f.closed[i]))) { live.dirty.incidents = true; }
+    }
+    if (f.regions) {
+      Object.keys(f.regions).forEach(function (k) { live.regions[k] = f.regions[k]; });
+      live.dirty.regions = true;
+    }
+    if (f.kpi) { live.kpi = f.kpi; live.dirty.kpi = true; }
+    if (f.as_of) { live.asOf = Number(f.as_of); live.dirty.asof = true; }
+    scheduleFlush();
+  }
+  GW.live.apply = applyFrame;
+
+  // ------------------------------------------------------------------ pushing into Dash
+
+  function ready() {
+    return !!(window.dash_clientside && window.dash_clientside.set_props &&
+      document.getElementById(IDS.root) && document.getElementById(IDS.map));
+  }
+
+  function setProps(id, props) { window.dash_clientside.set_props(id, props); }
+
+  function setText(id, value) {
+    var text = String(value === undefined || value === null ? '' : value);
+    if (live.shown[id] === text) { return; }
+    live.shown[id] = text;
+    setProps(id, {children: text});
+  }
+
+  function formatTime(ts) {
+    var root = document.getElementById(IDS.root);
+    var tz = (root && root.getAttribute('data-tz')) || undefined;
+    try {
+      return new Intl.DateTimeFormat('en-GB', {timeZone: tz, hour: '2-digit', minute: '2-digit',
+        second: '2-digit', hour12: false}).format(new Date(ts * 1000));
+    } catch (e) {
+      return new Date(ts * 1000).toTimeString().slice(0, 8);
+    }
+  }
+
+  function flushKpi() {
+    var k = live.kpi || {}, open = k.open || {};
+    setText(IDS.kpiRed, open.red || 0);
+    setText(IDS.kpiYellow, open.yellow || 0);
+    setText(IDS.kpiGreen, open.green || 0);
+    setText(IDS.kpiNewToday, k.new_today || 0);
+    setText(IDS.kpiOverdue, k.overdue || 0);
+    setText(IDS.kpiOnDuty, k.on_duty || 0);
+    setText(IDS.kpiOfficers, k.officers || 0);
+  }
+
+  function timed(key, fn) {
+    var t0 = performance.now();
+    fn();
+    live.stats[key] = performance.now() - t0;
+  }
+
+  function flushLayers() {
+    var d = live.dirty;
+    if (d.officers) {
+      d.officers = false;
+      timed('officersMs', function () {
+        setProps(IDS.officers, {data: {type: 'FeatureCollection',
+          features: Array.from(live.officers.values())}});
+      });
+    }
+    if (d.incidents && !held(live.popupSince)) {
+      d.incidents = false;
+      timed('incidentsMs', function () {
+        setProps(IDS.incidents, {data: {type: 'FeatureCollection',
+          features: Array.from(live.incidents.values())}});
+      });
+    }
+    if (d.regions) {
+      d.regions = false;
+      var hideout = {stats: Object.assign({}, live.regions)};
+      timed('regionsMs', function () {
+        setProps(IDS.regions, {hideout: hideout});
+        setProps(IDS.labels, {hideout: hideout});
+      });
+    }
+  }
+
+  function flush() {
+    live.flushTimer = null;
+    if (!ready()) { return; }
+    live.lastFlush = Date.now();
+    live.stats.flushes++;
+    showConn();
+    if (live.dirty.kpi) { live.dirty.kpi = false; if (live.kpi) { flushKpi(); } }
+    if (live.dirty.asof) {
+      live.dirty.asof = false;
+      if (live.asOf) { setText(IDS.asof, formatTime(live.asOf)); }
+    }
+    if (!held(live.movingSince)) { flushLayers(); }
+  }
+
+  function anyDirty() {
+    var d = live.dirty;
+    return d.officers || d.incidents || d.regions || d.kpi || d.asof;
+  }
+
+  function scheduleFlush() {
+    if (live.flushTimer || !anyDirty()) { return; }
+    var wait = Math.max(0, live.lastFlush + FLUSH_MS - Date.now());
+    live.flushTimer = setTimeout(flush, wait);
+  }
+  GW.live.flush = flush;
+
+  function showConn() {
+    if (live.shown.__conn === live.conn || !ready()) { return; }
+    live.shown.__conn = live.conn;
+    setProps(IDS.conn, {className: 'gw-conn gw-conn--' + live.conn});
+  }
+
+  function setConn(state) { live.conn = state; showConn(); }
+
+  function showStale() {
+    var stale = live.asOf > 0 && Date.now() / 1000 - live.asOf > STALE_S;
+    var cls = 'gw-clock' + (stale ? ' gw-stale' : '');
+    if (live.shown.__clock === cls || !ready()) { return; }
+    live.shown.__clock = cls;
+    setProps(IDS.clock, {className: cls});
+  }
+
+  // ------------------------------------------------------------------ the socket
+
+  function absUrl(u) {
+    if (/^wss?:\/\//i.test(u)) { return u; }
+    if (/^https?:\/\//i.test(u)) { return u.replace(/^http/i, 'ws'); }
+    var scheme = window.location.protocol === 'https:' ? 'wss://' : 'ws://';
+    return scheme + window.location.host + (u.charAt(0) === '/' ? u : '/' + u);
+  }
+
+  function scheduleReconnect() {
+    if (live.retry || !live.url) { return; }
+    var delay = Math.min(BACKOFF_MAX, live.backoff * (0.85 + 0.3 * Math.random()));
+    live.backoff = Math.min(BACKOFF_MAX, live.backoff * 2);
+    live.retry = setTimeout(function () { live.retry = null; connect(); }, delay);
+  }
+
+  function connect() {
+    if (!live.url) { return; }
+    setConn('connecting');
+    var ws;
+    try { ws = new WebSocket(absUrl(live.url)); } catch (e) { setConn('closed'); scheduleReconnect(); return; }
+    live.ws = ws;
+    ws.onopen = function () {
+      if (live.ws !== ws) { return; }
+      live.backoff = BACKOFF_MIN;
+      setConn('open');
+    };
+    ws.onmessage = function (ev) {
+      if (live.ws !== ws || typeof ev.data !== 'string') { return; }
+      var frame;
+      try { frame = JSON.parse(ev.data); } catch (e) { return; }
+      applyFrame(frame);
+    };
+    ws.onclose = function () {
+      if (live.ws !== ws) { return; }
+      live.ws = null;
+      setConn('closed');
+      scheduleReconnect();
+    };
+  }
+
+  function disconnect() {
+    var ws = live.ws;
+    live.ws = null;
+    if (live.retry) { clearTimeout(live.retry); live.retry = null; }
+    if (ws) { ws.onclose = null; ws.onmessage = null; ws.close(); }
+  }
+
+  // Follow the page: (re)connect whenever the root's data-live-url changes.
+  function follow() {
+    var root = document.getElementById(IDS.root);
+    var url = (root && root.getAttribute('data-live-url')) || null;
+    if (url !== live.url) {
+      disconnect();
+      resetState(false);
+      live.shown = {};
+      live.url = url;
+      live.backoff = BACKOFF_MIN;
+      var asOf = root && Number(root.getAttribute('data-as-of'));
+      if (asOf) { live.asOf = asOf; }
+      if (url) { connect(); }
+    }
+    showConn();
+    showStale();
+    if (anyDirty()) { scheduleFlush(); }
+  }
+  GW.live.follow = follow;
+
+  if (!GW.live.started) {
+    GW.live.started = true;
+    window.setInterval(follow, 500);
+  }
+})();

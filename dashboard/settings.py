@@ -1,0 +1,38 @@
+"""Runtime settings of a Gridwatch process tree, validated once at start-up."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Where things listen, where data lives, and how the demo behaves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="address the servers listen on")
+    port: int = Field(default=8050, ge=0, le=65535, description="dashboard HTTP port")
+    gateway_port: int = Field(default=8765, ge=0, le=65535, description="terminal gateway port")
+    live_port: int = Field(default=8766, ge=0, le=65535, description="live push channel port")
+    data_dir: Path = Field(default=Path("data"), description="city files and embedded Redis")
+    redis_url: str | None = Field(default=None, description="external Redis; None = embedded")
+    rules_file: Path | None = Field(default=None, description="alert rules YAML (bundled)")
+    timezone: str = Field(default="Asia/Shanghai", description="zone for local times")
+    tile_url: str | None = Field(default=None, description="optional map tile URL template")
+    lang: str = Field(default="zh", pattern="^(zh|en)$", description="default UI language")
+    push_flush_s: float = Field(default=0.5, ge=0.05, le=10, description="push delta period")
+    position_interval_s: float = Field(default=10, ge=1, le=600, description="sim fix period")
+    incidents_per_hour: float = Field(default=300, ge=0, le=100_000, description="sim rate")
+    sim_connections: int = Field(default=8, ge=1, le=256, description="sim terminal sockets")
+    simulate: bool = Field(default=True, description="run the simulator in the demo")
+
+    @property
+    def city_file(self) -> Path:
+        """The hierarchy GeoJSON of the city."""
+        return self.data_dir / "city.geojson"
+
+    @property
+    def officers_file(self) -> Path:
+        """The officer roster CSV."""
+        return self.data_dir / "officers.csv"

@@ -1,0 +1,84 @@
+"""Builds the view-models of pages from the store (snapshot per view)."""
+from __future__ import annotations
+
+import math
+import time
+from functools import lru_cache
+from typing import Any
+
+import redis
+
+from domain.access import User
+from domain.regions import ancestors_of, level_of
+from feeds import store
+from feeds.context import CityContext
+from feeds.geo_format import region_features
+from feeds.state import OfficerState, marker
+from feeds.summary import child_stats, kpi
+from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
+
+
+class Snapshots:
+    """Snapshot reads for pages and the API, scoped by the caller."""
+
+    def __init__(self, ctx: CityContext, client: redis.Redis):
+        self.ctx = ctx
+        self.client = client
+        self.children_features = lru_cache(maxsize=256)(self._children_features)
+
+    def _children_features(self, code: str) -> dict[str, Any]:
+        kids = self.ctx.hierarchy.children_of(code)
+        return region_features(self.ctx.city, kids) if kids else \
+            region_features(self.ctx.city, [code])
+
+    def towns_of(self, code: str) -> list[str]:
+        """The towns a region's data lives in."""
+        return self.ctx.towns if len(code) < 9 else [code[:9]]
+
+    def live_state(self, code: str, user: User) -> dict[str, Any]:
+        """Officers, visible open cases and counts of a region, now."""
+        towns = self.towns_of(code)
+        offs = store.read_officers(self.client, towns)
+        for oid, o in self.ctx.roster.items():
+            if oid not in offs and o.grid[:9] in towns:
+                offs[oid] = OfficerState(oid, o.grid)
+        rules = self.ctx.rules
+        incs = [i for i in store.read_open_incidents(self.client, towns)
+                if i.grid.startswith(code) and user.may_see_category(rules.get(i.category))]
+        counts = store.read_counts(self.client, towns)
+        return {"officers": {k: v for k, v in offs.items() if v.home.startswith(code)},
+                "incidents": incs, "counts": counts}
+
+    def map_view(self, code: str, user: User, live_url: str, lang: str, wall: bool,
+                 tile_url: str | None) -> MapView:
+        """The view-model of a live map page of region `code`."""
+        now = time.time()
+        region = self.ctx.hierarchy[code]
+        st = self.live_state(code, user)
+        k = kpi(code, st["counts"], st["officers"].values(), now)
+        stats = child_stats(code, self.ctx.hierarchy, st["counts"])
+        minx, miny, maxx, maxy = self.ctx.city.shapes[code].bounds
+        span = max(maxx - minx, (maxy - miny) * 1.3, 1e-4)
+        zoom = max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
+        crumbs = [(c, self.ctx.hierarchy[c].name if lang == "zh" else
+                   self.ctx.hierarchy[c].name_en or self.ctx.hierarchy[c].name)
+                  for c in reversed(ancestors_of(code)) if c in self.ctx.hierarchy]
+        return MapView(
+            region_code=code,
+            region_name=region.name if lang == "zh" else (region.name_en or region.name),
+            region_level=level_of(code).value,
+            children=self.children_features(code),
+            child_stats={c: RegionStat(s["green"], s["yellow"], s["red"])
+                         for c, s in stats.items()},
+            officers=[o.row() for o in st["officers"].values() if o.lon is not None],
+            incidents=[IncidentMarker(**_marker_args(marker(i))) for i in st["incidents"]],
+            kpi=Kpi(k["open"]["green"], k["open"]["yellow"], k["open"]["red"], k["new_today"],
+                    k["overdue"], k["on_duty"], k["officers"]),
+            centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
+            as_of=now, lang=lang, tile_url=tile_url, wall=wall, breadcrumbs=crumbs)
+
+
+def _marker_args(m: dict[str, Any]) -> dict[str, Any]:
+    return {"incident_id": m["id"], "lon": m["lon"], "lat": m["lat"], "level": m["level"],
+            "category": m["category"], "title": m["title"], "status": m["status"],
+            "reported_ts": m["reported_ts"], "grid": m["grid"]}

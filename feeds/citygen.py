@@ -1,0 +1,252 @@
+"""Deterministic demo city: Dongguan's real outline cut into 33 towns, 593 villages, 2,958 grids."""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
+
+from domain.model import Officer
+from domain.regions import Hierarchy, Level, Region
+from feeds.geo_format import CityGeo, label_point, load_hierarchy, save_hierarchy
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+DEMO_SEED = 2958
+CITY_CODE = "441900"
+N_TOWNS = 33
+N_VILLAGES = 593
+N_GRIDS = 2958
+N_OFFICERS = 9756
+MIN_VILLAGES_PER_TOWN = 3
+MIN_GRIDS_PER_VILLAGE = 2
+LLOYD_ITERATIONS = 2
+PRECISION_DEG = 1e-6
+_SNAP_TOL_DEG = 1e-9
+_DATA = Path(__file__).parent / "data"
+_OFFICER_FIELDS = ("officer_id", "name", "grid")
+
+
+@dataclass(frozen=True)
+class _Child:
+    """One generated child region before codes are final: its seed and its shape."""
+
+    seed: tuple[float, float]
+    shape: BaseGeometry
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def load_outline(path: Path | None = None) -> shapely.Polygon:
+    """The real outline of Dongguan (GCJ-02) shipped with the project."""
+    doc = orjson.loads((path or _DATA / "dongguan_outline.geojson").read_bytes())
+    geom = shape(doc["features"][0]["geometry"])
+    return max(shapely.get_parts(geom), key=lambda g: g.area)
+
+
+def load_town_seeds(path: Path | None = None) -> list[dict[str, str]]:
+    """The 33 towns (code, name, name_en, kind, lon, lat) with approximate real centres."""
+    with (path or _DATA / "dongguan_towns.csv").open(encoding="utf-8", newline="") as f:
+        return sorted(csv.DictReader(f), key=lambda r: r["code"])
+
+
+def allocate(weights: np.ndarray, total: int, minimum: int) -> list[int]:
+    """Split `total` proportionally to weights, each at least `minimum` (largest remainder)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if total < minimum * len(w):
+        raise ValueError(f"cannot give {len(w)} parts at least {minimum} out of {total}")
+    fixed = np.zeros(len(w), dtype=bool)
+    while True:
+        free = ~fixed
+        remaining = total - minimum * int(fixed.sum())
+        quota = remaining * w[free] / w[free].sum()
+        if np.all(quota >= minimum):
+            break
+        fixed[np.flatnonzero(free)[quota < minimum]] = True
+    floor = np.floor(quota).astype(np.int64)
+    order = np.argsort(-(quota - floor), kind="stable")
+    floor[order[: remaining - int(floor.sum())]] += 1
+    counts = np.full(len(w), minimum, dtype=np.int64)
+    counts[free] = floor
+    return counts.tolist()
+
+
+def _random_points(poly: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n points uniformly inside a polygon (rejection sampling in its bbox)."""
+    xmin, ymin, xmax, ymax = poly.bounds
+    shapely.prepare(poly)
+    found: list[np.ndarray] = []
+    have = 0
+    while have < n:
+        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(max(4 * n, 64), 2))
+        xy = xy[shapely.contains_xy(poly, xy[:, 0], xy[:, 1])]
+        found.append(xy)
+        have += len(xy)
+    return np.concatenate(found)[:n]
+
+
+def _voronoi(seeds: np.ndarray, parent: BaseGeometry, only_edges: bool) -> BaseGeometry:
+    """Voronoi cells (in seed order) or edges, in a locally equal-area lon scaling."""
+    k = np.cos(np.radians(float(np.mean(seeds[:, 1]))))
+    xmin, ymin, xmax, ymax = parent.bounds
+    pad = 0.1 * max(xmax - xmin, ymax - ymin) + 0.01
+    env = shapely.box((xmin - pad) * k, ymin - pad, (xmax + pad) * k, ymax + pad)
+    out = shapely.voronoi_polygons(shapely.multipoints(seeds * (k, 1.0)), extend_to=env,
+                                   only_edges=only_edges, ordered=True)
+    return shapely.transform(out, lambda c: c / (k, 1.0))
+
+
+def _lloyd(seeds: np.ndarray, parent: BaseGeometry, iterations: int) -> np.ndarray:
+    """Move seeds to the centroids of their clipped cells, a few times, for even shapes."""
+    for _ in range(iterations):
+        cells = shapely.intersection(shapely.get_parts(_voronoi(seeds, parent, False)), parent)
+        cent = shapely.centroid(cells)
+        xy = shapely.get_coordinates(cent)
+        inside = shapely.contains_xy(parent, xy[:, 0], xy[:, 1])
+        if not inside.all():
+            xy[~inside] = shapely.get_coordinates(shapely.point_on_surface(cells[~inside]))
+        seeds = xy
+    return seeds
+
+
+def _faces(seeds: np.ndarray, parent: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Faces of (Voronoi edges + parent boundary) inside the parent, and each face's seed."""
+    edges = _voronoi(seeds, parent, True)
+    noded = shapely.union_all([edges, parent.boundary])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    probe = shapely.get_coordinates(shapely.point_on_surface(faces))
+    faces = faces[shapely.contains_xy(parent, probe[:, 0], probe[:, 1])]
+    probe = shapely.get_coordinates(shapely.point_on_surface(faces))
+    k = np.cos(np.radians(float(np.mean(seeds[:, 1]))))
+    d = (((probe[:, None, :] - seeds[None, :, :]) * (k, 1.0)) ** 2).sum(axis=2)
+    return faces, d.argmin(axis=1)
+
+
+def _shared_length(a: BaseGeometry, b: BaseGeometry) -> float:
+    return float(shapely.length(shapely.intersection(a.boundary, b.boundary)))
+
+
+def _merge_orphans(faces: np.ndarray, owner: np.ndarray, mains: dict[int, int]) -> np.ndarray:
+    """Give every face not holding its cell's seed to the neighbour sharing the longest border."""
+    group = np.full(len(faces), -1)
+    for cell, f in mains.items():
+        group[f] = cell
+    tree = shapely.STRtree(faces)
+    while (group < 0).any():
+        progressed = False
+        for f in np.flatnonzero(group < 0):
+            scores: dict[int, float] = {}
+            for nb in tree.query(faces[f], predicate="intersects"):
+                if nb != f and group[nb] >= 0:
+                    length = _shared_length(faces[f], faces[nb])
+                    scores[int(group[nb])] = scores.get(int(group[nb]), 0.0) + length
+            scores = {c: s for c, s in scores.items() if s > 0.0}
+            if scores:
+                group[f] = max(sorted(scores), key=lambda c: (scores[c], c == owner[f]))
+                progressed = True
+        if not progressed:
+            raise RuntimeError("orphan faces touch no region; the parent is not connected")
+    return group
+
+
+def partition(parent: BaseGeometry, seeds: np.ndarray) -> list[_Child]:
+    """Cut a polygon into one region per seed with edge-matched borders (exact coverage)."""
+    faces, owner = _faces(seeds, parent)
+    mains: dict[int, int] = {}
+    for cell in range(len(seeds)):
+        mine = np.flatnonzero(owner == cell)
+        if len(mine) == 0:
+            raise RuntimeError(f"seed {cell} has no face inside its parent")
+        hit = mine[shapely.contains_xy(faces[mine], *seeds[cell])]
+        mains[cell] = int(hit[0]) if len(hit) else int(max(mine, key=lambda f: faces[f].area))
+    group = _merge_orphans(faces, owner, mains)
+    out = []
+    for cell in range(len(seeds)):
+        geom = shapely.coverage_union_all(faces[group == cell])
+        out.append(_Child(seed=(float(seeds[cell, 0]), float(seeds[cell, 1])), shape=geom))
+    return out
+
+
+def _reading_order(children: list[_Child], parent: BaseGeometry) -> list[_Child]:
+    """Number children north to south in bands, west to east within a band."""
+    band = max((parent.area / max(len(children), 1)) ** 0.5, 1e-9)
+    top = parent.bounds[3]
+    return sorted(children, key=lambda c: (int((top - c.seed[1]) / band), c.seed[0]))
+
+
+def split(parent: BaseGeometry, n: int, rng: np.random.Generator) -> list[_Child]:
+    """Cut a parent into n even children: random seeds, Lloyd relaxation, Voronoi, clip."""
+    seeds = _lloyd(_random_points(parent, n, rng), parent, LLOYD_ITERATIONS)
+    return _reading_order(partition(parent, seeds), parent)
+
+
+def _town_seeds(outline: BaseGeometry, rows: list[dict[str, str]]) -> np.ndarray:
+    """Real town centres, any outside the outline moved to the nearest interior point."""
+    inner = outline.buffer(-0.002)
+    xy = []
+    for r in rows:
+        pt = shapely.Point(float(r["lon"]), float(r["lat"]))
+        if not outline.contains(pt):
+            pt = nearest_points(inner, pt)[0]
+            log.info("town %s centre moved inside the outline to %s", r["code"], pt)
+        xy.append((pt.x, pt.y))
+    return np.asarray(xy)
+
+
+def _short_name(name: str) -> str:
+    for suffix in ("街道", "镇"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def _regions_towns(outline: BaseGeometry, rows: list[dict[str, str]],
+                   regions: list[Region], shapes: dict[str, BaseGeometry]) -> None:
+    children = partition(outline, _town_seeds(outline, rows))
+    for r, child in zip(rows, children, strict=True):
+        regions.append(Region(r["code"], r["name"], Level.TOWN, CITY_CODE, r["name_en"]))
+        shapes[r["code"]] = child.shape
+
+
+def _regions_below(parent: Region, shapes: dict[str, BaseGeometry], n: int, seed: int,
+                   regions: list[Region]) -> None:
+    """Split one town into villages or one village into grids, naming and coding them."""
+    rng = np.random.default_rng([seed, int(parent.code)])
+    for k, child in enumerate(split(shapes[parent.code], n, rng), start=1):
+        code = f"{parent.code}{k:03d}"
+        if parent.level is Level.TOWN:
+            region = Region(code, f"{_short_name(parent.name)}第{k}社区", Level.VILLAGE,
+                            parent.code, f"{parent.name_en} Community {k}")
+        else:
+            region = Region(code, f"{parent.name}{k}号网格", Level.GRID, parent.code, f"Grid {k}")
+        regions.append(region)
+        shapes[code] = child.shape
+
+
+def _level_below(parents: list[Region], shapes: dict[str, BaseGeometry], total: int,
+                 minimum: int, seed: int, stage: str, progress: Progress) -> list[Region]:
+    """Split every parent, allocating `total` children by area; report progress per town."""
+    counts = allocate(np.array([shapes[p.code].area for p in parents]), total, minimum)
+    by_town: dict[str, list[tuple[Region, int]]] = {}
+    for parent, n in zip(parents, counts, strict=True):
+        by_town.setdefault(parent.code[:9], []).append((parent, n))
+    out: list[Region] = []
+    for done, items in enumerate(by_town.values(), start=1):
+        for parent, n in items:
+            _regions_below(parent, shapes, n, seed, out)
+        progress(stage, done, len(by_town))
+    return out

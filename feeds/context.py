@@ -1,0 +1,54 @@
+"""What every process loads once at start-up: the city, its officers and the alert rules."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from feeds.citygen import load_officers
+
+from domain.alerts import CategoryRule
+from domain.model import Officer
+from domain.regions import Hierarchy, Level
+from feeds.config import RulesConfig, load_rules
+from feeds.geo_format import CityGeo, load_hierarchy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CityContext:
+    """The static world of a running Gridwatch."""
+
+    city: CityGeo
+    roster: dict[str, Officer]
+    rules_config: RulesConfig
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        """The region hierarchy."""
+        return self.city.hierarchy
+
+    @cached_property
+    def rules(self) -> dict[str, CategoryRule]:
+        """Alert rules by category code."""
+        return self.rules_config.rules()
+
+    @property
+    def towns(self) -> list[str]:
+        """Codes of the towns, sorted."""
+        return [r.code for r in self.hierarchy.at_level(Level.TOWN)]
+
+    @classmethod
+    def load(cls, city_file: Path, officers_file: Path, rules_file: Path | None) -> CityContext:
+        """Load and validate the city files and the rules file."""
+        city = load_hierarchy(city_file)
+        roster = {o.officer_id: o for o in load_officers(officers_file)}
+        unknown = [o.officer_id for o in roster.values() if o.grid not in city.hierarchy]
+        if unknown:
+            raise ValueError(f"{officers_file}: officers in unknown grids: {unknown[:5]}")
+        rules = load_rules(rules_file)
+        log.info("city %s: %d regions, %d officers, %d categories", city.hierarchy.city.name,
+                 len(city.hierarchy.regions), len(roster), len(rules.categories))
+        return cls(city, roster, rules)

@@ -1,0 +1,185 @@
+"""The demo simulator: officers walking their grids and reporting cases, as phones would."""
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from domain.alerts import CategoryRule
+from domain.model import Officer
+
+M_PER_DEG = 111_320.0
+
+TITLES = {
+    "dispute": ["邻里噪音纠纷", "租金纠纷", "停车位纠纷", "劳资纠纷"],
+    "safety_hazard": ["电动车楼道充电", "井盖缺失", "广告牌松动", "围墙开裂"],
+    "rental_housing": ["出租屋未登记", "群租房核查", "出租屋消防通道堵塞"],
+    "fire": ["商铺冒烟", "垃圾堆起火", "厨房油烟起火"],
+    "work_safety": ["工地未戴安全帽", "厂房违规动火", "危化品存放不规范"],
+    "food_drug": ["无证摊贩", "过期食品销售", "药店处方药违规"],
+    "public_order": ["聚众斗殴", "可疑人员徘徊", "醉酒滋事"],
+    "mental_health": ["精神障碍患者走失", "患者情绪异常"],
+    "community_correction": ["矫正对象未按时报到", "矫正对象越界"],
+    "environment": ["垃圾堆积", "污水外溢", "违规焚烧"],
+}
+WEIGHTS = {"dispute": 18, "safety_hazard": 16, "rental_housing": 14, "fire": 3,
+           "work_safety": 8, "food_drug": 8, "public_order": 12, "mental_health": 3,
+           "community_correction": 3, "environment": 15}
+LIFECYCLE = ("acknowledged", "dispatched", "on_scene", "resolved", "closed")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """How the simulated city behaves."""
+
+    position_interval_s: float = 10.0
+    incidents_per_hour: float = 300.0
+    duty_share: float = 0.85
+    duty_changes_per_hour: float = 0.05
+    speed_mps: float = 1.3
+    progress: bool = True  # move cases through their life cycle
+
+
+@dataclass
+class Walker:
+    """One simulated officer walking between random points of their grid."""
+
+    officer: Officer
+    lon: float
+    lat: float
+    target: tuple[float, float]
+    on_duty: bool
+    due: float
+
+
+@dataclass
+class Simulator:
+    """Produces protocol-v1 messages (WGS-84, as phones send them) as simulated time passes."""
+
+    officers: Sequence[Officer]
+    random_point: Callable[[str, np.random.Generator], tuple[float, float]]
+    to_wgs84: Callable[[float, float], tuple[float, float]]
+    rules: Mapping[str, CategoryRule]
+    config: SimConfig = field(default_factory=SimConfig)
+    seed: int = 1
+    walkers: list[Walker] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+        self.run_id = secrets.token_hex(3)
+        self.seq = itertools.count(1)
+        self.events: list[tuple[float, int, dict[str, Any]]] = []  # scheduled case updates
+        self.started = False
+
+    def start(self, now: float) -> list[dict[str, Any]]:
+        """Place every officer in their grid; returns their first duty messages."""
+        cfg = self.config
+        out = []
+        for o in self.officers:
+            lon, lat = self.random_point(o.grid, self.rng)
+            w = Walker(o, lon, lat, self.random_point(o.grid, self.rng),
+                       bool(self.rng.random() < cfg.duty_share),
+                       now + float(self.rng.random()) * cfg.position_interval_s)
+            self.walkers.append(w)
+            out.append(self._msg("duty", now, officer_id=o.officer_id, on_duty=w.on_duty))
+        self.started = True
+        return out
+
+    def _msg(self, kind: str, ts: float, **fields: Any) -> dict[str, Any]:
+        return {"type": kind, "msg_id": f"sim-{self.run_id}-{next(self.seq)}",
+                "ts": round(ts, 3), **fields}
+
+    def tick(self, now: float, dt: float) -> list[dict[str, Any]]:
+        """Messages due in the `dt` seconds up to `now`."""
+        out = [] if self.started else self.start(now)
+        out += self._positions(now)
+        out += self._duty_changes(now, dt)
+        out += self._new_incidents(now, dt)
+        while self.events and self.events[0][0] <= now:
+            _, _, msg = heapq.heappop(self.events)
+            msg = dict(msg, ts=round(now, 3), msg_id=f"sim-{self.run_id}-{next(self.seq)}")
+            out.append(msg)
+        return out
+
+    def _positions(self, now: float) -> list[dict[str, Any]]:
+        cfg = self.config
+        out = []
+        for w in self.walkers:
+            if w.due > now:
+                continue
+            self._walk(w, cfg.position_interval_s)
+            w.due += cfg.position_interval_s
+            if w.due < now:
+                w.due = now + cfg.position_interval_s
+            lon, lat = self.to_wgs84(w.lon, w.lat)
+            out.append(self._msg(
+                "position", now, officer_id=w.officer.officer_id, lat=round(lat, 6),
+                lon=round(lon, 6), accuracy_m=round(3 + 10 * float(self.rng.random()), 1),
+                speed_mps=self.config.speed_mps if w.on_duty else 0.0,
+                battery=round(100 - 60 * float(self.rng.random()), 0)))
+        return out
+
+    def _walk(self, w: Walker, seconds: float) -> None:
+        step = self.config.speed_mps * seconds / M_PER_DEG
+        dx = (w.target[0] - w.lon) * math.cos(math.radians(w.lat))
+        dy = w.target[1] - w.lat
+        dist = math.hypot(dx, dy)
+        if dist <= step:
+            w.lon, w.lat = w.target
+            w.target = self.random_point(w.officer.grid, self.rng)
+            return
+        f = step / dist
+        w.lon += (w.target[0] - w.lon) * f
+        w.lat += dy * f
+
+    def _duty_changes(self, now: float, dt: float) -> list[dict[str, Any]]:
+        p = self.config.duty_changes_per_hour * dt / 3600
+        n = int(self.rng.binomial(len(self.walkers), min(1.0, p))) if self.walkers else 0
+        out = []
+        for i in self.rng.choice(len(self.walkers), size=n, replace=False) if n else ():
+            w = self.walkers[int(i)]
+            w.on_duty = not w.on_duty
+            out.append(self._msg("duty", now, officer_id=w.officer.officer_id,
+                                 on_duty=w.on_duty))
+        return out
+
+    def _new_incidents(self, now: float, dt: float) -> list[dict[str, Any]]:
+        n = int(self.rng.poisson(self.config.incidents_per_hour * dt / 3600))
+        cats = [c for c in WEIGHTS if c in self.rules]
+        if not cats or not self.walkers:
+            return []
+        weights = np.array([WEIGHTS[c] for c in cats], dtype=float)
+        out = []
+        for _ in range(n):
+            w = self.walkers[int(self.rng.integers(len(self.walkers)))]
+            cat = cats[int(self.rng.choice(len(cats), p=weights / weights.sum()))]
+            out.append(self.incident(now, w, cat))
+        return out
+
+    def incident(self, now: float, w: Walker, category: str) -> dict[str, Any]:
+        """A new case reported by walker `w` where they stand; schedules its life cycle."""
+        iid = f"I{self.run_id}{next(self.seq):07d}"
+        lon, lat = self.to_wgs84(w.lon, w.lat)
+        title = TITLES.get(category, ["现场问题"])
+        msg = self._msg("incident", now, incident_id=iid, officer_id=w.officer.officer_id,
+                        lat=round(lat, 6), lon=round(lon, 6), category=category,
+                        title=str(self.rng.choice(title)),
+                        description=f"网格员{w.officer.name}现场上报", severity=0)
+        if self.config.progress:
+            self._schedule(now, iid, self.rules[category])
+        return msg
+
+    def _schedule(self, now: float, iid: str, rule: CategoryRule) -> None:
+        t = now
+        means = (0.15 * rule.dispatch_sla_s, 0.5 * rule.dispatch_sla_s,
+                 0.2 * rule.resolve_sla_s, 0.5 * rule.resolve_sla_s, 600.0)
+        for status, mean in zip(LIFECYCLE, means, strict=True):
+            t += float(self.rng.exponential(mean))
+            heapq.heappush(self.events, (t, next(self.seq), {
+                "type": "incident_update", "incident_id": iid, "status": status}))

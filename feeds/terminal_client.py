@@ -1,0 +1,120 @@
+"""A terminal-protocol client: sends message batches, waits for acks, retries on failure."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from feeds.simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TerminalClient:
+    """One WebSocket terminal connection (a phone, or a forwarder for many officers)."""
+
+    url: str
+    token: str
+    ws: ClientConnection | None = None
+    acked: int = 0
+    nacked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    async def open(self) -> None:
+        """Connect (Bearer token in the Authorization header)."""
+        self.ws = await connect(self.url, additional_headers={
+            "Authorization": f"Bearer {self.token}"}, max_size=8 * 1024 * 1024,
+            compression=None, open_timeout=10)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None
+
+    async def send(self, messages: Sequence[dict[str, Any]] | dict[str, Any]) -> Any:
+        """Send one frame (an object or an array) and return the decoded reply."""
+        if self.ws is None:
+            await self.open()
+        assert self.ws is not None
+        await self.ws.send(orjson.dumps(messages).decode())
+        return orjson.loads(await self.ws.recv())
+
+    async def deliver(self, batch: Sequence[dict[str, Any]], attempts: int = 30) -> None:
+        """Send a batch until every message is acked or refused; reconnect with back-off."""
+        todo = list(batch)
+        delay = 0.5
+        for _ in range(attempts):
+            try:
+                replies = await self.send(todo)
+            except (TimeoutError, OSError, ConnectionClosed, InvalidStatus) as e:
+                log.warning("terminal connection failed (%s); retrying in %.1f s", e, delay)
+                self.ws = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            retry = []
+            for msg, rep in zip(todo, replies, strict=True):
+                if "ack" in rep:
+                    self.acked += 1
+                elif "retry" in rep.get("error", ""):
+                    retry.append(msg)
+                else:
+                    self.nacked += 1
+                    if len(self.errors) < 20:
+                        self.errors.append(rep.get("error", "?"))
+            if not retry:
+                return
+            todo = retry
+            await asyncio.sleep(delay)
+        log.error("gave up on %d messages", len(todo))
+
+
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Split a sequence into pieces of at most `size`."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+async def run_simulator(sim: Simulator, url: str, token: str, stop: asyncio.Event,
+                        connections: int = 8, tick_s: float = 1.0, batch: int = 500) -> None:
+    """Drive a simulator in real time over `connections` terminal connections."""
+    clients = [TerminalClient(url, token) for _ in range(connections)]
+    last = time.time()
+    sent = 0
+    while not stop.is_set():
+        now = time.time()
+        msgs = sim.tick(now, now - last)
+        last = now
+        parts = chunks(msgs, batch)
+        jobs = [clients[i % connections].deliver(p) for i, p in enumerate(parts)]
+        await _gather_by_client(jobs, connections)
+        sent += len(msgs)
+        if sent and sent % 50_000 < len(msgs):
+            log.info("simulator: %d messages sent, %d acked, %d refused %s", sent,
+                     sum(c.acked for c in clients), sum(c.nacked for c in clients),
+                     clients[0].errors[-1:] if clients[0].errors else "")
+        try:
+            await asyncio.wait_for(stop.wait(), max(0.0, tick_s - (time.time() - now)))
+        except TimeoutError:
+            pass
+    for c in clients:
+        await c.close()
+
+
+async def _gather_by_client(jobs: list[Any], connections: int) -> None:
+    """Run deliveries so that each connection has one frame in flight at a time."""
+    lanes = [jobs[i::connections] for i in range(connections)]
+
+    async def lane(js: list[Any]) -> None:
+        for j in js:
+            await j
+
+    await asyncio.gather(*(lane(js) for js in lanes))
