@@ -250,3 +250,147 @@ def _level_below(parents: list[Region], shapes: dict[str, BaseGeometry], total: 
             _regions_below(parent, shapes, n, seed, out)
         progress(stage, done, len(by_town))
     return out
+
+
+def _edge_match(grids: np.ndarray) -> np.ndarray:
+    """Insert into each grid the vertices its neighbours have on their common border."""
+    tree = shapely.STRtree(grids)
+    left, right = tree.query(grids, predicate="intersects")
+    keep = left != right
+    left, right = left[keep], right[keep]
+    coords, idx = shapely.get_coordinates(grids, return_index=True)
+    per_grid = np.split(coords, np.cumsum(np.bincount(idx, minlength=len(grids)))[:-1])
+    starts = np.searchsorted(left, np.arange(len(grids) + 1))
+    refs = [shapely.multipoints(np.concatenate([per_grid[j] for j in right[a:b]]))
+            if b > a else shapely.MultiPoint() for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    return shapely.snap(grids, np.array(refs, dtype=object), _SNAP_TOL_DEG)
+
+
+def _finish(codes: list[str], shapes: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
+    """Edge-match and round the grids, then build every upper region as the union of its grids."""
+    grids = _edge_match(np.array([shapes[c] for c in codes], dtype=object))
+    grids = shapely.set_precision(grids, PRECISION_DEG, mode="pointwise")
+    grids = shapely.orient_polygons(shapely.remove_repeated_points(grids))
+    bad = [c for c, ok in zip(codes, shapely.is_valid(grids), strict=True) if not ok]
+    if bad:
+        log.warning("%s grids invalid after rounding: %s", len(bad), bad[:5])
+    out: dict[str, BaseGeometry] = dict(zip(codes, grids, strict=True))
+    level_codes = codes
+    for n in (12, 9, 6):
+        groups: dict[str, list[BaseGeometry]] = {}
+        for code in level_codes:
+            groups.setdefault(code[:n], []).append(out[code])
+        for code, parts in groups.items():
+            out[code] = shapely.orient_polygons(shapely.coverage_union_all(parts))
+        level_codes = sorted(groups)
+    return out
+
+
+def generate_city(seed: int = DEMO_SEED, progress: Progress | None = None) -> CityGeo:
+    """Generate the demo city: 33 real towns, then 593 villages and 2,958 grids from `seed`."""
+    progress = progress or _noop
+    started = time.perf_counter()
+    outline, rows = load_outline(), load_town_seeds()
+    city = Region(CITY_CODE, "东莞市", Level.CITY, None, "Dongguan")
+    regions: list[Region] = [city]
+    shapes: dict[str, BaseGeometry] = {CITY_CODE: outline}
+    _regions_towns(outline, rows, regions, shapes)
+    progress("towns", len(rows), len(rows))
+    villages = _level_below(regions[1:], shapes, N_VILLAGES, MIN_VILLAGES_PER_TOWN, seed,
+                            "villages", progress)
+    grids = _level_below(villages, shapes, N_GRIDS, MIN_GRIDS_PER_VILLAGE, seed, "grids",
+                         progress)
+    regions += villages + grids
+    shapes = _finish([g.code for g in grids], shapes)
+    progress("labels", 0, len(regions))
+    labelled = [_with_centre(r, shapes[r.code]) for r in regions]
+    progress("labels", len(regions), len(regions))
+    log.info("generated demo city (seed %s) in %.1f s", seed, time.perf_counter() - started)
+    return CityGeo(hierarchy=Hierarchy.build(labelled, "gcj02"), shapes=shapes)
+
+
+def _with_centre(region: Region, geom: BaseGeometry) -> Region:
+    return Region(region.code, region.name, region.level, region.parent, region.name_en,
+                  label_point(geom))
+
+
+_SURNAMES = "陈李黄张梁林刘吴罗何郑杨叶钟邓谢王周徐朱曾蔡彭冯卢苏蒋麦莫袁邱赖方温胡"
+_GIVEN = "伟芳敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华建国志文辉玲婷雪梅晨浩宇欣怡轩嘉俊琪颖斌锋"
+
+
+def _officer_counts(n_grids: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """How many officers each grid gets: 2–5 each, n in all, about n / n_grids on average."""
+    if not 2 * n_grids <= n <= 5 * n_grids:
+        raise ValueError(f"{n} officers cannot give {n_grids} grids 2–5 officers each")
+    counts = 2 + rng.multinomial(n - 2 * n_grids, np.full(n_grids, 1.0 / n_grids))
+    over = int(np.clip(counts - 5, 0, None).sum())
+    counts = np.minimum(counts, 5)
+    while over:
+        room = np.flatnonzero(counts < 5)
+        pick = rng.choice(room, size=min(over, len(room)), replace=False)
+        counts[pick] += 1
+        over -= len(pick)
+    return counts
+
+
+def _officer_name(rng: np.random.Generator) -> str:
+    weights = 1.0 / (np.arange(len(_SURNAMES)) + 4.0)
+    surname = _SURNAMES[rng.choice(len(_SURNAMES), p=weights / weights.sum())]
+    given = rng.choice(list(_GIVEN), size=int(rng.integers(1, 3)))
+    return surname + "".join(given)
+
+
+def generate_officers(city: CityGeo, n: int = N_OFFICERS, seed: int = DEMO_SEED) -> list[Officer]:
+    """Exactly n officers, 2–5 per grid, ids O000001…, deterministic Chinese names."""
+    grids = [r.code for r in city.hierarchy.at_level(Level.GRID)]
+    rng = np.random.default_rng([seed, 9756])
+    counts = _officer_counts(len(grids), n, rng)
+    officers: list[Officer] = []
+    for grid, k in zip(grids, counts.tolist(), strict=True):
+        for _ in range(k):
+            officers.append(Officer(f"O{len(officers) + 1:06d}", _officer_name(rng), grid))
+    return officers
+
+
+def save_officers(officers: list[Officer], path: str | Path) -> Path:
+    """Write officers as CSV (officer_id,name,grid), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(_OFFICER_FIELDS)
+        writer.writerows((o.officer_id, o.name, o.grid) for o in officers)
+    os.replace(tmp, path)
+    return path
+
+
+def load_officers(path: str | Path) -> list[Officer]:
+    """Read officers from CSV (officer_id,name,grid); raises ValueError naming the bad line."""
+    with Path(path).open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or tuple(header) != _OFFICER_FIELDS:
+            raise ValueError(f"{path}: header must be {','.join(_OFFICER_FIELDS)}, got {header}")
+        officers = []
+        for line, row in enumerate(reader, start=2):
+            if len(row) != 3 or not all(v.strip() for v in row):
+                raise ValueError(f"{path}:{line}: want 3 non-empty fields, got {row}")
+            officers.append(Officer(row[0], row[1], row[2]))
+    return officers
+
+
+def ensure_demo_city(data_dir: Path, progress: Progress | None = None) -> tuple[Path, Path]:
+    """Write city.geojson and officers.csv into data_dir if missing; return both paths."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    city_path, officers_path = data_dir / "city.geojson", data_dir / "officers.csv"
+    city: CityGeo | None = None
+    if not city_path.exists():
+        log.info("generating the demo city into %s", city_path)
+        city = generate_city(progress=progress)
+        save_hierarchy(city, city_path)
+    if not officers_path.exists():
+        city = city or load_hierarchy(city_path)
+        save_officers(generate_officers(city), officers_path)
+    return city_path, officers_path

@@ -252,7 +252,7 @@ def incidents_data(incidents: list[IncidentMarker]) -> FeatureCollection:
 
 
 def stats_hideout(stats: dict[str, RegionStat]) -> dict[str, Any]:
-    """The hideout of the region and label layers: {"stats": {code: {green, yellow, red, level}}}."""
+    """Region and label hideout: {"stats": {code: {green, yellow, red, level}}}."""
     return {"stats": {str(code): s.as_dict() for code, s in stats.items()}}
 
 
@@ -288,11 +288,11 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
 
 def legend(lang: str) -> html.Div:
     """The map legend: level colours with their shapes, officer marks, cluster bubble."""
-    items = [("inc gw-lg-red", level_name("red", lang)),
-             ("inc gw-lg-yellow", level_name("yellow", lang)),
-             ("inc gw-lg-green", level_name("green", lang)),
-             ("off gw-lg-on", t("legend.officer_on", lang)),
-             ("off gw-lg-off", t("legend.officer_off", lang)),
+    items = [("inc-red", level_name("red", lang)),
+             ("inc-yellow", level_name("yellow", lang)),
+             ("inc-green", level_name("green", lang)),
+             ("duty-on", t("legend.officer_on", lang)),
+             ("duty-off", t("legend.officer_off", lang)),
              ("cluster", t("legend.cluster", lang))]
     return html.Div(id=ids.LEGEND, className="gw-legend", children=[
         html.Div(t("legend.title", lang), className="gw-legend-title")] + [

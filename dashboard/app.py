@@ -1,0 +1,75 @@
+"""The Dash app factory: pages by URL, login, API and health routes."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import dash
+import flask
+import redis
+from dash import Input, Output, dcc, html
+
+from dashboard import api
+from dashboard import auth as web_auth
+from dashboard.settings import Settings
+from dashboard.views import Snapshots
+from domain.regions import Level
+from feeds.context import CityContext
+from layouts.map_view import map_page
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+URL, PAGE = "gw-url", "gw-page"
+PATH_LEVELS = {"town": Level.TOWN, "village": Level.VILLAGE, "grid": Level.GRID}
+
+
+def region_for_path(ctx: CityContext, path: str) -> str | None:
+    """The region code a page path shows, or None if the path names no region."""
+    parts = [p for p in (path or "/").split("/") if p]
+    if not parts or parts == ["city"]:
+        return ctx.hierarchy.city.code
+    if len(parts) == 2 and parts[0] in PATH_LEVELS:
+        code = parts[1]
+        if code in ctx.hierarchy and ctx.hierarchy[code].level is PATH_LEVELS[parts[0]]:
+            return code
+    return None
+
+
+def message_page(title: str, text: str) -> html.Div:
+    """A plain full-page message (not found, forbidden)."""
+    return html.Div(className="gw-message", children=[
+        html.H1(title), html.P(text), html.A("← 返回 / Back", href="/")])
+
+
+def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> dash.Dash:
+    """Build the Dash app (and its Flask server) for a loaded city and a Redis client."""
+    server = flask.Flask(__name__)
+    snaps = Snapshots(ctx, client)
+    web_auth.install(server, client)
+    server.register_blueprint(api.blueprint(ctx, client, snaps))
+    app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="网格化指挥中心",
+                    update_title=None, suppress_callback_exceptions=True, compress=True)
+    app.layout = html.Div([dcc.Location(id=URL), html.Div(id=PAGE)])
+
+    @app.callback(Output(PAGE, "children"), Input(URL, "pathname"), Input(URL, "search"))
+    def render(pathname: str | None, search: str | None) -> html.Div:
+        user = flask.g.user
+        query = parse_qs((search or "").lstrip("?"))
+        lang = "en" if (query.get("lang") or [settings.lang])[0] == "en" else "zh"
+        wall = (query.get("wall") or ["0"])[0] in ("1", "true")
+        code = region_for_path(ctx, pathname or "/")
+        if code == ctx.hierarchy.city.code and pathname in (None, "", "/"):
+            code = user.scope  # home page: the user's own region
+        if code is None:
+            return message_page("404", "没有这个页面 / No such page")
+        if not user.may_see_region(code):
+            return message_page("403", "超出您的权限范围 / Outside your scope")
+        host = flask.request.host.rsplit(":", 1)[0] if ":" in flask.request.host else \
+            flask.request.host
+        live_url = f"ws://{host}:{settings.live_port}/live?region={code}"
+        vm = snaps.map_view(code, user, live_url, lang, wall, settings.tile_url)
+        return map_page(vm)
+
+    return app

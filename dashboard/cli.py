@@ -1,0 +1,134 @@
+"""The `gridwatch` command: demo, components, users."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from dashboard.settings import Settings
+from domain.access import Role
+
+log = logging.getLogger("gridwatch")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8050, help="dashboard port (default 8050)")
+    p.add_argument("--gateway-port", type=int, default=8765, help="terminal gateway port")
+    p.add_argument("--live-port", type=int, default=8766, help="live push channel port")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="data directory")
+    p.add_argument("--redis-url", default=None, help="external Redis (default: $REDIS_URL, "
+                   "else an embedded redis-server)")
+    p.add_argument("--rules", type=Path, default=None, help="alert rules YAML")
+    p.add_argument("--incidents-per-hour", type=float, default=300.0, help="simulated cases/h")
+    p.add_argument("--position-interval", type=float, default=10.0,
+                   help="seconds between simulated position fixes")
+    p.add_argument("--no-sim", action="store_true", help="do not run the simulator")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    ap = argparse.ArgumentParser(prog="gridwatch", description="Gridwatch command centre")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    _common(sub.add_parser("demo", help="run the demo city with every component"))
+    run = sub.add_parser("run", help="run one component (used by demo and docker)")
+    run.add_argument("component", choices=["gateway", "worker", "push", "web", "simulate"])
+    _common(run)
+    users = sub.add_parser("users", help="manage users")
+    usub = users.add_subparsers(dest="action", required=True)
+    add = usub.add_parser("add", help="add a user (password on stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--scope", required=True, help="region code the user may see")
+    rm = usub.add_parser("remove", help="remove a user")
+    rm.add_argument("name")
+    usub.add_parser("list", help="list users")
+    for p in (add, rm, usub.choices["list"]):
+        p.add_argument("--data-dir", type=Path, default=Path("data"))
+        p.add_argument("--redis-url", default=None)
+    return ap
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Validated settings from the command line; exits with the field and reason if bad."""
+    try:
+        return Settings(host=args.host, port=args.port, gateway_port=args.gateway_port,
+                        live_port=args.live_port, data_dir=args.data_dir,
+                        redis_url=args.redis_url or os.environ.get("REDIS_URL"),
+                        rules_file=args.rules, incidents_per_hour=args.incidents_per_hour,
+                        position_interval_s=args.position_interval, simulate=not args.no_sim,
+                        tile_url=os.environ.get("GRIDWATCH_TILE_URL"))
+    except ValidationError as e:
+        errs = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+        raise SystemExit(f"gridwatch: bad settings: {errs}") from None
+
+
+def _store_url(args: argparse.Namespace) -> str:
+    url = args.redis_url or os.environ.get("REDIS_URL")
+    if url:
+        return url
+    f = args.data_dir / "redis.url"
+    if not f.exists():
+        raise SystemExit(f"gridwatch: no running demo in {args.data_dir} (no redis.url) and "
+                         "no REDIS_URL; start `gridwatch demo` or pass --redis-url")
+    return f.read_text().strip()
+
+
+def _users(args: argparse.Namespace) -> int:
+    from feeds import auth, store  # noqa: PLC0415
+
+    client = store.connect(_store_url(args))
+    if args.action == "list":
+        for u in auth.list_users(client):
+            print(f"{u.name}\t{u.role.value}\t{u.scope}")
+        return 0
+    if args.action == "remove":
+        if not auth.remove_user(client, args.name):
+            print(f"no user {args.name!r}", file=sys.stderr)
+            return 1
+        return 0
+    pw = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(pw) < 8:
+        print("password must have at least 8 characters", file=sys.stderr)
+        return 1
+    auth.add_user(client, args.name, pw, Role(args.role), args.scope)
+    print(f"user {args.name} ({args.role}, scope {args.scope}) saved")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `gridwatch` console script."""
+    args = parser().parse_args(argv)
+    tag = args.component if args.cmd == "run" else args.cmd
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format=f"%(asctime)s %(levelname)-7s [{tag}] %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    if args.cmd == "users":
+        return _users(args)
+    settings = settings_from(args)
+    if args.cmd == "demo":
+        from dashboard.demo import run_demo  # noqa: PLC0415
+
+        return run_demo(settings)
+    return _run_component(args.component, settings, args)
+
+
+def _run_component(name: str, settings: Settings, args: argparse.Namespace) -> int:
+    from dashboard import components as c  # noqa: PLC0415
+
+    if name == "simulate":
+        c.run_simulator_process(settings)
+        return 0
+    url = _store_url(args)
+    {"gateway": c.run_gateway, "worker": c.run_worker, "push": c.run_push,
+     "web": c.run_web}[name](settings, url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

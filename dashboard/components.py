@@ -1,0 +1,148 @@
+"""The long-running parts of Gridwatch, each runnable as its own process."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from zoneinfo import ZoneInfo
+
+import redis.asyncio as aredis
+from feeds.locate import GridIndex
+
+from dashboard.push import LiveHub, serve_push
+from dashboard.settings import Settings
+from feeds import auth, keys, store
+from feeds.context import CityContext
+from feeds.datum import to_datum
+from feeds.gateway import Gateway, constant_token_check, serve_gateway
+from feeds.ingest import Placer
+from feeds.simulator import SimConfig, Simulator
+from feeds.state import CityState
+from feeds.terminal_client import run_simulator
+from feeds.worker import StateWorker
+
+log = logging.getLogger(__name__)
+
+
+def load_context(settings: Settings) -> CityContext:
+    """Load the city, roster and rules named by the settings."""
+    return CityContext.load(settings.city_file, settings.officers_file, settings.rules_file)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+def terminal_token() -> str:
+    """The demo terminals' shared token (GRIDWATCH_TERMINAL_TOKEN)."""
+    token = os.environ.get("GRIDWATCH_TERMINAL_TOKEN", "")
+    if not token:
+        raise SystemExit("GRIDWATCH_TERMINAL_TOKEN is not set")
+    return token
+
+
+async def _gateway(settings: Settings, redis_url: str) -> None:
+    ctx = load_context(settings)
+    started = time.perf_counter()
+    index = GridIndex(ctx.city)
+    log.info("grid index built in %.1f s", time.perf_counter() - started)
+    client = aredis.Redis.from_url(redis_url)
+    sync = store.connect(redis_url)
+    town_cache: dict[str, str] = {}
+
+    def incident_town(iid: str) -> str | None:
+        if iid not in town_cache:
+            t = sync.hget(keys.INCIDENT_TOWN, iid)
+            if t is None:
+                return None
+            town_cache[iid] = t.decode()
+        return town_cache[iid]
+
+    datum = ctx.hierarchy.datum
+    placer = Placer(locate=index.locate, to_datum=lambda lon, lat: to_datum(lon, lat, "wgs84",
+                                                                             datum),
+                    officers=ctx.roster, categories=frozenset(ctx.rules),
+                    incident_town=incident_town)
+    gw = Gateway(client, placer, constant_token_check(terminal_token()))
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await serve_gateway(gw, settings.host, settings.gateway_port, stop)
+    await client.aclose()
+
+
+def run_gateway(settings: Settings, redis_url: str) -> None:
+    """Serve the terminal gateway until SIGINT/SIGTERM."""
+    asyncio.run(_gateway(settings, redis_url))
+
+
+def run_worker(settings: Settings, redis_url: str) -> None:
+    """Run the state worker (apply streams, re-level cases) until SIGINT/SIGTERM."""
+    ctx = load_context(settings)
+    state = CityState.with_roster(ctx.rules, ctx.roster)
+    worker = StateWorker(store.connect(redis_url), state, ctx.towns, ZoneInfo(settings.timezone),
+                         ctx.rules_config.relevel_interval_s)
+    worker.bootstrap()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("worker running")
+    worker.run(stop)
+    log.info("worker stopped after %d entries", worker.applied)
+
+
+async def _push(settings: Settings, redis_url: str) -> None:
+    ctx = load_context(settings)
+    client = aredis.Redis.from_url(redis_url)
+    sync = store.connect(redis_url)
+    hub = LiveHub(client, ctx.hierarchy, ctx.roster, ctx.rules,
+                  lambda token: auth.session_user(sync, token), settings.push_flush_s)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await serve_push(hub, settings.host, settings.live_port, stop)
+    await client.aclose()
+
+
+def run_push(settings: Settings, redis_url: str) -> None:
+    """Serve the live push channel until SIGINT/SIGTERM."""
+    asyncio.run(_push(settings, redis_url))
+
+
+def run_web(settings: Settings, redis_url: str) -> None:
+    """Serve the Dash app with waitress until SIGINT/SIGTERM."""
+    from waitress import serve  # noqa: PLC0415  (only this process needs it)
+
+    from dashboard.app import create_app  # noqa: PLC0415
+
+    ctx = load_context(settings)
+    app = create_app(settings, ctx, store.connect(redis_url))
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    log.info("dashboard on http://%s:%s/", settings.host, settings.port)
+    serve(app.server, host=settings.host, port=settings.port, threads=8, ident="gridwatch",
+          _quiet=True)
+
+
+async def _simulate(settings: Settings) -> None:
+    ctx = load_context(settings)
+    index = GridIndex(ctx.city)
+    datum = ctx.hierarchy.datum
+    sim = Simulator(
+        officers=list(ctx.roster.values()), random_point=index.random_point,
+        to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), rules=ctx.rules,
+        config=SimConfig(position_interval_s=settings.position_interval_s,
+                         incidents_per_hour=settings.incidents_per_hour))
+    url = f"ws://{settings.host}:{settings.gateway_port}/terminal"
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    log.info("simulating %d officers every %.0f s, %.0f cases/h → %s", len(ctx.roster),
+             settings.position_interval_s, settings.incidents_per_hour, url)
+    await run_simulator(sim, url, terminal_token(), stop, connections=settings.sim_connections)
+
+
+def run_simulator_process(settings: Settings) -> None:
+    """Run the demo simulator against the gateway until SIGINT/SIGTERM."""
+    asyncio.run(_simulate(settings))

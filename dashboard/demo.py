@@ -1,0 +1,144 @@
+"""`gridwatch demo`: Redis, the demo city and every component as one process tree."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dashboard.settings import Settings
+from domain.access import Role
+from feeds import auth, store
+from feeds.citygen import ensure_demo_city
+from feeds.redis_server import EmbeddedRedis
+
+log = logging.getLogger(__name__)
+
+COMPONENTS = ("worker", "gateway", "push", "web", "simulate")
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    if done == total or done % max(1, total // 10) == 0:
+        log.info("making the demo city: %s %d/%d", stage, done, total)
+
+
+def _secret(env: str) -> tuple[str, bool]:
+    value = os.environ.get(env, "")
+    return (value, False) if value else (secrets.token_urlsafe(12), True)
+
+
+def _child_args(name: str, s: Settings, redis_url: str) -> list[str]:
+    args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(s.data_dir),
+            "--redis-url", redis_url, "--host", s.host, "--port", str(s.port),
+            "--gateway-port", str(s.gateway_port), "--live-port", str(s.live_port),
+            "--incidents-per-hour", str(s.incidents_per_hour),
+            "--position-interval", str(s.position_interval_s)]
+    if s.rules_file:
+        args += ["--rules", str(s.rules_file)]
+    return args
+
+
+class Demo:
+    """Starts and stops the demo's process tree."""
+
+    def __init__(self, settings: Settings):
+        self.s = settings
+        self.redis: EmbeddedRedis | None = None
+        self.children: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def prepare(self) -> str:
+        """Make the city if missing, start or reach Redis, set the admin user; the Redis URL."""
+        self.s.data_dir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        ensure_demo_city(self.s.data_dir, progress=_progress)
+        log.info("demo city ready in %s (%.1f s)", self.s.data_dir, time.perf_counter() - started)
+        url = self.s.redis_url or os.environ.get("REDIS_URL")
+        if not url:
+            self.redis = EmbeddedRedis(self.s.data_dir).start()
+            url = self.redis.url
+        (self.s.data_dir / "redis.url").write_text(url + "\n")
+        return url
+
+    def start(self, redis_url: str, env: dict[str, str]) -> None:
+        """Spawn every component as a child process."""
+        names = COMPONENTS if self.s.simulate else COMPONENTS[:-1]
+        for name in names:
+            self.children[name] = subprocess.Popen(_child_args(name, self.s, redis_url), env=env)
+            if name == "gateway":
+                time.sleep(0.5)
+
+    def watch(self) -> int:
+        """Wait until a signal or a child's death; returns the exit code."""
+        while not self.stopping:
+            for name, p in self.children.items():
+                if p.poll() is not None:
+                    log.error("%s exited with code %s; stopping the demo", name, p.returncode)
+                    return 1
+            time.sleep(0.5)
+        return 0
+
+    def stop(self) -> None:
+        """Stop every child by its PID, then Redis."""
+        for p in self.children.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name, p in self.children.items():
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", name)
+                p.kill()
+                p.wait()
+        if self.redis:
+            self.redis.stop()
+
+
+def run_demo(settings: Settings) -> int:
+    """Run the whole demo until Ctrl-C or SIGTERM; nothing is left running after it."""
+    demo = Demo(settings)
+
+    def on_signal(*_: object) -> None:
+        demo.stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    redis_url = demo.prepare()
+    try:
+        token, token_new = _secret("GRIDWATCH_TERMINAL_TOKEN")
+        password, pw_new = _secret("GRIDWATCH_ADMIN_PASSWORD")
+        client = store.connect(redis_url)
+        auth.add_user(client, "admin", password, Role.ADMIN, "441900")
+        client.close()
+        env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=token)
+        demo.start(redis_url, env)
+        _banner(settings, redis_url, token if token_new else None, password if pw_new else None)
+        code = demo.watch()
+    finally:
+        log.info("shutting down")
+        demo.stop()
+        log.info("stopped")
+    return code
+
+
+def _banner(s: Settings, redis_url: str, token: str | None, password: str | None) -> None:
+    host = "localhost" if s.host in ("127.0.0.1", "0.0.0.0", "::") else s.host
+    lines = [
+        "",
+        "  Gridwatch demo is running (Ctrl-C stops it)",
+        f"  Dashboard:  http://{host}:{s.port}/        user: admin   password: "
+        + (password or "(GRIDWATCH_ADMIN_PASSWORD)"),
+        f"  Wall:       http://{host}:{s.port}/?wall=1",
+        f"  Terminals:  ws://{host}:{s.gateway_port}/terminal   token: "
+        + (token or "(GRIDWATCH_TERMINAL_TOKEN)"),
+        f"  Live push:  ws://{host}:{s.live_port}/live",
+        f"  API:        http://{host}:{s.port}/api/v1/openapi.json   health: /health",
+        f"  Redis:      {redis_url}   data: {Path(s.data_dir).resolve()}",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
