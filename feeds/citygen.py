@@ -255,14 +255,14 @@ def _level_below(parents: list[Region], shapes: dict[str, BaseGeometry], total: 
 def _edge_match(grids: np.ndarray) -> np.ndarray:
     """Insert into each grid the vertices its neighbours have on their common border."""
     tree = shapely.STRtree(grids)
-    left, right = tree.query(grids, predicate="intersects")
+    left, right = tree.query(grids, predicate="dwithin", distance=_SNAP_TOL_DEG)
     keep = left != right
     left, right = left[keep], right[keep]
     coords, idx = shapely.get_coordinates(grids, return_index=True)
     per_grid = np.split(coords, np.cumsum(np.bincount(idx, minlength=len(grids)))[:-1])
     starts = np.searchsorted(left, np.arange(len(grids) + 1))
-    refs = [shapely.multipoints(np.concatenate([per_grid[j] for j in right[a:b]]))
-            if b > a else shapely.MultiPoint() for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    refs = [shapely.multipoints(np.concatenate([per_grid[j] for j in right[a:b]])) if b > a
+            else shapely.MultiPoint() for a, b in zip(starts[:-1], starts[1:], strict=True)]
     return shapely.snap(grids, np.array(refs, dtype=object), _SNAP_TOL_DEG)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import time
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import redis.asyncio as aredis
+from redis.exceptions import NoScriptError
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -59,7 +61,7 @@ class Gateway:
         self.placer = placer
         self.check_token = check_token
         self.seen_ttl_s = seen_ttl_s
-        self.script = client.register_script(DEDUP_XADD)
+        self.sha = hashlib.sha1(DEDUP_XADD.encode()).hexdigest()
         self.stats = {"acked": 0, "nacked": 0, "frames": 0}
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -93,21 +95,11 @@ class Gateway:
 
     async def _store(self, results: list[Routed | Refused], source: str,
                      now: float) -> list[dict[str, Any]]:
-        pipe = self.client.pipeline(transaction=False)
-        for r in results:
-            if isinstance(r, Refused):
-                pipe.xadd(keys.DEAD_LETTER, _dead_fields(r, source, now),
-                          maxlen=DEAD_LETTER_MAXLEN, approximate=True)
-            else:
-                self.script(keys=[r.seen_key, r.stream],
-                            args=[self.seen_ttl_s, orjson.dumps(r.body)], client=pipe)
-                if r.incident_town:
-                    pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
         try:
-            await pipe.execute()
+            await self._write(results, source, now)
         except aredis.RedisError as e:
             log.error("store failed, nacking %d messages: %s", len(results), e)
-            return [{"nack": _msg_id(r), "error": "store unavailable, retry later"}
+            return [{"nack": r.msg_id, "error": "store unavailable, retry later"}
                     for r in results]
         answers = []
         for r in results:
@@ -119,9 +111,34 @@ class Gateway:
                 self.stats["acked"] += 1
         return answers
 
-
-def _msg_id(r: Routed | Refused) -> str | None:
-    return r.msg_id
+    async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
+        """Store accepted messages (once per msg_id) and dead-letter refused ones."""
+        accepted = [r for r in results if isinstance(r, Routed)]
+        pipe = self.client.pipeline(transaction=False)
+        for r in accepted:
+            pipe.evalsha(self.sha, 2, r.seen_key, r.stream, self.seen_ttl_s,
+                         orjson.dumps(r.body))
+        for r in results:
+            if isinstance(r, Refused):
+                pipe.xadd(keys.DEAD_LETTER, _dead_fields(r, source, now),
+                          maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+            elif r.incident_town:
+                pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
+        replies = await pipe.execute(raise_on_error=False)
+        missing = [r for r, rep in zip(accepted, replies, strict=False)
+                   if isinstance(rep, NoScriptError)]
+        errors = [rep for rep in replies
+                  if isinstance(rep, Exception) and not isinstance(rep, NoScriptError)]
+        if missing:  # a restarted Redis forgot the script: load it, store those again
+            await self.client.script_load(DEDUP_XADD)
+            pipe = self.client.pipeline(transaction=False)
+            for r in missing:
+                pipe.evalsha(self.sha, 2, r.seen_key, r.stream, self.seen_ttl_s,
+                             orjson.dumps(r.body))
+            errors += [r for r in await pipe.execute(raise_on_error=False)
+                       if isinstance(r, Exception)]
+        if errors:
+            raise errors[0]
 
 
 def _dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:

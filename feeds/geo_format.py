@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import orjson
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from domain.regions import CITY_CODE_LEN, Hierarchy, Level, Region, level_of
@@ -58,10 +58,18 @@ def _fail(index: int, code: Any, field: str, reason: str) -> HierarchyError:
     return HierarchyError(f"{who}: field {field!r}: {reason}")
 
 
+def _require(i: int, code: Any, props: Mapping[str, Any], *fields: str) -> None:
+    for field in fields:
+        if field not in props:
+            raise _fail(i, code, field, "missing")
+
+
 def _check_code(i: int, props: Mapping[str, Any]) -> tuple[str, Level]:
+    _require(i, None, props, "code")
     code = props.get("code")
     if not isinstance(code, str) or not code.isdigit():
         raise _fail(i, None, "code", f"must be a string of digits, got {code!r}")
+    _require(i, code, props, "level", "name", "parent")
     raw_level = props.get("level")
     try:
         level = Level(raw_level)
@@ -75,8 +83,6 @@ def _check_code(i: int, props: Mapping[str, Any]) -> tuple[str, Level]:
 
 
 def _check_parent(i: int, code: str, level: Level, props: Mapping[str, Any]) -> str | None:
-    if "parent" not in props:
-        raise _fail(i, code, "parent", "missing (use null for the city)")
     parent = props["parent"]
     if level is Level.CITY:
         if parent is not None:
@@ -109,10 +115,12 @@ def _check_geometry(i: int, code: str, feature: Mapping[str, Any]) -> BaseGeomet
         geom = shape(raw)
     except Exception as exc:  # shapely raises several types for malformed coordinates
         raise _fail(i, code, "geometry", f"unreadable coordinates ({exc})") from None
-    if geom.is_empty or geom.area <= 0.0:
-        raise _fail(i, code, "geometry", "is empty or has no area")
+    if geom.is_empty:
+        raise _fail(i, code, "geometry", "is empty")
     if not geom.is_valid:
         raise _fail(i, code, "geometry", f"is invalid: {shapely.is_valid_reason(geom)}")
+    if geom.area <= 0.0:
+        raise _fail(i, code, "geometry", "has no area")
     return geom
 
 
@@ -248,8 +256,3 @@ def region_features(city: CityGeo, codes: Iterable[str], simplify_deg: float = 0
         features.append({"type": "Feature", "properties": props,
                          "geometry": _round_geometry(geom, ndigits)})
     return {"type": "FeatureCollection", "features": features}
-
-
-def geometry_mapping(geom: BaseGeometry) -> dict[str, Any]:
-    """Plain GeoJSON mapping of a geometry (unrounded)."""
-    return dict(mapping(geom))

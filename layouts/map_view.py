@@ -82,24 +82,24 @@ def format_time(ts: float) -> str:
 
 def header(vm: MapView, lang: str) -> html.Header:
     """Title, region name, breadcrumbs, language switch, connection state and data clock."""
-    brand = html.Div(className="gw-brand", children=[
-        html.Span(className="gw-logo", **{"aria-hidden": "true"}),
-        html.H1(t("app.title", lang), id=ids.TITLE, className="gw-title"),
-        html.Span(vm.region_name, id=ids.REGION_NAME, className="gw-region-name"),
-    ])
-    status: list[Any] = [connection_indicator(lang), data_clock(vm, lang)]
-    children: list[Any] = [brand]
+    brand: list[Any] = [html.Span(className="gw-logo", **{"aria-hidden": "true"}),
+                        html.H1(t("app.title", lang), id=ids.TITLE, className="gw-title")]
     if not vm.wall:
-        children.append(breadcrumbs(vm, lang))
+        brand.append(breadcrumbs(vm, lang))
+    brand.append(html.Span(vm.region_name, id=ids.REGION_NAME, className="gw-region-name",
+                           title=t(f"region.{vm.region_level}", lang)))
+    status: list[Any] = [connection_indicator(lang), data_clock(vm, lang)]
+    if not vm.wall:
         status.append(html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK,
                              className="gw-lang", title=t("nav.lang_switch_title", lang),
                              href="?lang=en" if lang == "zh" else "?lang=zh"))
-    children.append(html.Div(className="gw-status", children=status))
-    return html.Header(className="gw-header", children=children)
+    return html.Header(className="gw-header", children=[
+        html.Div(className="gw-brand", children=brand),
+        html.Div(className="gw-status", children=status)])
 
 
 def breadcrumbs(vm: MapView, lang: str) -> html.Nav:
-    """Links up the hierarchy; the current region is plain text at the end."""
+    """Links to the ancestors, top down, each followed by a separator (the region badge follows)."""
     query = view_query(lang, vm.wall)
     items: list[Any] = []
     for (code, name), level in zip(vm.breadcrumbs, crumb_levels(vm), strict=True):
@@ -108,8 +108,6 @@ def breadcrumbs(vm: MapView, lang: str) -> html.Nav:
         items.append(html.A(name, href=region_path(level, code) + query, className="gw-crumb",
                             title=t(f"region.{level}", lang)))
         items.append(html.Span("›", className="gw-crumb-sep", **{"aria-hidden": "true"}))
-    items.append(html.Span(vm.region_name, className="gw-crumb gw-crumb-here",
-                           **{"aria-current": "page"}))
     return html.Nav(items, id=ids.BREADCRUMBS, className="gw-crumbs",
                     **{"aria-label": t("nav.breadcrumbs", lang)})
 
@@ -271,14 +269,14 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
         dl.GeoJSON(id=ids.REGIONS, data=children, hideout=hideout, style=_NS("regionStyle"),
                    hoverStyle=_NS("regionHover"), onEachFeature=_NS("regionEach"),
                    zoomToBoundsOnClick=False),
-        dl.Pane(name=ids.PANE_LABELS, style={"zIndex": 450}, children=dl.GeoJSON(
+        dl.Pane(name=ids.PANE_LABELS, style={"zIndex": 630}, children=dl.GeoJSON(
             id=ids.LABELS, data=labels_data(children), hideout=hideout,
             pointToLayer=_NS("labelPoint"), pane=ids.PANE_LABELS)),
         dl.Pane(name=ids.PANE_OFFICERS, style={"zIndex": 610}, children=dl.GeoJSON(
             id=ids.OFFICERS, data=officers_data(vm.officers), cluster=True,
             clusterToLayer=_NS("clusterIcon"), pointToLayer=_NS("officerPoint"),
             zoomToBoundsOnClick=True, hideout={"labels": popup_labels},
-            superClusterOptions={"radius": 70, "maxZoom": 16}, pane=ids.PANE_OFFICERS)),
+            superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)),
         dl.Pane(name=ids.PANE_INCIDENTS, style={"zIndex": 640}, children=dl.GeoJSON(
             id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": popup_labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),

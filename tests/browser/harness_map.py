@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from waitress.server import create_server
 from websockets.asyncio.server import ServerConnection, serve
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from layouts.map_view import map_page
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
@@ -53,15 +53,16 @@ def town_features() -> dict[str, Any]:
 def fake_officers(n: int, seed: int = 7) -> list[list[Any]]:
     """N officers scattered over the towns, two in three on duty."""
     rnd = random.Random(seed)
-    return [[f"O{i:06d}", round(rnd.uniform(113.61, 113.88), 6), round(rnd.uniform(22.97, 23.09), 6),
-             1 if i % 3 else 0] for i in range(n)]
+    return [[f"O{i:06d}", round(rnd.uniform(113.61, 113.88), 6),
+             round(rnd.uniform(22.97, 23.09), 6), 1 if i % 3 else 0] for i in range(n)]
 
 
 def fake_incidents() -> list[IncidentMarker]:
     """Five open cases: two green, two yellow, one red."""
     rows = [("I-001", 113.64, 23.02, "green", "environment", "垃圾堆放", "reported", 600),
             ("I-002", 113.66, 23.06, "yellow", "dispute", "邻里噪音纠纷", "dispatched", 7200),
-            ("I-003", 113.75, 23.00, "green", "rental_housing", "出租屋未登记", "acknowledged", 1800),
+            ("I-003", 113.75, 23.00, "green", "rental_housing", "出租屋未登记", "acknowledged",
+             1800),
             ("I-004", 113.84, 23.03, "yellow", "safety_hazard", "消防通道堵塞", "on_scene", 5400),
             ("I-005", 113.86, 23.07, "red", "work_safety", "工地未设围挡", "reported", 90000)]
     return [IncidentMarker(i, lon, lat, lvl, cat, title, status, NOW - age, "441900101001")
@@ -105,7 +106,7 @@ def red_delta(vm: MapView) -> dict[str, Any]:
 
 
 class PushServer:
-    """A websockets (asyncio API) push server in its own thread: sync on connect, then broadcasts."""
+    """A websockets (asyncio API) push server in a thread: a sync on connect, then broadcasts."""
 
     def __init__(self) -> None:
         """Prepare; call start()."""
@@ -180,6 +181,13 @@ def dash_app(vm: MapView) -> dash.Dash:
     return app
 
 
+class QuietHandler(WSGIRequestHandler):
+    """A request handler that does not log every request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Do not log."""
+
+
 @dataclass
 class Harness:
     """What a browser test needs: the page URL, the push server, the view-model."""
@@ -191,16 +199,17 @@ class Harness:
 
 @contextmanager
 def running(n_officers: int = 200, wall: bool = False) -> Iterator[Harness]:
-    """Run the push server and the Dash app (waitress) on free loopback ports."""
+    """Run the push server and the Dash app (werkzeug, threaded) on free loopback ports."""
     push = PushServer().start()
     vm = fake_view(f"ws://127.0.0.1:{push.port}/live?region=441900", n_officers, wall)
     push.sync = sync_frame(vm)
-    server = create_server(dash_app(vm).server, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="dash", daemon=True)
+    server = make_server("127.0.0.1", 0, dash_app(vm).server, threaded=True,
+                         request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="dash", daemon=True)
     thread.start()
     try:
-        yield Harness(f"http://127.0.0.1:{server.effective_port}/", push, vm)
+        yield Harness(f"http://127.0.0.1:{server.server_port}/", push, vm)
     finally:
-        server.close()
+        server.shutdown()
         push.stop()
         thread.join(5)

@@ -1,0 +1,183 @@
+"""Point → grid lookup in microseconds: a raster whose cells know their grid or candidates."""
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+
+import numpy as np
+import shapely
+
+from domain.model import Placement
+from domain.regions import Level
+from feeds.geo_format import CityGeo
+
+log = logging.getLogger(__name__)
+
+_OUTSIDE = -1  # cell value: no grid touches the cell
+_FULL_COVER = 1.0 - 1e-9  # share of a cell the grids must cover for the last candidate to win
+
+
+def _crosses(edges: array, x: float, y: float) -> bool:
+    """Even-odd point-in-polygon over flat (y1, y2, x1, dx/dy) edge quadruples."""
+    inside = False
+    it = iter(edges)
+    for y1, y2, x1, slope in zip(it, it, it, it, strict=False):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * slope:
+            inside = not inside
+    return inside
+
+
+def _edge_arrays(pieces: np.ndarray) -> list[array]:
+    """For each polygonal piece, its non-horizontal edges as a flat array of quadruples."""
+    parts, part_owner = shapely.get_parts(pieces, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)  # non-polygons have none
+    ring_owner = part_owner[ring_part]
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    same = coord_ring[1:] == coord_ring[:-1]
+    p, q = coords[:-1][same], coords[1:][same]
+    edge_owner = ring_owner[coord_ring[:-1][same]]
+    keep = p[:, 1] != q[:, 1]
+    p, q, edge_owner = p[keep], q[keep], edge_owner[keep]
+    slope = (q[:, 0] - p[:, 0]) / (q[:, 1] - p[:, 1])
+    quads = np.column_stack([p[:, 1], q[:, 1], p[:, 0], slope])
+    bounds = np.searchsorted(edge_owner, np.arange(len(pieces) + 1))
+    return [array("d", quads[a:b].ravel().tolist()) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                      strict=True)]
+
+
+class GridIndex:
+    """Which base grid holds a point: O(1) raster lookup, exact test only near grid borders."""
+
+    def __init__(self, city: CityGeo, cell_deg: float = 0.002) -> None:
+        started = time.perf_counter()
+        grids = city.hierarchy.at_level(Level.GRID)
+        self.codes: list[str] = [r.code for r in grids]
+        self.geoms = np.array([city.shapes[c] for c in self.codes], dtype=object)
+        shapely.prepare(self.geoms)
+        self._placements = [Placement(c[:9], c[:12], c) for c in self.codes]
+        self._by_code = {c: i for i, c in enumerate(self.codes)}
+        xmin, ymin, xmax, ymax = shapely.total_bounds(self.geoms)
+        self.cell = float(cell_deg)
+        self.x0, self.y0 = float(xmin), float(ymin)
+        self.nx = int(np.floor((xmax - xmin) / cell_deg)) + 1
+        self.ny = int(np.floor((ymax - ymin) / cell_deg)) + 1
+        self._build()
+        log.info("grid index: %s grids, %sx%s cells, built in %.2f s", len(self.codes),
+                 self.nx, self.ny, time.perf_counter() - started)
+
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (grid, cell) pair whose cell lies in the grid's bounding box."""
+        b = shapely.bounds(self.geoms)
+        i0 = np.floor((b[:, 0] - self.x0) / self.cell).astype(np.int64)
+        i1 = np.minimum(np.floor((b[:, 2] - self.x0) / self.cell).astype(np.int64), self.nx - 1)
+        j0 = np.floor((b[:, 1] - self.y0) / self.cell).astype(np.int64)
+        j1 = np.minimum(np.floor((b[:, 3] - self.y0) / self.cell).astype(np.int64), self.ny - 1)
+        grid_ids, cells = [], []
+        for g in range(len(self.codes)):
+            ii, jj = np.meshgrid(np.arange(i0[g], i1[g] + 1), np.arange(j0[g], j1[g] + 1))
+            cells.append((jj * self.nx + ii).ravel())
+            grid_ids.append(np.full(cells[-1].size, g))
+        return np.concatenate(grid_ids), np.concatenate(cells)
+
+    def _build(self) -> None:
+        grid_ids, cells = self._pairs()
+        cx0 = self.x0 + (cells % self.nx) * self.cell
+        cy0 = self.y0 + (cells // self.nx) * self.cell
+        boxes = shapely.box(cx0, cy0, cx0 + self.cell, cy0 + self.cell)
+        geoms = self.geoms[grid_ids]
+        whole = shapely.contains(geoms, boxes)
+        part = ~whole & shapely.intersects(geoms, boxes)
+        pieces = np.full(len(cells), None, dtype=object)
+        pieces[part] = shapely.intersection(geoms[part], boxes[part])
+        share = np.where(whole, 1.0, 0.0)
+        share[part] = shapely.area(pieces[part]) / (self.cell * self.cell)
+        keep = whole | (share > 0.0)
+        grid_ids, cells, pieces, share = grid_ids[keep], cells[keep], pieces[keep], share[keep]
+        order = np.lexsort((share, cells))  # by cell, smallest piece first
+        grid_ids, cells, pieces, share = grid_ids[order], cells[order], pieces[order], share[order]
+        owner = np.full(self.nx * self.ny, _OUTSIDE, dtype=np.int64)
+        whole = share >= 1.0
+        owner[cells[whole]] = grid_ids[whole]
+        mixed = ~np.isin(cells, cells[whole])
+        self._build_mixed(owner, grid_ids[mixed], cells[mixed], pieces[mixed], share[mixed])
+        self._owner_np = owner
+        self._owner = owner.tolist()
+
+    def _build_mixed(self, owner: np.ndarray, grid_ids: np.ndarray, cells: np.ndarray,
+                     pieces: np.ndarray, share: np.ndarray) -> None:
+        """Cells shared by several grids get a candidate list of (grid, edges of its piece)."""
+        starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+        ends = np.r_[starts[1:], len(cells)]
+        edges = _edge_arrays(pieces)
+        self._candidates: list[tuple[tuple[int, array | None], ...]] = []
+        slots = np.full((len(starts), int((ends - starts).max(initial=1))), -1, dtype=np.int64)
+        for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            covered = float(share[a:b].sum()) >= _FULL_COVER
+            cands = [(int(grid_ids[m]), edges[m]) for m in range(a, b)]
+            if covered:  # the point must be in one of them: the largest needs no test
+                cands[-1] = (cands[-1][0], None)
+            self._candidates.append(tuple(cands))
+            slots[k, : b - a] = grid_ids[a:b]
+            owner[cells[a]] = -2 - k
+        self._slots = slots
+
+    def locate(self, lon: float, lat: float) -> Placement | None:
+        """The placement of a point (town, village, grid), or None outside every grid."""
+        i = int((lon - self.x0) / self.cell)
+        j = int((lat - self.y0) / self.cell)
+        if not (0 <= i < self.nx and 0 <= j < self.ny) or lon < self.x0 or lat < self.y0:
+            return None
+        v = self._owner[j * self.nx + i]
+        if v >= 0:
+            return self._placements[v]
+        if v == _OUTSIDE:
+            return None
+        for g, edges in self._candidates[-2 - v]:
+            if edges is None or _crosses(edges, lon, lat):
+                return self._placements[g]
+        return None
+
+    def locate_code(self, lon: float, lat: float) -> str | None:
+        """The grid code of a point, or None outside every grid."""
+        p = self.locate(lon, lat)
+        return p.grid if p is not None else None
+
+    def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> list[str | None]:
+        """Grid codes (or None) for arrays of points, vectorised."""
+        return [self.codes[g] if g >= 0 else None for g in self.locate_indices(lons, lats)]
+
+    def locate_indices(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+        """Grid indices into `codes` (-1 outside) for arrays of points, vectorised."""
+        x = np.asarray(lons, dtype=np.float64)
+        y = np.asarray(lats, dtype=np.float64)
+        fi, fj = (x - self.x0) / self.cell, (y - self.y0) / self.cell
+        ok = (fi >= 0) & (fi < self.nx) & (fj >= 0) & (fj < self.ny) & np.isfinite(fi + fj)
+        out = np.full(x.shape, -1, dtype=np.int64)
+        cell = np.where(ok, fj.astype(np.int64) * self.nx + fi.astype(np.int64), 0)
+        v = np.where(ok, self._owner_np[cell], _OUTSIDE)
+        out[v >= 0] = v[v >= 0]
+        todo = np.flatnonzero(v <= -2)
+        rows = self._slots[-2 - v[todo]]
+        for s in range(rows.shape[1]):
+            if todo.size == 0:
+                break
+            test = rows[:, s] >= 0
+            idx, g = todo[test], rows[test, s]
+            hit = shapely.contains_xy(self.geoms[g], x[idx], y[idx])
+            out[idx[hit]] = g[hit]
+            remain = np.ones(todo.size, dtype=bool)
+            remain[np.flatnonzero(test)[hit]] = False
+            todo, rows = todo[remain], rows[remain]
+        return out
+
+    def random_point(self, grid_code: str, rng: np.random.Generator) -> tuple[float, float]:
+        """A point uniformly inside a grid (rejection sampling in its bounding box)."""
+        geom = self.geoms[self._by_code[grid_code]]
+        xmin, ymin, xmax, ymax = geom.bounds
+        while True:
+            xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(16, 2))
+            inside = shapely.contains_xy(geom, xy[:, 0], xy[:, 1])
+            if inside.any():
+                x, y = xy[np.argmax(inside)]
+                return float(x), float(y)

@@ -1,0 +1,193 @@
+"""Browser test: map_page in headless Chromium receives WebSocket sync/delta frames and updates."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness_map import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RED_CASE,
+    SCREENSHOTS,
+    Harness,
+    red_delta,
+    running,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
+
+RED_SEL = f".gw-inc-red .gw-inc-shape[data-id='{RED_CASE['id']}']"
+TIMEOUT = 15_000
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    """The Dash app and push server."""
+    with running() as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium (plain launch: a fresh temporary profile)."""
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, harness):  # noqa: ANN001, ANN201
+    """A 1920x1080 page on the map, connected to the push server; page errors fail the test."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(harness.url)
+    pg.wait_for_selector("#gw-conn.gw-conn--open", timeout=TIMEOUT)
+    pg.wait_for_function("window.gridwatch.live.stats.flushes > 0", timeout=TIMEOUT)
+    pg.wait_for_selector(".gw-cluster", timeout=TIMEOUT)
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def label_count(pg, code: str, level: str) -> str:  # noqa: ANN001
+    """The count shown for a level on a region's label."""
+    return pg.inner_text(f".gw-rlabel-in[data-code='{code}'] .gw-cnt-{level} .gw-cnt-n")
+
+
+def test_delta_updates_markers_kpis_and_labels(page, harness: Harness) -> None:  # noqa: ANN001
+    """A delta with a new red case: marker, KPI red count and region labels all update."""
+    assert page.locator(".gw-inc").count() == 5
+    assert page.inner_text("#gw-kpi-red") == "1"
+    assert label_count(page, "441900102", "red") == "0"
+    assert page.locator(RED_SEL).count() == 0
+    assert harness.push.broadcast(red_delta(harness.vm)) >= 1
+    page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
+    page.wait_for_function("document.getElementById('gw-kpi-red').textContent === '2'",
+                           timeout=TIMEOUT)
+    assert page.inner_text("#gw-kpi-new-today") == "5"
+    assert label_count(page, "441900102", "red") == "1"
+    assert label_count(page, "441900101", "green") == "0"
+    assert page.locator(".gw-rlabel-red .gw-rlabel-in[data-code='441900102']").count() == 1
+    assert page.locator("path.gw-region-red").count() == 2
+    assert page.locator(".gw-inc-shape[data-id='I-001']").count() == 0  # closed
+    assert page.locator(".gw-inc").count() == 5
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SCREENSHOTS / "map_live.png"))
+
+
+def test_popup_shows_title_as_text(page, harness: Harness) -> None:  # noqa: ANN001
+    """The popup of the new case shows its <script> title as text, with category and status."""
+    harness.push.broadcast(red_delta(harness.vm))
+    page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
+    page.click(f".gw-inc:has({RED_SEL})")
+    popup = page.wait_for_selector(".gw-popup .gw-pop-title", timeout=TIMEOUT)
+    assert popup.text_content() == RED_CASE["title"]
+    assert page.locator(".gw-popup script, .gw-popup img").count() == 0
+    body = page.inner_text(".gw-popup")
+    assert "消防" in body and "已上报" in body and "红色" in body and "5 分钟" in body
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "map_popup.png"))
+
+
+def test_updates_wait_for_the_end_of_a_pan(page, harness: Harness) -> None:  # noqa: ANN001
+    """While the map moves, layer updates are held; KPIs still update; moveend applies them."""
+    page.evaluate("window.gridwatch.map.moveStart()")
+    harness.push.broadcast(red_delta(harness.vm))
+    page.wait_for_function("document.getElementById('gw-kpi-red').textContent === '2'",
+                           timeout=TIMEOUT)
+    page.wait_for_timeout(1500)
+    assert page.locator(RED_SEL).count() == 0
+    page.evaluate("window.gridwatch.map.moveEnd()")
+    page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
+
+
+def test_reconnects_after_a_drop(page, harness: Harness) -> None:  # noqa: ANN001
+    """When the server drops the socket the page shows it, reconnects and resyncs."""
+    before = harness.push.connections
+    harness.push.drop_all()
+    page.wait_for_selector("#gw-conn.gw-conn--closed, #gw-conn.gw-conn--connecting",
+                           timeout=TIMEOUT)
+    assert page.inner_text("#gw-conn") in ("已断开", "连接中")
+    page.wait_for_selector("#gw-conn.gw-conn--open", timeout=TIMEOUT)
+    assert harness.push.connections > before
+    assert page.inner_text("#gw-conn") == "已连接"
+
+
+def test_click_region_drills_down(page, harness: Harness) -> None:  # noqa: ANN001
+    """Clicking a region label, or the region itself, goes to /town/<code>."""
+    page.click(".gw-rlabel-in[data-code='441900103']")
+    page.wait_for_url("**/town/441900103", timeout=TIMEOUT)
+    page.goto(harness.url)
+    page.wait_for_selector("path.gw-region", timeout=TIMEOUT)
+    page.locator("path.gw-region").first.dispatch_event("click")
+    page.wait_for_url("**/town/441900101", timeout=TIMEOUT)
+
+
+TIMING_JS = """
+async ([n, reps]) => {
+  const feats = [];
+  for (let i = 0; i < n; i++) {
+    feats.push({type: 'Feature', properties: {id: 'T' + i, on: i % 3 ? 1 : 0},
+      geometry: {type: 'Point', coordinates: [113.61 + Math.random() * 0.27,
+                                              22.97 + Math.random() * 0.12]}});
+  }
+  const out = [];
+  for (let r = 0; r < reps; r++) {
+    for (const f of feats) {
+      f.geometry.coordinates[0] += (Math.random() - 0.5) * 0.002;
+      f.geometry.coordinates[1] += (Math.random() - 0.5) * 0.002;
+    }
+    let longTasks = 0;
+    const obs = new PerformanceObserver(l => l.getEntries().forEach(e => longTasks += e.duration));
+    obs.observe({type: 'longtask'});
+    let maxGap = 0, last = performance.now(), running = true;
+    const tick = now => { maxGap = Math.max(maxGap, now - last); last = now;
+                          if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    await new Promise(res => setTimeout(res, 50));
+    const t0 = performance.now();
+    window.dash_clientside.set_props('gw-officers',
+      {data: {type: 'FeatureCollection', features: feats.slice()}});
+    const call = performance.now() - t0;
+    await new Promise(res => requestAnimationFrame(() => requestAnimationFrame(res)));
+    const frame = performance.now() - t0;
+    await new Promise(res => setTimeout(res, 900));
+    running = false;
+    obs.disconnect();
+    out.push({call, frame, longTasks, maxGap});
+  }
+  let total = 0;
+  document.querySelectorAll('.gw-cluster-n').forEach(e => {
+    const t = e.textContent;
+    total += t.endsWith('k') ? parseFloat(t) * 1000 : parseInt(t, 10);
+  });
+  total += document.querySelectorAll('path.gw-off').length;
+  return {runs: out, shown: total};
+}
+"""
+
+
+def test_set_props_10k_clustered_officers(page) -> None:  # noqa: ANN001
+    """Time set_props of 10,000 clustered officers (figures printed; a loose bound asserted)."""
+    page.evaluate("window.gridwatch.map.moveStart()")  # keep the push client out of the way
+    result = page.evaluate(TIMING_JS, [10_000, 6])
+    runs = result["runs"][1:]  # the first run includes warm-up
+    med = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
+    print("\nset_props 10k officers (ms, median of %d): %s" % (len(runs), json.dumps(
+        {k: round(v, 1) for k, v in med.items()})))
+    print("runs:", json.dumps([{k: round(v, 1) for k, v in r.items()} for r in result["runs"]]))
+    assert abs(result["shown"] - 10_000) < 600  # clusters (abbreviated counts) add up
+    assert med["longTasks"] < 2000

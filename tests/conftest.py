@@ -1,0 +1,89 @@
+"""Shared fixtures: a real redis-server, the demo city on disk, servers in threads."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from feeds.citygen import ensure_demo_city
+from feeds.context import CityContext
+from feeds.redis_server import EmbeddedRedis
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """A real redis-server on a free loopback port for the whole session."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    """The URL of a freshly emptied real Redis."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the generated demo city (made once per session)."""
+    d = tmp_path_factory.mktemp("demo-data")
+    ensure_demo_city(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def city_ctx(demo_dir: Path) -> CityContext:
+    """The demo city, roster and bundled rules, loaded."""
+    return CityContext.load(demo_dir / "city.geojson", demo_dir / "officers.csv", None)
+
+
+class ThreadedServer:
+    """Runs an asyncio server coroutine in its own thread and event loop."""
+
+    def __init__(self, factory: Callable[[asyncio.Event, Callable[[int], None]],
+                                         Coroutine[Any, Any, None]]):
+        self.factory = factory
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            await self.factory(self._stop, self._set_port)
+
+        try:
+            asyncio.run(main())
+        except BaseException as e:  # noqa: BLE001  (reported to the test)
+            self.error = e
+            self._ready.set()
+
+    def _set_port(self, port: int) -> None:
+        self.port = port
+        self._ready.set()
+
+    def start(self) -> ThreadedServer:
+        """Start and wait until the server listens."""
+        self._thread.start()
+        if not self._ready.wait(60) or self.error:
+            raise RuntimeError(f"server did not start: {self.error!r}")
+        return self
+
+    def stop(self) -> None:
+        """Ask the server to stop and join its thread."""
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
