@@ -66,6 +66,7 @@
   // ------------------------------------------------------------------ map functions
 
   function regionStyle(feature, ctx) {
+    if (ctx && ctx.map) { live.leafletMap = ctx.map; }  // for tests and page scripts
     var s = statOf(ctx, feature.properties && feature.properties.code);
     var lvl = (s && levelOf(s.level)) || 'none';
     return {
@@ -195,7 +196,7 @@
   var live = GW.live = {
     officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
-    url: null, ws: null, backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0,
+    url: null, ws: null, leafletMap: null, backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {},
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };

@@ -22,7 +22,7 @@ COMPONENTS = ("worker", "gateway", "push", "web", "simulate")
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    if done == total or done % max(1, total // 10) == 0:
+    if done == total:
         log.info("making the demo city: %s %d/%d", stage, done, total)
 
 

@@ -23,9 +23,24 @@ class AlertLevel(StrEnum):
         return _BY_RANK[min(2, self.rank + steps)]
 
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, AlertLevel):
-            return NotImplemented
-        return self.rank < other.rank
+        return self.rank < _rank_of(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= _rank_of(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > _rank_of(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= _rank_of(other)
+
+    __hash__ = StrEnum.__hash__
+
+
+def _rank_of(other: object) -> int:
+    if not isinstance(other, AlertLevel):
+        raise TypeError(f"cannot order an alert level against {other!r}")
+    return other.rank
 
 
 _RANK = {AlertLevel.GREEN: 0, AlertLevel.YELLOW: 1, AlertLevel.RED: 2}

@@ -124,11 +124,11 @@ class GridIndex:
 
     def locate(self, lon: float, lat: float) -> Placement | None:
         """The placement of a point (town, village, grid), or None outside every grid."""
-        i = int((lon - self.x0) / self.cell)
-        j = int((lat - self.y0) / self.cell)
-        if not (0 <= i < self.nx and 0 <= j < self.ny) or lon < self.x0 or lat < self.y0:
+        fx = (lon - self.x0) / self.cell
+        fy = (lat - self.y0) / self.cell
+        if not (0.0 <= fx < self.nx and 0.0 <= fy < self.ny):  # also false for NaN
             return None
-        v = self._owner[j * self.nx + i]
+        v = self._owner[int(fy) * self.nx + int(fx)]
         if v >= 0:
             return self._placements[v]
         if v == _OUTSIDE:
@@ -152,9 +152,10 @@ class GridIndex:
         x = np.asarray(lons, dtype=np.float64)
         y = np.asarray(lats, dtype=np.float64)
         fi, fj = (x - self.x0) / self.cell, (y - self.y0) / self.cell
-        ok = (fi >= 0) & (fi < self.nx) & (fj >= 0) & (fj < self.ny) & np.isfinite(fi + fj)
+        ok = (fi >= 0) & (fi < self.nx) & (fj >= 0) & (fj < self.ny)  # false for NaN
         out = np.full(x.shape, -1, dtype=np.int64)
-        cell = np.where(ok, fj.astype(np.int64) * self.nx + fi.astype(np.int64), 0)
+        fi, fj = np.where(ok, fi, 0.0), np.where(ok, fj, 0.0)
+        cell = fj.astype(np.int64) * self.nx + fi.astype(np.int64)
         v = np.where(ok, self._owner_np[cell], _OUTSIDE)
         out[v >= 0] = v[v >= 0]
         todo = np.flatnonzero(v <= -2)

@@ -63,7 +63,7 @@ def fake_incidents() -> list[IncidentMarker]:
             ("I-002", 113.66, 23.06, "yellow", "dispute", "邻里噪音纠纷", "dispatched", 7200),
             ("I-003", 113.75, 23.00, "green", "rental_housing", "出租屋未登记", "acknowledged",
              1800),
-            ("I-004", 113.84, 23.03, "yellow", "safety_hazard", "消防通道堵塞", "on_scene", 5400),
+            ("I-004", 113.86, 22.995, "yellow", "safety_hazard", "消防通道堵塞", "on_scene", 5400),
             ("I-005", 113.86, 23.07, "red", "work_safety", "工地未设围挡", "reported", 90000)]
     return [IncidentMarker(i, lon, lat, lvl, cat, title, status, NOW - age, "441900101001")
             for i, lon, lat, lvl, cat, title, status, age in rows]
