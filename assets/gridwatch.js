@@ -392,12 +392,11 @@
     try { ws = new WebSocket(absUrl(live.url)); } catch (e) { setConn('closed'); scheduleReconnect(); return; }
     live.ws = ws;
     ws.onopen = function () {
-      if (live.ws !== ws) { return; }
-      live.backoff = BACKOFF_MIN;
-      setConn('open');
+      if (live.ws === ws) { setConn('open'); }
     };
     ws.onmessage = function (ev) {
       if (live.ws !== ws || typeof ev.data !== 'string') { return; }
+      live.backoff = BACKOFF_MIN;  // only a server that talks resets the back-off
       var frame;
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
       applyFrame(frame);

@@ -302,7 +302,7 @@ def generate_city(seed: int = DEMO_SEED, progress: Progress | None = None) -> Ci
                          progress)
     regions += villages + grids
     shapes = _finish([g.code for g in grids], shapes)
-    progress("labels", 0, len(regions))
+    progress("edges", 1, 1)
     labelled = [_with_centre(r, shapes[r.code]) for r in regions]
     progress("labels", len(regions), len(regions))
     log.info("generated demo city (seed %s) in %.1f s", seed, time.perf_counter() - started)

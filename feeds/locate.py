@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -15,7 +16,7 @@ from feeds.geo_format import CityGeo
 log = logging.getLogger(__name__)
 
 _OUTSIDE = -1  # cell value: no grid touches the cell
-_FULL_COVER = 1.0 - 1e-9  # share of a cell the grids must cover for the last candidate to win
+_THREADED_MIN = 20_000  # intersect this many (grid, cell) pairs on two threads
 
 
 def _crosses(edges: array, x: float, y: float) -> bool:
@@ -46,6 +47,16 @@ def _edge_arrays(pieces: np.ndarray) -> list[array]:
                                                                       strict=True)]
 
 
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise intersection; big arrays on two threads (shapely releases the GIL)."""
+    if len(a) < _THREADED_MIN:
+        return shapely.intersection(a, b)
+    half = len(a) // 2
+    halves = (slice(0, half), slice(half, None))
+    with ThreadPoolExecutor(2) as pool:
+        return np.concatenate(list(pool.map(lambda s: shapely.intersection(a[s], b[s]), halves)))
+
+
 class GridIndex:
     """Which base grid holds a point: O(1) raster lookup, exact test only near grid borders."""
 
@@ -73,51 +84,69 @@ class GridIndex:
         i1 = np.minimum(np.floor((b[:, 2] - self.x0) / self.cell).astype(np.int64), self.nx - 1)
         j0 = np.floor((b[:, 1] - self.y0) / self.cell).astype(np.int64)
         j1 = np.minimum(np.floor((b[:, 3] - self.y0) / self.cell).astype(np.int64), self.ny - 1)
-        grid_ids, cells = [], []
-        for g in range(len(self.codes)):
-            ii, jj = np.meshgrid(np.arange(i0[g], i1[g] + 1), np.arange(j0[g], j1[g] + 1))
-            cells.append((jj * self.nx + ii).ravel())
-            grid_ids.append(np.full(cells[-1].size, g))
-        return np.concatenate(grid_ids), np.concatenate(cells)
+        width, n = i1 - i0 + 1, (i1 - i0 + 1) * (j1 - j0 + 1)
+        grid_ids = np.repeat(np.arange(len(self.codes)), n)
+        offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        ii = i0[grid_ids] + offset % width[grid_ids]
+        jj = j0[grid_ids] + offset // width[grid_ids]
+        return grid_ids, jj * self.nx + ii
+
+    def _cell_xy(self, cells: np.ndarray, at: float) -> tuple[np.ndarray, np.ndarray]:
+        """A point of each cell: its lower-left corner (at=0) or its centre (at=0.5)."""
+        return (self.x0 + (cells % self.nx + at) * self.cell,
+                self.y0 + (cells // self.nx + at) * self.cell)
 
     def _build(self) -> None:
         grid_ids, cells = self._pairs()
-        cx0 = self.x0 + (cells % self.nx) * self.cell
-        cy0 = self.y0 + (cells // self.nx) * self.cell
+        cx0, cy0 = self._cell_xy(cells, 0.0)
         boxes = shapely.box(cx0, cy0, cx0 + self.cell, cy0 + self.cell)
         geoms = self.geoms[grid_ids]
         whole = shapely.contains(geoms, boxes)
-        part = ~whole & shapely.intersects(geoms, boxes)
-        pieces = np.full(len(cells), None, dtype=object)
-        pieces[part] = shapely.intersection(geoms[part], boxes[part])
-        share = np.where(whole, 1.0, 0.0)
-        share[part] = shapely.area(pieces[part]) / (self.cell * self.cell)
-        keep = whole | (share > 0.0)
-        grid_ids, cells, pieces, share = grid_ids[keep], cells[keep], pieces[keep], share[keep]
-        order = np.lexsort((share, cells))  # by cell, smallest piece first
-        grid_ids, cells, pieces, share = grid_ids[order], cells[order], pieces[order], share[order]
+        touch = whole | shapely.intersects(geoms, boxes)
+        grid_ids, cells, boxes, whole = grid_ids[touch], cells[touch], boxes[touch], whole[touch]
         owner = np.full(self.nx * self.ny, _OUTSIDE, dtype=np.int64)
-        whole = share >= 1.0
         owner[cells[whole]] = grid_ids[whole]
         mixed = ~np.isin(cells, cells[whole])
-        self._build_mixed(owner, grid_ids[mixed], cells[mixed], pieces[mixed], share[mixed])
+        self._build_mixed(owner, grid_ids[mixed], cells[mixed], boxes[mixed])
         self._owner_np = owner
         self._owner = owner.tolist()
 
+    def _defaults(self, grid_ids: np.ndarray, cells: np.ndarray,
+                  boxes: np.ndarray) -> np.ndarray:
+        """Per pair, whether it is its cell's fallback: the cell lies wholly inside the union
+        of the grids and this grid holds the cell's centre (at most one per cell)."""
+        if shapely.coverage_is_valid(self.geoms):
+            union = shapely.coverage_union_all(self.geoms)
+        else:
+            union = shapely.union_all(self.geoms)
+        shapely.prepare(union)
+        default = shapely.contains_xy(self.geoms[grid_ids], *self._cell_xy(cells, 0.5))
+        default[default] = shapely.contains(union, boxes[default])
+        picked = np.flatnonzero(default)
+        first = np.zeros_like(default)
+        first[picked[np.unique(cells[picked], return_index=True)[1]]] = True
+        return first
+
     def _build_mixed(self, owner: np.ndarray, grid_ids: np.ndarray, cells: np.ndarray,
-                     pieces: np.ndarray, share: np.ndarray) -> None:
-        """Cells shared by several grids get a candidate list of (grid, edges of its piece)."""
+                     boxes: np.ndarray) -> None:
+        """Cells shared by several grids get candidates (grid, edges of its part of the cell);
+        the fallback comes last, with no edges: a point in no other candidate is in it."""
+        default = self._defaults(grid_ids, cells, boxes)
+        pieces = np.full(len(cells), None, dtype=object)
+        pieces[~default] = _intersection(self.geoms[grid_ids[~default]], boxes[~default])
+        area = np.where(default, np.inf, shapely.area(pieces))
+        keep = area > 0.0
+        order = np.lexsort((area[keep], cells[keep]))  # by cell, smallest part first
+        grid_ids, cells = grid_ids[keep][order], cells[keep][order]
+        pieces, default = pieces[keep][order], default[keep][order]
+        edges = _edge_arrays(pieces)
         starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
         ends = np.r_[starts[1:], len(cells)]
-        edges = _edge_arrays(pieces)
         self._candidates: list[tuple[tuple[int, array | None], ...]] = []
         slots = np.full((len(starts), int((ends - starts).max(initial=1))), -1, dtype=np.int64)
         for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            covered = float(share[a:b].sum()) >= _FULL_COVER
-            cands = [(int(grid_ids[m]), edges[m]) for m in range(a, b)]
-            if covered:  # the point must be in one of them: the largest needs no test
-                cands[-1] = (cands[-1][0], None)
-            self._candidates.append(tuple(cands))
+            self._candidates.append(tuple(
+                (int(grid_ids[m]), None if default[m] else edges[m]) for m in range(a, b)))
             slots[k, : b - a] = grid_ids[a:b]
             owner[cells[a]] = -2 - k
         self._slots = slots

@@ -22,6 +22,8 @@ from harness_map import (  # noqa: E402
 )
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
 
@@ -37,7 +39,7 @@ def harness() -> Iterator[Harness]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """Headless Debian Chromium (plain launch: a fresh temporary profile)."""
     with playwright_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -46,7 +48,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, harness):  # noqa: ANN001, ANN201
+def page(browser: Browser, harness: Harness) -> Iterator[Page]:
     """A 1920x1080 page on the map, connected to the push server; page errors fail the test."""
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     pg = ctx.new_page()
@@ -61,12 +63,12 @@ def page(browser, harness):  # noqa: ANN001, ANN201
     assert not errors, errors
 
 
-def label_count(pg, code: str, level: str) -> str:  # noqa: ANN001
+def label_count(pg: Page, code: str, level: str) -> str:
     """The count shown for a level on a region's label."""
     return pg.inner_text(f".gw-rlabel-in[data-code='{code}'] .gw-cnt-{level} .gw-cnt-n")
 
 
-def test_delta_updates_markers_kpis_and_labels(page, harness: Harness) -> None:  # noqa: ANN001
+def test_delta_updates_markers_kpis_and_labels(page: Page, harness: Harness) -> None:
     """A delta with a new red case: marker, KPI red count and region labels all update."""
     assert page.locator(".gw-inc").count() == 5
     assert page.inner_text("#gw-kpi-red") == "1"
@@ -88,7 +90,7 @@ def test_delta_updates_markers_kpis_and_labels(page, harness: Harness) -> None: 
     page.screenshot(path=str(SCREENSHOTS / "map_live.png"))
 
 
-def test_popup_shows_title_as_text(page, harness: Harness) -> None:  # noqa: ANN001
+def test_popup_shows_title_as_text(page: Page, harness: Harness) -> None:
     """The popup of the new case shows its <script> title as text, with category and status."""
     harness.push.broadcast(red_delta(harness.vm))
     page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
@@ -102,19 +104,24 @@ def test_popup_shows_title_as_text(page, harness: Harness) -> None:  # noqa: ANN
     page.screenshot(path=str(SCREENSHOTS / "map_popup.png"))
 
 
-def test_updates_wait_for_the_end_of_a_pan(page, harness: Harness) -> None:  # noqa: ANN001
-    """While the map moves, layer updates are held; KPIs still update; moveend applies them."""
-    page.evaluate("window.gridwatch.map.moveStart()")
+def test_updates_wait_for_the_end_of_a_pan(page: Page, harness: Harness) -> None:
+    """While the user drags the map, layer updates are held (KPIs are not); moveend applies them."""
+    page.mouse.move(300, 300)  # empty map background, outside the towns
+    page.mouse.down()
+    for step in range(1, 6):
+        page.mouse.move(300 + 20 * step, 300 + 10 * step)
+    page.wait_for_function("window.gridwatch.live.movingSince > 0", timeout=TIMEOUT)
     harness.push.broadcast(red_delta(harness.vm))
     page.wait_for_function("document.getElementById('gw-kpi-red').textContent === '2'",
                            timeout=TIMEOUT)
     page.wait_for_timeout(1500)
     assert page.locator(RED_SEL).count() == 0
-    page.evaluate("window.gridwatch.map.moveEnd()")
+    page.mouse.up()
     page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
+    assert page.evaluate("window.gridwatch.live.movingSince") == 0
 
 
-def test_reconnects_after_a_drop(page, harness: Harness) -> None:  # noqa: ANN001
+def test_reconnects_after_a_drop(page: Page, harness: Harness) -> None:
     """When the server drops the socket the page shows it, reconnects and resyncs."""
     before = harness.push.connections
     harness.push.drop_all()
@@ -126,7 +133,7 @@ def test_reconnects_after_a_drop(page, harness: Harness) -> None:  # noqa: ANN00
     assert page.inner_text("#gw-conn") == "已连接"
 
 
-def test_click_region_drills_down(page, harness: Harness) -> None:  # noqa: ANN001
+def test_click_region_drills_down(page: Page, harness: Harness) -> None:
     """Clicking a region label, or the region itself, goes to /town/<code>."""
     page.click(".gw-rlabel-in[data-code='441900103']")
     page.wait_for_url("**/town/441900103", timeout=TIMEOUT)
@@ -185,7 +192,7 @@ async ([n, reps]) => {
 """
 
 
-def test_set_props_10k_clustered_officers(page) -> None:  # noqa: ANN001
+def test_set_props_10k_clustered_officers(page: Page) -> None:
     """Time set_props of 10,000 clustered officers (figures printed; a loose bound asserted)."""
     page.evaluate("window.gridwatch.map.moveStart()")  # keep the push client out of the way
     result = page.evaluate(TIMING_JS, [10_000, 6])

@@ -1,0 +1,113 @@
+"""Helpers for end-to-end tests: run `gridwatch demo` on free ports, log in with Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from feeds.redis_server import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ADMIN_PASSWORD = "test-admin-pass"
+TERMINAL_TOKEN = "test-terminal-token"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+@dataclass(frozen=True)
+class RunningDemo:
+    """Where a test's demo listens."""
+
+    data_dir: Path
+    port: int
+    gateway_port: int
+    live_port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        """Base URL of the dashboard."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def gateway_url(self) -> str:
+        """The terminals' WebSocket URL."""
+        return f"ws://127.0.0.1:{self.gateway_port}/terminal"
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"demo exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("demo did not become healthy in time")
+
+
+@contextmanager
+def running_demo(city_dir: Path, data_dir: Path, *extra: str,
+                 timeout: float = 90) -> Iterator[RunningDemo]:
+    """Run `gridwatch demo` (city files copied from city_dir) and stop it by its PID."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("city.geojson", "officers.csv"):
+        shutil.copy(city_dir / name, data_dir / name)
+    ports = [free_port() for _ in range(3)]
+    env = dict(os.environ, GRIDWATCH_ADMIN_PASSWORD=ADMIN_PASSWORD,
+               GRIDWATCH_TERMINAL_TOKEN=TERMINAL_TOKEN)
+    env.pop("REDIS_URL", None)
+    cmd = [sys.executable, "-m", "dashboard.cli", "demo", "--data-dir", str(data_dir),
+           "--port", str(ports[0]), "--gateway-port", str(ports[1]),
+           "--live-port", str(ports[2]), *extra]
+    log = open(data_dir / "demo.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    demo = RunningDemo(data_dir, ports[0], ports[1], ports[2], proc.pid)
+    try:
+        _wait_healthy(demo.url, proc, timeout)
+        _wait_port(ports[1], timeout)
+        yield demo
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+def _wait_port(port: int, timeout: float) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def login(page, base_url: str, user: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+    """Sign in through the login form."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
