@@ -10,7 +10,21 @@ import orjson
 
 from domain.regions import Level
 from feeds.citygen import DEMO_SEED, generate_city, generate_officers, save_officers
-from feeds.geo_format import load_hierarchy, region_features, save_hierarchy
+from feeds.geo_format import CityGeo, load_hierarchy, region_features, save_hierarchy
+
+
+def export_sizes(city: CityGeo) -> None:
+    """Print the size of the browser GeoJSON for a few typical views."""
+    h = city.hierarchy
+    towns = [r.code for r in h.at_level(Level.TOWN)]
+    for label, codes in (("33 towns", towns),
+                         ("villages of the largest town",
+                          max((h.children_of(t) for t in towns), key=len)),
+                         ("all 593 villages", [r.code for r in h.at_level(Level.VILLAGE)])):
+        t = time.perf_counter()
+        size = len(orjson.dumps(region_features(city, codes)))
+        print(f"browser GeoJSON, {label}: {size / 1000:.1f} KB "
+              f"({(time.perf_counter() - t) * 1000:.0f} ms)")
 
 
 def main() -> None:
@@ -44,17 +58,7 @@ def main() -> None:
         officers = generate_officers(city)
         save_officers(officers, Path(tmp) / "officers.csv")
         print(f"officers: {len(officers)} in {time.perf_counter() - t:.2f} s")
-    h = city.hierarchy
-    towns = [r.code for r in h.at_level(Level.TOWN)]
-    for label, codes in (("33 towns", towns),
-                         ("villages of the largest town",
-                          max((h.children_of(t) for t in towns), key=len)),
-                         ("all 593 villages", [r.code for r in h.at_level(Level.VILLAGE)])):
-        t = time.perf_counter()
-        size = len(orjson.dumps(region_features(city, codes)))
-        print(f"browser GeoJSON, {label}: {size / 1000:.1f} KB "
-              f"({(time.perf_counter() - t) * 1000:.0f} ms)")
-
+    export_sizes(city)
 
 if __name__ == "__main__":
     main()

@@ -40,7 +40,7 @@ _OFFICER_FIELDS = ("officer_id", "name", "grid")
 
 
 @dataclass(frozen=True)
-class _Child:
+class Child:
     """One generated child region before codes are final: its seed and its shape."""
 
     seed: tuple[float, float]
@@ -163,7 +163,7 @@ def _merge_orphans(faces: np.ndarray, owner: np.ndarray, mains: dict[int, int]) 
     return group
 
 
-def partition(parent: BaseGeometry, seeds: np.ndarray) -> list[_Child]:
+def partition(parent: BaseGeometry, seeds: np.ndarray) -> list[Child]:
     """Cut a polygon into one region per seed with edge-matched borders (exact coverage)."""
     faces, owner = _faces(seeds, parent)
     mains: dict[int, int] = {}
@@ -177,18 +177,18 @@ def partition(parent: BaseGeometry, seeds: np.ndarray) -> list[_Child]:
     out = []
     for cell in range(len(seeds)):
         geom = shapely.coverage_union_all(faces[group == cell])
-        out.append(_Child(seed=(float(seeds[cell, 0]), float(seeds[cell, 1])), shape=geom))
+        out.append(Child(seed=(float(seeds[cell, 0]), float(seeds[cell, 1])), shape=geom))
     return out
 
 
-def _reading_order(children: list[_Child], parent: BaseGeometry) -> list[_Child]:
+def _reading_order(children: list[Child], parent: BaseGeometry) -> list[Child]:
     """Number children north to south in bands, west to east within a band."""
     band = max((parent.area / max(len(children), 1)) ** 0.5, 1e-9)
     top = parent.bounds[3]
     return sorted(children, key=lambda c: (int((top - c.seed[1]) / band), c.seed[0]))
 
 
-def split(parent: BaseGeometry, n: int, rng: np.random.Generator) -> list[_Child]:
+def split(parent: BaseGeometry, n: int, rng: np.random.Generator) -> list[Child]:
     """Cut a parent into n even children: random seeds, Lloyd relaxation, Voronoi, clip."""
     seeds = _lloyd(_random_points(parent, n, rng), parent, LLOYD_ITERATIONS)
     return _reading_order(partition(parent, seeds), parent)

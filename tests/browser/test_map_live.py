@@ -118,7 +118,7 @@ def test_updates_wait_for_the_end_of_a_pan(page: Page, harness: Harness) -> None
     assert page.locator(RED_SEL).count() == 0
     page.mouse.up()
     page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
-    assert page.evaluate("window.gridwatch.live.movingSince") == 0
+    page.wait_for_function("window.gridwatch.live.movingSince === 0", timeout=TIMEOUT)
 
 
 def test_reconnects_after_a_drop(page: Page, harness: Harness) -> None:
@@ -198,8 +198,8 @@ def test_set_props_10k_clustered_officers(page: Page) -> None:
     result = page.evaluate(TIMING_JS, [10_000, 6])
     runs = result["runs"][1:]  # the first run includes warm-up
     med = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
-    print("\nset_props 10k officers (ms, median of %d): %s" % (len(runs), json.dumps(
-        {k: round(v, 1) for k, v in med.items()})))
+    figures = json.dumps({k: round(v, 1) for k, v in med.items()})
+    print(f"\nset_props 10k officers (ms, median of {len(runs)}): {figures}")
     print("runs:", json.dumps([{k: round(v, 1) for k, v in r.items()} for r in result["runs"]]))
     assert abs(result["shown"] - 10_000) < 600  # clusters (abbreviated counts) add up
     assert all(r["applied"] > 0 for r in result["runs"])  # every update redrew the layer

@@ -230,3 +230,16 @@ def test_ensure_demo_city_writes_once(demo_city, tmp_path: Path, monkeypatch):
     ensure_demo_city(tmp_path / "data")  # officers remade from the saved city
     assert made == [2958] and city_path.stat().st_mtime_ns == stamp[0]
     assert load_officers(officers_path) == generate_officers(demo_city)
+
+
+def test_town_centre_outside_the_outline_is_moved_inside():
+    outline = load_outline()
+    rows = [{"code": "441900999", "lon": "113.30", "lat": "22.90"},  # in the estuary, west
+            {"code": "441900998", "lon": "113.75", "lat": "23.02"}]  # already inside
+    seeds = citygen._town_seeds(outline, rows)
+    assert outline.contains(shapely.points(seeds)).all()
+    assert tuple(seeds[1]) == (113.75, 23.02)
+    # moved to the nearest interior point: close to the border, not somewhere arbitrary
+    assert outline.exterior.distance(shapely.Point(seeds[0])) < 0.01
+    assert shapely.Point(seeds[0]).distance(shapely.Point(113.30, 22.90)) == pytest.approx(
+        outline.distance(shapely.Point(113.30, 22.90)), abs=0.01)

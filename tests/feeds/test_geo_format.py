@@ -158,6 +158,16 @@ def test_two_cities_rejected():
     assert "exactly one city" in errors_of(doc)
 
 
+def test_multipolygon_regions_round_trip(tmp_path: Path):
+    doc = small_doc()
+    doc["features"][3]["geometry"] = mapping(shapely.MultiPolygon(
+        [box(0, 0, 1, 0.9), box(0, 1.1, 1, 2)]))
+    city = parse_hierarchy(doc)
+    again = load_hierarchy(save_hierarchy(city, tmp_path / "m.geojson"))
+    assert again.shapes["441900101001001"].geom_type == "MultiPolygon"
+    assert again.shapes["441900101001001"].equals(city.shapes["441900101001001"])
+
+
 def test_load_rejects_bad_json(tmp_path: Path):
     path = tmp_path / "bad.geojson"
     path.write_text("{not json")
@@ -210,9 +220,9 @@ def test_region_features_for_towns_are_small_and_rounded(demo_city):
     shapes = [shapely.geometry.shape(f["geometry"]) for f in fc["features"]]
     full = sum(demo_city.shapes[c].area for c in towns)
     assert sum(s.area for s in shapes) == pytest.approx(full, rel=0.01)
-    # simplified as a coverage: neighbouring towns still share their borders
-    assert shapely.coverage_is_valid(shapely.set_precision(shapes, 1e-5)) or \
-        shapely.union_all(shapes).area == pytest.approx(full, rel=0.01)
+    # simplified as a coverage: neighbouring towns still share their borders exactly
+    assert shapely.is_valid(shapes).all()
+    assert shapely.coverage_is_valid(shapes)
 
 
 def test_region_features_villages_of_a_town(demo_city):

@@ -1,0 +1,84 @@
+"""Shared set-up of the benchmarks: a demo city on disk, Redis, a gateway process."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from feeds.citygen import ensure_demo_city
+from feeds.context import CityContext
+from feeds.datum import to_datum
+from feeds.locate import GridIndex
+from feeds.redis_server import EmbeddedRedis, free_port
+
+TOKEN = "bench-token"
+
+
+def city(data_dir: Path | None = None) -> tuple[Path, CityContext]:
+    """The demo city files (made in a temp dir unless given) and their context."""
+    d = data_dir or Path(tempfile.mkdtemp(prefix="gw-bench-"))
+    ensure_demo_city(d)
+    return d, CityContext.load(d / "city.geojson", d / "officers.csv", None)
+
+
+def officer_points(ctx: CityContext, n: int, seed: int = 1) -> list[tuple[str, float, float]]:
+    """n (officer_id, WGS-84 lon, lat) fixes inside each officer's grid."""
+    index = GridIndex(ctx.city)
+    rng = np.random.default_rng(seed)
+    ids = list(ctx.roster)
+    out = []
+    for i in range(n):
+        oid = ids[i % len(ids)]
+        lon, lat = index.random_point(ctx.roster[oid].grid, rng)
+        out.append((oid, *to_datum(lon, lat, ctx.hierarchy.datum, "wgs84")))
+    return out
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    """Block until something listens on a loopback port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@contextmanager
+def component(name: str, data_dir: Path, redis_url: str, **ports: int) -> Iterator[int]:
+    """Run one `gridwatch run NAME` process; yields its main port; stops it by PID."""
+    port = ports.get("port") or free_port()
+    args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(data_dir),
+            "--redis-url", redis_url]
+    flag = {"gateway": "--gateway-port", "push": "--live-port", "web": "--port"}.get(name)
+    if flag:
+        args += [flag, str(port)]
+    for k, v in ports.items():
+        if k != "port":
+            args += [f"--{k.replace('_', '-')}", str(v)]
+    env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=TOKEN)
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+    try:
+        if flag:
+            wait_port(port)
+        yield port
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
+@contextmanager
+def redis_server() -> Iterator[EmbeddedRedis]:
+    """A private redis-server for one benchmark run."""
+    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="gw-bench-redis-"))) as r:
+        yield r

@@ -1,0 +1,1 @@
+"""Data in and state: protocols, gateway, simulator, workers, Redis store, geography."""
