@@ -196,7 +196,8 @@
   var live = GW.live = {
     officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
-    url: null, ws: null, leafletMap: null, backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0,
+    url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
+    backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {},
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };
@@ -210,6 +211,7 @@
     Object.keys(live.regions).forEach(function (k) { delete live.regions[k]; });
     live.kpi = null;
     Object.keys(live.dirty).forEach(function (k) { live.dirty[k] = dirty; });
+    live.synced = dirty;
   }
 
   function applyOfficers(rows) {
@@ -227,7 +229,8 @@
   }
 
   function incidentFeature(inc) {
-    return {type: 'Feature', geometry: {type: 'Point', coordinates: [Number(inc.lon), Number(inc.lat)]},
+    return {type: 'Feature',
+      geometry: {type: 'Point', coordinates: [Number(inc.lon), Number(inc.lat)]},
       properties: {id: String(inc.id), level: inc.level, category: inc.category, title: inc.title,
         status: inc.status, reported_ts: inc.reported_ts, grid: inc.grid}};
   }
@@ -389,7 +392,13 @@
     if (!live.url) { return; }
     setConn('connecting');
     var ws;
-    try { ws = new WebSocket(absUrl(live.url)); } catch (e) { setConn('closed'); scheduleReconnect(); return; }
+    try {
+      ws = new WebSocket(absUrl(live.url));
+    } catch (e) {
+      setConn('closed');
+      scheduleReconnect();
+      return;
+    }
     live.ws = ws;
     ws.onopen = function () {
       if (live.ws === ws) { setConn('open'); }
@@ -420,6 +429,14 @@
   function follow() {
     var root = document.getElementById(IDS.root);
     var url = (root && root.getAttribute('data-live-url')) || null;
+    if (root !== live.rootEl) {
+      // A new page (e.g. rendered by a callback): what it shows is its own snapshot.
+      live.rootEl = root;
+      live.shown = {};
+      if (url === live.url && live.synced) {
+        Object.keys(live.dirty).forEach(function (k) { live.dirty[k] = true; });
+      }
+    }
     if (url !== live.url) {
       disconnect();
       resetState(false);

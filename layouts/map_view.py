@@ -304,6 +304,9 @@ def map_panel(vm: MapView, lang: str) -> html.Main:
     the_map = dl.Map(
         id=ids.MAP, center=[vm.centre[0], vm.centre[1]], zoom=vm.zoom, className="gw-map",
         zoomControl=not vm.wall, attributionControl=bool(vm.tile_url), zoomSnap=0.5,
+        # trackViewport would replace our moveend handler (dash-leaflet 1.1.3) and push
+        # center/zoom/bounds into Dash on every pan; the JS holds updates on movestart/moveend.
+        trackViewport=False,
         style={"width": "100%", "height": "100%"}, children=map_layers(vm, lang),
         eventHandlers={"movestart": _NS("moveStart"), "moveend": _NS("moveEnd"),
                        "popupopen": _NS("popupOpen"), "popupclose": _NS("popupClose")},

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,6 +103,13 @@ def test_popup_shows_title_as_text(page: Page, harness: Harness) -> None:
     assert "消防" in body and "已上报" in body and "红色" in body and "5 分钟" in body
     page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / "map_popup.png"))
+    # while the popup is open the case layer is held, so the popup does not vanish
+    harness.push.broadcast({"type": "delta", "as_of": time.time(), "closed": ["I-002"]})
+    page.wait_for_timeout(1800)
+    assert page.locator(".gw-popup").count() == 1
+    assert page.locator(".gw-inc-shape[data-id='I-002']").count() == 1
+    page.click(".gw-popup .leaflet-popup-close-button")
+    page.wait_for_selector(".gw-inc-shape[data-id='I-002']", state="detached", timeout=TIMEOUT)
 
 
 def test_updates_wait_for_the_end_of_a_pan(page: Page, harness: Harness) -> None:
