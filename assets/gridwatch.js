@@ -21,7 +21,8 @@
   var FILL = {red: '#ff3d3d', yellow: '#ffc21a', green: '#1fd17a', none: '#34507a'};
   var EDGE = {red: '#ff6b6b', yellow: '#ffd24d', green: '#4ee39a', none: '#7fa3d1'};
   var ZOFF = {red: 3000, yellow: 2000, green: 1000};
-  var FLUSH_MS = 1000;          // at most one layer update a second
+  var FLUSH_MS = 1000;          // at most one officer-layer update a second
+  var FAST_MS = 60;             // cases, counts and KPIs: as soon as they arrive (coalesced)
   var BACKOFF_MIN = 1000, BACKOFF_MAX = 30000;
   var STALE_S = 30;             // data older than this is flagged
   var HOLD_MAX_MS = 15000;      // never hold updates longer than this for a pan or popup
@@ -197,7 +198,7 @@
     officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
-    backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0,
+    backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0, lastOfficers: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {},
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };
@@ -306,8 +307,9 @@
 
   function flushLayers() {
     var d = live.dirty;
-    if (d.officers) {
+    if (d.officers && Date.now() - live.lastOfficers >= FLUSH_MS) {
       d.officers = false;
+      live.lastOfficers = Date.now();
       timed('officersMs', function () {
         setProps(IDS.officers, {data: {type: 'FeatureCollection',
           features: Array.from(live.officers.values())}});
@@ -342,6 +344,7 @@
       if (live.asOf) { setText(IDS.asof, formatTime(live.asOf)); }
     }
     if (!held(live.movingSince)) { flushLayers(); }
+    scheduleFlush();  // officers held back by the once-a-second limit
   }
 
   function anyDirty() {
@@ -351,7 +354,12 @@
 
   function scheduleFlush() {
     if (live.flushTimer || !anyDirty()) { return; }
-    var wait = Math.max(0, live.lastFlush + FLUSH_MS - Date.now());
+    var d = live.dirty, now = Date.now(), moving = held(live.movingSince);
+    var urgent = d.kpi || d.asof ||
+      (!moving && ((d.incidents && !held(live.popupSince)) || d.regions));
+    if (moving && !urgent) { return; }  // layers wait for moveEnd, which reschedules
+    var wait = urgent ? Math.max(0, live.lastFlush + FAST_MS - now)
+                      : Math.max(0, live.lastOfficers + FLUSH_MS - now);
     live.flushTimer = setTimeout(flush, wait);
   }
   GW.live.flush = flush;

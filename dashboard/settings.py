@@ -21,7 +21,7 @@ class Settings(BaseModel):
     timezone: str = Field(default="Asia/Shanghai", description="zone for local times")
     tile_url: str | None = Field(default=None, description="optional map tile URL template")
     lang: str = Field(default="zh", pattern="^(zh|en)$", description="default UI language")
-    push_flush_s: float = Field(default=0.5, ge=0.05, le=10, description="push delta period")
+    push_flush_s: float = Field(default=0.2, ge=0.05, le=10, description="push delta period")
     position_interval_s: float = Field(default=10, ge=1, le=600, description="sim fix period")
     incidents_per_hour: float = Field(default=300, ge=0, le=100_000, description="sim rate")
     sim_connections: int = Field(default=8, ge=1, le=256, description="sim terminal sockets")

@@ -75,7 +75,8 @@ class Snapshots:
             kpi=Kpi(k["open"]["green"], k["open"]["yellow"], k["open"]["red"], k["new_today"],
                     k["overdue"], k["on_duty"], k["officers"]),
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
-            as_of=now, lang=lang, tile_url=tile_url, wall=wall, breadcrumbs=crumbs)
+            as_of=now, lang=lang, tile_url=tile_url, wall=wall, breadcrumbs=crumbs,
+            bounds=((miny, minx), (maxy, maxx)))
 
 
 def _marker_args(m: dict[str, Any]) -> dict[str, Any]:

@@ -301,8 +301,11 @@ def legend(lang: str) -> html.Div:
 
 def map_panel(vm: MapView, lang: str) -> html.Main:
     """The map filling the rest of the screen, with its legend."""
+    fit = {"bounds": [list(vm.bounds[0]), list(vm.bounds[1])],
+           "boundsOptions": {"padding": [24, 24]}} if vm.bounds else {}
     the_map = dl.Map(
         id=ids.MAP, center=[vm.centre[0], vm.centre[1]], zoom=vm.zoom, className="gw-map",
+        **fit,
         zoomControl=not vm.wall, attributionControl=bool(vm.tile_url), zoomSnap=0.5,
         # trackViewport would replace our moveend handler (dash-leaflet 1.1.3) and push
         # center/zoom/bounds into Dash on every pan; the JS holds updates on movestart/moveend.

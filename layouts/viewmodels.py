@@ -94,3 +94,4 @@ class MapView:
     tile_url: str | None = None
     wall: bool = False
     breadcrumbs: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
