@@ -99,11 +99,13 @@
     var box = el('div', 'gw-rlabel-in');
     box.setAttribute('data-code', String(p.code));
     box.appendChild(el('div', 'gw-rlabel-name', p.name));
-    var counts = el('div', 'gw-rlabel-counts');
-    counts.appendChild(countChip('red', s.red || 0));
-    counts.appendChild(countChip('yellow', s.yellow || 0));
-    counts.appendChild(countChip('green', s.green || 0));
-    box.appendChild(counts);
+    if (lvl !== 'none') {  // quiet regions show just their name: less clutter on the wall
+      var counts = el('div', 'gw-rlabel-counts');
+      counts.appendChild(countChip('red', s.red || 0));
+      counts.appendChild(countChip('yellow', s.yellow || 0));
+      counts.appendChild(countChip('green', s.green || 0));
+      box.appendChild(counts);
+    }
     var icon = L.divIcon({className: 'gw-rlabel gw-rlabel-' + lvl, html: box, iconSize: null});
     var marker = L.marker(latlng, {icon: icon, pane: ctx.pane || 'markerPane',
       interactive: !!p.href, keyboard: false});
@@ -433,9 +435,19 @@
     if (ws) { ws.onclose = null; ws.onmessage = null; ws.close(); }
   }
 
+  // Fit the map to the region once per page, when its container has its real size.
+  function fitOnce(root) {
+    var map = live.leafletMap, raw = root && root.getAttribute('data-bounds');
+    if (!raw || !map || live.fittedRoot === root || !map.getContainer().isConnected) { return; }
+    live.fittedRoot = root;
+    map.invalidateSize();
+    map.fitBounds(JSON.parse(raw), {padding: [24, 24], animate: false});
+  }
+
   // Follow the page: (re)connect whenever the root's data-live-url changes.
   function follow() {
     var root = document.getElementById(IDS.root);
+    fitOnce(root);
     var url = (root && root.getAttribute('data-live-url')) || null;
     if (root !== live.rootEl) {
       // A new page (e.g. rendered by a callback): what it shows is its own snapshot.

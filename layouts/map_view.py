@@ -1,6 +1,7 @@
 """The live map page (city, town, village, grid): header, KPI strip and the dash-leaflet map."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -33,7 +34,9 @@ def map_page(vm: MapView) -> html.Div:
         children=[header(vm, lang), kpi_strip(vm, lang), map_panel(vm, lang)],
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
            "data-region": vm.region_code, "data-level": vm.region_level,
-           "data-as-of": repr(float(vm.as_of))},
+           "data-as-of": repr(float(vm.as_of)),
+           "data-bounds": json.dumps([list(vm.bounds[0]), list(vm.bounds[1])])
+           if vm.bounds else ""},
     )
 
 
@@ -301,11 +304,8 @@ def legend(lang: str) -> html.Div:
 
 def map_panel(vm: MapView, lang: str) -> html.Main:
     """The map filling the rest of the screen, with its legend."""
-    fit = {"bounds": [list(vm.bounds[0]), list(vm.bounds[1])],
-           "boundsOptions": {"padding": [24, 24]}} if vm.bounds else {}
     the_map = dl.Map(
         id=ids.MAP, center=[vm.centre[0], vm.centre[1]], zoom=vm.zoom, className="gw-map",
-        **fit,
         zoomControl=not vm.wall, attributionControl=bool(vm.tile_url), zoomSnap=0.5,
         # trackViewport would replace our moveend handler (dash-leaflet 1.1.3) and push
         # center/zoom/bounds into Dash on every pan; the JS holds updates on movestart/moveend.
