@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from feeds.citygen import load_officers
-
 from domain.alerts import CategoryRule
 from domain.model import Officer
 from domain.regions import Hierarchy, Level
+from feeds.citygen import load_officers
 from feeds.config import RulesConfig, load_rules
 from feeds.geo_format import CityGeo, load_hierarchy
 

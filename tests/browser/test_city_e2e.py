@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
 from feeds.terminal_client import TerminalClient
