@@ -108,14 +108,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s %(levelname)-7s [{tag}] %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
     if args.cmd == "users":
         return _users(args)
     settings = settings_from(args)
-    if args.cmd == "demo":
-        from dashboard.demo import run_demo  # noqa: PLC0415
+    from feeds.config import ConfigError  # noqa: PLC0415
+    from feeds.geo_format import HierarchyError  # noqa: PLC0415
 
-        return run_demo(settings)
-    return _run_component(args.component, settings, args)
+    try:
+        if args.cmd == "demo":
+            from dashboard.demo import run_demo  # noqa: PLC0415
+
+            return run_demo(settings)
+        return _run_component(args.component, settings, args)
+    except (ConfigError, HierarchyError) as e:
+        log.error("cannot start: %s", e)
+        return 2
 
 
 def _run_component(name: str, settings: Settings, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from dashboard.settings import Settings
 from domain.access import Role
 from feeds import auth, store
 from feeds.citygen import ensure_demo_city
+from feeds.context import CityContext
 from feeds.redis_server import EmbeddedRedis
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Demo:
         self.redis: EmbeddedRedis | None = None
         self.children: dict[str, subprocess.Popen] = {}
         self.stopping = False
+        self.city_code = ""
 
     def prepare(self) -> str:
         """Make the city if missing, start or reach Redis, set the admin user; the Redis URL."""
@@ -57,6 +59,8 @@ class Demo:
         started = time.perf_counter()
         ensure_demo_city(self.s.data_dir, progress=_progress)
         log.info("demo city ready in %s (%.1f s)", self.s.data_dir, time.perf_counter() - started)
+        self.city_code = CityContext.load(self.s.city_file, self.s.officers_file,
+                                          self.s.rules_file).hierarchy.city.code
         url = self.s.redis_url or os.environ.get("REDIS_URL")
         if not url:
             self.redis = EmbeddedRedis(self.s.data_dir).start()
@@ -113,7 +117,7 @@ def run_demo(settings: Settings) -> int:
         token, token_new = _secret("GRIDWATCH_TERMINAL_TOKEN")
         password, pw_new = _secret("GRIDWATCH_ADMIN_PASSWORD")
         client = store.connect(redis_url)
-        auth.add_user(client, "admin", password, Role.ADMIN, "441900")
+        auth.add_user(client, "admin", password, Role.ADMIN, demo.city_code)
         client.close()
         env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=token)
         demo.start(redis_url, env)
