@@ -87,12 +87,13 @@ class Demo:
         return 0
 
     def stop(self) -> None:
-        """Stop every child by its PID, then Redis."""
-        for p in self.children.values():
+        """Stop every child by its PID (feeders first), then Redis."""
+        children = list(reversed(self.children.items()))
+        for _, p in children:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for name, p in self.children.items():
+        for name, p in children:
             try:
                 p.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

@@ -48,17 +48,20 @@ class TerminalClient:
         await self.ws.send(orjson.dumps(messages).decode())
         return orjson.loads(await self.ws.recv())
 
-    async def deliver(self, batch: Sequence[dict[str, Any]], attempts: int = 30) -> None:
+    async def deliver(self, batch: Sequence[dict[str, Any]], attempts: int = 30,
+                      stop: asyncio.Event | None = None) -> None:
         """Send a batch until every message is acked or refused; reconnect with back-off."""
         todo = list(batch)
         delay = 0.5
         for _ in range(attempts):
+            if stop is not None and stop.is_set():
+                return
             try:
                 replies = await self.send(todo)
             except (TimeoutError, OSError, ConnectionClosed, InvalidStatus) as e:
                 log.warning("terminal connection failed (%s); retrying in %.1f s", e, delay)
                 self.ws = None
-                await asyncio.sleep(delay)
+                await _pause(delay, stop)
                 delay = min(delay * 2, 10.0)
                 continue
             retry = []
@@ -74,8 +77,19 @@ class TerminalClient:
             if not retry:
                 return
             todo = retry
-            await asyncio.sleep(delay)
+            await _pause(delay, stop)
         log.error("gave up on %d messages", len(todo))
+
+
+async def _pause(seconds: float, stop: asyncio.Event | None) -> None:
+    """Sleep, but wake at once when `stop` is set."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -94,17 +108,14 @@ async def run_simulator(sim: Simulator, url: str, token: str, stop: asyncio.Even
         msgs = sim.tick(now, now - last)
         last = now
         parts = chunks(msgs, batch)
-        jobs = [clients[i % connections].deliver(p) for i, p in enumerate(parts)]
+        jobs = [clients[i % connections].deliver(p, stop=stop) for i, p in enumerate(parts)]
         await _gather_by_client(jobs, connections)
         sent += len(msgs)
         if sent and sent % 50_000 < len(msgs):
             log.info("simulator: %d messages sent, %d acked, %d refused %s", sent,
                      sum(c.acked for c in clients), sum(c.nacked for c in clients),
                      clients[0].errors[-1:] if clients[0].errors else "")
-        try:
-            await asyncio.wait_for(stop.wait(), max(0.0, tick_s - (time.time() - now)))
-        except TimeoutError:
-            pass
+        await _pause(max(0.0, tick_s - (time.time() - now)), stop)
     for c in clients:
         await c.close()
 
