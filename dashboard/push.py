@@ -134,7 +134,19 @@ class LiveHub:
         return m["grid"].startswith(client.region) and client.user.may_see_category(
             self.rules.get(m["category"]))
 
-    def frame_for(self, client: Client, kind: str, p: Pending | None) -> dict[str, Any]:
+    def summary(self, region: str, now: float,
+                cache: dict[str, tuple[Any, Any]] | None = None) -> tuple[Any, Any]:
+        """Child stats and KPIs of a region (computed once per flush per region)."""
+        if cache is not None and region in cache:
+            return cache[region]
+        out = (child_stats(region, self.hierarchy, self.counts),
+               kpi(region, self.counts, self.officers.values(), now))
+        if cache is not None:
+            cache[region] = out
+        return out
+
+    def frame_for(self, client: Client, kind: str, p: Pending | None,
+                  cache: dict[str, tuple[Any, Any]] | None = None) -> dict[str, Any]:
         """A sync (whole state) or delta frame scoped to one client."""
         region = client.region
         if p is None:
@@ -147,19 +159,19 @@ class LiveHub:
             incs = [m for m in p.incidents.values() if self.visible(client, m)]
             closed = [i for i, m in p.closed.items() if self.visible(client, m)]
         now = time.time()
+        regions, k = self.summary(region, now, cache)
         return {"type": kind, "as_of": self.as_of or now,
                 "officers": [o.row() for o in offs if o.lon is not None],
-                "incidents": incs, "closed": closed,
-                "regions": child_stats(region, self.hierarchy, self.counts),
-                "kpi": kpi(region, self.counts, self.officers.values(), now)}
+                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
 
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
         p, self.pending = self.pending, Pending()
         if not p or not self.clients:
             return
+        cache: dict[str, tuple[Any, Any]] = {}
         for c in list(self.clients):
-            frame = self.frame_for(c, "delta", p)
+            frame = self.frame_for(c, "delta", p, cache)
             try:
                 await c.ws.send(orjson.dumps(frame).decode())
             except ConnectionClosed:
