@@ -9,6 +9,7 @@ import orjson
 import redis
 
 from bench.common import TOKEN, city, component, officer_points, redis_server
+from feeds import keys
 from feeds.terminal_client import TerminalClient
 
 
@@ -57,6 +58,32 @@ def raw_xadd(url: str, n: int, payload: bytes, batch: int = 1000) -> float:
     return rate
 
 
+def caught_up(client: redis.Redis, streams: list[str]) -> bool:
+    """Whether the worker group has read and acked every entry of every stream."""
+    for s in streams:
+        last = client.xrevrange(s, count=1)
+        if not last:
+            continue
+        groups = client.xinfo_groups(s)
+        if not groups or groups[0]["last-delivered-id"] != last[0][0] or groups[0]["pending"]:
+            return False
+    return True
+
+
+def worker_rate(data_dir, url: str, ctx, total: int) -> float:
+    """Entries/s the state worker applies, from a full backlog of `total` positions."""
+    client = redis.Redis.from_url(url)
+    streams = [keys.positions(t) for t in ctx.towns]
+    started = time.perf_counter()
+    with component("worker", data_dir, url):
+        while not caught_up(client, streams):
+            time.sleep(0.1)
+            if time.perf_counter() - started > 600:
+                raise RuntimeError("worker did not catch up in 10 minutes")
+        secs = time.perf_counter() - started
+    return total / secs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=200_000)
@@ -73,11 +100,14 @@ def main() -> None:
         payload = orjson.dumps({"type": "position", "msg_id": "x" * 20, "officer_id": "O000001",
                                 "ts": time.time(), "lat": 23.01, "lon": 113.7, "grid": "4" * 15})
         raw = raw_xadd(r.url, min(args.messages, 200_000), payload)
+        applied = worker_rate(data_dir, r.url, ctx, acked + len(points[:5000]))
     rate = acked / secs
     print(f"gateway: {acked} positions acked in {secs:.2f} s = {rate:,.0f} positions/s "
           f"({args.connections} connections, batches of {args.batch})")
     print(f"raw pipelined XADD (same Redis, one client): {raw:,.0f} XADD/s")
     print(f"ratio gateway / raw XADD: {rate / raw:.2f}")
+    print(f"state worker: {applied:,.0f} entries/s applied from a full backlog "
+          f"(including its start-up)")
 
 
 if __name__ == "__main__":

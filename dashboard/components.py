@@ -10,7 +10,6 @@ import time
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aredis
-from feeds.locate import GridIndex
 
 from dashboard.push import LiveHub, serve_push
 from dashboard.settings import Settings
@@ -19,6 +18,7 @@ from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.ingest import Placer
+from feeds.locate import GridIndex
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
 from feeds.terminal_client import run_simulator

@@ -9,7 +9,6 @@ import orjson
 import pytest
 import redis
 import redis.asyncio as aredis
-from feeds.locate import GridIndex
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -18,6 +17,7 @@ from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.ingest import Placer
+from feeds.locate import GridIndex
 from tests.conftest import ThreadedServer
 
 TOKEN = "test-token-123"
