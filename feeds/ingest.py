@@ -66,7 +66,9 @@ class Placer:
                            msg.model_dump(mode="json"))
         return round(lon, 6), round(lat, 6), where
 
-    def _position(self, msg: PositionMsg) -> Routed | Refused:
+    def _placed_body(self, msg: PositionMsg | IncidentMsg, body: dict[str, Any]
+                     ) -> tuple[Officer, Placement, dict[str, Any]] | Refused:
+        """Check the officer, place the point, and put its datum position and grid in body."""
         off = self._officer(msg)
         if isinstance(off, Refused):
             return off
@@ -74,8 +76,14 @@ class Placer:
         if isinstance(placed, Refused):
             return placed
         lon, lat, where = placed
-        body = msg.model_dump(exclude_none=True)
         body.update(lon=lon, lat=lat, grid=where.grid)
+        return off, where, body
+
+    def _position(self, msg: PositionMsg) -> Routed | Refused:
+        r = self._placed_body(msg, msg.model_dump(exclude_none=True))
+        if isinstance(r, Refused):
+            return r
+        off, _, body = r
         home = off.grid[:9]
         return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id), body)
 
@@ -83,15 +91,10 @@ class Placer:
         if msg.category not in self.categories:
             return Refused(msg.msg_id, f"category: unknown category {msg.category!r}",
                            msg.model_dump(mode="json"))
-        off = self._officer(msg)
-        if isinstance(off, Refused):
-            return off
-        placed = self._place(msg)
-        if isinstance(placed, Refused):
-            return placed
-        lon, lat, where = placed
-        body = msg.model_dump()
-        body.update(lon=lon, lat=lat, grid=where.grid)
+        r = self._placed_body(msg, msg.model_dump())
+        if isinstance(r, Refused):
+            return r
+        _, where, body = r
         return Routed(msg.msg_id, keys.incidents_in(where.town), keys.seen(where.town, msg.msg_id),
                       body, incident_town=(msg.incident_id, where.town))
 
