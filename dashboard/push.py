@@ -102,7 +102,7 @@ class LiveHub:
             if open_ids:
                 for raw in await self.client.hmget(keys.incidents(t), open_ids):
                     if raw:
-                        m = marker(incident_from_json(orjson.loads(raw)))
+                        m = marker(incident_from_json(orjson.loads(raw)), self.rules)
                         self.incidents[m["id"]] = m
         self.as_of = time.time()
         log.info("push loaded %d officers, %d open cases", len(self.officers), len(self.incidents))

@@ -71,7 +71,8 @@ class Snapshots:
             child_stats={c: RegionStat(s["green"], s["yellow"], s["red"])
                          for c, s in stats.items()},
             officers=[o.row() for o in st["officers"].values() if o.lon is not None],
-            incidents=[IncidentMarker(**_marker_args(marker(i))) for i in st["incidents"]],
+            incidents=[IncidentMarker(**_marker_args(marker(i, self.ctx.rules)))
+                       for i in st["incidents"]],
             kpi=Kpi(k["open"]["green"], k["open"]["yellow"], k["open"]["red"], k["new_today"],
                     k["overdue"], k["on_duty"], k["officers"]),
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
@@ -82,4 +83,5 @@ class Snapshots:
 def _marker_args(m: dict[str, Any]) -> dict[str, Any]:
     return {"incident_id": m["id"], "lon": m["lon"], "lat": m["lat"], "level": m["level"],
             "category": m["category"], "title": m["title"], "status": m["status"],
-            "reported_ts": m["reported_ts"], "grid": m["grid"]}
+            "reported_ts": m["reported_ts"], "grid": m["grid"], "assignee": m["assignee"],
+            "due_ts": m["due_ts"]}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from domain.alerts import AlertLevel
 
@@ -85,6 +86,13 @@ class Incident:
     level: AlertLevel = AlertLevel.GREEN
     escalations: int = 0
     updated_ts: float = 0.0
+    assignee: str = ""
+    ack_ts: float | None = None
+    dispatched_ts: float | None = None
+    on_scene_ts: float | None = None
+    resolved_ts: float | None = None
+    closed_ts: float | None = None
+    events: tuple[dict[str, Any], ...] = ()  # the timeline, oldest first
 
     @property
     def town(self) -> str:

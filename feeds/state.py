@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.alerts import AlertLevel, CategoryRule, alert_level, is_overdue
+from domain.cases import Action, ActionRefused, apply_action, deadline, set_status, with_event
 from domain.model import Incident, Officer, Status
 from domain.regions import ancestors_of
 
@@ -48,7 +49,10 @@ def incident_to_json(inc: Incident) -> dict[str, Any]:
             "description": inc.description, "lat": inc.lat, "lon": inc.lon, "grid": inc.grid,
             "reported_ts": inc.reported_ts, "officer_id": inc.officer_id,
             "severity": inc.severity, "status": inc.status.value, "level": inc.level.value,
-            "escalations": inc.escalations, "updated_ts": inc.updated_ts}
+            "escalations": inc.escalations, "updated_ts": inc.updated_ts,
+            "assignee": inc.assignee, "ack_ts": inc.ack_ts, "dispatched_ts": inc.dispatched_ts,
+            "on_scene_ts": inc.on_scene_ts, "resolved_ts": inc.resolved_ts,
+            "closed_ts": inc.closed_ts, "events": list(inc.events)}
 
 
 def incident_from_json(d: Mapping[str, Any]) -> Incident:
@@ -59,7 +63,10 @@ def incident_from_json(d: Mapping[str, Any]) -> Incident:
         reported_ts=d["reported_ts"], officer_id=d.get("officer_id", ""),
         severity=d.get("severity", 0), status=Status(d.get("status", "reported")),
         level=AlertLevel(d.get("level", "green")), escalations=d.get("escalations", 0),
-        updated_ts=d.get("updated_ts", 0.0))
+        updated_ts=d.get("updated_ts", 0.0), assignee=d.get("assignee", ""),
+        ack_ts=d.get("ack_ts"), dispatched_ts=d.get("dispatched_ts"),
+        on_scene_ts=d.get("on_scene_ts"), resolved_ts=d.get("resolved_ts"),
+        closed_ts=d.get("closed_ts"), events=tuple(d.get("events", ())))
 
 
 @dataclass
@@ -123,6 +130,8 @@ class CityState:
             self._update(msg, now, changes)
         elif kind == "level":
             self._level(msg, changes)
+        elif kind == "command":
+            self._command(msg, now, changes)
 
     def _position(self, m: Mapping[str, Any], changes: Changes) -> None:
         st = self.officers.get(m["officer_id"])
@@ -145,8 +154,12 @@ class CityState:
         inc = Incident(incident_id=m["incident_id"], category=m["category"], title=m["title"],
                        description=m.get("description", ""), lat=m["lat"], lon=m["lon"],
                        grid=m["grid"], reported_ts=m["ts"], officer_id=m.get("officer_id", ""),
-                       severity=m.get("severity", 0), updated_ts=m["ts"])
-        inc = replace(inc, level=self.level_of(inc, now))
+                       severity=m.get("severity", 0), updated_ts=m["ts"],
+                       events=({"ts": m["ts"], "kind": "reported",
+                                "officer_id": m.get("officer_id", "")},))
+        level = self.level_of(inc, now)
+        inc = with_event(replace(inc, level=level),
+                         {"ts": m["ts"], "kind": "level", "level": level.value})
         self.add(inc)
         changes.touch_incident(inc)
 
@@ -159,18 +172,42 @@ class CityState:
         inc = self.incidents.get(m["incident_id"])
         if inc is None:
             return
-        inc = replace(inc, status=Status(m["status"]), updated_ts=m["ts"])
-        inc = replace(inc, level=self.level_of(inc, now))
+        inc = set_status(inc, Status(m["status"]), m["ts"], m.get("by", ""), m.get("note", ""))
+        self._store(self._relevelled(inc, now), changes)
+
+    def _relevelled(self, inc: Incident, now: float) -> Incident:
+        """The case with the level the rules give it now (an event if it changed)."""
+        if not inc.status.is_open:
+            return inc
+        level = self.level_of(inc, now)
+        if level is inc.level:
+            return inc
+        return with_event(replace(inc, level=level),
+                          {"ts": now, "kind": "level", "level": level.value})
+
+    def _store(self, inc: Incident, changes: Changes) -> None:
         self.incidents[inc.incident_id] = inc
         changes.touch_incident(inc)
+
+    def _command(self, m: Mapping[str, Any], now: float, changes: Changes) -> None:
+        inc = self.incidents.get(m["incident_id"])
+        if inc is None:
+            return
+        try:
+            inc = apply_action(inc, Action(m["action"]), m["ts"], m.get("by", ""),
+                               m.get("officer_id", ""), m.get("note", ""))
+        except (ActionRefused, ValueError) as e:  # raced with another change
+            inc = with_event(inc, {"ts": m["ts"], "kind": "refused", "by": m.get("by", ""),
+                                   "action": m.get("action", ""), "note": str(e)})
+        self._store(self._relevelled(inc, now), changes)
 
     def _level(self, m: Mapping[str, Any], changes: Changes) -> None:
         inc = self.incidents.get(m["incident_id"])
         if inc is None or not inc.status.is_open or inc.level.value == m["level"]:
             return
-        inc = replace(inc, level=AlertLevel(m["level"]))
-        self.incidents[inc.incident_id] = inc
-        changes.touch_incident(inc)
+        inc = with_event(replace(inc, level=AlertLevel(m["level"])),
+                         {"ts": m["ts"], "kind": "level", "level": m["level"]})
+        self._store(inc, changes)
 
     def relevel(self, now: float) -> list[dict[str, Any]]:
         """Level messages for open cases whose level the clock has changed."""
@@ -209,8 +246,10 @@ class CityState:
         return dict(c)
 
 
-def marker(inc: Incident) -> dict[str, Any]:
-    """The wire form of an open case on a map (push channel and snapshots)."""
+def marker(inc: Incident, rules: Mapping[str, CategoryRule]) -> dict[str, Any]:
+    """The wire form of an open case on maps and lists (push channel and snapshots)."""
+    rule = rules.get(inc.category)
     return {"id": inc.incident_id, "lon": inc.lon, "lat": inc.lat, "level": inc.level.value,
             "category": inc.category, "title": inc.title, "status": inc.status.value,
-            "reported_ts": inc.reported_ts, "grid": inc.grid}
+            "reported_ts": inc.reported_ts, "grid": inc.grid, "assignee": inc.assignee,
+            "due_ts": deadline(rule, inc) if rule else None}

@@ -145,18 +145,24 @@ class StateWorker:
                        for x in (v.lon, v.lat, v.officer_id)]
                 if geo:
                     pipe.geoadd(keys.officers_geo(town), geo)
+            cases = []
             for iid in closed:
-                inc = self.state.incidents[iid]
-                pipe.hset(keys.incidents(town), iid, orjson.dumps(incident_to_json(inc)))
+                case = incident_to_json(self.state.incidents[iid])
+                cases.append(case)
+                pipe.hset(keys.incidents(town), iid, orjson.dumps(case))
                 pipe.zrem(keys.open_incidents(town), iid)
             for iid, inc in incs.items():
-                pipe.hset(keys.incidents(town), iid, orjson.dumps(incident_to_json(inc)))
+                case = incident_to_json(inc)
+                cases.append(case)
+                pipe.hset(keys.incidents(town), iid, orjson.dumps(case))
                 pipe.zadd(keys.open_incidents(town), {iid: inc.reported_ts})
             frame: dict[str, Any] = {"ts": now, "town": town}
             if offs:
                 frame["officers"] = [v.row() for v in offs.values()]
             if incs:
-                frame["incidents"] = [marker(v) for v in incs.values()]
+                frame["incidents"] = [marker(v, self.state.rules) for v in incs.values()]
+            if cases:
+                frame["cases"] = cases
             if closed:
                 frame["closed"] = sorted(closed)
             if town in counts:

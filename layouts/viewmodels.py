@@ -41,12 +41,15 @@ class IncidentMarker:
     status: str
     reported_ts: float
     grid: str
+    assignee: str = ""
+    due_ts: float | None = None  # the SLA deadline it works against now
 
     def as_dict(self) -> dict[str, Any]:
         """The wire form used by the push channel."""
         return {"id": self.incident_id, "lon": self.lon, "lat": self.lat, "level": self.level,
                 "category": self.category, "title": self.title, "status": self.status,
-                "reported_ts": self.reported_ts, "grid": self.grid}
+                "reported_ts": self.reported_ts, "grid": self.grid, "assignee": self.assignee,
+                "due_ts": self.due_ts}
 
 
 @dataclass(frozen=True)
