@@ -13,7 +13,7 @@
     kpiNewToday: 'gw-kpi-new-today', kpiOverdue: 'gw-kpi-overdue',
     kpiOnDuty: 'gw-kpi-on-duty', kpiOfficers: 'gw-kpi-officers',
     regions: 'gw-regions', labels: 'gw-region-labels',
-    officers: 'gw-officers', incidents: 'gw-incidents'
+    officers: 'gw-officers', incidents: 'gw-incidents', caseStore: 'gw-case-store'
   };
   GW.ids = IDS;
 
@@ -235,7 +235,8 @@
     return {type: 'Feature',
       geometry: {type: 'Point', coordinates: [Number(inc.lon), Number(inc.lat)]},
       properties: {id: String(inc.id), level: inc.level, category: inc.category, title: inc.title,
-        status: inc.status, reported_ts: inc.reported_ts, grid: inc.grid}};
+        status: inc.status, reported_ts: inc.reported_ts, grid: inc.grid,
+        assignee: inc.assignee || '', due_ts: inc.due_ts || null}};
   }
 
   function applyFrame(f) {
@@ -259,6 +260,7 @@
     }
     if (f.kpi) { live.kpi = f.kpi; live.dirty.kpi = true; }
     if (f.as_of) { live.asOf = Number(f.as_of); live.dirty.asof = true; }
+    if (f.case && ready()) { setProps(IDS.caseStore, {data: f.case}); }  // a case page
     scheduleFlush();
   }
   GW.live.apply = applyFrame;
@@ -270,7 +272,11 @@
       document.getElementById(IDS.root) && document.getElementById(IDS.map));
   }
 
-  function setProps(id, props) { window.dash_clientside.set_props(id, props); }
+  // Only ids the page declares (data-live-ids) are set; without the attribute, all of them.
+  function setProps(id, props) {
+    if (live.present && !live.present[id]) { return; }
+    window.dash_clientside.set_props(id, props);
+  }
 
   function setText(id, value) {
     var text = String(value === undefined || value === null ? '' : value);
@@ -323,6 +329,7 @@
         setProps(IDS.incidents, {data: {type: 'FeatureCollection',
           features: Array.from(live.incidents.values())}});
       });
+      if (GW.cases && GW.cases.onIncidents) { GW.cases.onIncidents(live.incidents); }
     }
     if (d.regions) {
       d.regions = false;
@@ -453,6 +460,12 @@
       // A new page (e.g. rendered by a callback): what it shows is its own snapshot.
       live.rootEl = root;
       live.shown = {};
+      var declared = root && root.getAttribute('data-live-ids');
+      live.present = null;
+      if (declared) {
+        live.present = {};
+        JSON.parse(declared).forEach(function (k) { live.present[k] = true; });
+      }
       if (url === live.url && live.synced) {
         Object.keys(live.dirty).forEach(function (k) { live.dirty[k] = true; });
       }

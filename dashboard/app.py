@@ -10,12 +10,14 @@ import flask
 import redis
 from dash import Input, Output, dcc, html
 
-from dashboard import api
+from dashboard import api, case_page
 from dashboard import auth as web_auth
 from dashboard.settings import Settings
 from dashboard.views import Snapshots
 from domain.regions import Level
 from feeds.context import CityContext
+from layouts import ids
+from layouts.case_list import case_panel
 from layouts.map_view import map_page
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,18 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         query = parse_qs((search or "").lstrip("?"))
         lang = "en" if (query.get("lang") or [settings.lang])[0] == "en" else "zh"
         wall = (query.get("wall") or ["0"])[0] in ("1", "true")
+        host = flask.request.host.rsplit(":", 1)[0] if ":" in flask.request.host else \
+            flask.request.host
+        live_base = f"ws://{host}:{settings.live_port}/live"
+        parts = [p for p in (pathname or "/").split("/") if p]
+        if len(parts) == 2 and parts[0] == "case":
+            page = case_page.render_case_page(ctx, client, user, parts[1], lang, live_base,
+                                              settings.tile_url)
+            if page is None:
+                return message_page("404", "没有这个案件 / No such case")
+            if page is False:
+                return message_page("403", "超出您的权限范围 / Outside your scope")
+            return page
         code = region_for_path(ctx, pathname or "/")
         if code == ctx.hierarchy.city.code and pathname in (None, "", "/"):
             code = user.scope  # home page: the user's own region
@@ -66,10 +80,23 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
             return message_page("404", "没有这个页面 / No such page")
         if not user.may_see_region(code):
             return message_page("403", "超出您的权限范围 / Outside your scope")
-        host = flask.request.host.rsplit(":", 1)[0] if ":" in flask.request.host else \
-            flask.request.host
-        live_url = f"ws://{host}:{settings.live_port}/live?region={code}"
+        live_url = f"{live_base}?region={code}"
         vm = snaps.map_view(code, user, live_url, lang, wall, settings.tile_url)
-        return map_page(vm)
+        side = None if wall else case_panel(vm.incidents, vm.region_level, lang, vm.as_of)
+        return map_page(vm, side)
+
+    case_page.register(app, ctx, client)
+
+    @app.callback(Output(URL, "pathname"), Input(ids.CASE_TABLE, "active_cell"),
+                  prevent_initial_call=True)
+    def open_case(cell: dict | None) -> str:
+        if not cell or not cell.get("row_id"):
+            raise dash.exceptions.PreventUpdate
+        return f"/case/{cell['row_id']}"
+
+    @app.callback(Output(URL, "pathname", allow_duplicate=True),
+                  Input(ids.QUEUE_TABLE, "active_cell"), prevent_initial_call=True)
+    def open_queued_case(cell: dict | None) -> str:
+        return open_case(cell)
 
     return app

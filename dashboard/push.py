@@ -38,6 +38,7 @@ class Client:
     ws: ServerConnection
     user: User
     region: str
+    case: str | None = None  # a case page also follows one whole case
 
 
 @dataclass
@@ -47,10 +48,11 @@ class Pending:
     officers: set[str] = field(default_factory=set)
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     closed: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → last marker
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → whole case
     counts: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.officers or self.incidents or self.closed or self.counts)
+        return bool(self.officers or self.incidents or self.closed or self.counts or self.cases)
 
 
 def _reply(status: HTTPStatus, text: str) -> Response:
@@ -124,10 +126,18 @@ class LiveHub:
             self.pending.incidents.pop(iid, None)
             if last is not None:
                 self.pending.closed[iid] = last
+        for case in frame.get("cases", ()):
+            self.pending.cases[case["incident_id"]] = case
         if "counts" in frame:
             self.counts[frame["town"]] = frame["counts"]
             self.pending.counts = True
         self.as_of = max(self.as_of, ts)
+
+    async def read_case(self, incident_id: str) -> dict[str, Any] | None:
+        """The stored form of one case, or None."""
+        town = await self.client.hget(keys.INCIDENT_TOWN, incident_id)
+        raw = town and await self.client.hget(keys.incidents(town.decode()), incident_id)
+        return orjson.loads(raw) if raw else None
 
     def visible(self, client: Client, m: Mapping[str, Any]) -> bool:
         """Whether a case is in the client's region and category clearance."""
@@ -160,9 +170,13 @@ class LiveHub:
             closed = [i for i, m in p.closed.items() if self.visible(client, m)]
         now = time.time()
         regions, k = self.summary(region, now, cache)
-        return {"type": kind, "as_of": self.as_of or now,
-                "officers": [o.row() for o in offs if o.lon is not None],
-                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
+        out = {"type": kind, "as_of": self.as_of or now,
+               "officers": [o.row() for o in offs if o.lon is not None],
+               "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
+        if p is not None and client.case in p.cases and self.visible(client, p.cases[
+                client.case]):
+            out["case"] = p.cases[client.case]
+        return out
 
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
@@ -187,19 +201,26 @@ class LiveHub:
         user = self.session_user(token)
         if user is None:
             return _reply(HTTPStatus.UNAUTHORIZED, "log in first\n")
-        region = (parse_qs(url.query).get("region") or [user.scope])[0]
+        query = parse_qs(url.query)
+        region = (query.get("region") or [user.scope])[0]
         if region not in self.hierarchy:
             return _reply(HTTPStatus.NOT_FOUND, f"unknown region {region}\n")
         if not user.may_see_region(region):
             return _reply(HTTPStatus.FORBIDDEN, "region outside your scope\n")
-        connection.gw_sub = (user, region)  # type: ignore[attr-defined]
+        case = (query.get("case") or [None])[0]
+        connection.gw_sub = (user, region, case)  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region)
-        await ws.send(orjson.dumps(self.frame_for(client, "sync", None)).decode())
+        user, region, case = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region, case)
+        frame = self.frame_for(client, "sync", None)
+        if case:
+            whole = await self.read_case(case)
+            if whole is not None and self.visible(client, whole):
+                frame["case"] = whole
+        await ws.send(orjson.dumps(frame).decode())
         self.clients.add(client)
         try:
             await ws.wait_closed()

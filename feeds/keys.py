@@ -54,6 +54,7 @@ INCIDENT_TOWN = "incident-town"  # hash incident_id → town code
 DEAD_LETTER = "deadletter"  # stream of refused messages with their reason
 USERS = "users"  # hash user name → JSON {role, scope, pw}
 DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
+AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
 
 
 def session(token: str) -> str:

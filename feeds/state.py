@@ -157,7 +157,7 @@ class CityState:
                        severity=m.get("severity", 0), updated_ts=m["ts"],
                        events=({"ts": m["ts"], "kind": "reported",
                                 "officer_id": m.get("officer_id", "")},))
-        level = self.level_of(inc, now)
+        level = self.level_of(inc, min(now, m["ts"]))  # its level when reported
         inc = with_event(replace(inc, level=level),
                          {"ts": m["ts"], "kind": "level", "level": level.value})
         self.add(inc)
@@ -173,7 +173,7 @@ class CityState:
         if inc is None:
             return
         inc = set_status(inc, Status(m["status"]), m["ts"], m.get("by", ""), m.get("note", ""))
-        self._store(self._relevelled(inc, now), changes)
+        self._store(self._relevelled(inc, min(now, m["ts"])), changes)
 
     def _relevelled(self, inc: Incident, now: float) -> Incident:
         """The case with the level the rules give it now (an event if it changed)."""
@@ -199,7 +199,7 @@ class CityState:
         except (ActionRefused, ValueError) as e:  # raced with another change
             inc = with_event(inc, {"ts": m["ts"], "kind": "refused", "by": m.get("by", ""),
                                    "action": m.get("action", ""), "note": str(e)})
-        self._store(self._relevelled(inc, now), changes)
+        self._store(self._relevelled(inc, min(now, m["ts"])), changes)
 
     def _level(self, m: Mapping[str, Any], changes: Changes) -> None:
         inc = self.incidents.get(m["incident_id"])

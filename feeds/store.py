@@ -105,3 +105,45 @@ def dead_letters(client: redis.Redis, count: int = 50) -> list[dict[str, Any]]:
         rec["id"] = eid.decode()
         out.append(rec)
     return out
+
+
+def nearest_officers(client: redis.Redis, towns: Iterable[str], lon: float, lat: float,
+                     radius_km: float = 5.0, count: int = 10, on_duty_only: bool = True
+                     ) -> list[tuple[OfficerState, float]]:
+    """Officers nearest to a point (GEOSEARCH over the towns' sets), with distance in metres."""
+    towns = list(towns)
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.geosearch(keys.officers_geo(t), longitude=lon, latitude=lat, radius=radius_km,
+                       unit="km", sort="ASC", count=count * 3, withdist=True)
+    found: list[tuple[str, str, float]] = []
+    for t, hits in zip(towns, pipe.execute(), strict=True):
+        found.extend((t, oid.decode(), float(dist) * 1000) for oid, dist in hits)
+    found.sort(key=lambda x: x[2])
+    pipe = client.pipeline(transaction=False)
+    for t, oid, _ in found:
+        pipe.hget(keys.officers(t), oid)
+    out = []
+    for (_, oid, dist), raw in zip(found, pipe.execute(), strict=True):
+        if raw is None:
+            continue
+        st = OfficerState.from_json(oid, orjson.loads(raw))
+        if st.on_duty or not on_duty_only:
+            out.append((st, dist))
+        if len(out) >= count:
+            break
+    return out
+
+
+def audit_entries(client: redis.Redis, count: int = 100, target: str | None = None
+                  ) -> list[dict[str, str]]:
+    """The newest audit entries, optionally only those about one target."""
+    out = []
+    for eid, fields in client.xrevrange(keys.AUDIT, count=count if target is None else 10_000):
+        rec = {k.decode(): v.decode() for k, v in fields.items()}
+        if target is None or rec.get("target") == target:
+            rec["id"] = eid.decode()
+            out.append(rec)
+        if len(out) >= count:
+            break
+    return out

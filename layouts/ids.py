@@ -39,3 +39,18 @@ PANE_INCIDENTS = "gwIncidents"
 # Every id the push client in assets/gridwatch.js updates with set_props.
 LIVE_IDS = (CONN, CLOCK, ASOF, KPI_RED, KPI_YELLOW, KPI_GREEN, KPI_NEW_TODAY, KPI_OVERDUE,
             KPI_ON_DUTY, KPI_OFFICERS, REGIONS, LABELS, OFFICERS, INCIDENTS)
+
+# Case page
+CASE_STORE = "gw-case-store"  # dcc.Store: the whole case (pushed by the JS on every change)
+CASE_DETAILS = "gw-case-details"
+CASE_TIMELINE = "gw-case-timeline"
+CASE_ACTIONS = "gw-case-actions"
+CASE_AUDIT = "gw-case-audit"
+ACTION_BUTTON = "gw-act"  # pattern-matching type: {"type": ACTION_BUTTON, "action": name}
+ASSIGN_OFFICER = "gw-assign-officer"
+NOTE_TEXT = "gw-note"
+ACTION_MESSAGE = "gw-action-msg"
+
+# Case lists on region pages
+CASE_TABLE = "gw-case-table"
+QUEUE_TABLE = "gw-queue-table"

@@ -23,15 +23,18 @@ LEVEL_ORDER = ("city", "town", "village", "grid")
 _NS = Namespace("gridwatch", "map")
 
 
-def map_page(vm: MapView) -> html.Div:
-    """The whole live map page for a view-model (pure: no I/O, no callbacks)."""
+def map_page(vm: MapView, side: Any = None) -> html.Div:
+    """The whole live map page for a view-model, with an optional side panel (pure)."""
     lang = norm_lang(vm.lang)
     mode = "gw-wall" if vm.wall else "gw-desk"
+    body = map_panel(vm, lang)
+    if side is not None:
+        body = html.Div([body, side], className="gw-body")
     return html.Div(
         id=ids.ROOT,
         className=f"gw-root {mode} gw-lang-{lang}",
         lang="zh-CN" if lang == "zh" else "en",
-        children=[header(vm, lang), kpi_strip(vm, lang), map_panel(vm, lang)],
+        children=[header(vm, lang), kpi_strip(vm, lang), body],
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
            "data-region": vm.region_code, "data-level": vm.region_level,
            "data-as-of": repr(float(vm.as_of)),

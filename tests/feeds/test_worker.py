@@ -66,8 +66,13 @@ def test_relevel_turns_an_old_case_red_through_the_stream(redis_url, city_ctx):
         "type": "incident", "msg_id": "i", "incident_id": "W2", "officer_id": officer.officer_id,
         "ts": old, "lon": 113.7, "lat": 23.0, "grid": officer.grid, "category": "dispute",
         "title": "t", "severity": 0})})
-    drain(w)  # applied with its age: already red
-    assert store.read_open_incidents(client, [town])[0].level == "red"
+    drain(w)
+    assert store.read_open_incidents(client, [town])[0].level == "green"  # as reported
+    w.relevel(time.time())  # the clock pass appends a level message to the stream...
+    drain(w)  # ...which the worker applies like any other
+    case = store.read_open_incidents(client, [town])[0]
+    assert case.level == "red"
+    assert [e["level"] for e in case.events if e["kind"] == "level"] == ["green", "red"]
     counts = store.read_counts(client, [town])[town]
     assert counts[f"{town}|red"] == 1 and counts[f"{town}|overdue"] == 1
 

@@ -1,0 +1,79 @@
+/* Gridwatch case lists and SLA countdowns: rebuilds the region page's case tables from the
+ * live incident map (window.gridwatch.live) and ticks every countdown once a second.
+ * Field text only ever goes into DataTable cells or textContent, never HTML. */
+(function () {
+  'use strict';
+  var GW = window.gridwatch = window.gridwatch || {};
+  var RANK = {red: 3, yellow: 2, green: 1};
+  var WORDS = {zh: ['剩余', '超期'], en: ['left', 'overdue']};
+
+  function lang() {
+    var root = document.getElementById('gw-root');
+    return (root && root.getAttribute('data-lang')) === 'en' ? 'en' : 'zh';
+  }
+
+  function duration(s, lg) {
+    s = Math.floor(Math.abs(s));
+    var zh = lg === 'zh';
+    if (s < 60) { return zh ? s + '秒' : s + ' s'; }
+    var m = Math.floor(s / 60);
+    if (m < 60) { return zh ? m + '分' : m + ' min'; }
+    var h = Math.floor(m / 60); m = m % 60;
+    if (h < 48) { return zh ? h + '小时' + m + '分' : h + ' h ' + m + ' min'; }
+    var d = Math.floor(h / 24); h = h % 24;
+    return zh ? d + '天' + h + '小时' : d + ' d ' + h + ' h';
+  }
+
+  var ticks = 0;
+
+  function tick() {
+    var now = Date.now() / 1000, lg = lang();
+    ticks += 1;
+    if (ticks % 30 === 0 && GW.live && GW.live.incidents) { onIncidents(GW.live.incidents); }
+    var els = document.querySelectorAll('.gw-countdown[data-due]');
+    for (var i = 0; i < els.length; i++) {
+      var left = Number(els[i].getAttribute('data-due')) - now;
+      els[i].textContent = (left >= 0 ? WORDS[lg][0] : WORDS[lg][1]) + ' ' + duration(left, lg);
+      els[i].classList.toggle('gw-countdown--late', left < 0);
+    }
+  }
+
+  function row(p, names, now) {
+    return {id: p.id, level: names.level[p.level] || p.level, rank: RANK[p.level] || 0,
+      category: names.cat[p.category] || p.category, title: p.title,
+      status: names.status[p.status] || p.status,
+      age_min: Math.floor((now - Number(p.reported_ts)) / 60),
+      due_min: p.due_ts ? Math.floor((Number(p.due_ts) - now) / 60) : null,
+      assignee: p.assignee || '', grid: p.grid};
+  }
+
+  function byLevelThenDue(a, b) {
+    return (b.rank - a.rank) || ((a.due_min === null ? 1e9 : a.due_min) -
+                                 (b.due_min === null ? 1e9 : b.due_min));
+  }
+
+  function late(r) { return r.due_min !== null && r.due_min < 0; }
+
+  function onIncidents(incidents) {
+    var side = document.querySelector('.gw-side[data-labels]');
+    if (!side || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    var names = JSON.parse(side.getAttribute('data-labels'));
+    var now = Date.now() / 1000, rows = [];
+    incidents.forEach(function (f) { rows.push(row(f.properties, names, now)); });
+    rows.sort(byLevelThenDue);
+    if (document.getElementById('gw-case-table')) {
+      window.dash_clientside.set_props('gw-case-table', {data: rows});
+    }
+    if (document.getElementById('gw-queue-table')) {
+      var q = rows.filter(function (r) { return !r.assignee || late(r); });
+      q.sort(function (a, b) { return (late(b) - late(a)) || byLevelThenDue(a, b); });
+      window.dash_clientside.set_props('gw-queue-table', {data: q});
+    }
+  }
+
+  GW.cases = {onIncidents: onIncidents, tick: tick, duration: duration};
+  if (!GW.cases.started) {
+    GW.cases.started = true;
+    window.setInterval(tick, 1000);
+  }
+}());
