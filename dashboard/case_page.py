@@ -135,10 +135,12 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         inc = visible_case(ctx, client, user, (data or {}).get("incident_id", ""))
         if not isinstance(inc, Incident):
             return t("case.not_found", lang)
+        action = Action(trigger["action"])
         try:
-            send_action(client, user, inc, ctx.rules, Action(trigger["action"]),
-                        officer_id=(officer or [None])[0] or "",
-                        note=((note or [None])[0] or "").strip())
+            send_action(client, user, inc, ctx.rules, action,
+                        officer_id=((officer or [None])[0] or "")
+                        if action is Action.ASSIGN else "",
+                        note=((note or [None])[0] or "").strip() if action is Action.NOTE else "")
         except (ActionRefused, NotPermitted, ValueError) as e:
             return f"✗ {e}"
         return t("case.sent", lang)

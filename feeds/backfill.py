@@ -21,7 +21,8 @@ LOCAL_OFFSET_S = 8 * 3600  # Asia/Shanghai, UTC+8 all year
 _HOURLY = np.array([0.25, 0.18, 0.14, 0.12, 0.14, 0.25, 0.55, 1.0, 1.45, 1.7, 1.75, 1.6,
                     1.3, 1.35, 1.6, 1.7, 1.6, 1.45, 1.25, 1.2, 1.1, 0.9, 0.65, 0.4])
 HOURLY = _HOURLY / _HOURLY.mean()
-WEEKDAY = (1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8)  # Monday first
+_WEEKDAY = np.array([1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8])  # Monday first
+WEEKDAY = _WEEKDAY / _WEEKDAY.mean()
 HOTSPOTS = 8  # grids that keep reporting (a market, a dormitory block, a night-food street)
 HOTSPOT_SHARE = 0.10  # of all cases, when every hotspot is active
 SEVERITY_P = (0.85, 0.08, 0.05, 0.02)  # severity 0..3

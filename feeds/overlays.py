@@ -38,13 +38,14 @@ class OverlayError(ValueError):
 
 
 def _text(obj: dict[str, Any], field: str, where: str, problems: list[str],
-          required: bool = True) -> str:
+          required: bool = True, blank_ok: bool = False) -> str:
     """A string field; records a problem (and returns "") when it is missing or not text."""
     value = obj.get(field)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        problems.append(f"{where}: field {field!r} must be a non-empty string, got {value!r}")
+    if not isinstance(value, str) or (required and not blank_ok and not value.strip()):
+        kind = "a string" if blank_ok else "a non-empty string"
+        problems.append(f"{where}: field {field!r} must be {kind}, got {value!r}")
         return ""
     return value
 
@@ -63,8 +64,8 @@ def _parse_unit(i: int, raw: Any, problems: list[str]) -> BusinessUnit | None:
         where = f"unit {raw['code']}"
     before = len(problems)
     problems += _unknown_fields(raw, _UNIT_FIELDS, where)
-    code = _text(raw, "code", where, problems)
-    name = _text(raw, "name", where, problems)
+    code = _text(raw, "code", where, problems, blank_ok=True)  # blanks: overlay_problems
+    name = _text(raw, "name", where, problems, blank_ok=True)
     name_en = _text(raw, "name_en", where, problems, required=False)
     grids = raw.get("grids")
     if not isinstance(grids, list) or not all(isinstance(g, str) for g in grids):
