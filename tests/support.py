@@ -111,3 +111,21 @@ def login(page, base_url: str, user: str = "admin", password: str = ADMIN_PASSWO
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def send_messages(gateway_url: str, messages: list[dict]) -> list[dict]:
+    """Send one frame of terminal messages (from a fresh thread: Playwright owns this loop)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from feeds.terminal_client import TerminalClient
+
+    async def go() -> list[dict]:
+        c = TerminalClient(gateway_url, TERMINAL_TOKEN)
+        try:
+            return await c.send(messages)
+        finally:
+            await c.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result(30)
