@@ -112,7 +112,7 @@ def test_a_few_grids_keep_reporting(msgs):
     counts = sorted(per_grid.values(), reverse=True)
     median = counts[len(counts) // 2]
     assert counts[0] > 5 * median  # the top hotspot stands out
-    assert sum(c > 3 * median for c in counts) >= 3  # and it is not alone
+    assert sum(c > 1.8 * median for c in counts) >= 5  # and it is not alone
     spots = defaultdict(set)
     for m in msgs:
         if m["type"] == "incident" and by_officer[m["officer_id"]] == per_grid.most_common(1)[0][0]:
