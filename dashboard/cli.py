@@ -48,7 +48,15 @@ def parser() -> argparse.ArgumentParser:
     rm = usub.add_parser("remove", help="remove a user")
     rm.add_argument("name")
     usub.add_parser("list", help="list users")
-    for p in (add, rm, usub.choices["list"]):
+    devices = sub.add_parser("devices", help="manage terminal devices and their tokens")
+    dsub = devices.add_subparsers(dest="action", required=True)
+    dadd = dsub.add_parser("add", help="register a device for an officer; prints its token")
+    dadd.add_argument("device_id")
+    dadd.add_argument("--officer", required=True, help="officer id the device belongs to")
+    drev = dsub.add_parser("revoke", help="revoke a device's token")
+    drev.add_argument("device_id")
+    dsub.add_parser("list", help="list devices")
+    for p in (add, rm, usub.choices["list"], dadd, drev, dsub.choices["list"]):
         p.add_argument("--data-dir", type=Path, default=Path("data"))
         p.add_argument("--redis-url", default=None)
     return ap
@@ -101,6 +109,30 @@ def _users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devices(args: argparse.Namespace) -> int:
+    from feeds import devices, store  # noqa: PLC0415
+    from feeds.citygen import load_officers  # noqa: PLC0415
+
+    client = store.connect(_store_url(args))
+    if args.action == "list":
+        for d in devices.list_devices(client):
+            print(f"{d.device_id}\t{d.officer_id}")
+        return 0
+    if args.action == "revoke":
+        if not devices.revoke_device(client, args.device_id):
+            print(f"no device {args.device_id!r}", file=sys.stderr)
+            return 1
+        print(f"device {args.device_id} revoked")
+        return 0
+    roster = args.data_dir / "officers.csv"
+    if roster.exists() and args.officer not in {o.officer_id for o in load_officers(roster)}:
+        print(f"no officer {args.officer!r} in {roster}", file=sys.stderr)
+        return 1
+    token = devices.add_device(client, args.device_id, args.officer)
+    print(f"device {args.device_id} → officer {args.officer}\ntoken: {token}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gridwatch` console script."""
     args = parser().parse_args(argv)
@@ -111,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("websockets").setLevel(logging.WARNING)
     if args.cmd == "users":
         return _users(args)
+    if args.cmd == "devices":
+        return _devices(args)
     settings = settings_from(args)
     from feeds.config import ConfigError  # noqa: PLC0415
     from feeds.geo_format import HierarchyError  # noqa: PLC0415

@@ -16,7 +16,7 @@ from dashboard.settings import Settings
 from feeds import auth, keys, store
 from feeds.context import CityContext
 from feeds.datum import to_datum
-from feeds.gateway import Gateway, constant_token_check, serve_gateway
+from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest import Placer
 from feeds.locate import GridIndex
 from feeds.simulator import SimConfig, Simulator
@@ -68,7 +68,10 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
                                                                              datum),
                     officers=ctx.roster, categories=frozenset(ctx.rules),
                     incident_town=incident_town)
-    gw = Gateway(client, placer, constant_token_check(terminal_token()))
+    shared = os.environ.get("GRIDWATCH_TERMINAL_TOKEN", "")
+    if not shared:
+        log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")
+    gw = Gateway(client, placer, device_token_check(client, shared))
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await serve_gateway(gw, settings.host, settings.gateway_port, stop)

@@ -1,4 +1,4 @@
-"""Business grids: department layers (e.g. police beats) made of whole base grids, and their rules."""
+"""Business grids: department layers (e.g. police beats) of whole base grids, and their rules."""
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,8 +20,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from feeds import keys
+from feeds.devices import token_matches
 from feeds.ingest import Placer, Routed
-from feeds.protocol import Refused, decode
+from feeds.protocol import Message, Refused, decode
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class Gateway:
     """Accepts terminal frames, acks each message once it is in a Redis Stream."""
 
     def __init__(self, client: aredis.Redis, placer: Placer,
-                 check_token: Callable[[str | None], bool], seen_ttl_s: int = SEEN_TTL_S):
+                 check_token: Callable[[str | None], Awaitable[Access | None]],
+                 seen_ttl_s: int = SEEN_TTL_S):
         self.client = client
         self.placer = placer
         self.check_token = check_token
@@ -64,36 +66,51 @@ class Gateway:
         self.sha = hashlib.sha1(DEDUP_XADD.encode()).hexdigest()
         self.stats = {"acked": 0, "nacked": 0, "frames": 0}
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(self, connection: ServerConnection,
+                              request: Request) -> Response | None:
         """Refuse wrong paths and bad tokens before the WebSocket handshake."""
         if urlsplit(request.path).path != "/terminal":
             return _reply(HTTPStatus.NOT_FOUND, "terminals connect to /terminal\n")
-        if not self.check_token(token_of(request)):
+        access = await self.check_token(token_of(request))
+        if access is None:
             log.warning("terminal refused: bad token from %s", connection.remote_address)
             return _reply(HTTPStatus.UNAUTHORIZED, "missing or invalid terminal token\n")
+        connection.gw_access = access  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Serve one terminal connection until it closes."""
-        source = "%s:%s" % (ws.remote_address[:2] if ws.remote_address else ("?", "?"))
+        access: Access = ws.gw_access  # type: ignore[attr-defined]
+        peer = "%s:%s" % (ws.remote_address[:2] if ws.remote_address else ("?", "?"))
+        source = f"{access.device or 'shared-token'}@{peer}"
         try:
             async for frame in ws:
-                reply = await self.handle_frame(frame, source)
+                reply = await self.handle_frame(frame, source, access.officer)
                 await ws.send(reply)
         except ConnectionClosed:
             pass
 
-    async def handle_frame(self, frame: str | bytes, source: str) -> str:
+    async def handle_frame(self, frame: str | bytes, source: str,
+                           officer: str | None = None) -> str:
         """Decode, place, store and answer one frame; returns the JSON reply."""
         now = time.time()
         self.stats["frames"] += 1
         items, is_batch = decode(frame, now)
-        results: list[Routed | Refused] = [
-            it if isinstance(it, Refused) else self.placer.route(it) for it in items]
-        answers = await self._store(results, source, now)
+        results = [self.route(it, officer) for it in items]
+        answers = await self.store(results, source, now)
         return orjson.dumps(answers if is_batch else answers[0]).decode()
 
-    async def _store(self, results: list[Routed | Refused], source: str,
+    def route(self, item: Message | Refused, officer: str | None) -> Routed | Refused:
+        """Place one decoded message; a device's token speaks only for its own officer."""
+        if isinstance(item, Refused):
+            return item
+        own = getattr(item, "officer_id", None)
+        if officer is not None and own is not None and own != officer:
+            return Refused(item.msg_id, f"officer_id: this device belongs to {officer}",
+                           item.model_dump(mode="json"))
+        return self.placer.route(item)
+
+    async def store(self, results: list[Routed | Refused], source: str,
                      now: float) -> list[dict[str, Any]]:
         try:
             await self._write(results, source, now)
@@ -159,8 +176,35 @@ async def serve_gateway(gateway: Gateway, host: str, port: int,
         await stop.wait()
 
 
-def constant_token_check(expected: str) -> Callable[[str | None], bool]:
-    """A token check against one shared demo token (constant-time compare)."""
-    def check(token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+@dataclass(frozen=True)
+class Access:
+    """Who a terminal connection speaks for: a device bound to one officer, or any officer."""
+
+    device: str | None = None
+    officer: str | None = None
+
+
+def constant_token_check(expected: str) -> Callable[[str | None], Awaitable[Access | None]]:
+    """A token check against one shared (demo) token, constant-time."""
+    async def check(token: str | None) -> Access | None:
+        return Access() if token_matches(token, expected) else None
+    return check
+
+
+def device_token_check(client: aredis.Redis, shared: str = ""
+                       ) -> Callable[[str | None], Awaitable[Access | None]]:
+    """Per-device tokens (registered with `gridwatch devices add`), or the shared one."""
+    async def check(token: str | None) -> Access | None:
+        if shared and token_matches(token, shared):
+            return Access()
+        if not token or len(token) > 256:
+            return None
+        device_id = await client.hget(keys.DEVICE_TOKENS, hashlib.sha256(
+            token.encode()).hexdigest())
+        if device_id is None:
+            return None
+        raw = await client.hget(keys.DEVICES, device_id)
+        if raw is None:
+            return None
+        return Access(device_id.decode(), orjson.loads(raw)["officer"])
     return check

@@ -55,6 +55,7 @@ DEAD_LETTER = "deadletter"  # stream of refused messages with their reason
 USERS = "users"  # hash user name → JSON {role, scope, pw}
 DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
 AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
+DEVICE_TOKENS = "device-tokens"  # hash sha256(token) → device id
 
 
 def session(token: str) -> str:

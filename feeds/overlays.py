@@ -1,4 +1,4 @@
-"""Business-grid layer files (docs/overlay-format.md): load with validation, save, browser export."""
+"""Business-grid layer files (docs/overlay-format.md): load and validate, save, browser export."""
 from __future__ import annotations
 
 import logging

@@ -386,8 +386,8 @@ def times_table(vm: StatsView, lang: str) -> html.Table:
         html.Tr(sub)])
     rows = [time_row(vm.overall, lang)] + [time_row(r, lang) for r in vm.times]
     if not vm.total_cases:
-        rows = [html.Tr(html.Td(text("times.empty", lang), colSpan=11,
-                                style={**_TD, **_DIM, "textAlign": "center"}))]
+        rows = [html.Tr([html.Td(text("times.empty", lang), colSpan=11,
+                                 style={**_TD, **_DIM, "textAlign": "center"})])]
     return html.Table([head, html.Tbody(rows)], id=TIMES,
                       style={"width": "100%", "borderCollapse": "collapse"})
 
@@ -426,7 +426,7 @@ def hotspot_table(table_id: str, rows: list[HotspotRow], lang: str, wall: bool) 
     top = max((h.count for h in rows), default=0)
     body = [hotspot_row(i, h, top, lang, wall) for i, h in enumerate(rows, start=1)]
     if not body:
-        body = [html.Tr(html.Td(text("hot.empty", lang), colSpan=len(cols),
-                                style={**_TD, **_DIM, "textAlign": "center"}))]
+        body = [html.Tr([html.Td(text("hot.empty", lang), colSpan=len(cols),
+                                 style={**_TD, **_DIM, "textAlign": "center"})])]
     return html.Table([head, html.Tbody(body)], id=table_id,
                       style={"width": "100%", "borderCollapse": "collapse"})

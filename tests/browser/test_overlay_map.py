@@ -1,4 +1,4 @@
-"""Browser test: police beats as a switchable overlay on a town map, tooltip as text, clicks pass."""
+"""Browser test: police beats as a switchable map overlay; tooltip as text; clicks pass through."""
 from __future__ import annotations
 
 import os

@@ -15,7 +15,8 @@ from websockets.exceptions import InvalidStatus
 from feeds import keys
 from feeds.context import CityContext
 from feeds.datum import to_datum
-from feeds.gateway import Gateway, constant_token_check, serve_gateway
+from feeds.devices import add_device, revoke_device
+from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest import Placer
 from feeds.locate import GridIndex
 from tests.conftest import ThreadedServer
@@ -42,7 +43,7 @@ def gateway(redis_url: str, city_ctx: CityContext, index: GridIndex) -> Iterator
         datum = city_ctx.hierarchy.datum
         placer = Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
                         city_ctx.roster, frozenset(city_ctx.rules), incident_town)
-        gw = Gateway(client, placer, constant_token_check(TOKEN))
+        gw = Gateway(client, placer, device_token_check(client, TOKEN))
         await serve_gateway(gw, "127.0.0.1", 0, stop, ready)
         await client.aclose()
 
@@ -179,3 +180,21 @@ def test_token_in_query_string_is_accepted(gateway, city_ctx, index):
             await ws.send(orjson.dumps(position("q1", "O000006", lon, lat)))
             return orjson.loads(await ws.recv())
     assert asyncio.run(go()) == {"ack": "q1"}
+
+
+def test_device_token_speaks_only_for_its_officer_until_revoked(gateway, redis_url, city_ctx,
+                                                               index):
+    client = redis.Redis.from_url(redis_url)
+    token = add_device(client, "phone-7", "O000007")
+    lon, lat = officer_point(city_ctx, index, "O000007")
+    own = position("dv1", "O000007", lon, lat)
+    other = position("dv2", "O000008", lon, lat)
+    replies = exchange(gateway, [orjson.dumps(own), orjson.dumps(other)], token=token)
+    assert replies[0] == {"ack": "dv1"}
+    assert replies[1]["nack"] == "dv2" and "belongs to O000007" in replies[1]["error"]
+    [dead] = dead_letters(redis_url)
+    assert dead["source"].startswith("phone-7@")
+    assert revoke_device(client, "phone-7")
+    with pytest.raises(InvalidStatus) as err:
+        exchange(gateway, [orjson.dumps(own)], token=token)
+    assert err.value.response.status_code == 401
