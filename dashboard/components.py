@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 def load_context(settings: Settings) -> CityContext:
     """Load the city, roster and rules named by the settings."""
-    return CityContext.load(settings.city_file, settings.officers_file, settings.rules_file)
+    return CityContext.load(settings.city_file, settings.officers_file, settings.rules_file,
+                            settings.data_dir)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

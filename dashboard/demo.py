@@ -15,6 +15,7 @@ from domain.access import Role
 from feeds import auth, store
 from feeds.citygen import ensure_demo_city
 from feeds.context import CityContext
+from feeds.overlays import ensure_demo_overlays
 from feeds.redis_server import EmbeddedRedis
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,11 @@ class Demo:
         started = time.perf_counter()
         ensure_demo_city(self.s.data_dir, progress=_progress)
         log.info("demo city ready in %s (%.1f s)", self.s.data_dir, time.perf_counter() - started)
-        self.city_code = CityContext.load(self.s.city_file, self.s.officers_file,
-                                          self.s.rules_file).hierarchy.city.code
+        ctx = CityContext.load(self.s.city_file, self.s.officers_file, self.s.rules_file)
+        ensure_demo_overlays(self.s.data_dir, ctx.city)
+        ctx = CityContext.load(self.s.city_file, self.s.officers_file, self.s.rules_file,
+                               self.s.data_dir)  # validates the overlays too
+        self.city_code = ctx.hierarchy.city.code
         url = self.s.redis_url or os.environ.get("REDIS_URL")
         if not url:
             self.redis = EmbeddedRedis(self.s.data_dir).start()

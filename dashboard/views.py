@@ -13,6 +13,7 @@ from domain.regions import ancestors_of, level_of
 from feeds import store
 from feeds.context import CityContext
 from feeds.geo_format import region_features
+from feeds.overlays import overlay_features
 from feeds.state import OfficerState, marker
 from feeds.summary import child_stats, kpi
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
@@ -25,6 +26,11 @@ class Snapshots:
         self.ctx = ctx
         self.client = client
         self.children_features = lru_cache(maxsize=256)(self._children_features)
+        self.overlay_features = lru_cache(maxsize=256)(self._overlay_features)
+
+    def _overlay_features(self, layer_id: str, code: str) -> dict[str, Any]:
+        ov = next(o for o in self.ctx.overlays if o.layer_id == layer_id)
+        return overlay_features(ov, self.ctx.city, within=code)
 
     def _children_features(self, code: str) -> dict[str, Any]:
         kids = self.ctx.hierarchy.children_of(code)
@@ -77,7 +83,10 @@ class Snapshots:
                     k["overdue"], k["on_duty"], k["officers"]),
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
             as_of=now, lang=lang, tile_url=tile_url, wall=wall, breadcrumbs=crumbs,
-            bounds=((miny, minx), (maxy, maxx)))
+            bounds=((miny, minx), (maxy, maxx)),
+            overlays=[] if level_of(code).value == "city" else [
+                (o.layer_id, o.name if lang == "zh" else (o.name_en or o.name),
+                 self.overlay_features(o.layer_id, code)) for o in self.ctx.overlays])
 
 
 def _marker_args(m: dict[str, Any]) -> dict[str, Any]:

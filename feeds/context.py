@@ -8,10 +8,12 @@ from pathlib import Path
 
 from domain.alerts import CategoryRule
 from domain.model import Officer
+from domain.overlays import Overlay
 from domain.regions import Hierarchy, Level
 from feeds.citygen import load_officers
 from feeds.config import RulesConfig, load_rules
 from feeds.geo_format import CityGeo, load_hierarchy
+from feeds.overlays import load_overlays
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ class CityContext:
     city: CityGeo
     roster: dict[str, Officer]
     rules_config: RulesConfig
+    overlays: tuple[Overlay, ...] = ()
 
     @property
     def hierarchy(self) -> Hierarchy:
@@ -40,14 +43,17 @@ class CityContext:
         return [r.code for r in self.hierarchy.at_level(Level.TOWN)]
 
     @classmethod
-    def load(cls, city_file: Path, officers_file: Path, rules_file: Path | None) -> CityContext:
-        """Load and validate the city files and the rules file."""
+    def load(cls, city_file: Path, officers_file: Path, rules_file: Path | None,
+             data_dir: Path | None = None) -> CityContext:
+        """Load and validate the city files, the rules file and the data dir's overlays."""
         city = load_hierarchy(city_file)
         roster = {o.officer_id: o for o in load_officers(officers_file)}
         unknown = [o.officer_id for o in roster.values() if o.grid not in city.hierarchy]
         if unknown:
             raise ValueError(f"{officers_file}: officers in unknown grids: {unknown[:5]}")
         rules = load_rules(rules_file)
-        log.info("city %s: %d regions, %d officers, %d categories", city.hierarchy.city.name,
-                 len(city.hierarchy.regions), len(roster), len(rules.categories))
-        return cls(city, roster, rules)
+        overlays = tuple(load_overlays(data_dir, city)) if data_dir else ()
+        log.info("city %s: %d regions, %d officers, %d categories, %d overlays",
+                 city.hierarchy.city.name, len(city.hierarchy.regions), len(roster),
+                 len(rules.categories), len(overlays))
+        return cls(city, roster, rules, overlays)

@@ -12,6 +12,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.i18n import catalogue, level_name, norm_lang, t
+from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
 
 # China has kept UTC+8 without DST since 1991: a fixed offset keeps this module free of I/O.
@@ -287,6 +288,7 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
             id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": popup_labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),
     ]
+    layers += overlay_layers(vm.overlays, lang)
     return layers
 
 

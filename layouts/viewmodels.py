@@ -98,3 +98,5 @@ class MapView:
     wall: bool = False
     breadcrumbs: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
+    overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
+    # business-grid layers (layer id, display name, unit shapes) the map can show
