@@ -218,6 +218,8 @@ def children_data(vm: MapView, lang: str) -> FeatureCollection:
         props = dict(f.get("properties") or {})
         props["code"] = code
         props.setdefault("name", code)
+        if lang == "en" and props.get("name_en"):
+            props["name"] = props["name_en"]
         if level:
             props["href"] = region_path(level, code) + query
         features.append({"type": "Feature", "geometry": f.get("geometry"), "properties": props})
