@@ -63,6 +63,8 @@ def component(name: str, data_dir: Path, redis_url: str, **ports: int) -> Iterat
     flag = {"gateway": "--gateway-port", "push": "--live-port", "web": "--port"}.get(name)
     if flag:
         args += [flag, str(port)]
+    if name == "gateway":
+        args += ["--osmand-port", str(free_port())]
     for k, v in ports.items():
         if k != "port":
             args += [f"--{k.replace('_', '-')}", str(v)]

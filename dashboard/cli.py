@@ -21,6 +21,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8050, help="dashboard port (default 8050)")
     p.add_argument("--gateway-port", type=int, default=8765, help="terminal gateway port")
     p.add_argument("--live-port", type=int, default=8766, help="live push channel port")
+    p.add_argument("--osmand-port", type=int, default=5055,
+                   help="OsmAnd (Traccar Client) tracker port")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="data directory")
     p.add_argument("--redis-url", default=None, help="external Redis (default: $REDIS_URL, "
                    "else an embedded redis-server)")
@@ -66,7 +68,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Validated settings from the command line; exits with the field and reason if bad."""
     try:
         return Settings(host=args.host, port=args.port, gateway_port=args.gateway_port,
-                        live_port=args.live_port, data_dir=args.data_dir,
+                        live_port=args.live_port, osmand_port=args.osmand_port,
+                        data_dir=args.data_dir,
                         redis_url=args.redis_url or os.environ.get("REDIS_URL"),
                         rules_file=args.rules, incidents_per_hour=args.incidents_per_hour,
                         position_interval_s=args.position_interval, simulate=not args.no_sim,

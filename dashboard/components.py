@@ -19,6 +19,7 @@ from feeds.datum import to_datum
 from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest import Placer
 from feeds.locate import GridIndex
+from feeds.osmand import OsmandServer, device_officer, serve_osmand
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
 from feeds.terminal_client import run_simulator
@@ -75,7 +76,9 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     gw = Gateway(client, placer, device_token_check(client, shared))
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    await serve_gateway(gw, settings.host, settings.gateway_port, stop)
+    osmand = OsmandServer(gw, device_officer(client))
+    await asyncio.gather(serve_gateway(gw, settings.host, settings.gateway_port, stop),
+                         serve_osmand(osmand, settings.host, settings.osmand_port, stop))
     await client.aclose()
 
 

@@ -37,6 +37,7 @@ def _child_args(name: str, s: Settings, redis_url: str) -> list[str]:
     args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(s.data_dir),
             "--redis-url", redis_url, "--host", s.host, "--port", str(s.port),
             "--gateway-port", str(s.gateway_port), "--live-port", str(s.live_port),
+            "--osmand-port", str(s.osmand_port),
             "--incidents-per-hour", str(s.incidents_per_hour),
             "--position-interval", str(s.position_interval_s)]
     if s.rules_file:
@@ -146,6 +147,8 @@ def _banner(s: Settings, redis_url: str, token: str | None, password: str | None
         f"  Terminals:  ws://{host}:{s.gateway_port}/terminal   token: "
         + (token or "(GRIDWATCH_TERMINAL_TOKEN)"),
         f"  Live push:  ws://{host}:{s.live_port}/live",
+        f"  Trackers:   http://{host}:{s.osmand_port}/  (OsmAnd / Traccar Client; "
+        "register with `gridwatch devices add`)",
         f"  API:        http://{host}:{s.port}/api/v1/openapi.json   health: /health",
         f"  Redis:      {redis_url}   data: {Path(s.data_dir).resolve()}",
         "",

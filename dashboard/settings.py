@@ -15,6 +15,7 @@ class Settings(BaseModel):
     port: int = Field(default=8050, ge=0, le=65535, description="dashboard HTTP port")
     gateway_port: int = Field(default=8765, ge=0, le=65535, description="terminal gateway port")
     live_port: int = Field(default=8766, ge=0, le=65535, description="live push channel port")
+    osmand_port: int = Field(default=5055, ge=0, le=65535, description="OsmAnd tracker port")
     data_dir: Path = Field(default=Path("data"), description="city files and embedded Redis")
     redis_url: str | None = Field(default=None, description="external Redis; None = embedded")
     rules_file: Path | None = Field(default=None, description="alert rules YAML (bundled)")

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from feeds import keys
 from feeds.gateway import Gateway
 from feeds.protocol import Refused, decode_one
 
@@ -119,6 +120,14 @@ def position_message(fix: Mapping[str, Any], officer_id: str) -> dict[str, Any]:
         if fix.get(k) is not None:
             msg[k] = fix[k]
     return msg
+
+
+def device_officer(client: Any) -> DeviceOfficer:
+    """Look up the officer a registered device belongs to (async Redis client)."""
+    async def lookup(device_id: str) -> str | None:
+        raw = await client.hget(keys.DEVICES, device_id)
+        return orjson.loads(raw)["officer"] if raw else None
+    return lookup
 
 
 class OsmandServer:
