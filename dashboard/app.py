@@ -1,7 +1,9 @@
 """The Dash app factory: pages by URL, login, API and health routes."""
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -10,12 +12,16 @@ import flask
 import redis
 from dash import Input, Output, dcc, html
 
-from dashboard import api, case_page
+from dashboard import api, case_page, open311
 from dashboard import auth as web_auth
 from dashboard.settings import Settings
 from dashboard.views import Snapshots
 from domain.regions import Level
+from feeds import keys
 from feeds.context import CityContext
+from feeds.datum import to_datum
+from feeds.ingest import Placer
+from feeds.locate import GridIndex
 from layouts import ids
 from layouts.case_list import case_panel
 from layouts.map_view import map_page
@@ -45,12 +51,28 @@ def message_page(title: str, text: str) -> html.Div:
         html.H1(title), html.P(text), html.A("← 返回 / Back", href="/")])
 
 
+def make_placer(ctx: CityContext, client: redis.Redis) -> Placer:
+    """A Placer for synchronous adapters (builds the grid index on first use)."""
+    index = GridIndex(ctx.city)
+    datum = ctx.hierarchy.datum
+
+    def incident_town(iid: str) -> str | None:
+        town = client.hget(keys.INCIDENT_TOWN, iid)
+        return town.decode() if town else None
+
+    return Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
+                  ctx.roster, frozenset(ctx.rules), incident_town)
+
+
 def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> dash.Dash:
     """Build the Dash app (and its Flask server) for a loaded city and a Redis client."""
     server = flask.Flask(__name__)
     snaps = Snapshots(ctx, client)
     web_auth.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
+    server.register_blueprint(open311.blueprint(
+        ctx, client, os.environ.get("GRIDWATCH_OPEN311_KEY", ""), functools.cache(
+            lambda: make_placer(ctx, client))))
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="网格化指挥中心",
                     update_title=None, suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([dcc.Location(id=URL), html.Div(id=PAGE)])

@@ -76,7 +76,7 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
     @server.before_request
     def require_login() -> flask.Response | None:
         path = flask.request.path
-        if path in PUBLIC_PATHS or path.startswith("/assets/login"):
+        if path in PUBLIC_PATHS or path.startswith(("/assets/login", "/open311/")):
             return None
         user = current_user(client)
         if user is None:

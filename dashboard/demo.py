@@ -122,12 +122,14 @@ def run_demo(settings: Settings) -> int:
     try:
         token, token_new = _secret("GRIDWATCH_TERMINAL_TOKEN")
         password, pw_new = _secret("GRIDWATCH_ADMIN_PASSWORD")
+        o311_key, o311_new = _secret("GRIDWATCH_OPEN311_KEY")
         client = store.connect(redis_url)
         auth.add_user(client, "admin", password, Role.ADMIN, demo.city_code)
         client.close()
-        env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=token)
+        env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=token, GRIDWATCH_OPEN311_KEY=o311_key)
         demo.start(redis_url, env)
-        _banner(settings, redis_url, token if token_new else None, password if pw_new else None)
+        _banner(settings, redis_url, token if token_new else None, password if pw_new else None,
+                o311_key if o311_new else None)
         code = demo.watch()
     finally:
         log.info("shutting down")
@@ -136,7 +138,8 @@ def run_demo(settings: Settings) -> int:
     return code
 
 
-def _banner(s: Settings, redis_url: str, token: str | None, password: str | None) -> None:
+def _banner(s: Settings, redis_url: str, token: str | None, password: str | None,
+            open311_key: str | None) -> None:
     host = "localhost" if s.host in ("127.0.0.1", "0.0.0.0", "::") else s.host
     lines = [
         "",
@@ -150,6 +153,8 @@ def _banner(s: Settings, redis_url: str, token: str | None, password: str | None
         f"  Trackers:   http://{host}:{s.osmand_port}/  (OsmAnd / Traccar Client; "
         "register with `gridwatch devices add`)",
         f"  API:        http://{host}:{s.port}/api/v1/openapi.json   health: /health",
+        f"  Open311:    http://{host}:{s.port}/open311/v2/services.json   api_key: "
+        + (open311_key or "(GRIDWATCH_OPEN311_KEY)"),
         f"  Redis:      {redis_url}   data: {Path(s.data_dir).resolve()}",
         "",
     ]

@@ -137,7 +137,7 @@ class Gateway:
                          orjson.dumps(r.body))
         for r in results:
             if isinstance(r, Refused):
-                pipe.xadd(keys.DEAD_LETTER, _dead_fields(r, source, now),
+                pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now),
                           maxlen=DEAD_LETTER_MAXLEN, approximate=True)
             elif r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
@@ -158,7 +158,8 @@ class Gateway:
             raise errors[0]
 
 
-def _dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:
+def dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:
+    """The fields of a dead-letter entry: reason, raw message, source, msg_id, time."""
     raw = r.raw if isinstance(r.raw, str) else orjson.dumps(r.raw, default=str).decode()
     return {"reason": r.reason, "raw": raw[:8000], "source": source, "msg_id": r.msg_id or "",
             "ts": f"{now:.3f}"}

@@ -40,6 +40,7 @@ class Placer:
     officers: Mapping[str, Officer]
     categories: frozenset[str]
     incident_town: Callable[[str], str | None]
+    reporters: frozenset[str] = frozenset({"open311"})  # non-officer sources of cases
 
     def route(self, msg: Message) -> Routed | Refused:
         """Place one message in the hierarchy and pick the stream it belongs to."""
@@ -69,7 +70,10 @@ class Placer:
     def _placed_body(self, msg: PositionMsg | IncidentMsg, body: dict[str, Any]
                      ) -> tuple[Officer, Placement, dict[str, Any]] | Refused:
         """Check the officer, place the point, and put its datum position and grid in body."""
-        off = self._officer(msg)
+        if isinstance(msg, IncidentMsg) and msg.officer_id in self.reporters:
+            off: Officer | Refused = Officer(msg.officer_id, msg.officer_id, "")
+        else:
+            off = self._officer(msg)
         if isinstance(off, Refused):
             return off
         placed = self._place(msg)

@@ -56,6 +56,7 @@ USERS = "users"  # hash user name → JSON {role, scope, pw}
 DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
 AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
 DEVICE_TOKENS = "device-tokens"  # hash sha256(token) → device id
+OPEN311 = "open311"  # sorted set of Open311 request ids by time
 
 
 def session(token: str) -> str:

@@ -1,0 +1,32 @@
+"""Storing accepted messages from synchronous adapters (Open311, replay resubmits)."""
+from __future__ import annotations
+
+import time
+
+import orjson
+import redis
+
+from feeds import keys
+from feeds.gateway import DEAD_LETTER_MAXLEN, DEDUP_XADD, SEEN_TTL_S, dead_fields
+from feeds.ingest import Routed
+from feeds.protocol import Refused
+
+
+def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str,
+               now: float | None = None) -> list[dict[str, str | None]]:
+    """Store routed messages once each (same script as the gateway), dead-letter the rest."""
+    now = time.time() if now is None else now
+    script = client.register_script(DEDUP_XADD)
+    pipe = client.pipeline(transaction=False)
+    for r in results:
+        if isinstance(r, Refused):
+            pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now), maxlen=DEAD_LETTER_MAXLEN,
+                      approximate=True)
+        else:
+            script(keys=[r.seen_key, r.stream], args=[SEEN_TTL_S, orjson.dumps(r.body)],
+                   client=pipe)
+            if r.incident_town:
+                pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
+    pipe.execute()
+    return [{"nack": r.msg_id, "error": r.reason} if isinstance(r, Refused)
+            else {"ack": r.msg_id} for r in results]
