@@ -50,6 +50,14 @@ def parser() -> argparse.ArgumentParser:
     rm = usub.add_parser("remove", help="remove a user")
     rm.add_argument("name")
     usub.add_parser("list", help="list users")
+    rp = sub.add_parser("replay", help="feed a CSV or Parquet log through the gateway")
+    rp.add_argument("file", type=Path)
+    rp.add_argument("--mapping", type=Path, default=None,
+                    help="YAML/JSON mapping of another system's columns and categories")
+    rp.add_argument("--speed", type=float, default=1.0, help="N× real time (default 1)")
+    rp.add_argument("--fast", action="store_true", help="as fast as the gateway takes it")
+    rp.add_argument("--gateway", default="ws://127.0.0.1:8765/terminal", help="gateway URL")
+    rp.add_argument("--token", default=None, help="terminal token ($GRIDWATCH_TERMINAL_TOKEN)")
     devices = sub.add_parser("devices", help="manage terminal devices and their tokens")
     dsub = devices.add_subparsers(dest="action", required=True)
     dadd = dsub.add_parser("add", help="register a device for an officer; prints its token")
@@ -112,6 +120,28 @@ def _users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from feeds import replay  # noqa: PLC0415
+
+    token = args.token or os.environ.get("GRIDWATCH_TERMINAL_TOKEN", "")
+    if not token:
+        print("no terminal token: pass --token or set GRIDWATCH_TERMINAL_TOKEN", file=sys.stderr)
+        return 2
+    try:
+        msgs = list(replay.messages(replay.read_log(args.file),
+                                    replay.load_mapping(args.mapping)))
+    except replay.ReplayError as e:
+        print(f"gridwatch replay: {e}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: {len(msgs)} messages {replay.count_types(msgs)}", file=sys.stderr)
+    client = asyncio.run(replay.replay(msgs, args.gateway, token,
+                                       None if args.fast else args.speed))
+    print(replay.summary(client, len(msgs)))
+    return 0 if client.nacked == 0 else 1
+
+
 def _devices(args: argparse.Namespace) -> int:
     from feeds import devices, store  # noqa: PLC0415
     from feeds.citygen import load_officers  # noqa: PLC0415
@@ -148,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         return _users(args)
     if args.cmd == "devices":
         return _devices(args)
+    if args.cmd == "replay":
+        return _replay(args)
     settings = settings_from(args)
     from feeds.config import ConfigError  # noqa: PLC0415
     from feeds.geo_format import HierarchyError  # noqa: PLC0415

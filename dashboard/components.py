@@ -55,15 +55,10 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     log.info("grid index built in %.1f s", time.perf_counter() - started)
     client = aredis.Redis.from_url(redis_url)
     sync = store.connect(redis_url)
-    town_cache: dict[str, str] = {}
 
     def incident_town(iid: str) -> str | None:
-        if iid not in town_cache:
-            t = sync.hget(keys.INCIDENT_TOWN, iid)
-            if t is None:
-                return None
-            town_cache[iid] = t.decode()
-        return town_cache[iid]
+        t = sync.hget(keys.INCIDENT_TOWN, iid)
+        return t.decode() if t else None
 
     datum = ctx.hierarchy.datum
     placer = Placer(locate=index.locate, to_datum=lambda lon, lat: to_datum(lon, lat, "wgs84",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.model import Officer, Placement
@@ -16,6 +16,7 @@ from feeds.protocol import (
     Refused,
 )
 
+RECENT_INCIDENTS = 50_000
 Locate = Callable[[float, float], Placement | None]
 ToDatum = Callable[[float, float], tuple[float, float]]
 
@@ -41,6 +42,19 @@ class Placer:
     categories: frozenset[str]
     incident_town: Callable[[str], str | None]
     reporters: frozenset[str] = frozenset({"open311"})  # non-officer sources of cases
+    recent: dict[str, str] = field(default_factory=dict)  # incident → town, routed lately
+
+    def town_of_incident(self, incident_id: str) -> str | None:
+        """The town of a case: routed lately (maybe in this very batch) or in the store."""
+        town = self.recent.get(incident_id) or self.incident_town(incident_id)
+        if town is not None:
+            self._remember(incident_id, town)
+        return town
+
+    def _remember(self, incident_id: str, town: str) -> None:
+        if len(self.recent) >= RECENT_INCIDENTS:
+            self.recent.clear()
+        self.recent[incident_id] = town
 
     def route(self, msg: Message) -> Routed | Refused:
         """Place one message in the hierarchy and pick the stream it belongs to."""
@@ -99,11 +113,12 @@ class Placer:
         if isinstance(r, Refused):
             return r
         _, where, body = r
+        self._remember(msg.incident_id, where.town)
         return Routed(msg.msg_id, keys.incidents_in(where.town), keys.seen(where.town, msg.msg_id),
                       body, incident_town=(msg.incident_id, where.town))
 
     def _update(self, msg: IncidentUpdateMsg) -> Routed | Refused:
-        town = self.incident_town(msg.incident_id)
+        town = self.town_of_incident(msg.incident_id)
         if town is None:
             return Refused(msg.msg_id, f"incident_id: unknown incident {msg.incident_id!r}",
                            msg.model_dump(mode="json"))

@@ -1,0 +1,174 @@
+"""MJPEG over HTTP, sans I/O: a multipart parser, part and response framing, request parsing."""
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+BOUNDARY = "gwframe"
+MAX_HEAD = 16 * 1024
+MAX_PART = 8 * 1024 * 1024
+_BOUNDARY_RE = re.compile(rb'boundary="?([^";,\s]+)"?', re.I)
+REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 503: "Service Unavailable"}
+
+
+class MjpegError(ValueError):
+    """The upstream sent something that is not an MJPEG multipart stream."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One multipart part: its headers (lower-case names) and its body."""
+
+    headers: dict[str, str]
+    body: bytes
+
+
+def boundary_of(content_type: str) -> str:
+    """The boundary of a multipart Content-Type header; raises MjpegError."""
+    if not content_type.lower().startswith("multipart/"):
+        raise MjpegError(f"not a multipart stream: Content-Type {content_type!r}")
+    m = _BOUNDARY_RE.search(content_type.encode("latin-1"))
+    if not m:
+        raise MjpegError(f"no boundary in Content-Type {content_type!r}")
+    return m.group(1).decode("latin-1").removeprefix("--")
+
+
+def _headers(block: bytes) -> dict[str, str]:
+    out = {}
+    for line in block.decode("latin-1").split("\r\n"):
+        name, sep, value = line.partition(":")
+        if sep:
+            out[name.strip().lower()] = value.strip()
+    return out
+
+
+class MjpegParser:
+    """Feed bytes of a multipart/x-mixed-replace body; get complete parts back."""
+
+    def __init__(self, boundary: str):
+        self.marker = b"--" + boundary.encode("latin-1")
+        self.buf = bytearray()
+        self.head: dict[str, str] | None = None
+
+    def feed(self, data: bytes) -> list[Part]:
+        """Add bytes; returns the parts completed by them (raises MjpegError on garbage)."""
+        self.buf += data
+        parts = []
+        while True:
+            part = self._next()
+            if part is None:
+                break
+            parts.append(part)
+        if len(self.buf) > MAX_PART:
+            raise MjpegError("part larger than 8 MiB or no boundary found")
+        return parts
+
+    def _next(self) -> Part | None:
+        if self.head is None:
+            start = self.buf.find(self.marker)
+            if start < 0:
+                return None
+            end = self.buf.find(b"\r\n\r\n", start)
+            if end < 0:
+                if len(self.buf) - start > MAX_HEAD:
+                    raise MjpegError("part header too long")
+                return None
+            block = bytes(self.buf[start + len(self.marker):end])
+            del self.buf[:end + 4]
+            self.head = _headers(block.partition(b"\r\n")[2])
+        length = self.head.get("content-length", "")
+        if length.isdigit():
+            n = int(length)
+            if len(self.buf) < n:
+                return None
+            body = bytes(self.buf[:n])
+            del self.buf[:n]
+        else:  # no length: the body runs to the next boundary
+            nxt = self.buf.find(b"\r\n" + self.marker)
+            if nxt < 0:
+                return None
+            body = bytes(self.buf[:nxt])
+            del self.buf[:nxt + 2]
+        head, self.head = self.head, None
+        return Part(head, body)
+
+
+def part_bytes(jpeg: bytes, ts: float, index: int | None = None,
+               boundary: str = BOUNDARY) -> bytes:
+    """One JPEG as a multipart part, with X-Timestamp (epoch seconds) and the frame index."""
+    extra = f"X-Frame-Index: {index}\r\n" if index is not None else ""
+    return (f"--{boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
+            f"X-Timestamp: {ts:.3f}\r\n{extra}\r\n").encode() + jpeg + b"\r\n"
+
+
+def stream_head(boundary: str = BOUNDARY) -> bytes:
+    """The response head of an MJPEG stream."""
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary={boundary}"
+            "\r\nCache-Control: no-store\r\nPragma: no-cache\r\nConnection: close\r\n\r\n"
+            ).encode()
+
+
+def response(status: int, body: bytes | str, content_type: str = "text/plain; charset=utf-8",
+             headers: Mapping[str, str] | None = None) -> bytes:
+    """A whole HTTP/1.1 response that closes the connection."""
+    if isinstance(body, str):
+        body = body.encode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    return (f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: {content_type}"
+            f"\r\nContent-Length: {len(body)}\r\nCache-Control: no-store\r\n{extra}"
+            "Connection: close\r\n\r\n").encode() + body
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed HTTP request line and headers."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+async def read_request(reader: asyncio.StreamReader, timeout: float = 10.0) -> Request | None:
+    """Read one request head; None if the client sent nothing usable."""
+    try:
+        raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
+            ConnectionError):
+        return None
+    line, _, rest = raw.partition(b"\r\n")
+    try:
+        method, target, _version = line.decode("latin-1").split(" ", 2)
+    except ValueError:
+        return None
+    url = urlsplit(target)
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    return Request(method.upper(), unquote(url.path), query, _headers(rest))
+
+
+async def open_stream(url: str, timeout: float = 5.0, limit: int = 2 ** 20
+                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
+    """GET an http MJPEG URL; returns reader, writer and boundary (raises OSError/MjpegError)."""
+    u = urlsplit(url)
+    if u.scheme != "http" or not u.hostname:
+        raise MjpegError(f"only http:// MJPEG URLs are read directly, not {url!r}")
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(u.hostname, u.port or 80, limit=limit), timeout)
+    target = (u.path or "/") + (f"?{u.query}" if u.query else "")
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: {u.netloc}\r\nAccept: multipart/x-mixed-"
+                 "replace, image/jpeg\r\nConnection: close\r\n\r\n".encode())
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+        status_line, _, rest = head.partition(b"\r\n")
+        status = status_line.split(b" ", 2)
+        if len(status) < 2 or status[1] != b"200":
+            raise MjpegError(f"upstream answered {status_line.decode('latin-1')!r}")
+        boundary = boundary_of(_headers(rest).get("content-type", ""))
+    except BaseException:
+        writer.close()
+        raise
+    return reader, writer, boundary
