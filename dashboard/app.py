@@ -12,7 +12,7 @@ import flask
 import redis
 from dash import Input, Output, dcc, html
 
-from dashboard import api, case_page, open311
+from dashboard import admin_page, api, case_page, open311
 from dashboard import auth as web_auth
 from dashboard.settings import Settings
 from dashboard.views import Snapshots
@@ -70,9 +70,9 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     snaps = Snapshots(ctx, client)
     web_auth.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
+    placer = functools.cache(lambda: make_placer(ctx, client))
     server.register_blueprint(open311.blueprint(
-        ctx, client, os.environ.get("GRIDWATCH_OPEN311_KEY", ""), functools.cache(
-            lambda: make_placer(ctx, client))))
+        ctx, client, os.environ.get("GRIDWATCH_OPEN311_KEY", ""), placer))
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="网格化指挥中心",
                     update_title=None, suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([dcc.Location(id=URL), html.Div(id=PAGE)])
@@ -87,6 +87,10 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
             flask.request.host
         live_base = f"ws://{host}:{settings.live_port}/live"
         parts = [p for p in (pathname or "/").split("/") if p]
+        if parts == ["admin", "deadletters"]:
+            page = admin_page.render(client, user, lang)
+            return page if page is not None else message_page(
+                "403", "仅限管理员 / Administrators only")
         if len(parts) == 2 and parts[0] == "case":
             page = case_page.render_case_page(ctx, client, user, parts[1], lang, live_base,
                                               settings.tile_url)
@@ -108,6 +112,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         return map_page(vm, side)
 
     case_page.register(app, ctx, client)
+    admin_page.register(app, client, placer)
 
     @app.callback(Output(URL, "pathname"), Input(ids.CASE_TABLE, "active_cell"),
                   prevent_initial_call=True)

@@ -57,6 +57,7 @@ DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
 AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
 DEVICE_TOKENS = "device-tokens"  # hash sha256(token) → device id
 OPEN311 = "open311"  # sorted set of Open311 request ids by time
+DEAD_LETTER_DONE = "deadletter:done"  # set of dead-letter entry ids resubmitted
 
 
 def session(token: str) -> str:

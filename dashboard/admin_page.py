@@ -1,0 +1,60 @@
+"""Admin pages: dead-letter review with resubmission through the gateway's rules."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import flask
+import orjson
+import redis
+from dash import MATCH, Input, Output, State
+
+from domain.access import Role, User
+from feeds import keys, store
+from feeds.commands import audit
+from feeds.ingest import Placer
+from feeds.intake import store_sync
+from feeds.protocol import Refused, decode
+from layouts.admin_view import DL_RESULT, DL_SEND, DL_TEXT, deadletter_page
+
+log = logging.getLogger(__name__)
+
+
+def render(client: redis.Redis, user: User, lang: str) -> Any:
+    """The dead-letter page for admins; None for anyone else."""
+    if user.role is not Role.ADMIN:
+        return None
+    done = {x.decode() for x in client.smembers(keys.DEAD_LETTER_DONE)}
+    return deadletter_page(store.dead_letters(client, 100), done, lang)
+
+
+def resubmit(client: redis.Redis, placer: Placer, user: User, entry_id: str,
+             text: str) -> str:
+    """Decode, route and store a fixed message; the answer as the user should read it."""
+    now = time.time()
+    items, _ = decode(text.encode(), now)
+    results = [it if isinstance(it, Refused) else placer.route(it) for it in items]
+    refused = [r for r in results if isinstance(r, Refused)]
+    if refused:
+        return "✗ " + "; ".join(r.reason for r in refused)  # not stored again: still wrong
+    answers = store_sync(client, results, f"resubmit:{user.name}", now)
+    client.sadd(keys.DEAD_LETTER_DONE, entry_id)
+    audit(client, user.name, "deadletter.resubmit", entry_id,
+          orjson.dumps([a.get("ack") for a in answers]).decode())
+    return "✓ " + ", ".join(str(a["ack"]) for a in answers)
+
+
+def register(app: dash.Dash, client: redis.Redis, placer: Callable[[], Placer]) -> None:
+    """The resubmit callback."""
+
+    @app.callback(Output({"type": DL_RESULT, "id": MATCH}, "children"),
+                  Input({"type": DL_SEND, "id": MATCH}, "n_clicks"),
+                  State({"type": DL_TEXT, "id": MATCH}, "value"), prevent_initial_call=True)
+    def send(n: int, text: str | None) -> str:
+        user: User = flask.g.user
+        if not n or user.role is not Role.ADMIN:
+            raise dash.exceptions.PreventUpdate
+        return resubmit(client, placer(), user, dash.ctx.triggered_id["id"], text or "")
