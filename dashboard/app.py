@@ -12,7 +12,7 @@ import flask
 import redis
 from dash import Input, Output, dcc, html
 
-from dashboard import admin_page, api, case_page, open311
+from dashboard import admin_page, api, case_page, open311, track_page
 from dashboard import auth as web_auth
 from dashboard.settings import Settings
 from dashboard.views import Snapshots
@@ -87,6 +87,8 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
             flask.request.host
         live_base = f"ws://{host}:{settings.live_port}/live"
         parts = [p for p in (pathname or "/").split("/") if p]
+        if parts == ["track"]:
+            return _track(query, user, lang)
         if parts == ["admin", "deadletters"]:
             page = admin_page.render(client, user, lang)
             return page if page is not None else message_page(
@@ -110,6 +112,21 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         vm = snaps.map_view(code, user, live_url, lang, wall, settings.tile_url)
         side = None if wall else case_panel(vm.incidents, vm.region_level, lang, vm.as_of)
         return map_page(vm, side)
+
+    def _track(query: dict[str, list[str]], user, lang: str):  # noqa: ANN001, ANN202
+        q = {k: v[0] for k, v in query.items()}
+        inc = None
+        if q.get("at"):
+            inc = case_page.visible_case(ctx, client, user, q["at"])
+            if inc is None or inc is False:
+                return message_page("404", "没有这个案件 / No such case")
+            q.setdefault("grid", inc.grid)
+        page = track_page.render(ctx, client, user, q, lang, inc)
+        if page == "403":
+            return message_page("403", "超出您的权限范围 / Outside your scope")
+        if page == "404":
+            return message_page("404", "没有这个网格员或网格 / No such officer or grid")
+        return page
 
     case_page.register(app, ctx, client)
     admin_page.register(app, client, placer)

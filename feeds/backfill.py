@@ -1,6 +1,7 @@
 """Demo history: weeks of past cases as terminal-protocol-v1 messages, so trends have data."""
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ HOURLY = _HOURLY / _HOURLY.mean()
 _WEEKDAY = np.array([1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8])  # Monday first
 WEEKDAY = _WEEKDAY / _WEEKDAY.mean()
 HOTSPOTS = 8  # grids that keep reporting (a market, a dormitory block, a night-food street)
-HOTSPOT_SHARE = 0.10  # of all cases, when every hotspot is active
+HOTSPOT_SHARE = 0.025  # of all cases, when every hotspot is active (top grid ≈ 15× a usual one)
 SEVERITY_P = (0.85, 0.08, 0.05, 0.02)  # severity 0..3
 LATE_DISPATCH_P = 0.10
 LATE_RESOLVE_P = 0.12
@@ -94,21 +95,24 @@ def pick_hotspots(rng: np.random.Generator, grids: Sequence[str], random_point: 
             active = (start, now - min(span / 2, 10 * DAY_S))
         else:
             active = (start, now)
-        out.append(Hotspot(grid, random_point(grid, rng), 1.0 / (i + 1), cat,
+        out.append(Hotspot(grid, random_point(grid, rng), 1.0 / math.sqrt(i + 1), cat,
                            titles[int(rng.integers(len(titles)))], active))
     return out
 
 
 def lifecycle(rng: np.random.Generator, rule: CategoryRule, reported: float,
-              now: float) -> tuple[tuple[str, float], ...]:
-    """Status changes of a case: mostly within the SLA, some late, a few stuck open."""
+              now: float, strain: float = 1.0) -> tuple[tuple[str, float], ...]:
+    """Status changes of a case: mostly within the SLA, some late, a few stuck open.
+
+    `strain` scales how often the category runs late (some kinds are harder than others).
+    """
     d, r = rule.dispatch_sla_s, rule.resolve_sla_s
-    late_d = rng.random() < LATE_DISPATCH_P
+    late_d = rng.random() < LATE_DISPATCH_P * strain
     dispatch = d * (1 + rng.exponential(0.8)) if late_d else d * rng.beta(2, 3.5)
     dispatch = max(dispatch, 60.0)
     ack = max(5.0, dispatch * rng.uniform(0.1, 0.6))
     on_scene = dispatch + 60 + min(0.1 * r, 1800) * rng.beta(2, 4)
-    late_r = rng.random() < LATE_RESOLVE_P
+    late_r = rng.random() < LATE_RESOLVE_P * strain
     resolve = r * (1 + rng.exponential(0.5)) if late_r else r * rng.beta(3, 3)
     resolve = max(resolve, on_scene + 300)
     close = resolve + 60 + rng.exponential(1800)
@@ -175,6 +179,7 @@ def history_cases(officers: Sequence[Officer], random_point: RandomPoint,
     picker = _Picker(rng, officers, by_grid, cats, weights / weights.sum(),
                      pick_hotspots(rng, sorted(by_grid), random_point, cats, start, now),
                      random_point)
+    strain = {c: float(rng.uniform(0.4, 1.8)) for c in cats}
     run = f"H{seed}-{int(now)}"
     out = []
     for i, ts in enumerate(report_times(rng, start, now, per_hour)):
@@ -184,7 +189,7 @@ def history_cases(officers: Sequence[Officer], random_point: RandomPoint,
             incident_id=f"{run}-{i:06d}", officer_id=off.officer_id, grid=grid, lon=lon,
             lat=lat, category=cat, title=title, description=f"网格员{off.name}现场上报",
             severity=int(rng.choice(4, p=SEVERITY_P)), reported_ts=ts,
-            steps=lifecycle(rng, rules[cat], ts, now)))
+            steps=lifecycle(rng, rules[cat], ts, now, strain[cat])))
     return out
 
 

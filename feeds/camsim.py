@@ -116,6 +116,8 @@ class CamSim:
                 await self._route(req, writer)
         except (ConnectionError, TimeoutError):
             pass
+        except asyncio.CancelledError:  # server shutting down: end the connection quietly
+            pass
         finally:
             writer.close()
 

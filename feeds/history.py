@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -20,6 +21,7 @@ COLUMNS = ("incident_id", "category", "level", "status", "title", "grid", "villa
            *TS_COLUMNS, "assignee")
 HSCAN_ABOVE = 20_000  # hashes with more cases than this are read in HSCAN pages
 HSCAN_COUNT = 2_000
+BATCH_CASES = 20_000  # cases per pipelined read
 
 
 def towns_for(towns: Iterable[str], region: str) -> list[str]:
@@ -28,22 +30,51 @@ def towns_for(towns: Iterable[str], region: str) -> list[str]:
 
 
 def raw_cases(client: redis.Redis, towns: Iterable[str]) -> Iterator[bytes]:
-    """The stored JSON of every case of the towns: pipelined HGETALL, HSCAN for big hashes."""
+    """The stored JSON of every case of the towns: pipelined HGETALL, HSCAN for big hashes.
+
+    Pipelines hold at most about BATCH_CASES cases, so memory stays bounded.
+    """
     towns = list(towns)
     pipe = client.pipeline(transaction=False)
     for t in towns:
         pipe.hlen(keys.incidents(t))
-    sizes = pipe.execute()
-    small = [t for t, n in zip(towns, sizes, strict=True) if 0 < n <= HSCAN_ABOVE]
-    big = [t for t, n in zip(towns, sizes, strict=True) if n > HSCAN_ABOVE]
-    pipe = client.pipeline(transaction=False)
-    for t in small:
-        pipe.hgetall(keys.incidents(t))
-    for res in pipe.execute():
-        yield from res.values()
-    for t in big:
+    sizes = dict(zip(towns, pipe.execute(), strict=True))
+    small = [t for t in towns if 0 < sizes[t] <= HSCAN_ABOVE]
+    while small:
+        batch, total = [], 0
+        while small and (not batch or total + sizes[small[0]] <= BATCH_CASES):
+            total += sizes[small[0]]
+            batch.append(small.pop(0))
+        pipe = client.pipeline(transaction=False)
+        for t in batch:
+            pipe.hgetall(keys.incidents(t))
+        for res in pipe.execute():
+            yield from res.values()
+    for t in (t for t in towns if sizes[t] > HSCAN_ABOVE):
         for _, raw in client.hscan_iter(keys.incidents(t), count=HSCAN_COUNT):
             yield raw
+
+
+def parse_case(raw: bytes) -> dict | None:
+    """The stored JSON of a case as a dict, without its events timeline (None if unreadable).
+
+    The timeline is the last member and most of the bytes; statistics never need it, so
+    when the text ends with it, it is cut off before parsing (a quoted `,"events":` inside
+    a string is escaped, so the last unescaped one is the member).
+    """
+    cut = raw.rfind(b',"events":')
+    try:
+        case = orjson.loads(raw[:cut] + b"}" if cut > 0 and raw.endswith(b"]}") else raw)
+        if not isinstance(case.get("grid"), str) or case.get("reported_ts") is None:
+            return None
+        return case
+    except (orjson.JSONDecodeError, AttributeError):
+        if cut > 0:  # not the shape we expected: parse the whole text
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return None
+        return None
 
 
 def read_cases(client: redis.Redis, towns: list[str], region: str,
@@ -54,34 +85,38 @@ def read_cases(client: redis.Redis, towns: list[str], region: str,
     times are float epoch seconds, NaN where missing). An empty result has the columns too.
     """
     needle = region.encode()
-    cols: dict[str, list] = {c: [] for c in (*TEXT_COLUMNS, *TS_COLUMNS)}
+    fields = (*TEXT_COLUMNS, *TS_COLUMNS)
+    rows: list[tuple] = []  # only the fields we need: a month of a city's cases is big
     bad = 0
     for raw in raw_cases(client, towns_for(towns, region)):
         if needle not in raw:  # cheap pre-filter: the grid code is a plain JSON string
             continue
-        try:
-            case = orjson.loads(raw)
-            grid, reported = case["grid"], case["reported_ts"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        case = parse_case(raw)
+        if case is None:
             bad += 1
-            continue
-        if not grid.startswith(region) or reported is None or reported < since_ts:
-            continue
-        for c in TEXT_COLUMNS:
-            cols[c].append(case.get(c) or "")
-        for c in TS_COLUMNS:
-            cols[c].append(case.get(c))
+        elif case["grid"].startswith(region) and case["reported_ts"] >= since_ts:
+            rows.append(tuple(case.get(c) for c in fields))
     if bad:
         log.warning("skipped %d unreadable stored cases", bad)
-    return _frame(cols)
+    return case_frame(rows)
 
 
-def _frame(cols: dict[str, list]) -> pd.DataFrame:
-    """The case frame from column lists (None → NaN in the time columns)."""
-    data: dict[str, object] = {c: pd.Series(cols[c], dtype="object") for c in TEXT_COLUMNS}
-    for c in TS_COLUMNS:
-        data[c] = np.array(cols[c], dtype="float64")
+def case_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The case frame of rows of TEXT_COLUMNS then TS_COLUMNS ("" / NaN for None).
+
+    Repeated strings (category, level, grid ...) are shared, not one copy per row.
+    """
+    columns = list(zip(*rows, strict=True)) or [()] * (len(TEXT_COLUMNS) + len(TS_COLUMNS))
+    data: dict[str, object] = {}
+    for c, values in zip(TEXT_COLUMNS, columns, strict=False):
+        seen: dict[str, str] = {}
+        shared = values if c == "incident_id" else [seen.setdefault(v, v) for v in values]
+        data[c] = pd.Series([v or "" for v in shared], dtype="object")
     grids = data["grid"]
-    data["village"] = grids.str.slice(0, 12) if len(grids) else pd.Series(dtype="object")
-    data["town"] = grids.str.slice(0, 9) if len(grids) else pd.Series(dtype="object")
+    for c, n in (("village", 12), ("town", 9)):
+        prefix = {g: g[:n] for g in set(grids)}
+        data[c] = pd.Series([prefix[g] for g in grids], dtype="object")
+    for c, values in zip(TS_COLUMNS, columns[len(TEXT_COLUMNS):], strict=True):
+        # a time is never 0, so `or NaN` only replaces None
+        data[c] = np.array([v or math.nan for v in values], dtype="float64")
     return pd.DataFrame(data, columns=list(COLUMNS))

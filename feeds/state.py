@@ -76,6 +76,8 @@ class Changes:
     officers: dict[str, dict[str, OfficerState]] = field(default_factory=dict)
     incidents: dict[str, dict[str, Incident]] = field(default_factory=dict)
     closed: dict[str, set[str]] = field(default_factory=dict)
+    fixes: list[tuple[str, str, float, float, float, str]] = field(default_factory=list)
+    # every accepted fix: (home town, officer, ts, lon, lat, grid), for the track streams
 
     def touch_officer(self, town: str, st: OfficerState) -> None:
         """Record an officer change."""
@@ -135,8 +137,12 @@ class CityState:
 
     def _position(self, m: Mapping[str, Any], changes: Changes) -> None:
         st = self.officers.get(m["officer_id"])
-        if st is None or m["ts"] < st.ts:
-            return  # unknown or older than what we have
+        if st is None:
+            return
+        changes.fixes.append((st.home[:9], st.officer_id, m["ts"], m["lon"], m["lat"],
+                              m["grid"]))
+        if m["ts"] < st.ts:
+            return  # a late fix: it joins the track, not the current position
         st.lon, st.lat, st.ts, st.grid = m["lon"], m["lat"], m["ts"], m["grid"]
         st.battery = m.get("battery", st.battery)
         changes.touch_officer(st.home[:9], st)

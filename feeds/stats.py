@@ -38,29 +38,37 @@ def window_start(now: float, days: int, tz: str = DEFAULT_TZ) -> float:
     return datetime.combine(first, time(), ZoneInfo(tz)).timestamp()
 
 
-def local_dates(ts: pd.Series, tz: str = DEFAULT_TZ) -> pd.Series:
-    """The local calendar date of each epoch-seconds time."""
-    return pd.to_datetime(ts, unit="s", utc=True).dt.tz_convert(tz).dt.date
+def local_days(ts: pd.Series, tz: str = DEFAULT_TZ) -> np.ndarray:
+    """The local calendar day (numpy datetime64[D]) of each epoch-seconds time."""
+    local = pd.to_datetime(ts, unit="s", utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+    return local.to_numpy().astype("datetime64[D]")
 
 
 def daily_counts(df: pd.DataFrame, column: str, now: float, days: int = 30,
-                 tz: str = DEFAULT_TZ, values: Iterable[str] = ()) -> pd.DataFrame:
+                 tz: str = DEFAULT_TZ, values: Iterable[str] = (),
+                 local: np.ndarray | None = None) -> pd.DataFrame:
     """Cases reported per local date (rows, every day of the window) × value of `column`.
 
     Columns are `values` first (kept even when zero), then any other value seen, sorted.
+    `local` may pass the cases' local_days() when they are already known.
     """
-    dates = day_window(now, days, tz)
+    window = day_window(now, days, tz)
     values = list(values)
-    if df.empty:
-        counts = pd.DataFrame(0, index=dates, columns=values, dtype="int64")
-    else:
-        local = local_dates(df["reported_ts"], tz)
-        keep = local.isin(dates).to_numpy() & (df["reported_ts"] <= now).to_numpy()
-        pairs = pd.DataFrame({"date": local[keep], "value": df.loc[keep, column]})
-        counts = pairs.groupby(["date", "value"]).size().unstack(fill_value=0)
-        extra = sorted(str(c) for c in counts.columns if c not in values)
-        counts = counts.reindex(index=dates, columns=values + extra, fill_value=0)
-    counts = counts.astype("int64")
+    seen: list[str] = []
+    grid = np.zeros((days, 0), dtype="int64")
+    if not df.empty:
+        local = local_days(df["reported_ts"], tz) if local is None else local
+        offset = (local - np.datetime64(window[0], "D")).astype("int64")
+        keep = (offset >= 0) & (offset < days) & (df["reported_ts"].to_numpy() <= now)
+        codes, uniques = pd.factorize(df[column].to_numpy()[keep])
+        known = codes >= 0  # a missing value is not counted
+        k = len(uniques)
+        cells = offset[keep][known] * k + codes[known]
+        grid = np.bincount(cells, minlength=days * k).reshape(days, k)
+        seen = [str(u) for u in uniques]
+    counts = pd.DataFrame(grid, index=window, columns=seen, dtype="int64")
+    extra = sorted(c for c in seen if c not in values)
+    counts = counts.reindex(columns=values + extra, fill_value=0).astype("int64")
     counts.index.name = "date"
     counts.columns.name = column
     return counts
@@ -75,8 +83,9 @@ def cases_per_day(df: pd.DataFrame, tz: str = DEFAULT_TZ, days: int = 30,
     ("level", green|yellow|red); `result["category"]` is a date × category frame.
     """
     now = _now(now)
-    by_cat = daily_counts(df, "category", now, days, tz, categories)
-    by_level = daily_counts(df, "level", now, days, tz, LEVELS)
+    dates = None if df.empty else local_days(df["reported_ts"], tz)
+    by_cat = daily_counts(df, "category", now, days, tz, categories, dates)
+    by_level = daily_counts(df, "level", now, days, tz, LEVELS, dates)
     return pd.concat({"category": by_cat, "level": by_level}, axis=1)
 
 
@@ -91,7 +100,12 @@ def stage_minutes(df: pd.DataFrame, end_column: str) -> pd.Series:
     return minutes.clip(lower=0.0)  # a phone's clock ahead of the server's is not a negative time
 
 
-def timing(minutes: pd.Series, sla_min: pd.Series | float | None = None) -> Timing:
+def on_time_flags(minutes: pd.Series, sla_min: pd.Series) -> pd.Series:
+    """1.0 where done within the SLA, 0.0 where done late, NaN if not done or no SLA known."""
+    return (minutes <= sla_min).astype("float64").where(minutes.notna() & sla_min.notna())
+
+
+def timing(minutes: pd.Series, sla_min: pd.Series | None = None) -> Timing:
     """n, mean and p90 (linear interpolation) of some minutes, NaN ignored; share on time."""
     done = minutes.dropna()
     out: Timing = {"n": int(done.size), "mean": math.nan, "p90": math.nan}
@@ -99,8 +113,26 @@ def timing(minutes: pd.Series, sla_min: pd.Series | float | None = None) -> Timi
         out["mean"] = float(done.mean())
         out["p90"] = float(done.quantile(0.9))
     if sla_min is not None:
-        limit = sla_min if np.isscalar(sla_min) else pd.Series(sla_min).loc[done.index]
-        out["on_time"] = float((done <= limit).mean()) if done.size else math.nan
+        flags = on_time_flags(minutes, sla_min).dropna()
+        out["on_time"] = float(flags.mean()) if flags.size else math.nan
+    return out
+
+
+def timings_by(minutes: pd.Series, codes: np.ndarray, names: list[str],
+               sla_min: pd.Series | None = None) -> dict[str, Timing]:
+    """timing() of the minutes of each group (codes index names; -1 is no group)."""
+    g = minutes.groupby(codes)
+    n, mean, p90 = g.count(), g.mean(), g.quantile(0.9)
+    on_time = None if sla_min is None else \
+        on_time_flags(minutes, sla_min).groupby(codes).mean()
+    out = {}
+    for i in n.index:
+        if i < 0:
+            continue
+        t: Timing = {"n": int(n[i]), "mean": float(mean[i]), "p90": float(p90[i])}
+        if on_time is not None:
+            t["on_time"] = float(on_time[i])
+        out[names[i]] = t
     return out
 
 
@@ -113,33 +145,33 @@ def handling_times(df: pd.DataFrame,
     resolve_sla_s)) each t also has "on_time", the share of the n done within the SLA.
     Categories are ordered by their number of cases, most first.
     """
-    limits = _sla_minutes(df, slas)
-    overall = {}
-    per_stage = {}
+    cats = df["category"] if not df.empty else pd.Series(dtype="object")
+    codes, uniques = pd.factorize(cats)  # once: grouping by small ints is much faster
+    names = [str(u) for u in uniques]
+    limits = None if slas is None else [_per_case(codes, names, slas, i, df.index)
+                                        for i in range(len(STAGES))]
+    overall: dict[str, Timing] = {}
+    grouped: dict[str, dict[str, Timing]] = {}
     for i, (stage, column) in enumerate(STAGES):
         minutes = stage_minutes(df, column)
-        per_stage[stage] = minutes
-        overall[stage] = timing(minutes, None if limits is None else limits[i])
-    by_category: dict[str, dict[str, Timing]] = {}
-    if not df.empty:
-        order = df["category"].value_counts(sort=False)
-        for code in sorted(order.index, key=lambda c: (-order[c], c)):
-            rows = df.index[df["category"] == code]
-            by_category[str(code)] = {
-                stage: timing(per_stage[stage].loc[rows],
-                              None if limits is None else limits[i].loc[rows])
-                for i, (stage, _) in enumerate(STAGES)}
+        limit = None if limits is None else limits[i]
+        overall[stage] = timing(minutes, limit)
+        grouped[stage] = timings_by(minutes, codes, names, limit) if names else {}
+    none = timing(pd.Series(dtype="float64"), None if slas is None else
+                  pd.Series(dtype="float64"))
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    order = sorted(range(len(names)), key=lambda i: (-counts[i], names[i]))
+    by_category = {names[i]: {stage: grouped[stage].get(names[i], dict(none))
+                              for stage, _ in STAGES} for i in order}
     return {"overall": overall, "by_category": by_category}
 
 
-def _sla_minutes(df: pd.DataFrame, slas: Mapping[str, tuple[float, float]] | None
-                 ) -> tuple[pd.Series, pd.Series] | None:
-    """Per case, the dispatch and resolve SLA in minutes (NaN for unknown categories)."""
-    if slas is None:
-        return None
-    cats = df["category"] if not df.empty else pd.Series(dtype="object")
-    return (cats.map({c: s[0] / 60.0 for c, s in slas.items()}).astype("float64"),
-            cats.map({c: s[1] / 60.0 for c, s in slas.items()}).astype("float64"))
+def _per_case(codes: np.ndarray, names: list[str], slas: Mapping[str, tuple[float, float]],
+              stage: int, index: pd.Index) -> pd.Series:
+    """Per case, the SLA of one stage in minutes (NaN for unknown or missing categories)."""
+    per_code = np.array([slas[c][stage] / 60.0 if c in slas else math.nan for c in names]
+                        + [math.nan])  # the last one serves code -1 (missing)
+    return pd.Series(per_code[codes], index=index, dtype="float64")
 
 
 # ---------------------------------------------------------------- hotspots
@@ -164,7 +196,8 @@ def hotspots(df: pd.DataFrame, now: float, days: float, n: int = 10) -> pd.DataF
     if win.empty or n <= 0:
         return pd.DataFrame({c: pd.Series(dtype=_HOT_DTYPES[c]) for c in HOTSPOT_COLUMNS})
     counts = win.groupby("grid").size()
-    top = sorted(counts.index, key=lambda g: (-counts[g], g))[:n]
+    ranked = pd.DataFrame({"grid": counts.index, "k": counts.to_numpy()})
+    top = ranked.sort_values(["k", "grid"], ascending=[False, True])["grid"].head(n).tolist()
     sub = win[win["grid"].isin(top)]
     g = sub.groupby("grid")
     out = pd.DataFrame({

@@ -1,4 +1,4 @@
-"""Flagged events and clips in Redis: flag a case, read the review queue, mark reviewed, audit views."""
+"""Flagged events and clips in Redis: flag a case, the review queue, reviews, audited views."""
 from __future__ import annotations
 
 import logging

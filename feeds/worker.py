@@ -25,6 +25,7 @@ from feeds.state import (
 log = logging.getLogger(__name__)
 
 LIVE_MAXLEN = 20_000
+TRACK_MAXLEN = 2_400  # fixes per officer: about 6 h at one every 10 s
 POSITION_RETENTION_S = 6 * 3600
 INCIDENT_RETENTION_S = 30 * 24 * 3600
 
@@ -131,6 +132,9 @@ class StateWorker:
         self.applied += len(entries)
 
     def _write(self, pipe: Any, changes: Changes, now: float) -> None:
+        for town, oid, ts, lon, lat, grid in changes.fixes:
+            pipe.xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
+                      maxlen=TRACK_MAXLEN, approximate=True)
         towns_with_cases = set(changes.incidents) | set(changes.closed)
         counts = self._recount(towns_with_cases, now)
         self.persist_counts(pipe, counts)

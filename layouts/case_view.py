@@ -71,7 +71,10 @@ def case_page(vm: CaseView) -> html.Div:
                     html.Div(case_map(vm), className="gw-case-map"),
                     card(t("case.timeline", lang), html.Div(
                         timeline(c, vm.officer_names, lang), id=ids.CASE_TIMELINE)),
-                    card(t("case.nearest", lang), nearest_list(vm.nearest, lang)),
+                    card(t("case.nearest", lang), html.Div([
+                        nearest_list(vm.nearest, lang),
+                        html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}",
+                               className="gw-track-link")])),
                     card(t("case.cameras", lang), camera_list(vm.cameras, lang)),
                 ]),
             ]),

@@ -59,6 +59,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list.export": ("导出CSV", "Export CSV"),
     "list.empty": ("暂无未结案件", "No open cases"),
     "nav.stats": ("统计分析", "Statistics"),
+    "case.track": ("案发前后轨迹回放 →", "Who was near: track playback →"),
     "app.title": ("网格化指挥中心", "Gridwatch"),
     "app.subtitle": ("网格化指挥中心", "Grid Command Centre"),
     # region levels

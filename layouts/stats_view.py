@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html as html_text
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -34,17 +34,15 @@ CATEGORY_COLOURS = {
 OTHER_COLOURS = ("#7dd3fc", "#fda4af", "#bef264", "#fcd34d", "#c4b5fd", "#99f6e4")
 FONT = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
         '"Helvetica Neue", Arial, sans-serif')
-FONT_PX = 16  # charts are read on a wall: nothing below 14 px
+FONT_PX = 16  # chart text on desks; nothing below 14 px
+WALL_FONT_PX = 20  # and on the wall, read from metres away
 GRAPH_CONFIG = {"displaylogo": False}
 
 # key: (zh, en) — the statistics page's own strings (the shared catalogue is layouts.i18n).
 _TEXT: dict[str, tuple[str, str]] = {
-    "page": ("统计分析", "Statistics"),
-    "back": ("← 返回地图", "← Back to map"),
-    "window": ("近{n}天", "Last {n} days"),
-    "as_of": ("统计截至", "As of"),
-    "kpi.cases": ("案件总数", "Cases"),
-    "kpi.open": ("尚未办结", "Still open"),
+    "page": ("统计分析", "Statistics"), "back": ("← 返回地图", "← Back to map"),
+    "window": ("近{n}天", "Last {n} days"), "as_of": ("统计截至", "As of"),
+    "kpi.cases": ("案件总数", "Cases"), "kpi.open": ("尚未办结", "Still open"),
     "kpi.red": ("达到红色预警", "Reached red"),
     "kpi.dispatch": ("平均派遣用时", "Mean to dispatch"),
     "kpi.dispatch_p90": ("派遣用时 P90", "P90 to dispatch"),
@@ -54,28 +52,17 @@ _TEXT: dict[str, tuple[str, str]] = {
     "chart.cases": ("案件数", "Cases"),
     "chart.empty": ("该时段暂无案件", "No cases in this period"),
     "times.title": ("处置用时 · 从上报起算", "Handling times · from report"),
-    "times.category": ("类别", "Category"),
-    "times.all": ("全部类别", "All categories"),
-    "times.dispatch": ("至派遣", "To dispatch"),
-    "times.resolve": ("至办结", "To resolve"),
-    "times.n": ("件数", "n"),
-    "times.mean": ("平均", "Mean"),
-    "times.p90": ("P90", "P90"),
-    "times.on_time": ("按时率", "On time"),
-    "times.sla": ("时限", "SLA"),
+    "times.category": ("类别", "Category"), "times.all": ("全部类别", "All categories"),
+    "times.dispatch": ("至派遣", "To dispatch"), "times.resolve": ("至办结", "To resolve"),
+    "times.n": ("件数", "n"), "times.mean": ("平均", "Mean"), "times.p90": ("P90", "P90"),
+    "times.on_time": ("按时率", "On time"), "times.sla": ("时限", "SLA"),
     "times.over": ("超过时限", "Over the SLA"),
-    "times.empty": ("该时段暂无案件", "No cases in this period"),
     "hot.title": ("高发网格 · 近{n}天", "Hotspot grids · last {n} days"),
-    "hot.rank": ("#", "#"),
-    "hot.grid": ("网格", "Grid"),
-    "hot.count": ("案件", "Cases"),
-    "hot.share": ("占比", "Share"),
-    "hot.red": ("红色", "Red"),
-    "hot.category": ("主要类别", "Main category"),
-    "hot.top_title": ("常见事项", "Most frequent"),
+    "hot.rank": ("#", "#"), "hot.grid": ("网格", "Grid"), "hot.count": ("案件", "Cases"),
+    "hot.share": ("占比", "Share"), "hot.red": ("红色", "Red"),
+    "hot.category": ("主要类别", "Main category"), "hot.top_title": ("常见事项", "Most frequent"),
     "hot.empty": ("该时段无案件", "No cases in this period"),
-    "unit.min": ("{n} 分钟", "{n} min"),
-    "unit.h": ("{n} 小时", "{n} h"),
+    "unit.min": ("{n} 分钟", "{n} min"), "unit.h": ("{n} 小时", "{n} h"),
     "unit.d": ("{n} 天", "{n} d"),
 }
 
@@ -149,7 +136,6 @@ class StatsView:
     long_days: int = 30
     lang: str = "zh"
     wall: bool = False
-    notes: list[str] = field(default_factory=list)  # shown under the header (e.g. hidden data)
 
 
 # ---------------------------------------------------------------- formatting
@@ -213,8 +199,7 @@ def stats_page(vm: StatsView) -> html.Div:
     """The whole statistics page for a view-model (pure: no I/O, no callbacks)."""
     lang = norm_lang(vm.lang)
     mode = "gw-wall" if vm.wall else "gw-desk"
-    body: list[Any] = [html.P(n, className="gw-stats-note", style=_DIM) for n in vm.notes]
-    body += [
+    body = [
         html.Div(style=_ROW2, children=[
             panel(text("chart.by_category", lang), graph(CHART_CATEGORY, category_figure(vm))),
             panel(text("chart.by_level", lang), graph(CHART_LEVEL, level_figure(vm)))]),
@@ -293,8 +278,8 @@ def graph(graph_id: str, fig: go.Figure) -> dcc.Graph:
 
 
 def stacked_bars(dates: list[str], series: list[tuple[str, list[int], str, str]],
-                 lang: str) -> go.Figure:
-    """Stacked daily bars, one trace per (name, values, colour, pattern), dark and large."""
+                 lang: str, px: int = FONT_PX) -> go.Figure:
+    """Stacked daily bars, one trace per (name, values, colour, pattern), dark, `px` text."""
     fig = go.Figure()
     for name, values, colour, pattern in series:
         fig.add_trace(go.Bar(
@@ -305,21 +290,21 @@ def stacked_bars(dates: list[str], series: list[tuple[str, list[int], str, str]]
     fig.update_layout(
         template="plotly_dark", barmode="stack", bargap=0.18, height=380,
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "size": FONT_PX, "color": "#e8f0fb"},
+        font={"family": FONT, "size": px, "color": "#e8f0fb"},
         margin={"l": 60, "r": 12, "t": 8, "b": 44}, hovermode="x unified",
-        hoverlabel={"font": {"size": FONT_PX}},
+        hoverlabel={"font": {"size": px}},
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom",
-                "font": {"size": FONT_PX - 1}})
+                "font": {"size": px - 1}})
     fig.update_xaxes(type="date", tickformat="%m-%d", hoverformat="%Y-%m-%d",
-                     gridcolor="rgba(45,82,136,0.25)", tickfont={"size": FONT_PX - 1})
+                     gridcolor="rgba(45,82,136,0.25)", tickfont={"size": px - 1})
     fig.update_yaxes(title={"text": plot_text(text("chart.cases", lang)),
-                            "font": {"size": FONT_PX}},
+                            "font": {"size": px}},
                      rangemode="tozero", tickformat="d", gridcolor="rgba(45,82,136,0.35)",
-                     tickfont={"size": FONT_PX - 1})
+                     tickfont={"size": px - 1})
     if not any(v for _, values, _, _ in series for v in values):
         fig.add_annotation(text=plot_text(text("chart.empty", lang)), showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5,
-                           font={"size": FONT_PX + 4, "color": "#9fb3d1"})
+                           font={"size": px + 4, "color": "#9fb3d1"})
     return fig
 
 
@@ -330,7 +315,7 @@ def category_figure(vm: StatsView) -> go.Figure:
                   key=lambda c: (-sum(vm.by_category[c]), c))
     series = [(category_name(c, lang), vm.by_category[c], category_colour(c, i), "")
               for i, c in enumerate(busy)]
-    return stacked_bars(vm.dates, series, lang)
+    return stacked_bars(vm.dates, series, lang, WALL_FONT_PX if vm.wall else FONT_PX)
 
 
 def level_figure(vm: StatsView) -> go.Figure:
@@ -339,7 +324,7 @@ def level_figure(vm: StatsView) -> go.Figure:
     zeros = [0] * len(vm.dates)
     series = [(level_name(lv, lang), vm.by_level.get(lv, zeros), LEVEL_COLOURS[lv],
                LEVEL_PATTERNS[lv]) for lv in LEVELS]
-    return stacked_bars(vm.dates, series, lang)
+    return stacked_bars(vm.dates, series, lang, WALL_FONT_PX if vm.wall else FONT_PX)
 
 
 # ---------------------------------------------------------------- tables
@@ -386,7 +371,7 @@ def times_table(vm: StatsView, lang: str) -> html.Table:
         html.Tr(sub)])
     rows = [time_row(vm.overall, lang)] + [time_row(r, lang) for r in vm.times]
     if not vm.total_cases:
-        rows = [html.Tr([html.Td(text("times.empty", lang), colSpan=11,
+        rows = [html.Tr([html.Td(text("chart.empty", lang), colSpan=11,
                                  style={**_TD, **_DIM, "textAlign": "center"})])]
     return html.Table([head, html.Tbody(rows)], id=TIMES,
                       style={"width": "100%", "borderCollapse": "collapse"})

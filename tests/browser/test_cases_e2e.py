@@ -172,3 +172,48 @@ def test_village_page_receives_no_other_villages_deltas(demo, browser, world, ci
     assert not any("OTHER-VILLAGE" in f for f in frames)
     assert page.query_selector("[data-id='OTHER-VILLAGE']") is None
     page.close()
+
+
+def test_track_playback_around_a_case(demo, browser, world, city_ctx):
+    """Past fixes of the grid's officers play back around a case; who was near is listed."""
+    grid = world["grid"]
+    officers = [o for o in city_ctx.roster.values() if o.grid == grid]
+    now = time.time()
+    msgs = []
+    for k in range(40):  # 20 minutes of fixes every 30 s, walking a little
+        for j, o in enumerate(officers):
+            lon, lat = world["here"](grid)
+            msgs.append({"type": "position", "msg_id": f"tr-{o.officer_id}-{k}",
+                         "officer_id": o.officer_id, "ts": now - 1200 + 30 * k + j,
+                         "lat": lat, "lon": lon})
+    lon, lat = world["here"](grid)
+    msgs.append({"type": "incident", "msg_id": "tr-case", "incident_id": "TRACK-CASE",
+                 "officer_id": officers[0].officer_id, "ts": now - 600, "lat": lat, "lon": lon,
+                 "category": "public_order", "title": "可疑人员"})
+    assert all("ack" in r for r in send_messages(demo.gateway_url, msgs))
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    login(page, demo.url)
+    page.goto(demo.url + "/case/TRACK-CASE")
+    page.click("a.gw-track-link")
+    page.wait_for_url("**/track?at=TRACK-CASE", timeout=10_000)
+    table = page.wait_for_selector(".gw-track-stats", timeout=10_000).inner_text()
+    for o in officers:
+        assert o.name in table
+    assert page.locator(".gw-near li").count() >= 1  # officers near the case at its time
+    start = page.inner_text("#gw-track-clock")
+    page.select_option("#gw-track-speed", "300")
+    page.click("#gw-track-play")
+    page.wait_for_function("document.querySelectorAll('.leaflet-gwOfficers-pane path').length"
+                           f" >= {len(officers)}", timeout=10_000)
+    page.wait_for_function(f"document.getElementById('gw-track-clock').textContent !== "
+                           f"{start!r}", timeout=10_000)
+    page.wait_for_function("Number(document.getElementById('gw-track-slider').value) > 0",
+                           timeout=10_000)
+    page.click("#gw-track-play")  # pause
+    paused = page.inner_text("#gw-track-clock")
+    page.wait_for_timeout(800)
+    assert page.inner_text("#gw-track-clock") == paused
+    page.check("#gw-track-follow input")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "track_playback.png"))
+    page.close()

@@ -9,7 +9,7 @@ import orjson
 import pytest
 import redis
 
-from dashboard.stats_page import stats_view_model
+from dashboard.stats_page import CaseFrames, stats_view_model
 from domain.access import Role, User
 from domain.model import Incident
 from feeds import keys
@@ -109,3 +109,20 @@ def test_an_empty_store_gives_an_empty_page(city_ctx, redis_url):
     assert vm.total_cases == 0 and vm.hotspots_long == [] and vm.times == []
     assert sum(sum(v) for v in vm.by_level.values()) == 0
     assert stats_page(vm) is not None
+
+
+def test_case_frames_share_one_read_within_their_ttl(city_ctx, client, history):
+    frames = CaseFrames(ttl_s=60)
+    first = stats_view_model(city_ctx, client, "441900", "zh", now=NOW, frames=frames)
+    late = Incident(incident_id="LATE", category="dispute", title="邻里噪音纠纷", lat=23.0,
+                    lon=113.7, grid=history[0].grid, reported_ts=NOW - 10)
+    client.hset(keys.incidents(late.town), late.incident_id,
+                orjson.dumps(incident_to_json(late)))
+    cached = stats_view_model(city_ctx, client, "441900", "zh", now=NOW + 30, frames=frames)
+    read_now = stats_view_model(city_ctx, client, "441900", "zh", now=NOW + 30)
+    assert cached.total_cases == read_now.total_cases - 1  # the new case is not read yet
+    assert first.total_cases > 1000
+    fresh = stats_view_model(city_ctx, client, "441900", "zh", now=NOW + 61, frames=frames)
+    uncached = stats_view_model(city_ctx, client, "441900", "zh", now=NOW + 61)
+    assert fresh.total_cases == uncached.total_cases
+    assert fresh.hotspots_short == uncached.hotspots_short

@@ -18,15 +18,16 @@ from feeds.protocol import IncidentMsg, IncidentUpdateMsg, Refused, decode_one
 RULES = load_rules().rules()
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2025, 11, 26, 15, 30, tzinfo=CST).timestamp()
-GRIDS = [f"441900101{v:03d}{g:03d}" for v in range(1, 21) for g in range(1, 11)]  # 200 grids
+GRIDS = [f"441900101{v:03d}{g:03d}" for v in range(1, 101) for g in range(1, 11)]  # 1000
+GRID_INDEX = {g: i for i, g in enumerate(GRIDS)}
 OFFICERS = [Officer(f"O{i:05d}", f"网格员{i}", GRIDS[i // 3]) for i in range(3 * len(GRIDS))]
 LIFE = ("acknowledged", "dispatched", "on_scene", "resolved", "closed")
 
 
 def random_point(grid: str, rng: np.random.Generator) -> tuple[float, float]:
     """A point in a made-up 0.01° square per grid."""
-    i = GRIDS.index(grid)
-    return 113.5 + (i % 20) * 0.01 + rng.uniform(0, 0.01), 22.9 + (i // 20) * 0.01 + \
+    i = GRID_INDEX[grid]
+    return 113.5 + (i % 40) * 0.01 + rng.uniform(0, 0.01), 22.9 + (i // 40) * 0.01 + \
         rng.uniform(0, 0.01)
 
 

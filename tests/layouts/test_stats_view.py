@@ -207,3 +207,14 @@ def test_the_page_serialises_for_dash(lang):
 def test_nan_times_never_show_as_nan():
     vm = view(overall=TimeRow("", 1, Timing(0, math.nan, math.nan), Timing()))
     assert not any("nan" in s.lower() for s in texts(stats_page(vm)))
+
+
+def test_wall_mode_reads_from_afar_and_keeps_the_wall_on_links():
+    desk, wall = stats_page(view()), stats_page(view(wall=True))
+    assert "gw-wall" in wall.className and "gw-desk" in desk.className
+    assert by_id(wall)[CHART_LEVEL].figure.layout.font.size > \
+        by_id(desk)[CHART_LEVEL].figure.layout.font.size
+    assert "English" in texts(desk) and "English" not in texts(wall)  # no chrome on the wall
+    assert by_id(wall)[BACK_LINK].href == "/town/441900101?wall=1"
+    grid_links = [c.href for c in walk(by_id(wall)[HOT_LONG]) if isinstance(c, html.A)]
+    assert grid_links == ["/grid/441900101002001?wall=1"]

@@ -1,0 +1,91 @@
+"""Automatic flags: a case that turns red is flagged for video review (runs in the capture
+worker; reads the towns' live streams like the push channel, one reader)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+import redis.asyncio as aredis
+
+from domain.video import red_transitions
+from feeds import keys
+from feeds import video_keys as vk
+from feeds.video_store import DEFAULT_POST_S, DEFAULT_PRE_S, event_for, queue_flag
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USER = "system"
+
+
+def cases_of(frame: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The cases a live-stream frame carries: whole cases, then markers of the rest."""
+    whole = list(frame.get("cases", ()))
+    ids = {c.get("incident_id") for c in whole}
+    return whole + [m for m in frame.get("incidents", ()) if m.get("id") not in ids]
+
+
+class RedFlagger:
+    """Follows the live streams and flags each case once, when its level becomes red."""
+
+    def __init__(self, client: aredis.Redis, towns: Iterable[str], pre_s: float = DEFAULT_PRE_S,
+                 post_s: float = DEFAULT_POST_S):
+        self.client = client
+        self.towns = sorted(towns)
+        self.pre_s, self.post_s = pre_s, post_s
+        self.levels: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+        self.flagged = 0
+
+    async def bootstrap(self) -> None:
+        """Start at the streams' ends, knowing the level of every open case (so only later
+        changes to red count)."""
+        pipe = self.client.pipeline(transaction=False)
+        for t in self.towns:
+            pipe.xrevrange(keys.live(t), count=1)
+        for t, res in zip(self.towns, await pipe.execute(), strict=True):
+            self.ids[keys.live(t)] = res[0][0].decode() if res else "0-0"
+        for t in self.towns:
+            open_ids = await self.client.zrange(keys.open_incidents(t), 0, -1)
+            if open_ids:
+                for raw in await self.client.hmget(keys.incidents(t), open_ids):
+                    if raw:
+                        c = orjson.loads(raw)
+                        self.levels[c["incident_id"]] = c.get("level", "")
+
+    async def apply(self, frame: Mapping[str, Any]) -> int:
+        """Flag the cases of one frame that became red; returns how many were flagged."""
+        turned, self.levels = red_transitions(self.levels, cases_of(frame))
+        n = 0
+        for case in turned:
+            iid = case.get("incident_id") or case.get("id")
+            ev = event_for(dict(case), float(frame.get("ts", time.time())), "red", SYSTEM_USER,
+                           self.pre_s, self.post_s)
+            if not await self.client.hsetnx(vk.auto_flagged(ev.town), iid, ev.event_id):
+                continue  # flagged before (e.g. before a restart)
+            await queue_flag(self.client.pipeline(transaction=False), ev).execute()
+            log.info("case %s turned red: flagged as %s", iid, ev.event_id)
+            n += 1
+        self.flagged += n
+        return n
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """XREAD the live streams until `stop`."""
+        await self.bootstrap()
+        while not stop.is_set():
+            try:
+                resp = await self.client.xread(self.ids, count=1000, block=500)
+            except aredis.ConnectionError as e:
+                log.warning("flagger: redis unavailable (%s), retrying", e)
+                await asyncio.sleep(1.0)
+                continue
+            for stream, items in resp or []:
+                for eid, fields in items:
+                    self.ids[stream.decode()] = eid.decode()
+                    try:
+                        await self.apply(orjson.loads(fields[b"m"]))
+                    except (KeyError, ValueError, TypeError) as e:
+                        log.error("flagger: skipping live entry %s: %s", eid, e)
