@@ -58,6 +58,12 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--fast", action="store_true", help="as fast as the gateway takes it")
     rp.add_argument("--gateway", default="ws://127.0.0.1:8765/terminal", help="gateway URL")
     rp.add_argument("--token", default=None, help="terminal token ($GRIDWATCH_TERMINAL_TOKEN)")
+    ex = sub.add_parser("export", help="write stream history to Parquet before it is trimmed")
+    ex.add_argument("--out", type=Path, default=Path("data/history"), help="output folder")
+    ex.add_argument("--older-than", type=float, default=0.0,
+                    help="only entries older than this many hours (default: everything)")
+    ex.add_argument("--data-dir", type=Path, default=Path("data"))
+    ex.add_argument("--redis-url", default=None)
     devices = sub.add_parser("devices", help="manage terminal devices and their tokens")
     dsub = devices.add_subparsers(dest="action", required=True)
     dadd = dsub.add_parser("add", help="register a device for an officer; prints its token")
@@ -142,6 +148,22 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if client.nacked == 0 else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    import time  # noqa: PLC0415
+
+    from feeds import store  # noqa: PLC0415
+    from feeds.citygen import load_officers  # noqa: PLC0415
+    from feeds.export import export_history  # noqa: PLC0415
+
+    client = store.connect(_store_url(args))
+    towns = sorted({o.grid[:9] for o in load_officers(args.data_dir / "officers.csv")})
+    end = time.time() - args.older_than * 3600
+    total = export_history(client, towns, args.out, end,
+                           lambda stream, n: print(f"{stream}: {n} rows", file=sys.stderr))
+    print(f"exported {sum(total.values())} entries to {args.out}")
+    return 0
+
+
 def _devices(args: argparse.Namespace) -> int:
     from feeds import devices, store  # noqa: PLC0415
     from feeds.citygen import load_officers  # noqa: PLC0415
@@ -180,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         return _devices(args)
     if args.cmd == "replay":
         return _replay(args)
+    if args.cmd == "export":
+        return _export(args)
     settings = settings_from(args)
     from feeds.config import ConfigError  # noqa: PLC0415
     from feeds.geo_format import HierarchyError  # noqa: PLC0415

@@ -63,6 +63,7 @@ AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
 DEVICE_TOKENS = "device-tokens"  # hash sha256(token) → device id
 OPEN311 = "open311"  # sorted set of Open311 request ids by time
 DEAD_LETTER_DONE = "deadletter:done"  # set of dead-letter entry ids resubmitted
+EXPORTED = "exported"  # hash stream → last entry id written to Parquet
 
 
 def session(token: str) -> str:
