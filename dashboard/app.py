@@ -15,6 +15,7 @@ from dash import Input, Output, dcc, html
 from dashboard import admin_page, api, case_page, open311, track_page
 from dashboard import auth as web_auth
 from dashboard.settings import Settings
+from dashboard.stats_page import CaseFrames, stats_view_model
 from dashboard.views import Snapshots
 from domain.regions import Level
 from feeds import keys
@@ -25,6 +26,7 @@ from feeds.locate import GridIndex
 from layouts import ids
 from layouts.case_list import case_panel
 from layouts.map_view import map_page
+from layouts.stats_view import stats_page
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     web_auth.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
     placer = functools.cache(lambda: make_placer(ctx, client))
+    frames = CaseFrames()
     server.register_blueprint(open311.blueprint(
         ctx, client, os.environ.get("GRIDWATCH_OPEN311_KEY", ""), placer))
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="网格化指挥中心",
@@ -87,6 +90,13 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
             flask.request.host
         live_base = f"ws://{host}:{settings.live_port}/live"
         parts = [p for p in (pathname or "/").split("/") if p]
+        if len(parts) == 2 and parts[0] == "stats":
+            if parts[1] not in ctx.hierarchy:
+                return message_page("404", "没有这个区域 / No such region")
+            if not user.may_see_region(parts[1]):
+                return message_page("403", "超出您的权限范围 / Outside your scope")
+            return stats_page(stats_view_model(ctx, client, parts[1], lang, user=user,
+                                               wall=wall, frames=frames))
         if parts == ["track"]:
             return _track(query, user, lang)
         if parts == ["admin", "deadletters"]:

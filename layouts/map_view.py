@@ -97,6 +97,8 @@ def header(vm: MapView, lang: str) -> html.Header:
                            title=t(f"region.{vm.region_level}", lang)))
     status: list[Any] = [connection_indicator(lang), data_clock(vm, lang)]
     if not vm.wall:
+        status.append(html.A(t("nav.stats", lang), className="gw-lang gw-stats-link",
+                             href=f"/stats/{vm.region_code}" + view_query(lang, False)))
         status.append(html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK,
                              className="gw-lang", title=t("nav.lang_switch_title", lang),
                              href="?lang=en" if lang == "zh" else "?lang=zh"))
