@@ -50,7 +50,8 @@ def main() -> None:
     rng = np.random.default_rng(5)
     officers = list(ctx.roster.values())
     run_dir = Path(tempfile.mkdtemp(prefix="gw-latency-"))
-    with running_demo(data_dir, run_dir, "--incidents-per-hour", "300") as demo, \
+    with running_demo(data_dir, run_dir, "--incidents-per-hour", "300",
+                      "--history-days", "0") as demo, \
             sync_playwright() as p, ThreadPoolExecutor(1) as pool:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})

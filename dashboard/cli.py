@@ -31,6 +31,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--position-interval", type=float, default=10.0,
                    help="seconds between simulated position fixes")
     p.add_argument("--no-sim", action="store_true", help="do not run the simulator")
+    p.add_argument("--history-days", type=int, default=30,
+                   help="days of past cases the demo simulates on first run (0: none)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -87,6 +89,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         redis_url=args.redis_url or os.environ.get("REDIS_URL"),
                         rules_file=args.rules, incidents_per_hour=args.incidents_per_hour,
                         position_interval_s=args.position_interval, simulate=not args.no_sim,
+                        history_days=args.history_days,
                         tile_url=os.environ.get("GRIDWATCH_TILE_URL"))
     except ValidationError as e:
         errs = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())

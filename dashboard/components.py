@@ -14,6 +14,7 @@ import redis.asyncio as aredis
 from dashboard.push import LiveHub, serve_push
 from dashboard.settings import Settings
 from feeds import auth, keys, store
+from feeds.backfill import history_messages
 from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.gateway import Gateway, device_token_check, serve_gateway
@@ -22,7 +23,7 @@ from feeds.locate import GridIndex
 from feeds.osmand import OsmandServer, device_officer, serve_osmand
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
-from feeds.terminal_client import run_simulator
+from feeds.terminal_client import TerminalClient, run_simulator
 from feeds.worker import StateWorker
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,35 @@ async def _simulate(settings: Settings) -> None:
     url = f"ws://{settings.host}:{settings.gateway_port}/terminal"
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    await _backfill(settings, ctx, index, url, stop)
     log.info("simulating %d officers every %.0f s, %.0f cases/h → %s", len(ctx.roster),
              settings.position_interval_s, settings.incidents_per_hour, url)
     await run_simulator(sim, url, terminal_token(), stop, connections=settings.sim_connections)
+
+
+async def _backfill(settings: Settings, ctx: CityContext, index: GridIndex, url: str,
+                    stop: asyncio.Event) -> None:
+    """On the first run, send the demo's past cases through the gateway (with progress)."""
+    marker = settings.data_dir / ".history-sent"
+    if settings.history_days <= 0 or marker.exists():
+        return
+    datum = ctx.hierarchy.datum
+    started = time.perf_counter()
+    msgs = history_messages(list(ctx.roster.values()), index.random_point,
+                            lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), ctx.rules,
+                            days=settings.history_days)
+    log.info("sending %d days of past cases (%d messages, made in %.1f s)",
+             settings.history_days, len(msgs), time.perf_counter() - started)
+    client = TerminalClient(url, terminal_token())
+    for i in range(0, len(msgs), 1000):
+        if stop.is_set():
+            return
+        await client.deliver(msgs[i:i + 1000], stop=stop)
+        if (i // 1000) % 20 == 0:
+            log.info("past cases: %d%% sent", 100 * (i + 1000) // len(msgs))
+    await client.close()
+    marker.write_text(f"{len(msgs)} messages, {client.acked} acked, {client.nacked} refused\n")
+    log.info("past cases sent: %d acked, %d refused", client.acked, client.nacked)
 
 
 def run_simulator_process(settings: Settings) -> None:

@@ -39,7 +39,8 @@ def _child_args(name: str, s: Settings, redis_url: str) -> list[str]:
             "--gateway-port", str(s.gateway_port), "--live-port", str(s.live_port),
             "--osmand-port", str(s.osmand_port),
             "--incidents-per-hour", str(s.incidents_per_hour),
-            "--position-interval", str(s.position_interval_s)]
+            "--position-interval", str(s.position_interval_s),
+            "--history-days", str(s.history_days)]
     if s.rules_file:
         args += ["--rules", str(s.rules_file)]
     return args

@@ -27,6 +27,8 @@ class Settings(BaseModel):
     incidents_per_hour: float = Field(default=300, ge=0, le=100_000, description="sim rate")
     sim_connections: int = Field(default=8, ge=1, le=256, description="sim terminal sockets")
     simulate: bool = Field(default=True, description="run the simulator in the demo")
+    history_days: int = Field(default=30, ge=0, le=90,
+                              description="days of past cases the demo makes on first run")
 
     @property
     def city_file(self) -> Path:
