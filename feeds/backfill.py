@@ -31,6 +31,7 @@ SEVERITY_P = (0.85, 0.08, 0.05, 0.02)  # severity 0..3
 LATE_DISPATCH_P = 0.10
 LATE_RESOLVE_P = 0.12
 STUCK_P = (0.02, 0.02)  # never dispatched; dispatched but never resolved
+STUCK_WITHIN_S = 2 * 86400  # only recent cases are still stuck: a centre clears old ones
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def lifecycle(rng: np.random.Generator, rule: CategoryRule, reported: float,
     close = resolve + 60 + rng.exponential(1800)
     steps = [("acknowledged", ack), ("dispatched", dispatch), ("on_scene", on_scene),
              ("resolved", resolve), ("closed", close)]
-    fate = rng.random()
+    fate = rng.random() if now - reported < STUCK_WITHIN_S else 1.0  # old cases got closed
     if fate < STUCK_P[0]:
         steps = steps[:1]
     elif fate < STUCK_P[0] + STUCK_P[1]:
