@@ -18,11 +18,8 @@ from dashboard.settings import Settings
 from dashboard.stats_page import CaseFrames, stats_view_model
 from dashboard.views import Snapshots
 from domain.regions import Level
-from feeds import keys
 from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.ingest import Placer
-from feeds.locate import GridIndex
+from feeds.intake import make_placer
 from layouts import ids
 from layouts.case_list import case_panel
 from layouts.map_view import map_page
@@ -51,19 +48,6 @@ def message_page(title: str, text: str) -> html.Div:
     """A plain full-page message (not found, forbidden)."""
     return html.Div(className="gw-message", children=[
         html.H1(title), html.P(text), html.A("← 返回 / Back", href="/")])
-
-
-def make_placer(ctx: CityContext, client: redis.Redis) -> Placer:
-    """A Placer for synchronous adapters (builds the grid index on first use)."""
-    index = GridIndex(ctx.city)
-    datum = ctx.hierarchy.datum
-
-    def incident_town(iid: str) -> str | None:
-        town = client.hget(keys.INCIDENT_TOWN, iid)
-        return town.decode() if town else None
-
-    return Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
-                  ctx.roster, frozenset(ctx.rules), incident_town)
 
 
 def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> dash.Dash:

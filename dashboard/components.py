@@ -13,12 +13,12 @@ import redis.asyncio as aredis
 
 from dashboard.push import LiveHub, serve_push
 from dashboard.settings import Settings
-from feeds import auth, keys, store
+from feeds import auth, store
 from feeds.backfill import history_messages
 from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.gateway import Gateway, device_token_check, serve_gateway
-from feeds.ingest import Placer
+from feeds.intake import make_placer
 from feeds.locate import GridIndex
 from feeds.osmand import OsmandServer, device_officer, serve_osmand
 from feeds.simulator import SimConfig, Simulator
@@ -55,17 +55,7 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
     client = aredis.Redis.from_url(redis_url)
-    sync = store.connect(redis_url)
-
-    def incident_town(iid: str) -> str | None:
-        t = sync.hget(keys.INCIDENT_TOWN, iid)
-        return t.decode() if t else None
-
-    datum = ctx.hierarchy.datum
-    placer = Placer(locate=index.locate, to_datum=lambda lon, lat: to_datum(lon, lat, "wgs84",
-                                                                             datum),
-                    officers=ctx.roster, categories=frozenset(ctx.rules),
-                    incident_town=incident_town)
+    placer = make_placer(ctx, store.connect(redis_url), index)
     shared = os.environ.get("GRIDWATCH_TERMINAL_TOKEN", "")
     if not shared:
         log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")

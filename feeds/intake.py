@@ -7,8 +7,11 @@ import orjson
 import redis
 
 from feeds import keys
+from feeds.context import CityContext
+from feeds.datum import to_datum
 from feeds.gateway import DEAD_LETTER_MAXLEN, DEDUP_XADD, SEEN_TTL_S, dead_fields
-from feeds.ingest import Routed
+from feeds.ingest import Placer, Routed
+from feeds.locate import GridIndex
 from feeds.protocol import Refused
 
 
@@ -30,3 +33,17 @@ def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str
     pipe.execute()
     return [{"nack": r.msg_id, "error": r.reason} if isinstance(r, Refused)
             else {"ack": r.msg_id} for r in results]
+
+
+def make_placer(ctx: CityContext, client: redis.Redis, index: GridIndex | None = None
+                ) -> Placer:
+    """A Placer for the city: WGS-84 in, grid lookup, cases' towns looked up in Redis."""
+    index = index or GridIndex(ctx.city)
+    datum = ctx.hierarchy.datum
+
+    def incident_town(incident_id: str) -> str | None:
+        town = client.hget(keys.INCIDENT_TOWN, incident_id)
+        return town.decode() if town else None
+
+    return Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
+                  ctx.roster, frozenset(ctx.rules), incident_town)

@@ -14,7 +14,6 @@ from feeds.datum import to_datum
 from feeds.locate import GridIndex
 from tests.support import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     RunningDemo,
     login,
@@ -32,14 +31,6 @@ LIVE_S = 1.0  # every other screen shows an action within a second
 def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     with running_demo(demo_dir, tmp_path_factory.mktemp("cases"), "--no-sim") as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,9 @@
 """End to end: a case sent through the gateway appears on the city map in Chromium."""
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +11,13 @@ import pytest
 
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
-from feeds.terminal_client import TerminalClient
 from tests.support import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
-    TERMINAL_TOKEN,
     RunningDemo,
     login,
     running_demo,
+    send_messages,
 )
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -34,25 +30,6 @@ def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     """The whole demo without the simulator, so the map holds only what the test sends."""
     with running_demo(demo_dir, tmp_path_factory.mktemp("e2e"), "--no-sim") as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def send(demo: RunningDemo, messages: list[dict]) -> list[dict]:
-    async def go() -> list[dict]:
-        c = TerminalClient(demo.gateway_url, TERMINAL_TOKEN)
-        try:
-            return await c.send(messages)
-        finally:
-            await c.close()
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
-        return pool.submit(asyncio.run, go()).result(30)
 
 
 def test_incident_sent_through_the_gateway_appears_on_the_city_map(demo, browser, city_ctx):
@@ -69,7 +46,7 @@ def test_incident_sent_through_the_gateway_appears_on_the_city_map(demo, browser
     wlon, wlat = to_datum(lon, lat, city_ctx.hierarchy.datum, "wgs84")
     now = time.time()
     title = "<img src=x onerror=alert(1)>仓库冒烟"
-    replies = send(demo, [
+    replies = send_messages(demo.gateway_url, [
         {"type": "duty", "msg_id": "e2e-d", "officer_id": officer.officer_id, "ts": now,
          "on_duty": True},
         {"type": "position", "msg_id": "e2e-p", "officer_id": officer.officer_id, "ts": now,

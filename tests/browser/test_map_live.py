@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness_map import (  # noqa: E402
     CHROMIUM,
-    CHROMIUM_ARGS,
     RED_CASE,
     SCREENSHOTS,
     Harness,
@@ -37,15 +36,6 @@ def harness() -> Iterator[Harness]:
     """The Dash app and push server."""
     with running() as h:
         yield h
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium (plain launch: a fresh temporary profile)."""
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

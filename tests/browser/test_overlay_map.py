@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness_map import ASSETS, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, QuietHandler  # noqa: E402
+from harness_map import ASSETS, CHROMIUM, SCREENSHOTS, QuietHandler  # noqa: E402
 
 from domain.regions import Level  # noqa: E402
 from feeds.context import CityContext  # noqa: E402
@@ -107,15 +107,6 @@ def url(city_ctx: CityContext, beats: dict[str, Any]) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium."""
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

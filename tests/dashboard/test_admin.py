@@ -9,11 +9,10 @@ import orjson
 import redis
 
 from dashboard.admin_page import render, resubmit
-from dashboard.app import make_placer
 from domain.access import Role, User
 from feeds import keys, store
 from feeds.datum import to_datum
-from feeds.intake import store_sync
+from feeds.intake import make_placer, store_sync
 from feeds.locate import GridIndex
 from feeds.protocol import decode_one
 

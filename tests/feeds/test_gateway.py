@@ -17,7 +17,7 @@ from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.devices import add_device, revoke_device
 from feeds.gateway import Gateway, device_token_check, serve_gateway
-from feeds.ingest import Placer
+from feeds.intake import make_placer
 from feeds.locate import GridIndex
 from tests.conftest import ThreadedServer
 
@@ -32,17 +32,10 @@ def index(city_ctx: CityContext) -> GridIndex:
 @pytest.fixture()
 def gateway(redis_url: str, city_ctx: CityContext, index: GridIndex) -> Iterator[str]:
     """A gateway on a free loopback port; yields its ws:// URL."""
-    sync = redis.Redis.from_url(redis_url)
-
-    def incident_town(iid: str) -> str | None:
-        t = sync.hget(keys.INCIDENT_TOWN, iid)
-        return t.decode() if t else None
+    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url), index)
 
     async def run(stop: asyncio.Event, ready) -> None:
         client = aredis.Redis.from_url(redis_url)
-        datum = city_ctx.hierarchy.datum
-        placer = Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
-                        city_ctx.roster, frozenset(city_ctx.rules), incident_town)
         gw = Gateway(client, placer, device_token_check(client, TOKEN))
         await serve_gateway(gw, "127.0.0.1", 0, stop, ready)
         await client.aclose()

@@ -19,7 +19,7 @@ from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.devices import add_device
 from feeds.gateway import Gateway, device_token_check
-from feeds.ingest import Placer
+from feeds.intake import make_placer
 from feeds.locate import GridIndex
 from feeds.osmand import (
     KNOT_MPS,
@@ -72,13 +72,10 @@ def test_bad_requests_say_why(method, target, body, reason):
 
 @pytest.fixture()
 def tracker_port(redis_url: str, city_ctx: CityContext) -> Iterator[int]:
-    index = GridIndex(city_ctx.city)
+    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url))
 
     async def run(stop: asyncio.Event, ready) -> None:
         client = aredis.Redis.from_url(redis_url)
-        datum = city_ctx.hierarchy.datum
-        placer = Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
-                        city_ctx.roster, frozenset(city_ctx.rules), lambda _i: None)
         gw = Gateway(client, placer, device_token_check(client))
         await serve_osmand(OsmandServer(gw, device_officer(client)), "127.0.0.1", 0, stop, ready)
         await client.aclose()

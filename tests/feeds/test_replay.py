@@ -15,7 +15,7 @@ from feeds import keys
 from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
-from feeds.ingest import Placer
+from feeds.intake import make_placer
 from feeds.locate import GridIndex
 from feeds.replay import LogMapping, ReplayError, load_mapping, messages, read_log, replay
 from feeds.simulator import SimConfig, Simulator
@@ -60,18 +60,10 @@ def test_unusable_logs_and_mappings_say_why(tmp_path):
 
 @pytest.fixture()
 def gateway_url(redis_url: str, city_ctx: CityContext) -> Iterator[str]:
-    index = GridIndex(city_ctx.city)
-    sync = redis.Redis.from_url(redis_url)
-
-    def town_of(iid: str) -> str | None:
-        t = sync.hget(keys.INCIDENT_TOWN, iid)
-        return t.decode() if t else None
+    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url))
 
     async def run(stop: asyncio.Event, ready) -> None:
         client = aredis.Redis.from_url(redis_url)
-        datum = city_ctx.hierarchy.datum
-        placer = Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
-                        city_ctx.roster, frozenset(city_ctx.rules), town_of)
         await serve_gateway(Gateway(client, placer, constant_token_check(TOKEN)), "127.0.0.1",
                             0, stop, ready)
         await client.aclose()
