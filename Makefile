@@ -25,8 +25,9 @@ test: install system-deps
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/latency.py
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.video
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

@@ -12,7 +12,15 @@ import flask
 import redis
 from dash import Input, Output, dcc, html
 
-from dashboard import admin_page, api, case_page, open311, track_page
+from dashboard import (
+    admin_page,
+    api,
+    case_page,
+    open311,
+    track_page,
+    video_page,
+    video_routes,
+)
 from dashboard import auth as web_auth
 from dashboard.settings import Settings
 from dashboard.stats_page import CaseFrames, stats_view_model
@@ -56,6 +64,9 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     snaps = Snapshots(ctx, client)
     web_auth.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
+    server.register_blueprint(video_routes.blueprint(
+        ctx, client, settings.data_dir / "clips", settings.capture_port,
+        public_capture_url=settings.capture_public_url))
     placer = functools.cache(lambda: make_placer(ctx, client))
     frames = CaseFrames()
     server.register_blueprint(open311.blueprint(
@@ -74,6 +85,13 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
             flask.request.host
         live_base = f"ws://{host}:{settings.live_port}/live"
         parts = [p for p in (pathname or "/").split("/") if p]
+        if parts and parts[0] == "video":
+            page = video_page.render_video_page(ctx, client, user, parts[1:], lang)
+            if page is None:
+                return message_page("404", "没有这个事件 / No such event")
+            if page is False:
+                return message_page("403", "超出您的权限范围 / Outside your scope")
+            return page
         if len(parts) == 2 and parts[0] == "stats":
             if parts[1] not in ctx.hierarchy:
                 return message_page("404", "没有这个区域 / No such region")
@@ -123,6 +141,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         return page
 
     case_page.register(app, ctx, client)
+    video_page.register(app, ctx, client)
     admin_page.register(app, client, placer)
 
     @app.callback(Output(URL, "pathname"), Input(ids.CASE_TABLE, "active_cell"),

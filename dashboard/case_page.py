@@ -10,6 +10,7 @@ import flask
 import redis
 from dash import ALL, Input, Output, State
 
+from dashboard import video_page
 from domain.access import User
 from domain.cases import Action, ActionRefused, allowed_actions, deadline
 from domain.model import Incident
@@ -79,7 +80,9 @@ def case_view_model(ctx: CityContext, client: redis.Redis, inc: Incident, user: 
     return CaseView(
         case=incident_to_json(inc), category_label=_label(ctx, inc.category, lang),
         due_ts=deadline(rule, inc) if rule else None, officer_names=_names(ctx, inc, near),
-        nearest=near, cameras=[], allowed=[a.value for a in allowed_actions(inc)],
+        nearest=near, cameras=video_page.case_cameras(ctx, client, user, inc),
+        video=video_page.case_video(ctx, client, user, inc, lang),
+        allowed=[a.value for a in allowed_actions(inc)],
         can_act=user.role in ACTING_ROLES, breadcrumbs=crumbs,
         live_url=f"{live_base}?region={inc.grid[:12]}&case={inc.incident_id}", now=time.time(),
         audit=store.audit_entries(client, 50, target=inc.incident_id), lang=lang,

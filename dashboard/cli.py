@@ -23,6 +23,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--live-port", type=int, default=8766, help="live push channel port")
     p.add_argument("--osmand-port", type=int, default=5055,
                    help="OsmAnd (Traccar Client) tracker port")
+    p.add_argument("--capture-port", type=int, default=8767, help="video capture worker port")
+    p.add_argument("--camsim-port", type=int, default=8768, help="demo synthetic cameras port")
+    p.add_argument("--cameras-file", type=Path, default=None,
+                   help="camera registry CSV (default: demo cameras)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="data directory")
     p.add_argument("--redis-url", default=None, help="external Redis (default: $REDIS_URL, "
                    "else an embedded redis-server)")
@@ -41,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     _common(sub.add_parser("demo", help="run the demo city with every component"))
     run = sub.add_parser("run", help="run one component (used by demo and docker)")
-    run.add_argument("component", choices=["gateway", "worker", "push", "web", "simulate"])
+    run.add_argument("component", choices=["gateway", "worker", "push", "web", "simulate",
+                                           "cameras", "capture"])
     _common(run)
     users = sub.add_parser("users", help="manage users")
     usub = users.add_subparsers(dest="action", required=True)
@@ -85,6 +90,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     try:
         return Settings(host=args.host, port=args.port, gateway_port=args.gateway_port,
                         live_port=args.live_port, osmand_port=args.osmand_port,
+                        capture_port=args.capture_port, camsim_port=args.camsim_port,
+                        cameras_file=args.cameras_file,
+                        capture_public_url=os.environ.get("GRIDWATCH_CAPTURE_URL"),
                         data_dir=args.data_dir,
                         redis_url=args.redis_url or os.environ.get("REDIS_URL"),
                         rules_file=args.rules, incidents_per_hour=args.incidents_per_hour,
@@ -228,9 +236,12 @@ def _run_component(name: str, settings: Settings, args: argparse.Namespace) -> i
     if name == "simulate":
         c.run_simulator_process(settings)
         return 0
+    if name == "cameras":
+        c.run_cameras(settings)
+        return 0
     url = _store_url(args)
     {"gateway": c.run_gateway, "worker": c.run_worker, "push": c.run_push,
-     "web": c.run_web}[name](settings, url)
+     "web": c.run_web, "capture": c.run_capture_worker}[name](settings, url)
     return 0
 
 

@@ -165,3 +165,19 @@ async def _backfill(settings: Settings, ctx: CityContext, index: GridIndex, url:
 def run_simulator_process(settings: Settings) -> None:
     """Run the demo simulator against the gateway until SIGINT/SIGTERM."""
     asyncio.run(_simulate(settings))
+
+
+def run_cameras(settings: Settings) -> None:
+    """Serve the demo's synthetic cameras (MJPEG of rendered frames)."""
+    from feeds.video_main import run_camsim  # noqa: PLC0415  (OpenCV only in this process)
+
+    run_camsim("127.0.0.1", settings.camsim_port)
+
+
+def run_capture_worker(settings: Settings, redis_url: str) -> None:
+    """Run the video capture worker: camera readers, ring buffers, clips, re-streams."""
+    from feeds.video_main import run_capture  # noqa: PLC0415  (OpenCV only in this process)
+
+    run_capture(settings.data_dir, redis_url, settings.host, settings.capture_port,
+                cameras_csv=settings.cameras_file,
+                camsim_url=f"http://127.0.0.1:{settings.camsim_port}")

@@ -20,7 +20,7 @@ from feeds.redis_server import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 
-COMPONENTS = ("worker", "gateway", "push", "web", "simulate")
+COMPONENTS = ("worker", "gateway", "push", "web", "cameras", "capture", "simulate")
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -37,12 +37,15 @@ def _child_args(name: str, s: Settings, redis_url: str) -> list[str]:
     args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(s.data_dir),
             "--redis-url", redis_url, "--host", s.host, "--port", str(s.port),
             "--gateway-port", str(s.gateway_port), "--live-port", str(s.live_port),
-            "--osmand-port", str(s.osmand_port),
+            "--osmand-port", str(s.osmand_port), "--capture-port", str(s.capture_port),
+            "--camsim-port", str(s.camsim_port),
             "--incidents-per-hour", str(s.incidents_per_hour),
             "--position-interval", str(s.position_interval_s),
             "--history-days", str(s.history_days)]
     if s.rules_file:
         args += ["--rules", str(s.rules_file)]
+    if s.cameras_file:
+        args += ["--cameras-file", str(s.cameras_file)]
     return args
 
 
@@ -148,6 +151,8 @@ def _banner(s: Settings, redis_url: str, token: str | None, password: str | None
         f"  Dashboard:  http://{host}:{s.port}/        user: admin   password: "
         + (password or "(GRIDWATCH_ADMIN_PASSWORD)"),
         f"  Wall:       http://{host}:{s.port}/?wall=1",
+        f"  Video:      http://{host}:{s.port}/video   (cameras re-streamed on port "
+        f"{s.capture_port})",
         f"  Terminals:  ws://{host}:{s.gateway_port}/terminal   token: "
         + (token or "(GRIDWATCH_TERMINAL_TOKEN)"),
         f"  Live push:  ws://{host}:{s.live_port}/live",

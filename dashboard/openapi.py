@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.video_routes import OPENAPI_PATHS
+
 
 def _get(summary: str, params: list[dict[str, Any]], schema: str) -> dict[str, Any]:
     return {"get": {
@@ -74,5 +76,6 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/incidents/{incident_id}": _get("One case", [_p("incident_id")], "Incident"),
         "/api/v1/officers": _get("Officers of a region", [REGION], "Officers"),
         "/api/v1/officers/{officer_id}": _get("One officer", [_p("officer_id")], "Officer"),
+        **OPENAPI_PATHS,
     },
 }

@@ -16,6 +16,12 @@ class Settings(BaseModel):
     gateway_port: int = Field(default=8765, ge=0, le=65535, description="terminal gateway port")
     live_port: int = Field(default=8766, ge=0, le=65535, description="live push channel port")
     osmand_port: int = Field(default=5055, ge=0, le=65535, description="OsmAnd tracker port")
+    capture_port: int = Field(default=8767, ge=0, le=65535, description="video capture port")
+    camsim_port: int = Field(default=8768, ge=0, le=65535, description="demo cameras port")
+    cameras_file: Path | None = Field(default=None,
+                                      description="camera CSV (docs/cameras.md); None = demo")
+    capture_public_url: str | None = Field(default=None,
+                                           description="where browsers reach the capture port")
     data_dir: Path = Field(default=Path("data"), description="city files and embedded Redis")
     redis_url: str | None = Field(default=None, description="external Redis; None = embedded")
     rules_file: Path | None = Field(default=None, description="alert rules YAML (bundled)")

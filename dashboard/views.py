@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from dashboard.video_routes import camera_rows
 from domain.access import User
 from domain.regions import ancestors_of, level_of
 from feeds import store
@@ -16,6 +17,7 @@ from feeds.geo_format import region_features
 from feeds.overlays import overlay_features
 from feeds.state import OfficerState, marker
 from feeds.summary import child_stats, kpi
+from layouts.camera_layer import camera_features
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
 
@@ -84,6 +86,8 @@ class Snapshots:
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
             as_of=now, lang=lang, tile_url=tile_url, wall=wall, breadcrumbs=crumbs,
             bounds=((miny, minx), (maxy, maxx)),
+            cameras=None if level_of(code).value == "city" else camera_features(
+                camera_rows(self.client, self.ctx, code)),
             overlays=[] if level_of(code).value == "city" else [
                 (o.layer_id, o.name if lang == "zh" else (o.name_en or o.name),
                  self.overlay_features(o.layer_id, code)) for o in self.ctx.overlays])

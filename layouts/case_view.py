@@ -13,6 +13,7 @@ from layouts import ids
 from layouts.format import countdown, duration, local_time
 from layouts.i18n import level_name, norm_lang, status_name, t
 from layouts.map_view import connection_indicator, region_path
+from layouts.video_view import vt
 
 _NS = Namespace("gridwatch", "map")
 CUE = {"red": "◆", "yellow": "▲", "green": "●"}
@@ -37,6 +38,7 @@ class CaseView:
     audit: list[dict[str, str]] = field(default_factory=list)
     lang: str = "zh"
     tile_url: str | None = None
+    video: Any = None  # the video card (flagged events, flag button), when video is set up
 
 
 def case_page(vm: CaseView) -> html.Div:
@@ -76,6 +78,7 @@ def case_page(vm: CaseView) -> html.Div:
                         html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}",
                                className="gw-track-link")])),
                     card(t("case.cameras", lang), camera_list(vm.cameras, lang)),
+                    card(vt("case.video", lang), vm.video) if vm.video is not None else None,
                 ]),
             ]),
         ])

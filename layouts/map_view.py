@@ -11,6 +11,7 @@ from dash import html
 from dash_extensions.javascript import Namespace
 
 from layouts import ids
+from layouts.camera_layer import camera_layer
 from layouts.i18n import catalogue, level_name, norm_lang, t
 from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
@@ -292,6 +293,8 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
             id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": popup_labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),
     ]
+    if vm.cameras is not None and vm.cameras.get("features"):
+        layers += camera_layer(vm.cameras, lang)
     layers += overlay_layers(vm.overlays, lang)
     return layers
 

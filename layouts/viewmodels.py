@@ -99,4 +99,5 @@ class MapView:
     breadcrumbs: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
+    cameras: FeatureCollection | None = None  # cameras with their health, when registered
     # business-grid layers (layer id, display name, unit shapes) the map can show

@@ -68,13 +68,14 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str,
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("city.geojson", "officers.csv"):
         shutil.copy(city_dir / name, data_dir / name)
-    ports = [free_port() for _ in range(4)]
+    ports = [free_port() for _ in range(6)]
     env = dict(os.environ, GRIDWATCH_ADMIN_PASSWORD=ADMIN_PASSWORD,
                GRIDWATCH_TERMINAL_TOKEN=TERMINAL_TOKEN)
     env.pop("REDIS_URL", None)
     cmd = [sys.executable, "-m", "dashboard.cli", "demo", "--data-dir", str(data_dir),
            "--port", str(ports[0]), "--gateway-port", str(ports[1]),
-           "--live-port", str(ports[2]), "--osmand-port", str(ports[3]), *extra]
+           "--live-port", str(ports[2]), "--osmand-port", str(ports[3]),
+           "--capture-port", str(ports[4]), "--camsim-port", str(ports[5]), *extra]
     log = open(data_dir / "demo.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     demo = RunningDemo(data_dir, ports[0], ports[1], ports[2], ports[3], proc.pid)

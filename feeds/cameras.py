@@ -1,0 +1,273 @@
+"""The camera registry: CSV load (see docs/cameras.md), demo cameras, Redis store, health."""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import orjson
+import redis
+import shapely
+
+from domain.regions import Level
+from domain.video import Camera, CameraKind, Health, health_state, valid_camera_id
+from feeds import video_keys as vk
+from feeds.geo_format import CityGeo
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("camera_id", "name", "lon", "lat", "grid", "stream_url", "kind")
+REQUIRED = ("camera_id", "name", "lon", "lat", "stream_url")
+SCHEMES = {CameraKind.MJPEG: ("http", "https"), CameraKind.HLS: ("http", "https"),
+           CameraKind.RTSP: ("rtsp", "rtsps")}
+MAX_ERRORS = 20
+
+
+class CameraFileError(ValueError):
+    """A camera CSV is wrong; the message names every bad row, field and reason."""
+
+
+def guess_kind(url: str) -> CameraKind:
+    """The kind of a stream URL when the CSV leaves `kind` empty."""
+    parts = urlsplit(url)
+    if parts.scheme in ("rtsp", "rtsps"):
+        return CameraKind.RTSP
+    return CameraKind.HLS if parts.path.endswith(".m3u8") else CameraKind.MJPEG
+
+
+def _parse_row(row: Mapping[str, str], city: CityGeo, locate: Any) -> Camera:
+    """One CSV row → Camera; raises ValueError('field: reason')."""
+    for f in REQUIRED:
+        if not (row.get(f) or "").strip():
+            raise ValueError(f"{f}: missing")
+    cid, name = row["camera_id"].strip(), row["name"].strip()
+    if not valid_camera_id(cid):
+        raise ValueError(f"camera_id: {cid!r} must be 1-64 of A-Z a-z 0-9 _ . - "
+                         "(starting with a letter or digit)")
+    if len(name) > 100:
+        raise ValueError("name: longer than 100 characters")
+    coords = []
+    for f in ("lon", "lat"):
+        try:
+            v = float(row[f])
+        except ValueError:
+            raise ValueError(f"{f}: not a number: {row[f]!r}") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{f}: not a finite number")
+        coords.append(v)
+    lon, lat = coords
+    url = row["stream_url"].strip()
+    kind_text = (row.get("kind") or "").strip().lower()
+    try:
+        kind = CameraKind(kind_text) if kind_text else guess_kind(url)
+    except ValueError:
+        raise ValueError(f"kind: {kind_text!r} is not one of mjpeg, rtsp, hls") from None
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES[kind] or not parts.hostname:
+        raise ValueError(f"stream_url: a {kind.value} stream needs a "
+                         f"{'/'.join(SCHEMES[kind])}:// URL with a host, got {url!r}")
+    grid = (row.get("grid") or "").strip()
+    if grid:
+        if grid not in city.hierarchy or city.hierarchy[grid].level is not Level.GRID:
+            raise ValueError(f"grid: {grid!r} is not a grid of {city.hierarchy.city.name}")
+    else:
+        grid = locate(lon, lat) or ""
+        if not grid:
+            raise ValueError(f"lon/lat: ({lon}, {lat}) lies in no grid of the city "
+                             f"(datum {city.hierarchy.datum}); give the grid column")
+    return Camera(cid, name, lon, lat, grid, url, kind)
+
+
+def parse_cameras(rows: Iterable[Mapping[str, str]], city: CityGeo, source: str = "cameras",
+                  locate: Any = None) -> list[Camera]:
+    """Validate CSV rows (as csv.DictReader gives them); raises CameraFileError."""
+    if locate is None:
+        from feeds.locate import GridIndex  # noqa: PLC0415  (only built when needed)
+
+        index: list[GridIndex] = []
+
+        def locate(lon: float, lat: float) -> str | None:
+            if not index:
+                index.append(GridIndex(city))
+            return index[0].locate_code(lon, lat)
+
+    out, errors, seen = [], [], {}
+    for n, row in enumerate(rows, start=2):  # row 1 is the header
+        try:
+            cam = _parse_row(row, city, locate)
+        except ValueError as e:
+            errors.append(f"{source} row {n}, {e}")
+            if len(errors) >= MAX_ERRORS:
+                break
+            continue
+        if cam.camera_id in seen:
+            errors.append(f"{source} row {n}, camera_id: {cam.camera_id!r} repeats row "
+                          f"{seen[cam.camera_id]}")
+            continue
+        seen[cam.camera_id] = n
+        out.append(cam)
+    if errors:
+        raise CameraFileError("\n".join(errors))
+    return out
+
+
+def load_cameras(path: str | Path, city: CityGeo) -> list[Camera]:
+    """Load and validate a camera CSV (docs/cameras.md); raises CameraFileError."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or []]
+            missing = [c for c in REQUIRED if c not in header]
+            unknown = [c for c in header if c not in COLUMNS]
+            if missing or unknown:
+                raise CameraFileError(
+                    f"{path} row 1 (header): " + "; ".join(
+                        ([f"missing column(s) {', '.join(missing)}"] if missing else [])
+                        + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []))
+                    + f"; expected {','.join(COLUMNS)}")
+            reader.fieldnames = header
+            cams = parse_cameras(reader, city, str(path))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise CameraFileError(f"{path}: cannot read: {e}") from None
+    log.info("%s: %d cameras", path, len(cams))
+    return cams
+
+
+def _point_in(geom: Any, rng: np.random.Generator) -> tuple[float, float]:
+    """A random point inside a polygon (rejection sampling; its label point as a fallback)."""
+    xmin, ymin, xmax, ymax = geom.bounds
+    for _ in range(20):
+        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(16, 2))
+        inside = shapely.contains_xy(geom, xy[:, 0], xy[:, 1])
+        if inside.any():
+            x, y = xy[np.argmax(inside)]
+            return round(float(x), 6), round(float(y), 6)
+    p = geom.representative_point()
+    return round(p.x, 6), round(p.y, 6)
+
+
+def demo_cameras(city: CityGeo, base_url: str, per_grid: int = 1, seed: int = 7,
+                 limit: int | None = None) -> list[Camera]:
+    """Demo cameras: per_grid in each grid (or in `limit` grids spread over the city), each
+    placed inside its grid, streaming from the synthetic camera server at base_url."""
+    grids = city.hierarchy.at_level(Level.GRID)
+    if limit is not None and limit < len(grids) * per_grid:
+        n = max(1, limit // per_grid)
+        grids = [grids[int(i * len(grids) / n)] for i in range(n)]
+    rng = np.random.default_rng(seed)
+    out = []
+    for g in grids:
+        for k in range(1, per_grid + 1):
+            lon, lat = _point_in(city.shapes[g.code], rng)
+            cid = f"cam-{g.code}-{k}"
+            out.append(Camera(cid, f"{g.name} {k}号摄像头", lon, lat, g.code,
+                              f"{base_url.rstrip('/')}/cam/{cid}.mjpg", CameraKind.MJPEG))
+    return out
+
+
+def save_cameras(client: redis.Redis, cameras: Iterable[Camera]) -> int:
+    """Replace the registry in Redis (per-town hash and GEO set); returns how many."""
+    cameras = list(cameras)
+    old_towns = {t.decode() for t in client.hvals(vk.CAMERA_TOWN)}
+    pipe = client.pipeline(transaction=False)
+    for t in old_towns:
+        pipe.delete(vk.cameras(t), vk.cameras_geo(t))
+    pipe.delete(vk.CAMERA_TOWN)
+    by_town: dict[str, list[Camera]] = {}
+    for c in cameras:
+        by_town.setdefault(c.town, []).append(c)
+    for town, cams in by_town.items():
+        pipe.hset(vk.cameras(town), mapping={c.camera_id: orjson.dumps(c.to_json())
+                                             for c in cams})
+        pipe.geoadd(vk.cameras_geo(town), [x for c in cams for x in (c.lon, c.lat, c.camera_id)])
+    if cameras:
+        pipe.hset(vk.CAMERA_TOWN, mapping={c.camera_id: c.town for c in cameras})
+    pipe.execute()
+    log.info("camera registry: %d cameras in %d towns", len(cameras), len(by_town))
+    return len(cameras)
+
+
+def read_cameras(client: redis.Redis, towns: Iterable[str]) -> list[Camera]:
+    """Registered cameras of some towns, sorted by id."""
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.hvals(vk.cameras(t))
+    out = [Camera.from_json(orjson.loads(raw)) for res in pipe.execute() for raw in res]
+    return sorted(out, key=lambda c: c.camera_id)
+
+
+def read_camera(client: redis.Redis, camera_id: str) -> Camera | None:
+    """One registered camera, or None."""
+    town = client.hget(vk.CAMERA_TOWN, camera_id)
+    raw = town and client.hget(vk.cameras(town.decode()), camera_id)
+    return Camera.from_json(orjson.loads(raw)) if raw else None
+
+
+def nearest_cameras(client: redis.Redis, towns: Iterable[str], lon: float, lat: float,
+                    n: int = 4, radius_km: float = 5.0) -> list[tuple[Camera, float]]:
+    """The n cameras nearest to a point (GEOSEARCH over the towns' sets), distance in metres."""
+    towns = list(towns)
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.geosearch(vk.cameras_geo(t), longitude=lon, latitude=lat, radius=radius_km,
+                       unit="km", sort="ASC", count=n, withdist=True)
+    found = sorted(((t, cid.decode(), float(d) * 1000)
+                    for t, hits in zip(towns, pipe.execute(), strict=True) for cid, d in hits),
+                   key=lambda x: x[2])[:n]
+    pipe = client.pipeline(transaction=False)
+    for t, cid, _ in found:
+        pipe.hget(vk.cameras(t), cid)
+    return [(Camera.from_json(orjson.loads(raw)), dist)
+            for (_, _, dist), raw in zip(found, pipe.execute(), strict=True) if raw]
+
+
+def write_health(client: Any, reports: Mapping[str, Mapping[str, Any]],
+                 towns: Mapping[str, str]) -> Any:
+    """Queue health reports {camera_id: report} on a (sync or async) pipeline or client."""
+    by_town: dict[str, dict[str, bytes]] = {}
+    for cid, rep in reports.items():
+        by_town.setdefault(towns[cid], {})[cid] = orjson.dumps(dict(rep))
+    for town, mapping in by_town.items():
+        client.hset(vk.camera_health(town), mapping=mapping)
+    return client
+
+
+def read_health(client: redis.Redis, cameras: Iterable[Camera], now: float | None = None,
+                stale_s: float = 5.0, offline_s: float = 30.0) -> dict[str, dict[str, Any]]:
+    """Health of cameras: {camera_id: {state, last_ts, connected, error, fps, viewers}}."""
+    now = time.time() if now is None else now
+    cams = list(cameras)
+    towns = sorted({c.town for c in cams})
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.hgetall(vk.camera_health(t))
+    raw = {cid.decode(): orjson.loads(v) for res in pipe.execute() for cid, v in res.items()}
+    out = {}
+    for c in cams:
+        rep = raw.get(c.camera_id, {})
+        state = health_state(rep.get("last_ts"), bool(rep.get("connected")), rep.get("checked"),
+                             now, stale_s, offline_s)
+        out[c.camera_id] = {"state": state.value, "last_ts": rep.get("last_ts"),
+                            "connected": bool(rep.get("connected")),
+                            "error": rep.get("error", ""), "fps": rep.get("fps", 0.0),
+                            "viewers": rep.get("viewers", 0)}
+    return out
+
+
+def camera_state(client: redis.Redis, camera: Camera, now: float | None = None) -> Health:
+    """The health state of one camera."""
+    return Health(read_health(client, [camera], now)[camera.camera_id]["state"])
+
+
+def video_secret(client: redis.Redis) -> bytes:
+    """The shared HMAC key of stream and snapshot tickets (created on first use)."""
+    client.set(vk.SECRET, secrets.token_hex(32), nx=True)
+    return client.get(vk.SECRET)

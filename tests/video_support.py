@@ -1,0 +1,158 @@
+"""Helpers for the video tests and bench: the synthetic camera server and a capture worker,
+each in its own thread and event loop on free loopback ports."""
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import redis.asyncio as aredis
+
+from domain.video import Camera, CameraKind
+from feeds.camsim import CamSim, serve_camsim
+from feeds.capture import CaptureConfig, CaptureService
+from feeds.clips import ClipConfig, ClipMaker
+from feeds.flagger import RedFlagger
+from feeds.video_main import CaptureParts, serve_capture
+from tests.conftest import ThreadedServer
+
+GRID = "441900101001001"
+
+
+@contextmanager
+def camsim(fps: float = 5.0, width: int = 320, height: int = 240
+           ) -> Iterator[tuple[CamSim, str]]:
+    """A synthetic camera server; yields it and its base URL."""
+    sim = CamSim(fps, width, height)
+    server = ThreadedServer(lambda stop, ready: serve_camsim(sim, "127.0.0.1", 0, stop, ready))
+    server.start()
+    try:
+        yield sim, f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+def cameras(base_url: str, n: int, grid: str = GRID, lon: float = 113.75, lat: float = 23.02,
+            kind: CameraKind = CameraKind.MJPEG) -> list[Camera]:
+    """n cameras on the synthetic server, a few metres apart."""
+    return [Camera(f"cam{i}", f"测试摄像头 {i}", lon + i * 1e-4, lat, grid,
+                   f"{base_url}/cam/cam{i}.mjpg", kind) for i in range(n)]
+
+
+FAST = CaptureConfig(buffer_s=12, max_viewers=3, stale_s=1.5, offline_s=6, read_timeout_s=2,
+                     backoff_min_s=0.2, backoff_max_s=1.0, start_jitter_s=0)
+
+
+@dataclass
+class Capture:
+    """A running capture worker (and its parts) for tests."""
+
+    parts: CaptureParts
+    port: int
+    server: ThreadedServer
+
+    @property
+    def url(self) -> str:
+        """Base URL of its HTTP routes."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def service(self) -> CaptureService:
+        """The camera feeds."""
+        return self.parts.service
+
+    def call(self, coro_fn: Callable[[], object], timeout: float = 60) -> object:
+        """Run a coroutine in the worker's loop and wait for its result."""
+        loop = self.server._loop
+        assert loop is not None
+        return asyncio.run_coroutine_threadsafe(coro_fn(), loop).result(timeout)
+
+
+@contextmanager
+def capture(cams: list[Camera], redis_url: str, clips_dir: object = None,
+            cfg: CaptureConfig = FAST, clip_cfg: ClipConfig | None = None,
+            secret: bytes | None = None, flag_red: bool = False,
+            towns: list[str] | None = None) -> Iterator[Capture]:
+    """A capture worker in a thread: readers, HTTP routes, health, clips (and flagger)."""
+    holder: list[CaptureParts] = []
+
+    async def run(stop: asyncio.Event, ready: Callable[[int], None]) -> None:
+        client = aredis.Redis.from_url(redis_url)
+        service = CaptureService(cams, cfg, secret)
+        parts = CaptureParts(service, client,
+                             ClipMaker(service, client, clips_dir or "/tmp/gw-clips", clip_cfg),
+                             RedFlagger(client, towns or [GRID[:9]], 2, 2) if flag_red else None,
+                             health_every_s=0.3)
+        holder.append(parts)
+        await serve_capture(parts, "127.0.0.1", 0, stop, ready)
+        await client.aclose()
+
+    server = ThreadedServer(run)
+    server.start()
+    try:
+        yield Capture(holder[0], server.port, server)
+    finally:
+        server.stop()
+
+
+def wait_for(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.05) -> object:
+    """Poll until pred() is truthy; returns its value (AssertionError on timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+def read_parts(url: str, n: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes]]:
+    """The first n parts of an MJPEG stream."""
+    from feeds.mjpeg import MjpegParser, boundary_of
+
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        parser = MjpegParser(boundary_of(r.headers["Content-Type"]))
+        parts: list = []
+        while len(parts) < n:
+            data = r.read1(65536)
+            if not data:
+                break
+            parts += [(p.headers, p.body) for p in parser.feed(data)]
+    return parts[:n]
+
+
+def decode(jpeg: bytes) -> np.ndarray:
+    """JPEG bytes → BGR image."""
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+
+def make_clip(client: object, clips_dir: object, event: object, camera: Camera,
+              start_ts: float, frames: int = 20, fps: float = 10.0, size: tuple[int, int] =
+              (320, 240)) -> object:
+    """Write a real VP8 clip of rendered frames for an event, with its poster and record."""
+    from pathlib import Path
+
+    from domain.video import Clip
+    from feeds import camframes
+    from feeds.clips import ClipWriter
+    from feeds.video_store import new_id, queue_clip
+
+    clip_id = new_id("cl")
+    d = Path(clips_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    bg = camframes.background(camera.camera_id, *size)
+    jpegs = [camframes.render_jpeg(bg, i, start_ts + i / fps) for i in range(frames)]
+    w = ClipWriter(d / f"{clip_id}.webm", fps, "VP80")
+    w.write(jpegs)
+    w.close()
+    (d / f"{clip_id}.jpg").write_bytes(jpegs[frames // 2])
+    clip = Clip(clip_id, event.event_id, camera.camera_id, camera.name, event.grid, start_ts,
+                start_ts + (frames - 1) / fps, frames, fps, size[0], size[1],
+                (d / f"{clip_id}.webm").stat().st_size, time.time(), 12.0)
+    queue_clip(client.pipeline(transaction=False), clip).execute()
+    return clip
