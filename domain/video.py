@@ -208,6 +208,13 @@ def red_transitions(levels: Mapping[str, str], cases: Iterable[Mapping[str, Any]
     return out, known
 
 
+def red_since(case: Mapping[str, Any]) -> float | None:
+    """When the case last turned red, from its timeline (None if the timeline does not say)."""
+    reds = [e.get("ts") for e in case.get("events", ()) if e.get("kind") == "level"
+            and e.get("level") == "red" and isinstance(e.get("ts"), int | float)]
+    return float(reds[-1]) if reds else None
+
+
 def review_order(events: Iterable[FlaggedEvent]) -> list[FlaggedEvent]:
     """The review queue: unreviewed first, red before other levels, newest first."""
     return sorted(events, key=lambda e: (e.reviewed_ts is not None, e.level != "red", -e.ts))

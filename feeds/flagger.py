@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aredis
 
-from domain.video import red_transitions
+from domain.video import red_since, red_transitions
 from feeds import keys
 from feeds import video_keys as vk
 from feeds.video_store import DEFAULT_POST_S, DEFAULT_PRE_S, event_for, queue_flag
@@ -32,10 +32,11 @@ class RedFlagger:
     """Follows the live streams and flags each case once, when its level becomes red."""
 
     def __init__(self, client: aredis.Redis, towns: Iterable[str], pre_s: float = DEFAULT_PRE_S,
-                 post_s: float = DEFAULT_POST_S):
+                 post_s: float = DEFAULT_POST_S, max_late_s: float = 120.0):
         self.client = client
         self.towns = sorted(towns)
         self.pre_s, self.post_s = pre_s, post_s
+        self.max_late_s = max_late_s  # a case that turned red earlier than this is not flagged
         self.levels: dict[str, str] = {}
         self.ids: dict[str, str] = {}
         self.flagged = 0
@@ -60,8 +61,12 @@ class RedFlagger:
         """Flag the cases of one frame that became red; returns how many were flagged."""
         turned, self.levels = red_transitions(self.levels, cases_of(frame))
         n = 0
+        now = time.time()
         for case in turned:
             iid = case.get("incident_id") or case.get("id")
+            since = red_since(case)
+            if since is not None and now - since > self.max_late_s:
+                continue  # it turned red long ago (history, a backlog): no footage is left
             ev = event_for(dict(case), float(frame.get("ts", time.time())), "red", SYSTEM_USER,
                            self.pre_s, self.post_s)
             if not await self.client.hsetnx(vk.auto_flagged(ev.town), iid, ev.event_id):

@@ -91,6 +91,31 @@ def test_event_without_cameras(redis_url, tmp_path):
         assert done.clips == () and cap.port
 
 
+def test_cases_that_turned_red_long_ago_are_not_flagged(redis_url):
+    """Replayed or back-filled history turns red in the past: no footage, no flag."""
+    town = GRID[:9]
+    now = time.time()
+
+    def case(iid: str, red_at: float) -> dict:
+        return {"incident_id": iid, "level": "red", "status": "reported", "lon": 113.75,
+                "lat": 23.02, "grid": GRID, "category": "fire", "title": "t",
+                "events": [{"ts": red_at - 60, "kind": "level", "level": "green"},
+                           {"ts": red_at, "kind": "level", "level": "red"}]}
+
+    async def go() -> int:
+        client = aredis.Redis.from_url(redis_url)
+        f = RedFlagger(client, [town], 3, 4)
+        await f.bootstrap()
+        n = await f.apply({"ts": now, "cases": [case("PAST", now - 86400), case("NOW", now)]})
+        await client.aclose()
+        return n
+
+    assert asyncio.run(go()) == 1
+    (entry,) = redis.Redis.from_url(redis_url).xrange(vk.FLAGS)
+    ev = read_event(redis.Redis.from_url(redis_url), entry[1][b"event"].decode())
+    assert ev.incident_id == "NOW"
+
+
 def test_red_flagger_flags_each_case_once(redis_url):
     sync = redis.Redis.from_url(redis_url)
     town = GRID[:9]
