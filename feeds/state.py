@@ -223,8 +223,17 @@ class CityState:
                 level = self.level_of(inc, now)
                 if level is not inc.level:
                     out.append({"type": "level", "incident_id": inc.incident_id,
-                                "level": level.value, "ts": now, "town": inc.town})
+                                "level": level.value, "ts": self.changed_at(inc, level, now),
+                                "town": inc.town})
         return out
+
+    def changed_at(self, inc: Incident, level: AlertLevel, now: float) -> float:
+        """When the clock moved a case to `level`: its threshold time, never in the future
+        nor before the case's last change (a pass after a pause still dates it right)."""
+        rule = self.rules[inc.category]
+        deadline = rule.resolve_sla_s if inc.status.is_dispatched else rule.dispatch_sla_s
+        share = {AlertLevel.RED: 1.0, AlertLevel.YELLOW: rule.yellow_share}.get(level, 0.0)
+        return min(now, max(inc.reported_ts + share * deadline, inc.updated_ts))
 
     def prune(self, now: float) -> None:
         """Forget closed cases older than RECENT_S (they stay in Redis)."""

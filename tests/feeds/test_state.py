@@ -80,3 +80,19 @@ def test_replaying_an_incident_is_idempotent():
     ch = Changes()
     st.apply(incident("I1", "fire", T0 + 5), T0 + 5, ch)
     assert st.incidents["I1"].category == "dispute" and not ch.towns
+
+
+def test_a_late_clock_pass_dates_level_changes_when_they_happened():
+    st = city()  # dispute: 30 min to dispatch, yellow at 15 min
+    st.apply(incident("I1", "dispute", T0), T0, Changes())
+    [msg] = st.relevel(T0 + 3 * 3600)  # the worker was down for hours
+    assert msg["level"] == "red" and msg["ts"] == T0 + 30 * 60
+    [soon] = city_with(("I2", T0)).relevel(T0 + 15 * 60 + 3)
+    assert soon["level"] == "yellow" and soon["ts"] == T0 + 15 * 60
+
+
+def city_with(*cases: tuple[str, float]) -> CityState:
+    st = city()
+    for iid, ts in cases:
+        st.apply(incident(iid, "dispute", ts), ts, Changes())
+    return st
