@@ -1,6 +1,7 @@
 """`gridwatch demo`: Redis, the demo city and every component as one process tree."""
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
@@ -59,9 +60,19 @@ class Demo:
         self.stopping = False
         self.city_code = ""
 
+    def lock(self) -> None:
+        """Hold the data dir for this demo; a second demo on the same dir stops at once."""
+        self.s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.lock_file = open(self.s.data_dir / "demo.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"gridwatch: another demo is running with {self.s.data_dir}; "
+                             "stop it or pass another --data-dir") from None
+
     def prepare(self) -> str:
         """Make the city if missing, start or reach Redis, set the admin user; the Redis URL."""
-        self.s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.lock()
         started = time.perf_counter()
         ensure_demo_city(self.s.data_dir, progress=_progress)
         log.info("demo city ready in %s (%.1f s)", self.s.data_dir, time.perf_counter() - started)
