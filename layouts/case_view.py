@@ -217,10 +217,16 @@ def audit_list(entries: list[dict[str, str]], lang: str) -> html.Ul:
         html.Li([html.Span(local_time(float(e.get("ts", 0)), with_date=True),
                            className="gw-ev-time"),
                  html.Span(e.get("user", ""), className="gw-ev-by"),
-                 html.Span(t(f"act.{e.get('action', '').removeprefix('case.')}", lang),
-                           className="gw-ev-kind"),
+                 html.Span(audit_label(e.get("action", ""), lang), className="gw-ev-kind"),
                  html.Span(e.get("detail", ""), className="gw-ev-note")])
         for e in entries])
+
+
+def audit_label(action: str, lang: str) -> str:
+    """A readable name of an audited action (case actions, video, administration)."""
+    key = f"act.{action[5:]}" if action.startswith("case.") else f"audit.{action}"
+    label = t(key, lang)
+    return action if label == key else label
 
 
 def nearest_list(nearest: list[dict[str, Any]], lang: str) -> Any:
