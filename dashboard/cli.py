@@ -44,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gridwatch", description="Gridwatch command centre")
     sub = ap.add_subparsers(dest="cmd", required=True)
     _common(sub.add_parser("demo", help="run the demo city with every component"))
+    init = sub.add_parser("init", help="make the demo city files in the data dir if missing "
+                          "(and the admin user, with GRIDWATCH_ADMIN_PASSWORD and REDIS_URL)")
+    init.add_argument("--data-dir", type=Path, default=Path("data"))
+    init.add_argument("--redis-url", default=None)
     run = sub.add_parser("run", help="run one component (used by demo and docker)")
     run.add_argument("component", choices=["gateway", "worker", "push", "web", "simulate",
                                            "cameras", "capture"])
@@ -137,6 +141,25 @@ def _users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from feeds import auth, store  # noqa: PLC0415
+    from feeds.citygen import ensure_demo_city  # noqa: PLC0415
+    from feeds.context import CityContext  # noqa: PLC0415
+    from feeds.overlays import ensure_demo_overlays  # noqa: PLC0415
+
+    city_file, officers_file = ensure_demo_city(args.data_dir)
+    ctx = CityContext.load(city_file, officers_file, None)
+    ensure_demo_overlays(args.data_dir, ctx.city)
+    print(f"city files ready in {args.data_dir}")
+    password = os.environ.get("GRIDWATCH_ADMIN_PASSWORD", "")
+    url = args.redis_url or os.environ.get("REDIS_URL")
+    if password and url:
+        auth.add_user(store.connect(url), "admin", password, Role.ADMIN,
+                      ctx.hierarchy.city.code)
+        print("user admin saved")
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
@@ -209,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("websockets").setLevel(logging.WARNING)
     if args.cmd == "users":
         return _users(args)
+    if args.cmd == "init":
+        return _init(args)
     if args.cmd == "devices":
         return _devices(args)
     if args.cmd == "replay":
