@@ -54,21 +54,6 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class Position:
-    """One position fix of an officer, in the hierarchy's datum, placed in a grid."""
-
-    officer_id: str
-    ts: float
-    lat: float
-    lon: float
-    grid: str
-    accuracy_m: float | None = None
-    speed_mps: float | None = None
-    heading_deg: float | None = None
-    battery: float | None = None
-
-
-@dataclass(frozen=True)
 class Incident:
     """The current state of a case."""
 

@@ -59,23 +59,6 @@ def list_devices(client: redis.Redis) -> list[Device]:
     return sorted(out, key=lambda d: d.device_id)
 
 
-def device(client: redis.Redis, device_id: str) -> Device | None:
-    """One device by id, or None."""
-    raw = client.hget(keys.DEVICES, device_id)
-    if raw is None:
-        return None
-    rec = orjson.loads(raw)
-    return Device(device_id, rec["officer"], rec.get("created", 0.0))
-
-
-def device_for_token(client: redis.Redis, token: str | None) -> str | None:
-    """The device id a token belongs to, or None."""
-    if not token or len(token) > 256:
-        return None
-    found = client.hget(keys.DEVICE_TOKENS, _hash(token))
-    return found.decode() if found else None
-
-
 def token_matches(token: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented token with a shared one."""
     return bool(token) and bool(expected) and hmac.compare_digest(token.encode(),
