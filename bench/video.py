@@ -1,7 +1,8 @@
 """Video figures: concurrent MJPEG viewers sustained at 10 fps 640x480, CPU per viewer of the
-capture worker, and time from a flag to a playable clip after the post-roll ends.
+capture worker, time from a flag to a playable clip after the post-roll ends, and the CPU of
+motion detection per camera.
 
-Run: .venv/bin/python bench/video.py [--viewers 4,8,16,24,32] [--seconds 8]
+Run: .venv/bin/python bench/video.py [--viewers 4,8,16,24,32] [--seconds 8] [--motion-only]
 (the capture worker and the synthetic cameras run as their own processes; CPU is read from
 /proc/<pid>/stat.)"""
 from __future__ import annotations
@@ -148,18 +149,44 @@ def measure_clips(redis_url: str, clips: Path, runs: int, pre: float, post: floa
           f"max {max(lags):.2f} s (target < 3 s)")
 
 
+def measure_motion(frames: int = 240, analysis_fps: float = 2.0, demo_cameras: int = 100) -> None:
+    """CPU of motion detection as the capture worker runs it (reduced grey JPEG decode + MOG2
+    on the zones' box), per frame and per camera at analysis_fps, in this process."""
+    from feeds import camframes  # noqa: PLC0415
+    from feeds.motion import MotionDetector, decode_grey, demo_zones, reduced_flag  # noqa: PLC0415
+
+    cam = Camera("m0", "motion", 113.75, 23.02, GRID, "http://127.0.0.1:9/cam/m0.mjpg")
+    for w, h in ((320, 240), (640, 480)):
+        bg = camframes.background(cam.camera_id, w, h)
+        jpegs = [camframes.render_jpeg(bg, i, 1.7e9 + i / analysis_fps, 80,
+                                       (i % 40) / 12 if i % 40 < 12 else None)
+                 for i in range(frames)]
+        det, flag = MotionDetector(demo_zones([cam])), reduced_flag(w, 160)
+        t0, hits = time.thread_time(), 0
+        for i, jpeg in enumerate(jpegs):
+            hits += len(det.update(1.7e9 + i / analysis_fps, decode_grey(jpeg, flag)))
+        per = (time.thread_time() - t0) / frames
+        print(f"motion {w}x{h}: {per * 1000:.2f} ms CPU per frame, {per * analysis_fps * 100:.3f}"
+              f"% of a core per camera at {analysis_fps:g} fps ({demo_cameras} cameras: "
+              f"{per * analysis_fps * demo_cameras * 100:.1f}%), {hits} events")
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--viewers", default="4,8,16,32,64,128")
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--clip-runs", type=int, default=3)
+    ap.add_argument("--motion-only", action="store_true", help="only the motion figures")
     ap.add_argument("--serve-capture", nargs=4, metavar=("REDIS", "CAMSIM", "PORT", "CLIPS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_capture:
         r, c, p, d = args.serve_capture
         serve_capture_process(r, c, int(p), d)
+        return
+    measure_motion()
+    if args.motion_only:
         return
     tmp = Path(tempfile.mkdtemp(prefix="gw-bench-video-"))
     cam_port, cap_port = free_port(), free_port()

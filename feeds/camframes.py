@@ -1,5 +1,5 @@
-"""Synthetic camera frames: rendered text and shapes, plus a machine-readable stamp of the
-frame index and timestamp drawn as black/white blocks along the bottom edge."""
+"""Synthetic camera frames: rendered text and shapes, an optional intruder in a quiet strip,
+and a machine-readable stamp of the frame index and timestamp along the bottom edge."""
 from __future__ import annotations
 
 import zlib
@@ -10,6 +10,9 @@ import numpy as np
 
 INDEX_BITS, TS_BITS, CRC_BITS = 32, 48, 16
 STAMP_BITS = INDEX_BITS + TS_BITS + CRC_BITS
+# The strip (x0, y0, x1, y1, normalised) that the moving shapes and the text never enter: only
+# an intruder moves there. It ends above the stamp (the bottom 10 % at 4:3 sizes).
+QUIET_REGION = (0.05, 0.80, 0.95, 0.89)
 
 
 def block_size(width: int) -> int:
@@ -76,8 +79,22 @@ def background(camera_id: str, width: int, height: int) -> np.ndarray:
     return img
 
 
-def render(bg: np.ndarray, index: int, ts: float) -> np.ndarray:
-    """One frame: moving shapes, a big UTC timestamp with ms, the frame counter, the stamp."""
+def draw_intruder(frame: np.ndarray, phase: float) -> None:
+    """Draw the intruder (a magenta and white figure) walking across QUIET_REGION, in place;
+    phase 0..1 is how far it has walked."""
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = QUIET_REGION
+    fw, fh = max(4, int(0.07 * w)), max(4, int((y1 - y0) * h) - 2)
+    left = int(x0 * w + min(1.0, max(0.0, phase)) * ((x1 - x0) * w - fw))
+    top = int(y0 * h) + 1
+    cv2.rectangle(frame, (left, top), (left + fw, top + fh), (255, 0, 255), -1)
+    cv2.rectangle(frame, (left + fw // 4, top + fh // 4), (left + 3 * fw // 4, top + fh // 2),
+                  (255, 255, 255), -1)
+
+
+def render(bg: np.ndarray, index: int, ts: float, intruder: float | None = None) -> np.ndarray:
+    """One frame: moving shapes, a big UTC timestamp with ms, the frame counter, the intruder
+    if `intruder` (its phase 0..1) is given, and the stamp."""
     h, w = bg.shape[:2]
     f = bg.copy()
     s = w / 640
@@ -97,13 +114,17 @@ def render(bg: np.ndarray, index: int, ts: float) -> np.ndarray:
     cv2.putText(f, f"#{index:07d}", (int(12 * s), int(h * 0.30 + 44 * s)),
                 cv2.FONT_HERSHEY_SIMPLEX, 0.9 * s, (255, 255, 255), max(1, round(2 * s)),
                 cv2.LINE_AA)
-    draw_stamp(f, index, ts)
+    if intruder is not None:
+        draw_intruder(f, intruder)
+    draw_stamp(f, index, ts)  # last: the stamp stays readable whatever is drawn
     return f
 
 
-def render_jpeg(bg: np.ndarray, index: int, ts: float, quality: int = 80) -> bytes:
-    """A rendered frame as JPEG bytes."""
-    ok, buf = cv2.imencode(".jpg", render(bg, index, ts), [cv2.IMWRITE_JPEG_QUALITY, quality])
+def render_jpeg(bg: np.ndarray, index: int, ts: float, quality: int = 80,
+                intruder: float | None = None) -> bytes:
+    """A rendered frame as JPEG bytes (with the intruder at phase `intruder`, if given)."""
+    ok, buf = cv2.imencode(".jpg", render(bg, index, ts, intruder),
+                           [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return buf.tobytes()

@@ -2,17 +2,22 @@
 
 GET /cam/<id>.mjpg (multipart/x-mixed-replace, parts carry X-Timestamp and X-Frame-Index),
 GET /cam/<id>.jpg (one fresh frame), POST|GET /control/<id>/drop?seconds=S (the camera's
-streams break and it refuses connections for S seconds), GET /health (JSON counters).
+streams break and it refuses connections for S seconds), POST|GET
+/control/<id>/intruder?seconds=S (an intruder walks through the frame's quiet strip for S
+seconds; some cameras also get intruders on a seeded schedule), GET /health (JSON counters).
 Any valid camera id is served (up to max_cameras); a camera renders only while watched.
-Run: python -m feeds.camsim --port P --cameras N [--fps F --width W --height H]
+Run: python -m feeds.camsim --port P --cameras N [--fps F --width W --height H
+     --intruder-every S --intruder-share X]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import random
 import signal
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +44,9 @@ class SimCamera:
     connections_total: int = 0
     down_until: float = 0.0
     generation: int = 0  # bumped by a drop: open streams of older generations end
+    intruder_from: float = 0.0  # an intruder is in the frame from ... until (epoch s)
+    intruder_until: float = 0.0
+    next_intruder: float = 0.0  # the next scheduled intruder (0: none scheduled)
     task: asyncio.Task | None = None
     new_frame: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -56,23 +64,62 @@ class CamSim:
                  max_cameras: int = 200, quality: int = 80, threads: int = 2):
         self.fps, self.width, self.height = fps, width, height
         self.max_cameras, self.quality = max_cameras, quality
+        self.intruder_every_s, self.intruder_share, self.seed = 0.0, 0.0, 0
+        self.intruder_s = 6.0
         self.cameras: dict[str, SimCamera] = {}
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="camsim")
         self.loop: asyncio.AbstractEventLoop | None = None
+
+    def schedule_intruders(self, every_s: float, share: float = 0.05, seconds: float = 6.0,
+                           seed: int = 7) -> None:
+        """Give a seeded `share` of the cameras an intruder of `seconds` about every every_s
+        (uniformly 0.5-1.5 times it; the first within one every_s)."""
+        self.intruder_every_s, self.intruder_share = every_s, share
+        self.intruder_s, self.seed = seconds, seed
+
+    def _scheduled(self, camera_id: str) -> bool:
+        """Whether a camera is among the seeded share that gets scheduled intruders."""
+        return self.intruder_every_s > 0 and \
+            zlib.crc32(f"{self.seed}:{camera_id}".encode()) % 10_000 < self.intruder_share * 1e4
 
     def camera(self, camera_id: str) -> SimCamera | None:
         """The camera of an id (made on first use), None past max_cameras."""
         cam = self.cameras.get(camera_id)
         if cam is None and len(self.cameras) < self.max_cameras:
             cam = SimCamera(camera_id, camframes.background(camera_id, self.width, self.height))
+            if self._scheduled(camera_id):
+                rng = random.Random(f"{self.seed}:{camera_id}")
+                cam.next_intruder = time.time() + rng.uniform(0.1, 1.0) * self.intruder_every_s
             self.cameras[camera_id] = cam
         return cam
+
+    def intruder(self, camera_id: str, seconds: float) -> None:
+        """Let an intruder walk through the camera's quiet strip for `seconds` from now."""
+        cam = self.camera(camera_id)
+        if cam is not None:
+            cam.intruder_from, cam.intruder_until = time.time(), time.time() + seconds
+            log.info("camsim: intruder on %s for %.1f s", camera_id, seconds)
+
+    def intruder_threadsafe(self, camera_id: str, seconds: float) -> None:
+        """intruder() from another thread (tests)."""
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.intruder, camera_id, seconds)
+
+    def _intruder_phase(self, cam: SimCamera, ts: float) -> float | None:
+        """How far the camera's intruder has walked (0..1) at ts, None if there is none."""
+        if cam.next_intruder and ts >= cam.next_intruder:
+            cam.intruder_from, cam.intruder_until = ts, ts + self.intruder_s
+            cam.next_intruder = ts + random.uniform(0.5, 1.5) * self.intruder_every_s
+        if not cam.intruder_from <= ts < cam.intruder_until:
+            return None
+        return (ts - cam.intruder_from) / max(0.1, cam.intruder_until - cam.intruder_from)
 
     async def _render(self, cam: SimCamera) -> tuple[int, float, bytes]:
         ts = time.time()
         index = cam.index + 1
         jpeg = await asyncio.get_running_loop().run_in_executor(
-            self.pool, camframes.render_jpeg, cam.bg, index, ts, self.quality)
+            self.pool, camframes.render_jpeg, cam.bg, index, ts, self.quality,
+            self._intruder_phase(cam, ts))
         return index, ts, jpeg
 
     async def _run(self, cam: SimCamera) -> None:
@@ -128,6 +175,16 @@ class CamSim:
         elif len(parts) == 3 and parts[0] == "control" and parts[2] == "drop":
             self.drop(parts[1], float(req.query.get("seconds", "5")))
             writer.write(mjpeg.response(200, "dropped\n"))
+        elif len(parts) == 3 and parts[0] == "control" and parts[2] == "intruder":
+            try:
+                seconds = min(600.0, max(0.0, float(req.query.get("seconds", "6"))))
+            except ValueError:
+                seconds = -1.0
+            if seconds < 0 or not valid_camera_id(parts[1]):
+                writer.write(mjpeg.response(400, "bad camera id or seconds\n"))
+            else:
+                self.intruder(parts[1], seconds)
+                writer.write(mjpeg.response(200, "intruder\n"))
         elif len(parts) == 2 and parts[0] == "cam" and parts[1].endswith((".mjpg", ".jpg")):
             cid, _, ext = parts[1].rpartition(".")
             cam = self.camera(cid) if valid_camera_id(cid) else None
@@ -195,9 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=float, default=2.0)
     ap.add_argument("--width", type=int, default=320)
     ap.add_argument("--height", type=int, default=240)
+    ap.add_argument("--intruder-every", type=float, default=0.0,
+                    help="seconds between scheduled intruders (0: only on /control)")
+    ap.add_argument("--intruder-share", type=float, default=0.05,
+                    help="share of the cameras that get scheduled intruders")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sim = CamSim(args.fps, args.width, args.height, args.cameras)
+    sim.schedule_intruders(args.intruder_every, args.intruder_share)
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -19,6 +19,7 @@ from domain.video import (
     FlaggedEvent,
     Resampler,
     clip_fps,
+    distance_m,
     nearest,
     retention_victims,
 )
@@ -144,7 +145,11 @@ class ClipMaker:
         return ev
 
     def cameras_for(self, ev: FlaggedEvent) -> list[tuple[Camera, float]]:
-        """The nearest captured cameras of an event."""
+        """The cameras named on the event (motion: the camera that saw it) if captured here,
+        else the nearest captured cameras."""
+        if ev.cameras:
+            named = [self.service.feeds[c].camera for c in ev.cameras if c in self.service.feeds]
+            return [(c, distance_m(ev.lon, ev.lat, c.lon, c.lat)) for c in named]
         return nearest((f.camera for f in self.service.feeds.values()), ev.lon, ev.lat,
                        self.cfg.cameras, self.cfg.radius_km * 1000)
 

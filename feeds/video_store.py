@@ -13,7 +13,7 @@ import redis
 
 from domain.access import User
 from domain.model import Incident
-from domain.video import FLAG_ROLES, REVIEW_ROLES, Clip, FlaggedEvent
+from domain.video import FLAG_ROLES, REVIEW_ROLES, Camera, Clip, FlaggedEvent
 from feeds import video_keys as vk
 from feeds.commands import NotPermitted, audit
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PRE_S = 10.0
 DEFAULT_POST_S = 10.0
 FLAGS_MAXLEN = 100_000
+SYSTEM_USER = "system"
 VIEW_AUDIT_EVERY_S = 300  # one audit entry per user, clip and 5 minutes (players send many ranges)
 
 
@@ -43,6 +44,15 @@ def event_for(inc: Incident | dict[str, Any], ts: float, reason: str, by: str,
                         reason, by, pre_s, post_s)
 
 
+def motion_event(camera: Camera, zone: str, ts: float, category: str,
+                 pre_s: float = DEFAULT_PRE_S, post_s: float = DEFAULT_POST_S) -> FlaggedEvent:
+    """A new flagged event of sustained motion on a camera: no case (incident_id ""), the
+    camera's grid and position, only that camera recorded; T is when the motion began."""
+    return FlaggedEvent(new_id("ev"), "", ts, camera.lon, camera.lat, camera.grid, category,
+                        f"{camera.name} · {zone}", "", "motion", SYSTEM_USER, pre_s, post_s,
+                        cameras=(camera.camera_id,))
+
+
 def queue_event(pipe: Any, ev: FlaggedEvent) -> Any:
     """Queue writing an event record (on a sync or async pipeline)."""
     pipe.hset(vk.events(ev.town), ev.event_id, orjson.dumps(ev.to_json()))
@@ -55,7 +65,9 @@ def queue_flag(pipe: Any, ev: FlaggedEvent) -> Any:
     queue_event(pipe, ev)
     pipe.xadd(vk.FLAGS, {"event": ev.event_id, "town": ev.town}, maxlen=FLAGS_MAXLEN,
               approximate=True)
-    audit(pipe, ev.by, "video.flag", ev.incident_id, f"{ev.event_id} {ev.reason}", ev.ts)
+    target = ev.incident_id or (f"camera:{ev.cameras[0]}" if ev.cameras else ev.event_id)
+    audit(pipe, ev.by, "video.flag", target, f"{ev.event_id} {ev.reason} {ev.title}".strip()
+          if not ev.incident_id else f"{ev.event_id} {ev.reason}", ev.ts)
     return pipe
 
 

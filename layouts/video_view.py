@@ -33,6 +33,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col.reason": ("来源", "Source"), "col.clips": ("视频", "Clips"),
     "col.review": ("研判", "Review"), "col.open": ("查看", "Open"),
     "reason.red": ("转红自动标记", "Turned red"), "reason.manual": ("人工标记", "Flagged by"),
+    "reason.motion": ("移动侦测", "Motion detected"),
+    "event.motion": ("摄像头移动侦测", "Camera motion"),
+    "event.no_case": ("无关联案件", "No case attached"),
     "status.pending": ("等待录制", "Waiting"), "status.recording": ("录制中", "Recording"),
     "status.ready": ("已生成", "Ready"), "status.no_cameras": ("附近无摄像头", "No camera near"),
     "status.failed": ("无可用画面", "No footage"),
@@ -175,18 +178,27 @@ def queue_page(vm: QueueView) -> html.Div:
             body])])
 
 
+def reason_text(reason: str, by: str, lang: str) -> str:
+    """Who or what flagged an event: turned red, motion detected, or a user by name."""
+    if reason in ("red", "motion"):
+        return vt(f"reason.{reason}", lang)
+    return f"{vt('reason.manual', lang)} {by}"
+
+
 def _queue_row(r: QueueRow, lang: str) -> html.Tr:
     q = _q(lang)
-    reason = vt("reason.red", lang) if r.reason == "red" else \
-        f"{vt('reason.manual', lang)} {r.by}"
+    reason = reason_text(r.reason, r.by, lang)
+    what = [html.A(r.title or r.incident_id, href=f"/case/{quote(r.incident_id)}{q}"),
+            html.Div(r.incident_id, className="gw-near-id")] if r.incident_id else \
+        [html.A(r.title, href=f"/video/{r.event_id}{q}"),
+         html.Div(vt("event.no_case", lang), className="gw-near-id")]
     review = html.Span(f"✓ {vt('review.done', lang)} · {r.reviewed_by}",
                        className="gw-vdone") if r.reviewed_ts else \
         html.Span(f"○ {vt('review.todo', lang)}", className="gw-vtodo")
     clips = f"{r.clips} · {vt('status.' + r.status, lang)}"
     return html.Tr(className="gw-vrow" + ("" if r.reviewed_ts else " gw-vrow-todo"), children=[
         html.Td(level_badge(r.level, lang)),
-        html.Td([html.A(r.title or r.incident_id, href=f"/case/{quote(r.incident_id)}{q}"),
-                 html.Div(r.incident_id, className="gw-near-id")]),
+        html.Td(what),
         html.Td(category_name(r.category, lang)),
         html.Td(local_time(r.ts, with_date=True), className="gw-ev-time"),
         html.Td(reason), html.Td(clips), html.Td(review),
@@ -242,13 +254,16 @@ def case_card(vm: EventView) -> html.Div:
         rows += [(vt("case.status", lang), status_name(c.get("status", ""), lang)),
                  (vt("case.reported", lang), local_time(c.get("reported_ts"), with_date=True))]
     rows.append((vt("case.grid", lang), ev["grid"]))
+    link = html.A(vt("event.open_case", lang) + " →",
+                  href=f"/case/{quote(ev['incident_id'])}{_q(lang)}", className="gw-btn") \
+        if ev["incident_id"] else html.P(vt("event.no_case", lang), className="gw-muted")
     return html.Div(className="gw-card", children=[
-        html.H2(vt("event.case", lang), className="gw-card-title"),
+        html.H2(vt("event.case" if ev["incident_id"] else "event.motion", lang),
+                className="gw-card-title"),
         html.H3(c.get("title") or ev["title"], className="gw-case-title"),
         _facts(rows),
         html.P(c.get("description", ""), className="gw-case-desc"),
-        html.A(vt("event.open_case", lang) + " →",
-               href=f"/case/{quote(ev['incident_id'])}{_q(lang)}", className="gw-btn")])
+        link])
 
 
 def review_state(ev: dict[str, Any], lang: str) -> html.Div:
@@ -264,7 +279,7 @@ def review_state(ev: dict[str, Any], lang: str) -> html.Div:
 def review_card(vm: EventView) -> html.Div:
     """Event facts, review state, and the note + "reviewed" button for reviewers."""
     lang, ev = vm.lang, vm.event
-    by = vt("reason.red", lang) if ev["reason"] == "red" else ev["by"]
+    by = vt(f"reason.{ev['reason']}", lang) if ev["reason"] in ("red", "motion") else ev["by"]
     facts = _facts([
         (vt("event.flagged_at", lang), local_time(ev["ts"], with_date=True)),
         (vt("event.window", lang), f"−{ev['pre_s']:.0f} s … +{ev['post_s']:.0f} s"),

@@ -18,6 +18,7 @@ from feeds.camsim import CamSim, serve_camsim
 from feeds.capture import CaptureConfig, CaptureService
 from feeds.clips import ClipConfig, ClipMaker
 from feeds.flagger import RedFlagger
+from feeds.motion import MotionConfig, MotionWorker, MotionZone
 from feeds.video_main import CaptureParts, serve_capture
 from tests.conftest import ThreadedServer
 
@@ -77,8 +78,10 @@ class Capture:
 def capture(cams: list[Camera], redis_url: str, clips_dir: object = None,
             cfg: CaptureConfig = FAST, clip_cfg: ClipConfig | None = None,
             secret: bytes | None = None, flag_red: bool = False,
-            towns: list[str] | None = None) -> Iterator[Capture]:
-    """A capture worker in a thread: readers, HTTP routes, health, clips (and flagger)."""
+            towns: list[str] | None = None,
+            motion: tuple[list[MotionZone], MotionConfig] | None = None) -> Iterator[Capture]:
+    """A capture worker in a thread: readers, HTTP routes, health, clips (and flagger, and
+    motion flagging of the given zones)."""
     holder: list[CaptureParts] = []
 
     async def run(stop: asyncio.Event, ready: Callable[[int], None]) -> None:
@@ -87,7 +90,8 @@ def capture(cams: list[Camera], redis_url: str, clips_dir: object = None,
         parts = CaptureParts(service, client,
                              ClipMaker(service, client, clips_dir or "/tmp/gw-clips", clip_cfg),
                              RedFlagger(client, towns or [GRID[:9]], 2, 2) if flag_red else None,
-                             health_every_s=0.3)
+                             health_every_s=0.3,
+                             motion=MotionWorker(service, client, *motion) if motion else None)
         holder.append(parts)
         await serve_capture(parts, "127.0.0.1", 0, stop, ready)
         await client.aclose()
