@@ -5,7 +5,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -26,12 +26,18 @@ from feeds.protocol import Message, Refused, decode
 
 log = logging.getLogger(__name__)
 
-# Store a message once: mark its id as seen (with expiry), then append it to its stream.
+# Store each message once: mark its id as seen (with expiry), then append it to the stream.
+# KEYS[1] is the stream, KEYS[2..] the messages' seen keys (one town: one hash slot);
+# ARGV[1] is the expiry, ARGV[2..] the messages. Returns how many were new.
 DEDUP_XADD = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], '*', 'm', ARGV[2])
+local added = 0
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], '*', 'm', ARGV[i])
+    added = added + 1
+  end
 end
-return 0
+return added
 """
 DEAD_LETTER_MAXLEN = 100_000
 SEEN_TTL_S = 3600
@@ -128,13 +134,18 @@ class Gateway:
                 self.stats["acked"] += 1
         return answers
 
+    def _add_groups(self, pipe: Any, groups: list[list[Routed]]) -> None:
+        for group in groups:
+            pipe.evalsha(self.sha, 1 + len(group), group[0].stream,
+                         *(r.seen_key for r in group), self.seen_ttl_s,
+                         *(orjson.dumps(r.body) for r in group))
+
     async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
-        """Store accepted messages (once per msg_id) and dead-letter refused ones."""
-        accepted = [r for r in results if isinstance(r, Routed)]
+        """Store accepted messages (once per msg_id, one script call per stream) and
+        dead-letter refused ones."""
+        groups = by_stream(r for r in results if isinstance(r, Routed))
         pipe = self.client.pipeline(transaction=False)
-        for r in accepted:
-            pipe.evalsha(self.sha, 2, r.seen_key, r.stream, self.seen_ttl_s,
-                         orjson.dumps(r.body))
+        self._add_groups(pipe, groups)
         for r in results:
             if isinstance(r, Refused):
                 pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now),
@@ -142,20 +153,26 @@ class Gateway:
             elif r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
         replies = await pipe.execute(raise_on_error=False)
-        missing = [r for r, rep in zip(accepted, replies, strict=False)
+        missing = [g for g, rep in zip(groups, replies, strict=False)
                    if isinstance(rep, NoScriptError)]
         errors = [rep for rep in replies
                   if isinstance(rep, Exception) and not isinstance(rep, NoScriptError)]
         if missing:  # a restarted Redis forgot the script: load it, store those again
             await self.client.script_load(DEDUP_XADD)
             pipe = self.client.pipeline(transaction=False)
-            for r in missing:
-                pipe.evalsha(self.sha, 2, r.seen_key, r.stream, self.seen_ttl_s,
-                             orjson.dumps(r.body))
+            self._add_groups(pipe, missing)
             errors += [r for r in await pipe.execute(raise_on_error=False)
                        if isinstance(r, Exception)]
         if errors:
             raise errors[0]
+
+
+def by_stream(routed: Iterable[Routed]) -> list[list[Routed]]:
+    """Messages grouped by their stream, each group in arrival order."""
+    groups: dict[str, list[Routed]] = {}
+    for r in routed:
+        groups.setdefault(r.stream, []).append(r)
+    return list(groups.values())
 
 
 def dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:

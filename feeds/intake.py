@@ -26,7 +26,7 @@ def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str
             pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now), maxlen=DEAD_LETTER_MAXLEN,
                       approximate=True)
         else:
-            script(keys=[r.seen_key, r.stream], args=[SEEN_TTL_S, orjson.dumps(r.body)],
+            script(keys=[r.stream, r.seen_key], args=[SEEN_TTL_S, orjson.dumps(r.body)],
                    client=pipe)
             if r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)

@@ -191,3 +191,17 @@ def test_device_token_speaks_only_for_its_officer_until_revoked(gateway, redis_u
     with pytest.raises(InvalidStatus) as err:
         exchange(gateway, [orjson.dumps(own)], token=token)
     assert err.value.response.status_code == 401
+
+
+def test_duplicates_inside_one_batch_and_a_flushed_script(gateway, redis_url, city_ctx, index):
+    client = redis.Redis.from_url(redis_url)
+    lon, lat = officer_point(city_ctx, index, "O000009")
+    same = position("twice", "O000009", lon, lat)
+    [replies] = exchange(gateway, [orjson.dumps([same, same])])
+    assert replies == [{"ack": "twice"}, {"ack": "twice"}]
+    client.script_flush()  # as after a Redis restart without the script cache
+    [again] = exchange(gateway, [orjson.dumps(position("after", "O000009", lon, lat))])
+    assert again == {"ack": "after"}
+    town = city_ctx.roster["O000009"].grid[:9]
+    assert [m["msg_id"] for m in stream_entries(redis_url, keys.positions(town))] == [
+        "twice", "after"]
