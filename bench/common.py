@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,7 @@ from feeds.citygen import ensure_demo_city
 from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
-from feeds.redis_server import EmbeddedRedis, free_port
+from feeds.redis_server import EmbeddedRedis, free_port, wait_port
 
 TOKEN = "bench-token"
 
@@ -41,17 +39,6 @@ def officer_points(ctx: CityContext, n: int, seed: int = 1) -> list[tuple[str, f
         lon, lat = index.random_point(ctx.roster[oid].grid, rng)
         out.append((oid, *to_datum(lon, lat, ctx.hierarchy.datum, "wgs84")))
     return out
-
-
-def wait_port(port: int, timeout: float = 60) -> None:
-    """Block until something listens on a loopback port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from domain.alerts import CategoryRule
 from domain.model import Officer
 from domain.regions import Hierarchy
 from feeds import keys
+from feeds.live import follow_live, live_ends
 from feeds.state import OfficerState, incident_from_json, marker
 from feeds.summary import child_stats, kpi
 
@@ -83,11 +84,7 @@ class LiveHub:
 
     async def bootstrap(self) -> None:
         """Load the current state; remember the live streams' positions first."""
-        pipe = self.client.pipeline(transaction=False)
-        for t in self.towns:
-            pipe.xrevrange(keys.live(t), count=1)
-        for t, res in zip(self.towns, await pipe.execute(), strict=True):
-            self.ids[keys.live(t)] = res[0][0].decode() if res else "0-0"
+        self.ids = await live_ends(self.client, self.towns)
         pipe = self.client.pipeline(transaction=False)
         for t in self.towns:
             pipe.hgetall(keys.officers(t))
@@ -229,17 +226,8 @@ class LiveHub:
 
     async def read_loop(self, stop: asyncio.Event) -> None:
         """XREAD the live streams and apply what arrives."""
-        while not stop.is_set():
-            try:
-                resp = await self.client.xread(self.ids, count=5000, block=100)
-            except aredis.ConnectionError as e:
-                log.warning("push: redis unavailable (%s), retrying", e)
-                await asyncio.sleep(1.0)
-                continue
-            for stream, items in resp or []:
-                for eid, fields in items:
-                    self.apply(orjson.loads(fields[b"m"]))
-                    self.ids[stream.decode()] = eid.decode()
+        await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
+                          who="push")
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
         """Flush pending deltas every flush_s seconds."""

@@ -1,7 +1,6 @@
 """The camera registry: CSV load (see docs/cameras.md), demo cameras, Redis store, health."""
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import secrets
@@ -19,6 +18,7 @@ import shapely
 from domain.regions import Level
 from domain.video import Camera, CameraKind, Health, health_state, valid_camera_id
 from feeds import video_keys as vk
+from feeds.csvfile import read_checked_csv
 from feeds.geo_format import CityGeo
 
 log = logging.getLogger(__name__)
@@ -121,22 +121,8 @@ def parse_cameras(rows: Iterable[Mapping[str, str]], city: CityGeo, source: str 
 def load_cameras(path: str | Path, city: CityGeo) -> list[Camera]:
     """Load and validate a camera CSV (docs/cameras.md); raises CameraFileError."""
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in reader.fieldnames or []]
-            missing = [c for c in REQUIRED if c not in header]
-            unknown = [c for c in header if c not in COLUMNS]
-            if missing or unknown:
-                raise CameraFileError(
-                    f"{path} row 1 (header): " + "; ".join(
-                        ([f"missing column(s) {', '.join(missing)}"] if missing else [])
-                        + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []))
-                    + f"; expected {','.join(COLUMNS)}")
-            reader.fieldnames = header
-            cams = parse_cameras(reader, city, str(path))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise CameraFileError(f"{path}: cannot read: {e}") from None
+    cams = read_checked_csv(path, REQUIRED, COLUMNS, CameraFileError,
+                            lambda reader: parse_cameras(reader, city, str(path)))
     log.info("%s: %d cameras", path, len(cams))
     return cams
 

@@ -157,16 +157,7 @@ class CamSim:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one HTTP connection."""
-        try:
-            req = await mjpeg.read_request(reader)
-            if req is not None:
-                await self._route(req, writer)
-        except (ConnectionError, TimeoutError):
-            pass
-        except asyncio.CancelledError:  # server shutting down: end the connection quietly
-            pass
-        finally:
-            writer.close()
+        await mjpeg.serve_one(reader, writer, lambda req: self._route(req, writer))
 
     async def _route(self, req: mjpeg.Request, writer: asyncio.StreamWriter) -> None:
         parts = [p for p in req.path.split("/") if p]

@@ -246,16 +246,7 @@ class CaptureService:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one HTTP connection."""
-        try:
-            req = await mjpeg.read_request(reader)
-            if req is not None:
-                await self._route(req, reader, writer)
-        except (ConnectionError, TimeoutError):
-            pass
-        except asyncio.CancelledError:  # server shutting down: end the connection quietly
-            pass
-        finally:
-            writer.close()
+        await mjpeg.serve_one(reader, writer, lambda req: self._route(req, reader, writer))
 
     def _feed_for(self, req: mjpeg.Request, kind: str, ext: str
                   ) -> tuple[CameraFeed | None, bytes | None]:

@@ -14,6 +14,7 @@ import redis.asyncio as aredis
 from domain.video import red_since, red_transitions
 from feeds import keys
 from feeds import video_keys as vk
+from feeds.live import follow_live, live_ends
 from feeds.video_store import DEFAULT_POST_S, DEFAULT_PRE_S, event_for, queue_flag
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,7 @@ class RedFlagger:
     async def bootstrap(self) -> None:
         """Start at the streams' ends, knowing the level of every open case (so only later
         changes to red count)."""
-        pipe = self.client.pipeline(transaction=False)
-        for t in self.towns:
-            pipe.xrevrange(keys.live(t), count=1)
-        for t, res in zip(self.towns, await pipe.execute(), strict=True):
-            self.ids[keys.live(t)] = res[0][0].decode() if res else "0-0"
+        self.ids = await live_ends(self.client, self.towns)
         for t in self.towns:
             open_ids = await self.client.zrange(keys.open_incidents(t), 0, -1)
             if open_ids:
@@ -80,17 +77,4 @@ class RedFlagger:
     async def run(self, stop: asyncio.Event) -> None:
         """XREAD the live streams until `stop`."""
         await self.bootstrap()
-        while not stop.is_set():
-            try:
-                resp = await self.client.xread(self.ids, count=1000, block=500)
-            except aredis.ConnectionError as e:
-                log.warning("flagger: redis unavailable (%s), retrying", e)
-                await asyncio.sleep(1.0)
-                continue
-            for stream, items in resp or []:
-                for eid, fields in items:
-                    self.ids[stream.decode()] = eid.decode()
-                    try:
-                        await self.apply(orjson.loads(fields[b"m"]))
-                    except (KeyError, ValueError, TypeError) as e:
-                        log.error("flagger: skipping live entry %s: %s", eid, e)
+        await follow_live(self.client, self.ids, self.apply, stop, block_ms=500, who="flagger")

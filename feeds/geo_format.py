@@ -187,7 +187,7 @@ def load_hierarchy(path: str | Path) -> CityGeo:
     return city
 
 
-def _round_geometry(geom: BaseGeometry, ndigits: int) -> dict[str, Any]:
+def round_geometry(geom: BaseGeometry, ndigits: int) -> dict[str, Any]:
     """GeoJSON geometry dict with coordinates rounded to ndigits."""
     polys = list(geom.geoms) if isinstance(geom, shapely.MultiPolygon) else [geom]
     rings = [[np.round(np.asarray(r.coords)[:, :2], ndigits).tolist()
@@ -211,7 +211,7 @@ def to_document(city: CityGeo, ndigits: int = SAVE_NDIGITS) -> dict[str, Any]:
         props = {"code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level.value,
                  "parent": r.parent, "centre": [r.centre[0], r.centre[1]]}
         features.append({"type": "Feature", "properties": props,
-                         "geometry": _round_geometry(city.shapes[code], ndigits)})
+                         "geometry": round_geometry(city.shapes[code], ndigits)})
     return {"type": "FeatureCollection", "datum": city.hierarchy.datum, "features": features}
 
 
@@ -225,20 +225,26 @@ def save_hierarchy(city: CityGeo, path: str | Path) -> Path:
     return path
 
 
-def _simplified(city: CityGeo, codes: list[str], tolerance: float) -> list[BaseGeometry]:
-    """Simplify; siblings of one level are simplified as a coverage so borders stay shared."""
-    geoms = np.array([city.shapes[c] for c in codes], dtype=object)
-    if tolerance <= 0:
+def simplify_shapes(geoms: list[BaseGeometry], tolerance: float,
+                    coverage: bool = True) -> list[BaseGeometry]:
+    """Simplify shapes; as one coverage (neighbours keep one shared border) when they are."""
+    arr = np.array(geoms, dtype=object)
+    if tolerance <= 0 or not geoms:
         return list(geoms)
-    levels = {city.hierarchy.regions[c].level for c in codes}
-    if len(levels) == 1 and len(codes) > 1:
+    if coverage and len(geoms) > 1:
         try:
-            out = shapely.coverage_simplify(geoms, tolerance)
+            out = shapely.coverage_simplify(arr, tolerance)
             if bool(np.all(shapely.is_valid(out))):
                 return list(out)
         except shapely.errors.GEOSException as exc:
             log.warning("coverage simplification failed (%s); simplifying one by one", exc)
-    return list(shapely.simplify(geoms, tolerance, preserve_topology=True))
+    return list(shapely.simplify(arr, tolerance, preserve_topology=True))
+
+
+def _simplified(city: CityGeo, codes: list[str], tolerance: float) -> list[BaseGeometry]:
+    """Simplify; siblings of one level are simplified as a coverage so borders stay shared."""
+    levels = {city.hierarchy.regions[c].level for c in codes}
+    return simplify_shapes([city.shapes[c] for c in codes], tolerance, len(levels) == 1)
 
 
 def region_features(city: CityGeo, codes: Iterable[str], simplify_deg: float = 0.0005,
@@ -254,5 +260,5 @@ def region_features(city: CityGeo, codes: Iterable[str], simplify_deg: float = 0
         props = {"code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level.value,
                  "centre": [round(r.centre[0], ndigits), round(r.centre[1], ndigits)]}
         features.append({"type": "Feature", "properties": props,
-                         "geometry": _round_geometry(geom, ndigits)})
+                         "geometry": round_geometry(geom, ndigits)})
     return {"type": "FeatureCollection", "features": features}

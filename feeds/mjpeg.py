@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -148,6 +148,21 @@ async def read_request(reader: asyncio.StreamReader, timeout: float = 10.0) -> R
     url = urlsplit(target)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     return Request(method.upper(), unquote(url.path), query, _headers(rest))
+
+
+async def serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    route: Callable[[Request], Awaitable[None]]) -> None:
+    """Read one request and hand it to `route`; closes quietly on a dropped peer or shutdown."""
+    try:
+        req = await read_request(reader)
+        if req is not None:
+            await route(req)
+    except (ConnectionError, TimeoutError):
+        pass
+    except asyncio.CancelledError:  # server shutting down: end the connection quietly
+        pass
+    finally:
+        writer.close()
 
 
 async def open_stream(url: str, timeout: float = 5.0, limit: int = 2 ** 20

