@@ -78,7 +78,8 @@ def run_worker(settings: Settings, redis_url: str) -> None:
     ctx = load_context(settings)
     state = CityState.with_roster(ctx.rules, ctx.roster)
     worker = StateWorker(store.connect(redis_url), state, ctx.towns, ZoneInfo(settings.timezone),
-                         ctx.rules_config.relevel_interval_s)
+                         ctx.rules_config.relevel_interval_s,
+                         consumer=os.environ.get("GRIDWATCH_WORKER_NAME", "worker-1"))
     worker.bootstrap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
