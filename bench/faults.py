@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class Phase:
 
     name: str
     tally: Tally
-    outage_s: float = 0.0  # from the kill until the component answered again
+    outage_s: float = 0.0  # from the kill until the component answered again (restart time)
     screen_s: float | None = None  # from the kill until the page showed fresh data
     reloaded: bool = False
 
@@ -211,16 +212,22 @@ def report(phases: list[Phase], driver: Driver, stack: Stack, ctx: CityContext,
     acked = driver.acked_ids
     lost_ids = [m for m in acked if m not in occurs]
     dups = sum(1 for m, n in occurs.items() if n > 1 and m in driver.sent)
+    sent, got, lost = (Counter(driver.phase_of[m] for m in ids)
+                       for ids in (driver.sent, acked, lost_ids))
+    print(f"phase=warm-up sent={sent['start']} acked={got['start']} lost={lost['start']} "
+          "(while the browser opened)")
     ok = True
     for p in phases:
-        lost = sum(1 for m in lost_ids if driver.phase_of.get(m) == p.name)
         t = p.tally
-        screen = "not recovered" if p.screen_s is None else f"fresh after {p.screen_s:.1f} s"
+        screen = "NOT RECOVERED" if p.screen_s is None else f"fresh data {p.screen_s:.1f} s after"
         if p.reloaded:
             screen += " (page was reloaded!)"
-        print(f"fault={p.name} sent={t.sent} acked={t.acked} resent={t.resent} "
-              f"gave_up={t.given_up} outage={p.outage_s:.1f}s screen: {screen} lost={lost}")
+        print(f"phase={p.name} sent={sent[p.name]} acked={got[p.name]} lost={lost[p.name]} "
+              f"resent={t.resent} gave_up={t.given_up} down={p.outage_s:.1f}s screen: {screen}")
         ok = ok and p.screen_s is not None and not p.reloaded
+    refused = Counter(e for c in driver.clients for e in c.errors)
+    print(f"refused by the gateway: {sum(c.nacked for c in driver.clients)} "
+          f"{dict(refused.most_common(3))}")
     missing = state_missing(client, ctx.towns, {m: driver.sent[m] for m in acked},
                             {o.officer_id: o.grid[:9] for o in ctx.roster.values()})
     print(f"worker: caught up {waited:.1f} s after the load stopped; consumers' pending "
@@ -258,6 +265,7 @@ def main() -> None:
     ap.add_argument("--cases-per-hour", type=float, default=3600.0)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("feeds.terminal_client").setLevel(logging.ERROR)  # retries are expected
     sys.exit(asyncio.run(main_async(args)))
 
 
