@@ -106,7 +106,8 @@ class StateWorker:
                 if cursor == "0-0":
                     break
         if taken:
-            log.warning("took over %d entries a previous consumer left pending", taken)
+            log.warning("took over %d pending entries (a predecessor's or our own unacked)",
+                        taken)
         return taken
 
     def run(self, stop: threading.Event) -> None:
