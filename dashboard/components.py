@@ -9,8 +9,6 @@ import threading
 import time
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aredis
-
 from dashboard.push import LiveHub, serve_push
 from dashboard.settings import Settings
 from feeds import auth, store
@@ -21,6 +19,7 @@ from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
 from feeds.osmand import OsmandServer, device_officer, serve_osmand
+from feeds.redis_client import async_client
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
 from feeds.terminal_client import TerminalClient, run_simulator
@@ -54,7 +53,7 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     started = time.perf_counter()
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
-    client = aredis.Redis.from_url(redis_url)
+    client = async_client(redis_url)
     placer = make_placer(ctx, store.connect(redis_url), index)
     shared = os.environ.get("GRIDWATCH_TERMINAL_TOKEN", "")
     if not shared:
@@ -90,7 +89,7 @@ def run_worker(settings: Settings, redis_url: str) -> None:
 
 async def _push(settings: Settings, redis_url: str) -> None:
     ctx = load_context(settings)
-    client = aredis.Redis.from_url(redis_url)
+    client = async_client(redis_url)
     sync = store.connect(redis_url)
     hub = LiveHub(client, ctx.hierarchy, ctx.roster, ctx.rules,
                   lambda token: auth.session_user(sync, token), settings.push_flush_s)

@@ -23,6 +23,7 @@ from feeds import keys
 from feeds.devices import token_matches
 from feeds.ingest import Placer, Routed
 from feeds.protocol import Message, Refused, decode
+from feeds.redis_client import is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,8 @@ class Gateway:
 
     def _add_groups(self, pipe: Any, groups: list[list[Routed]]) -> None:
         for group in groups:
-            pipe.evalsha(self.sha, 1 + len(group), group[0].stream,
-                         *(r.seen_key for r in group), self.seen_ttl_s,
-                         *(orjson.dumps(r.body) for r in group))
+            script_call(pipe, self.sha, [group[0].stream, *(r.seen_key for r in group)],
+                        [self.seen_ttl_s, *(orjson.dumps(r.body) for r in group)])
 
     async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and
@@ -165,6 +165,15 @@ class Gateway:
                        if isinstance(r, Exception)]
         if errors:
             raise errors[0]
+
+
+def script_call(pipe: Any, sha: str, keys_: list[str], args: list[Any]) -> None:
+    """Queue DEDUP_XADD: EVALSHA on plain Redis; EVAL on a cluster, whose pipelines refuse
+    EVALSHA (the script is cached per node; its KEYS share the town's slot)."""
+    if is_cluster(pipe):
+        pipe.execute_command("EVAL", DEDUP_XADD, len(keys_), *keys_, *args)
+    else:
+        pipe.evalsha(sha, len(keys_), *keys_, *args)
 
 
 def by_stream(routed: Iterable[Routed]) -> list[list[Routed]]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import redis
 
-from feeds import keys
+from feeds import keys, slotread
 from feeds.state import (
     Changes,
     CityState,
@@ -98,8 +98,8 @@ class StateWorker:
 
     def step(self, ids: dict[str, str], block_ms: int = 200) -> dict[str, str]:
         """Read one batch (pending first), apply it, write state, ack. Returns the next ids."""
-        resp = self.client.xreadgroup(keys.WORKER_GROUP, self.consumer, ids, count=2000,
-                                      block=block_ms)
+        resp = slotread.xreadgroup(self.client, keys.WORKER_GROUP, self.consumer, ids,
+                                   count=2000, block_ms=block_ms)
         nxt = dict(ids)
         entries: list[tuple[str, bytes, dict[bytes, bytes]]] = []
         for stream, items in resp or []:
