@@ -95,3 +95,14 @@ class ThreadedServer:
         if self._loop and self._stop:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the cluster pass keep only the tests that use Redis (the rest ran in `make test`)."""
+    if not ON_CLUSTER:
+        return
+    keep = [it for it in items if "redis_server" in getattr(it, "fixturenames", ())]
+    dropped = [it for it in items if "redis_server" not in getattr(it, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
