@@ -9,6 +9,7 @@ import threading
 import time
 from zoneinfo import ZoneInfo
 
+from dashboard.processes import shared_socket
 from dashboard.push import LiveHub, serve_push
 from dashboard.settings import Settings
 from feeds import auth, store
@@ -23,7 +24,7 @@ from feeds.redis_client import async_client
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
 from feeds.terminal_client import TerminalClient, run_simulator
-from feeds.worker import StateWorker
+from feeds.worker import StateWorker, partition
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,11 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     osmand = OsmandServer(gw, device_officer(client))
-    await asyncio.gather(serve_gateway(gw, settings.host, settings.gateway_port, stop),
-                         serve_osmand(osmand, settings.host, settings.osmand_port, stop))
+    shared_port = settings.processes > 1
+    await asyncio.gather(serve_gateway(gw, settings.host, settings.gateway_port, stop,
+                                       reuse_port=shared_port),
+                         serve_osmand(osmand, settings.host, settings.osmand_port, stop,
+                                      reuse_port=shared_port))
     await client.aclose()
 
 
@@ -76,13 +80,16 @@ def run_worker(settings: Settings, redis_url: str) -> None:
     """Run the state worker (apply streams, re-level cases) until SIGINT/SIGTERM."""
     ctx = load_context(settings)
     state = CityState.with_roster(ctx.rules, ctx.roster)
-    worker = StateWorker(store.connect(redis_url), state, ctx.towns, ZoneInfo(settings.timezone),
-                         ctx.rules_config.relevel_interval_s)
+    towns = partition(ctx.towns, settings.process_index, settings.processes)
+    worker = StateWorker(store.connect(redis_url), state, towns, ZoneInfo(settings.timezone),
+                         ctx.rules_config.relevel_interval_s,
+                         consumer=f"worker-{settings.process_index + 1}")
     worker.bootstrap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("worker running")
+    log.info("worker %d/%d running for %d towns", settings.process_index + 1,
+             settings.processes, len(towns))
     worker.run(stop)
     log.info("worker stopped after %d entries", worker.applied)
 
@@ -95,7 +102,8 @@ async def _push(settings: Settings, redis_url: str) -> None:
                   lambda token: auth.session_user(sync, token), settings.push_flush_s)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    await serve_push(hub, settings.host, settings.live_port, stop)
+    await serve_push(hub, settings.host, settings.live_port, stop,
+                     reuse_port=settings.processes > 1)
     await client.aclose()
 
 
@@ -114,8 +122,9 @@ def run_web(settings: Settings, redis_url: str) -> None:
     app = create_app(settings, ctx, store.connect(redis_url))
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     log.info("dashboard on http://%s:%s/", settings.host, settings.port)
-    serve(app.server, host=settings.host, port=settings.port, threads=8, ident="gridwatch",
-          _quiet=True)
+    where = ({"sockets": [shared_socket(settings.host, settings.port)]} if settings.processes > 1
+             else {"host": settings.host, "port": settings.port})
+    serve(app.server, threads=8, ident="gridwatch", _quiet=True, **where)
 
 
 async def _simulate(settings: Settings) -> None:

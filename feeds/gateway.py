@@ -192,10 +192,13 @@ def dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:
 
 
 async def serve_gateway(gateway: Gateway, host: str, port: int,
-                        stop: asyncio.Event, ready: Callable[[int], None] | None = None) -> None:
-    """Run the gateway's WebSocket server until `stop` is set."""
+                        stop: asyncio.Event, ready: Callable[[int], None] | None = None,
+                        reuse_port: bool = False) -> None:
+    """Run the gateway's WebSocket server until `stop` is set (`reuse_port`: share the port
+    with other gateway processes, SO_REUSEPORT)."""
     async with serve(gateway.handler, host, port, process_request=gateway.process_request,
-                     max_size=4 * 1024 * 1024, compression=None, ping_interval=20) as server:
+                     max_size=4 * 1024 * 1024, compression=None, ping_interval=20,
+                     reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("gateway listening on ws://%s:%s/terminal", host, bound)
         if ready:

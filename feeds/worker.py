@@ -36,6 +36,12 @@ def day_start(now: float, tz: ZoneInfo) -> float:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
+def partition(towns: Iterable[str], index: int, n: int) -> list[str]:
+    """The towns worker `index` of `n` owns: every n-th of the sorted towns (deterministic,
+    so a restarted worker finds its own pending entries under the same consumer name)."""
+    return sorted(towns)[index::n]
+
+
 class StateWorker:
     """Reads the towns' input streams as consumer group 'state' and keeps Redis state."""
 
