@@ -25,7 +25,7 @@ test: install system-deps
 	$(BIN)/python -m pytest -q
 
 # The Redis integration tests again, against a local 3-master Redis Cluster (tests/conftest.py).
-CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/test_processes.py
+CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/browser/test_processes_e2e.py
 test-cluster: install system-deps
 	GRIDWATCH_TEST_REDIS=cluster $(BIN)/python -m pytest -q $(CLUSTER_TESTS)
 
