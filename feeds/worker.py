@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import redis
 
-from feeds import keys
+from feeds import keys, slotread
 from feeds.state import (
     Changes,
     CityState,
@@ -36,6 +36,12 @@ def day_start(now: float, tz: ZoneInfo) -> float:
     """Epoch seconds of local midnight of the day `now` falls in."""
     local = datetime.fromtimestamp(now, tz)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def partition(towns: Iterable[str], index: int, n: int) -> list[str]:
+    """The towns worker `index` of `n` owns: every n-th of the sorted towns (deterministic,
+    so a restarted worker finds its own pending entries under the same consumer name)."""
+    return sorted(towns)[index::n]
 
 
 class StateWorker:
@@ -146,8 +152,8 @@ class StateWorker:
 
     def step(self, ids: dict[str, str], block_ms: int = 200) -> dict[str, str]:
         """Read one batch (pending first), apply it, write state, ack. Returns the next ids."""
-        resp = self.client.xreadgroup(keys.WORKER_GROUP, self.consumer, ids, count=2000,
-                                      block=block_ms)
+        resp = slotread.xreadgroup(self.client, keys.WORKER_GROUP, self.consumer, ids,
+                                   count=2000, block_ms=block_ms)
         nxt = dict(ids)
         entries: list[tuple[str, bytes, dict[bytes, bytes]]] = []
         for stream, items in resp or []:
