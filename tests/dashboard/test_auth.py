@@ -15,6 +15,7 @@ from domain.access import Role, User
 from feeds import auth, store
 from feeds.commands import audit
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
 from layouts.format import LOCAL_TZ
 from tests.dashboard.dash_client import csrf_headers, page_status, render
 
@@ -30,7 +31,7 @@ def sign_in(http, name: str, pw: str = PW):
 
 @pytest.fixture()
 def setup(redis_url: str, city_ctx: CityContext):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
     auth.add_user(client, "boss", PW, Role.ADMIN, city_ctx.hierarchy.city.code)
     auth.add_user(client, "tadmin", PW, Role.ADMIN, town_a)

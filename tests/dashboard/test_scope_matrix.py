@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 import redis
-import redis.asyncio as aredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -38,6 +37,7 @@ from domain.video import Camera, Clip, EventStatus
 from feeds import auth, keys
 from feeds.cameras import save_cameras
 from feeds.context import CityContext
+from feeds.redis_client import async_client, sync_client
 from feeds.redis_server import free_port
 from feeds.state import CityState
 from feeds.video_store import event_for, queue_clip, queue_event
@@ -152,7 +152,7 @@ def _seed_video(w: World, client: redis.Redis, clips_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def world(redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
-    client = redis.Redis.from_url(redis_server.url)
+    client = sync_client(redis_server.url)
     client.flushall()
     h = city_ctx.hierarchy
     town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
@@ -443,7 +443,7 @@ def test_push_subscriptions_are_scoped(world: World, redis_server):
     w = world
 
     async def run(stop: asyncio.Event, ready) -> None:
-        aclient = aredis.Redis.from_url(redis_server.url)
+        aclient = async_client(redis_server.url)
         hub = LiveHub(aclient, w.ctx.hierarchy, w.ctx.roster, w.ctx.rules,
                       lambda t: auth.session_user(w.client, t), flush_s=0.05)
         await serve_push(hub, "127.0.0.1", 0, stop, ready)
