@@ -77,4 +77,9 @@ def session(token: str) -> str:
     return f"session:{token}"
 
 
+def login_failures(kind: str, value: str) -> str:
+    """Counter of failed logins of one user name or client address in the window (expires)."""
+    return f"login-fail:{kind}:{value}"
+
+
 WORKER_GROUP = "state"
