@@ -44,6 +44,8 @@ def _child_args(name: str, s: Settings, redis_url: str) -> list[str]:
             "--incidents-per-hour", str(s.incidents_per_hour),
             "--position-interval", str(s.position_interval_s),
             "--history-days", str(s.history_days)]
+    if name in ("gateway", "worker", "push", "web"):
+        args += ["--processes", str(s.processes)]
     if s.rules_file:
         args += ["--rules", str(s.rules_file)]
     if s.cameras_file:
