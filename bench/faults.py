@@ -246,7 +246,8 @@ def report(phases: list[Phase], driver: Driver, stack: Stack, ctx: CityContext,
     print(f"worker: caught up {waited:.1f} s after the load stopped; consumers' pending "
           f"{consumer_pending(client, streams)}; acked messages its state misses: {missing}")
     wlog = stack.children["worker"].log_dir / "worker.log"
-    taken = re.findall(r"(took over|reclaimed) (\d+) (?:pending )?entries", wlog.read_text(errors="replace"))
+    taken = re.findall(r"(took over|reclaimed) (\d+) (?:pending )?entries",
+                       wlog.read_text(errors="replace"))
     print(f"worker log: {', '.join(f'{k} {n}' for k, n in taken) or 'no entries taken over'}; "
           f"duplicates stored: {dups}")
     print(f"sent={len(driver.sent)} acked={len(acked)} stored={len(acked) - len(lost_ids)} "
