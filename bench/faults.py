@@ -158,6 +158,7 @@ async def inject(fault: str, stack: Stack, streams: list[str]) -> tuple[float, s
     child = stack.children[fault.split("-")[0]]
     if fault == "worker-kill9":
         pend = await asyncio.to_thread(kill_mid_batch, child, stack.redis.url, streams)
+        killed = time.time()
         note = f"killed with pending entries {pend}; restarted as worker-{child.starts + 1}"
         child.with_env(GRIDWATCH_WORKER_NAME=f"worker-{child.starts + 1}")
     else:
