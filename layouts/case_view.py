@@ -11,7 +11,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.format import countdown, duration, local_time
-from layouts.i18n import level_name, norm_lang, status_name, t
+from layouts.i18n import has, level_name, norm_lang, status_name, t
 from layouts.map_view import connection_indicator, region_path
 from layouts.video_view import vt
 
@@ -225,8 +225,7 @@ def audit_list(entries: list[dict[str, str]], lang: str) -> html.Ul:
 def audit_label(action: str, lang: str) -> str:
     """A readable name of an audited action (case actions, video, administration)."""
     key = f"act.{action[5:]}" if action.startswith("case.") else f"audit.{action}"
-    label = t(key, lang)
-    return action if label == key else label
+    return t(key, lang) if has(key) else action
 
 
 def nearest_list(nearest: list[dict[str, Any]], lang: str) -> Any:

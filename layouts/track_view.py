@@ -10,25 +10,15 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from layouts.format import duration, local_time
-from layouts.i18n import norm_lang
+from layouts.i18n import norm_lang, t
 
 _NS = Namespace("gridwatch", "map")
 TRACK_NOW = "gw-track-now"
 COLOURS = ("#00c8ff", "#ff9f1c", "#b388ff", "#4ee39a", "#ff6bb5", "#ffd24d", "#7fdbff")
-TEXT = {
-    "title": ("轨迹回放", "Track playback"), "play": ("播放", "Play"), "pause": ("暂停", "Pause"),
-    "speed": ("速度", "Speed"), "follow": ("跟随", "Follow"), "officer": ("网格员", "Officer"),
-    "fixes": ("定位点", "Fixes"), "km": ("里程(公里)", "Distance (km)"),
-    "stops": ("停留", "Stops"), "avg": ("均速(公里/时)", "Avg speed (km/h)"),
-    "period": ("时段", "Period"), "near": ("案发时附近网格员", "Officers near the case then"),
-    "none": ("该时段没有定位记录", "No fixes in this period"),
-    "case": ("案件", "Case"), "back": ("← 返回", "← Back"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return t(f"track.{key}", lang)
 
 
 @dataclass(frozen=True)
