@@ -11,18 +11,13 @@ from markupsafe import escape
 
 from domain.access import User
 from feeds import auth as users
+from layouts.i18n import pick_lang, t
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
 PUBLIC_PATHS = ("/health", "/login", "/favicon.ico")
 
-LOGIN_TEXT = {
-    "zh": {"title": "网格化指挥中心 · 登录", "user": "用户名", "pw": "密码", "go": "登录",
-           "bad": "用户名或密码错误", "lang": "English", "other": "en"},
-    "en": {"title": "Gridwatch · Sign in", "user": "User name", "pw": "Password", "go": "Sign in",
-           "bad": "Wrong user name or password", "lang": "中文", "other": "zh"},
-}
 
 LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <title>{title}</title><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -57,14 +52,14 @@ def _safe_next(target: str | None) -> str:
 
 def login_page(error: bool = False) -> flask.Response:
     """The sign-in form (with a CSRF token cookie)."""
-    lang = "en" if flask.request.args.get("lang") == "en" else "zh"
-    text = LOGIN_TEXT[lang]
+    lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"), None)
     csrf = secrets.token_urlsafe(24)
     html = LOGIN_PAGE.format(
-        lang=lang, title=text["title"], user=text["user"], pw=text["pw"], go=text["go"],
-        error=f'<p class="gw-error">{text["bad"]}</p>' if error else "",
+        lang=lang, title=t("login.title", lang), user=t("login.user", lang),
+        pw=t("login.password", lang), go=t("login.submit", lang),
+        error=f'<p class="gw-error">{t("login.failed", lang)}</p>' if error else "",
         next=escape(_safe_next(flask.request.args.get("next"))), csrf=csrf,
-        other=text["other"], langlink=text["lang"])
+        other="zh" if lang == "en" else "en", langlink=t("nav.lang_switch", lang))
     resp = flask.make_response(html, 401 if error else 200)
     resp.set_cookie("gw_csrf", csrf, httponly=True, samesite="Strict")
     return resp
@@ -95,7 +90,10 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
         form = flask.request.form
         cookie = flask.request.cookies.get("gw_csrf", "")
         if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
-            return flask.Response("CSRF token missing or wrong; reload the page", 400)
+            lang = pick_lang(flask.request.args.get("lang"),
+                             flask.request.cookies.get("gw_lang"), None)
+            return flask.Response(t("login.csrf", lang), 400,
+                                  {"Content-Type": "text/plain; charset=utf-8"})
         user = users.authenticate(client, form.get("username", ""), form.get("password", ""))
         if user is None:
             log.warning("failed login for %r from %s", form.get("username", "")[:40],

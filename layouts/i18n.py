@@ -334,6 +334,21 @@ def status_name(code: str, lang: str = DEFAULT_LANG) -> str:
     return t(key, lang) if key in _MESSAGES else code
 
 
+def pick_lang(url: str | None, saved: str | None, default: str | None) -> str:
+    """The language of a page: the URL's ?lang= first, then the user's saved choice, then the
+    settings' default."""
+    for lang in (url, saved, default):
+        if lang:
+            return norm_lang(lang)
+    return DEFAULT_LANG
+
+
+def switch_href(lang: str) -> str:
+    """The language switch's link: to the other language, remembered for the user
+    (dashboard/lang.py answers it and goes back to the page)."""
+    return "/lang/" + ("zh" if norm_lang(lang) == "en" else "en")
+
+
 def has(key: str) -> bool:
     """Whether the catalogue holds a message key."""
     return key in _MESSAGES
