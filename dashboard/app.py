@@ -32,7 +32,7 @@ from feeds.intake import make_placer
 from layouts import ids
 from layouts.case_list import case_panel
 from layouts.i18n import switch_href, t
-from layouts.map_view import map_page
+from layouts.map_view import map_page, view_query
 from layouts.stats_view import stats_page
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def message_page(status: str, key: str, lang: str) -> html.Div:
     title = t("msg.forbidden" if status == "403" else "msg.not_found", lang)
     return html.Div(className=f"gw-message gw-lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
                     children=[html.H1(title), html.P(t(key, lang)),
-                              html.A(t("msg.back", lang), href="/"),
+                              html.A(t("msg.back", lang), href="/" + view_query(lang, False)),
                               html.A(t("nav.lang_switch", lang), href=switch_href(lang),
                                      id=ids.LANG_LINK, className="gw-lang",
                                      title=t("nav.lang_switch_title", lang))])

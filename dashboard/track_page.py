@@ -10,6 +10,7 @@ from domain.access import User
 from feeds import tracks
 from feeds.context import CityContext
 from feeds.geo_format import region_features
+from layouts.map_view import view_query
 from layouts.track_view import TrackView, track_page
 
 AROUND_S = 30 * 60
@@ -50,7 +51,7 @@ def render(ctx: CityContext, client: redis.Redis, user: User, query: dict[str, s
         t0 = t1 - minutes * 60
     fixes = tracks.read_tracks(client, officers, t0, t1)
     vm = TrackView(
-        subject=title, back_href=f"/grid/{grid}", t0=t0, t1=t1,
+        subject=title, back_href=f"/grid/{grid}" + view_query(lang, False), t0=t0, t1=t1,
         tracks={o: [[f.ts, f.lon, f.lat] for f in fx] for o, fx in fixes.items() if fx},
         names={o: ctx.roster[o].name for o, _ in officers},
         stats={o: _stats(fx) for o, fx in fixes.items() if fx},

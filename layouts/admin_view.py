@@ -6,7 +6,8 @@ from typing import Any
 from dash import dcc, html
 
 from layouts.format import local_time
-from layouts.i18n import t
+from layouts.i18n import switch_href, t
+from layouts.ids import LANG_LINK
 
 DL_TEXT, DL_SEND, DL_RESULT = "gw-dl-text", "gw-dl-send", "gw-dl-result"
 
@@ -22,7 +23,11 @@ def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) ->
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            html.A(_t("back", lang), href="/", className="gw-lang")]),
+            html.Div(className="gw-status", children=[
+                html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/",
+                       className="gw-lang"),
+                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P(_t("hint", lang), className="gw-muted gw-admin-hint"),
         html.Div(items or html.P(_t("empty", lang), className="gw-muted"),
                  className="gw-dl-list"),

@@ -11,7 +11,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.format import countdown, duration, local_time
-from layouts.i18n import has, level_name, norm_lang, status_name, t
+from layouts.i18n import has, level_name, norm_lang, status_name, switch_href, t
 from layouts.map_view import connection_indicator, region_path
 from layouts.video_view import vt
 
@@ -75,7 +75,8 @@ def case_page(vm: CaseView) -> html.Div:
                         timeline(c, vm.officer_names, lang), id=ids.CASE_TIMELINE)),
                     card(t("case.nearest", lang), html.Div([
                         nearest_list(vm.nearest, lang),
-                        html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}",
+                        html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}"
+                               + ("&lang=en" if lang == "en" else ""),
                                className="gw-track-link")])),
                     card(t("case.cameras", lang), camera_list(vm.cameras, lang)),
                     card(vt("case.video", lang), vm.video) if vm.video is not None else None,
@@ -97,7 +98,6 @@ def case_header(vm: CaseView, lang: str) -> html.Header:
         crumbs.append(html.A(name, href=region_path(level, code)
                              + ("?lang=en" if lang == "en" else ""), className="gw-crumb"))
         crumbs.append(html.Span("›", className="gw-crumb-sep", **{"aria-hidden": "true"}))
-    other = "zh" if lang == "en" else "en"
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=[
             html.Span(className="gw-logo", **{"aria-hidden": "true"}),
@@ -110,7 +110,7 @@ def case_header(vm: CaseView, lang: str) -> html.Header:
                 html.Span(t("clock.as_of", lang), className="gw-clock-label"),
                 html.Span(local_time(vm.now), id=ids.ASOF, className="gw-clock-time")]),
             html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK, className="gw-lang",
-                   href=f"?lang={other}")]),
+                   title=t("nav.lang_switch_title", lang), href=switch_href(lang))]),
     ])
 
 

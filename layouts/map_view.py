@@ -12,7 +12,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.camera_layer import camera_layer
-from layouts.i18n import catalogue, level_name, norm_lang, t
+from layouts.i18n import catalogue, level_name, norm_lang, switch_href, t
 from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
 
@@ -102,7 +102,7 @@ def header(vm: MapView, lang: str) -> html.Header:
                              href=f"/stats/{vm.region_code}" + view_query(lang, False)))
         status.append(html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK,
                              className="gw-lang", title=t("nav.lang_switch_title", lang),
-                             href="?lang=en" if lang == "zh" else "?lang=zh"))
+                             href=switch_href(lang)))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=brand),
         html.Div(className="gw-status", children=status)])

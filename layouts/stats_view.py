@@ -11,7 +11,8 @@ from urllib.parse import quote
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts.i18n import category_name, level_name, norm_lang, t
+from layouts.i18n import category_name, level_name, norm_lang, switch_href, t
+from layouts.ids import LANG_LINK
 from layouts.map_view import LOCAL_TZ, region_path, view_query
 
 # Component ids of the page.
@@ -209,9 +210,9 @@ def header(vm: StatsView, lang: str) -> html.Header:
         html.A(text("back", lang), id=BACK_LINK, className="gw-lang",
                href=region_path(vm.region_level, vm.region_code) + view_query(lang, vm.wall))]
     if not vm.wall:
-        status.append(html.A(t("nav.lang_switch", lang), className="gw-lang",
+        status.append(html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
                              title=t("nav.lang_switch_title", lang),
-                             href="?lang=en" if lang == "zh" else "?lang=zh"))
+                             href=switch_href(lang)))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=brand),
         html.Div(className="gw-status", children=status)])

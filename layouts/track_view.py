@@ -10,7 +10,8 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from layouts.format import duration, local_time
-from layouts.i18n import norm_lang, t
+from layouts.i18n import norm_lang, switch_href, t
+from layouts.ids import LANG_LINK
 
 _NS = Namespace("gridwatch", "map")
 TRACK_NOW = "gw-track-now"
@@ -57,7 +58,10 @@ def track_page(vm: TrackView) -> html.Div:
                     html.Span(className="gw-logo"),
                     html.H1(_t("title", lang), className="gw-title"),
                     html.Span(vm.subject, className="gw-region-name")]),
-                html.A(_t("back", lang), href=vm.back_href, className="gw-lang")]),
+                html.Div(className="gw-status", children=[
+                    html.A(_t("back", lang), href=vm.back_href, className="gw-lang"),
+                    html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                           title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
             controls(vm, lang),
             html.Div(className="gw-body", children=[
                 html.Main(track_map(vm), className="gw-mapwrap"),

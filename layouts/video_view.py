@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.format import local_time
-from layouts.i18n import category_name, level_name, norm_lang, status_name, t
+from layouts.i18n import category_name, level_name, norm_lang, status_name, switch_href, t
 
 # Component ids (callbacks in dashboard/video_page.py, sync in assets/video.js).
 EVENT_STORE = "gw-video-event"  # dcc.Store {"event_id"}
@@ -88,7 +88,6 @@ class EventView:
 
 
 def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header:
-    other = "zh" if norm_lang(lang) == "en" else "en"
     q = "?lang=en" if norm_lang(lang) == "en" else ""
     nav: list[Any] = []
     for text, href in crumbs:
@@ -100,7 +99,8 @@ def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header
             html.H1(title, className="gw-title"),
             html.Nav(nav, className="gw-crumbs")]),
         html.Div(className="gw-status", children=[
-            html.A(t("nav.lang_switch", lang), className="gw-lang", href=f"?lang={other}")])])
+            html.A(t("nav.lang_switch", lang), className="gw-lang", id=ids.LANG_LINK,
+                   title=t("nav.lang_switch_title", lang), href=switch_href(lang))])])
 
 
 def _root(lang: str, kind: str, children: list[Any]) -> html.Div:
