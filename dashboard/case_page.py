@@ -98,6 +98,17 @@ def render_case_page(ctx: CityContext, client: redis.Redis, user: User, incident
     return case_page(case_view_model(ctx, client, inc, user, lang, live_base, tile_url))
 
 
+def refusal_key(e: Exception, action: Action, officer_id: str, note: str) -> str:
+    """The catalogue key that tells a user why an action was refused."""
+    if isinstance(e, NotPermitted):
+        return "err.out_of_scope" if "scope" in str(e) else "err.not_permitted"
+    if action is Action.ASSIGN and not officer_id:
+        return "err.need_officer"
+    if action is Action.NOTE and not note:
+        return "err.need_note"
+    return "err.not_now"
+
+
 def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
     """The case page's callbacks: re-render on every pushed change, run actions."""
 
@@ -139,11 +150,12 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         if not isinstance(inc, Incident):
             return t("case.not_found", lang)
         action = Action(trigger["action"])
+        officer_id = ((officer or [None])[0] or "") if action is Action.ASSIGN else ""
+        text = ((note or [None])[0] or "").strip() if action is Action.NOTE else ""
         try:
-            send_action(client, user, inc, ctx.rules, action,
-                        officer_id=((officer or [None])[0] or "")
-                        if action is Action.ASSIGN else "",
-                        note=((note or [None])[0] or "").strip() if action is Action.NOTE else "")
+            send_action(client, user, inc, ctx.rules, action, officer_id=officer_id, note=text)
         except (ActionRefused, NotPermitted, ValueError) as e:
-            return f"✗ {e}"
+            log.info("action %s on %s by %s refused: %s", action.value, inc.incident_id,
+                     user.name, e)
+            return "✗ " + t(refusal_key(e, action, officer_id, text), lang)
         return t("case.sent", lang)

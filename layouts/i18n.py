@@ -1,6 +1,7 @@
 """Message catalogue: Chinese (zh, default) and English (en) UI text; t(key, lang)."""
 from __future__ import annotations
 
+import json
 import logging
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,14 @@ def switch_href(lang: str) -> str:
     """The language switch's link: to the other language, remembered for the user
     (dashboard/lang.py answers it and goes back to the page)."""
     return "/lang/" + ("zh" if norm_lang(lang) == "en" else "en")
+
+
+JS_KEYS = ("dur.", "case.left", "case.overdue")  # what assets/cases.js formats with
+
+
+def js_texts(lang: str) -> str:
+    """The JSON blob of texts the page's scripts write (the root's data-i18n attribute)."""
+    return json.dumps(catalogue(lang, JS_KEYS), ensure_ascii=False)
 
 
 def has(key: str) -> bool:

@@ -12,6 +12,7 @@ from dash_extensions.javascript import Namespace
 from layouts.format import duration, local_time
 from layouts.i18n import norm_lang, switch_href, t
 from layouts.ids import LANG_LINK
+from layouts.map_view import popup_labels
 
 _NS = Namespace("gridwatch", "map")
 TRACK_NOW = "gw-track-now"
@@ -91,6 +92,7 @@ def controls(vm: TrackView, lang: str) -> html.Div:
 
 def track_map(vm: TrackView) -> dl.Map:
     """Paths, stops, the case, and the officers' moving positions."""
+    labels = popup_labels(norm_lang(vm.lang))
     layers: list[Any] = [dl.Pane(name="gwOfficers", style={"zIndex": 610}),
                          dl.Pane(name="gwIncidents", style={"zIndex": 640})]
     if vm.outline:
@@ -114,9 +116,10 @@ def track_map(vm: TrackView) -> dl.Map:
             "properties": {"id": inc["id"], "level": inc["level"], "title": inc["title"],
                            "category": inc.get("category", ""), "status": "",
                            "reported_ts": inc["ts"], "grid": ""}}]},
-            pointToLayer=_NS("incidentPoint"), pane="gwIncidents"))
+            pointToLayer=_NS("incidentPoint"), pane="gwIncidents", hideout={"labels": labels}))
     layers.append(dl.GeoJSON(id=TRACK_NOW, data={"type": "FeatureCollection", "features": []},
-                             pointToLayer=_NS("officerPoint"), pane="gwOfficers"))
+                             pointToLayer=_NS("officerPoint"), pane="gwOfficers",
+                             hideout={"labels": labels}))
     lats = [p[2] for pts in vm.tracks.values() for p in pts] or [23.0]
     lons = [p[1] for pts in vm.tracks.values() for p in pts] or [113.75]
     return dl.Map(id="gw-map", center=[sum(lats) / len(lats), sum(lons) / len(lons)], zoom=15,

@@ -194,7 +194,8 @@ def timeline(vm: EventView) -> html.Div:
             html.P(vt("timeline.hint", lang), className="gw-muted gw-vhint")])],
         **{"data-start": f"{vm.start_ts:.3f}", "data-length": f"{vm.length_s:.3f}",
            "data-flag": f"{ev['ts'] - vm.start_ts:.3f}", "data-tz": "Asia/Shanghai",
-           "data-lang": norm_lang(lang)})
+           "data-lang": norm_lang(lang), "data-label": vt("timeline", lang),
+           "data-play": vt("play", lang)})
 
 
 def _facts(rows: list[tuple[str, Any]]) -> html.Dl:
