@@ -16,7 +16,7 @@ from layouts.track_view import TrackView, track_page
 AROUND_S = 30 * 60
 
 
-def _subjects(ctx: CityContext, query: dict[str, str], user: User
+def _subjects(ctx: CityContext, query: dict[str, str], user: User, lang: str = "zh"
               ) -> tuple[str, list[tuple[str, str]], str] | str:
     """(title, [(officer, home grid)], grid) or an error text."""
     h = ctx.hierarchy
@@ -33,13 +33,14 @@ def _subjects(ctx: CityContext, query: dict[str, str], user: User
     if not user.may_see_region(grid):
         return "403"
     offs = [(o.officer_id, o.grid) for o in ctx.roster.values() if o.grid == grid]
-    return h[grid].name, offs, grid
+    name = h[grid].name_en or h[grid].name if lang == "en" else h[grid].name
+    return name, offs, grid
 
 
 def render(ctx: CityContext, client: redis.Redis, user: User, query: dict[str, str],
            lang: str, incident: Any = None) -> Any:
     """The page, or '403' / '404'."""
-    found = _subjects(ctx, query, user)
+    found = _subjects(ctx, query, user, lang)
     if isinstance(found, str):
         return found
     title, officers, grid = found
@@ -65,8 +66,17 @@ def render(ctx: CityContext, client: redis.Redis, user: User, query: dict[str, s
             {"officer_id": o, "name": ctx.roster[o].name, "dist_m": d}
             for o, d, _ in tracks.near_at(fixes, incident.lon, incident.lat,
                                           incident.reported_ts)],
-        outline=region_features(ctx.city, [grid]), lang=lang)
+        outline=_named(region_features(ctx.city, [grid]), lang), lang=lang)
     return track_page(vm)
+
+
+def _named(fc: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Region features with their names in the page's language (English when there is one)."""
+    if lang == "en":
+        for f in fc.get("features", []):
+            props = f.get("properties") or {}
+            props["name"] = props.get("name_en") or props.get("name", "")
+    return fc
 
 
 def _stats(fx: list[tracks.Fix]) -> dict[str, float]:
