@@ -84,9 +84,20 @@
     }
   }
 
+  // Our labelled "export CSV" button presses the DataTable's own export (hidden by CSS: its
+  // text is not translatable).
+  function onExportClick(ev) {
+    var btn = ev.target && ev.target.closest && ev.target.closest('.gw-export[data-table]');
+    if (!btn) { return; }
+    var box = document.getElementById(btn.getAttribute('data-table'));
+    var inner = box && box.querySelector('button.export');
+    if (inner) { inner.click(); }
+  }
+
   GW.cases = {onIncidents: onIncidents, tick: tick, duration: duration};
   if (!GW.cases.started) {
     GW.cases.started = true;
     window.setInterval(tick, 1000);
+    document.addEventListener('click', onExportClick);
   }
 }());

@@ -62,6 +62,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list.age": ("已历时", "Age"),
     "list.due": ("时限", "Due"),
     "list.export": ("导出CSV", "Export CSV"),
+    "list.filter": ("筛选…", "filter…"),
     "list.empty": ("暂无未结案件", "No open cases"),
     "nav.stats": ("统计分析", "Statistics"),
     "audit.video.flag": ("标记视频研判", "Flagged for video review"),
