@@ -28,7 +28,7 @@ from layouts.case_view import (
     case_page,
     timeline,
 )
-from layouts.i18n import t
+from layouts.i18n import category_name, has, t
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,11 @@ def nearest(ctx: CityContext, client: redis.Redis, inc: Incident) -> list[dict[s
 
 
 def _label(ctx: CityContext, category: str, lang: str) -> str:
+    """A category's name: the catalogue's, else the configured rule's, else its code."""
     rule = ctx.rules.get(category)
-    if rule is None:
-        return category
-    return rule.name if lang == "zh" else rule.name_en
+    if has(f"cat.{category}") or rule is None:
+        return category_name(category, lang)
+    return rule.name if lang == "zh" else rule.name_en or rule.name
 
 
 def _names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]]) -> dict[str, str]:

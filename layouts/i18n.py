@@ -94,7 +94,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "cat.work_safety": ("安全生产", "Work safety"),
     "cat.food_drug": ("食品药品", "Food and drug"),
     "cat.public_order": ("治安", "Public order"),
-    "cat.mental_health": ("精神障碍", "Mental health"),
+    "cat.mental_health": ("精神障碍", "Mental-health risk"),
     "cat.community_correction": ("社区矫正", "Community correction"),
     "cat.environment": ("环境卫生", "Environment"),
     # case statuses
