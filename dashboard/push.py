@@ -237,11 +237,12 @@ class LiveHub:
 
 
 async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
-                     ready: Callable[[int], None] | None = None) -> None:
-    """Run the push channel until `stop` is set."""
+                     ready: Callable[[int], None] | None = None,
+                     reuse_port: bool = False) -> None:
+    """Run the push channel until `stop` is set (`reuse_port`: share the port, SO_REUSEPORT)."""
     await hub.bootstrap()
     async with serve(hub.handler, host, port, process_request=hub.process_request,
-                     max_size=64 * 1024, ping_interval=20) as server:
+                     max_size=64 * 1024, ping_interval=20, reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("live push channel on ws://%s:%s/live", host, bound)
         if ready:

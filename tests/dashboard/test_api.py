@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-import redis
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from domain.access import Role
 from feeds import auth, keys
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.worker import StateWorker
 
@@ -26,7 +26,7 @@ def basic(user: str, pw: str = PW) -> dict[str, str]:
 
 @pytest.fixture()
 def api(redis_url: str, city_ctx: CityContext):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
     auth.add_user(client, "admin", PW, Role.ADMIN, "441900")
     auth.add_user(client, "towna", PW, Role.VIEWER, town_a)

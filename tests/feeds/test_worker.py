@@ -9,12 +9,13 @@ import redis
 
 from feeds import keys, store
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.worker import StateWorker
 
 
 def make_worker(url: str, ctx: CityContext) -> tuple[StateWorker, redis.Redis]:
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     w = StateWorker(client, CityState.with_roster(ctx.rules, ctx.roster), ctx.towns,
                     ZoneInfo("Asia/Shanghai"), relevel_interval_s=1)
     w.bootstrap()
