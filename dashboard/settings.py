@@ -32,6 +32,11 @@ class Settings(BaseModel):
     position_interval_s: float = Field(default=10, ge=1, le=600, description="sim fix period")
     incidents_per_hour: float = Field(default=300, ge=0, le=100_000, description="sim rate")
     sim_connections: int = Field(default=8, ge=1, le=256, description="sim terminal sockets")
+    wall_stale_s: float = Field(default=30, ge=3, le=3600,
+                                description="wall: feed older than this shows the stale banner")
+    wall_dwell_s: float = Field(default=20, ge=3, le=3600, description="wall: seconds per view")
+    wall_rotate: str = Field(default="here,children,red", pattern=r"^[a-z,]*$",
+                             description="wall playlist: here, children, red (comma-separated)")
     simulate: bool = Field(default=True, description="run the simulator in the demo")
     history_days: int = Field(default=30, ge=0, le=90,
                               description="days of past cases the demo makes on first run")
