@@ -128,7 +128,7 @@
   function show(item) {
     endTakeover();
     remember(item);
-    text('gw-wall-now', item.name || '');
+    wall.current = item.name || '';
     var root = byId('gw-root');
     var moved = window.location.pathname !== item.path;
     navigate(item.path);
@@ -231,8 +231,9 @@
         if (data && wall.home === home) {
           wall.playlist = (data.items || []).slice(0, MAX_ITEMS);
           // on the landing page, the first item may be the page already shown
-          var first = wall.playlist[0];
-          wall.index = wall.landing && first && first.path === window.location.pathname ? 0 : -1;
+          var first = wall.playlist[0], root = byId('gw-root');
+          wall.index = wall.landing && first && root &&
+            first.code === root.getAttribute('data-region') ? 0 : -1;
           wall.landing = false;
         }
       })
@@ -279,6 +280,7 @@
   }
 
   function showRotation(now) {
+    text('gw-wall-now', wall.current || '');
     var n = wall.playlist.length;
     text('gw-wall-step', n && wall.cfg.rotate ? (Math.max(0, wall.index) + 1) + ' / ' + n : '');
     var left = Math.max(0, Math.ceil((wall.nextAt - now) / 1000));
@@ -298,6 +300,7 @@
     wall.fmt = {};
     wall.nextAt = Date.now() + wall.cfg.dwellMs;
     wall.landing = true;
+    wall.current = '';
     document.body.classList.add('gw-wall-on');
     if (wall.cfg.rotate) { fetchPlaylist(); }
   }
