@@ -41,7 +41,7 @@ def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     """The demo with simulated positions (the feed) but no simulated cases: the test sends
     every case, so rotation and takeovers are deterministic."""
     with running_demo(demo_dir, tmp_path_factory.mktemp("wall"), "--position-interval", "30",
-                      "--incidents-per-hour", "0", "--history-days", "0") as d:
+                      "--incidents-per-hour", "0", "--history-days", "0", timeout=300) as d:
         subprocess.run([sys.executable, "-m", "dashboard.cli", "users", "add", TOWN_USER,
                         "--role", "viewer", "--scope", TOWN, "--data-dir", str(d.data_dir)],
                        input=TOWN_PASSWORD + "\n", text=True, check=True, capture_output=True)
