@@ -1,6 +1,7 @@
 """Runtime settings of a Gridwatch process tree, validated once at start-up."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,3 +51,12 @@ class Settings(BaseModel):
     def officers_file(self) -> Path:
         """The officer roster CSV."""
         return self.data_dir / "officers.csv"
+
+
+WALL_ENV = {"GRIDWATCH_WALL_ROTATE": "wall_rotate", "GRIDWATCH_WALL_DWELL": "wall_dwell_s",
+            "GRIDWATCH_WALL_STALE": "wall_stale_s"}
+
+
+def wall_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Wall settings given in the environment (validated by Settings)."""
+    return {field: environ[name] for name, field in WALL_ENV.items() if environ.get(name)}
