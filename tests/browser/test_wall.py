@@ -133,7 +133,8 @@ def test_wall_screenshots_are_readable_at_1080p_and_4k(demo, browser, city_ctx, 
                                timeout=10_000)
         time.sleep(1.5)  # map tiles of labels settle
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"wall_{name}_{size[0]}x{size[1]}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"wall_{name}_{size[0]}x{size[1]}.png"),
+                        timeout=180_000)  # a 4K capture is slow on a busy machine
         # no desk chrome on a wall
         for sel in (".gw-crumbs", ".gw-side", "#gw-lang-link", ".leaflet-control-zoom"):
             assert page.query_selector(sel) is None, sel
@@ -142,7 +143,7 @@ def test_wall_screenshots_are_readable_at_1080p_and_4k(demo, browser, city_ctx, 
         assert font_px(page, "#gw-kpi-red") >= 40 * scale
         assert font_px(page, ".gw-kpi-label") >= 16 * scale
         assert font_px(page, ".gw-region-name") >= 26 * scale
-        assert font_px(page, ".gw-rlabel-name") >= 17 * scale
+        assert font_px(page, "#gw-map") >= 18 * scale  # region labels and map text
         # nothing spills off the screen
         assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
         # the clock shows the local (Asia/Shanghai) time now
