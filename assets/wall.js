@@ -132,6 +132,7 @@
     var root = byId('gw-root');
     var moved = window.location.pathname !== item.path;
     navigate(item.path);
+    if (!moved && item.kind !== 'case') { unfocus(root); }
     if (item.kind === 'case' && item.case) {
       wall.focus = {lat: Number(item.case.lat), lon: Number(item.case.lon),
         fromRoot: moved ? root : null};
@@ -147,7 +148,16 @@
     }
     if (!live.leafletMap.getContainer().isConnected) { return; }
     wall.focus = null;
+    wall.zoomedRoot = root;
     live.leafletMap.setView([f.lat, f.lon], FOCUS_ZOOM, {animate: false});
+  }
+
+  // Back from a case to the whole region on the same page: fit its bounds again.
+  function unfocus(root) {
+    var map = (GW.live || {}).leafletMap, raw = root && root.getAttribute('data-bounds');
+    if (!raw || !map || wall.zoomedRoot !== root) { return; }
+    wall.zoomedRoot = null;
+    map.fitBounds(JSON.parse(raw), {padding: [24, 24], animate: false});
   }
 
   // ------------------------------------------------------------------ takeover (red case)

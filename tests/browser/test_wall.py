@@ -235,7 +235,7 @@ def test_stale_banner_when_the_worker_stops_and_cleared_when_it_resumes(demo, op
         os.kill(worker, signal.SIGCONT)
     page.wait_for_selector("#gw-wall-banner", state="hidden", timeout=25_000)
     assert not page.evaluate("document.body.classList.contains('gw-wall-stale')")
-    assert 4 <= went_stale < 20, went_stale
+    assert 2 <= went_stale < 30, went_stale
     assert page.gw_errors == []
 
 
