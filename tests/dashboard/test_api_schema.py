@@ -54,7 +54,8 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
             client.hset(keys.INCIDENT_TOWN, f"S{i}", o.grid[:9])
     worker = StateWorker(client, CityState.with_roster(ctx.rules, ctx.roster), ctx.towns,
                          ZoneInfo("Asia/Shanghai"))
-    worker.apply([("s", b"0-0", {b"m": orjson.dumps(m)}) for m in entries])
+    stream = keys.positions(min(ctx.towns))  # any stream: entry 0-0 is acked nowhere
+    worker.apply([(stream, b"0-0", {b"m": orjson.dumps(m)}) for m in entries])
     return {name: scope for name, (scope, _) in users.items()}
 
 
@@ -80,8 +81,9 @@ def api(redis_server: EmbeddedRedis, city_ctx: CityContext) -> Iterator[tuple[ob
 # schemathesis' pytest integration (lazy schemas) fails under pytest 9, so drive its
 # Python API directly: one hypothesis run per operation, positive and negative inputs.
 @pytest.mark.parametrize("path", sorted(OPENAPI["paths"]))
-def test_api_answers_conform_for_every_scope(api, path):
+def test_api_answers_conform_for_every_scope(api, path, redis_server):
     schema, base = api
+    limits = redis.Redis.from_url(redis_server.url)
     operation = schema[path]["GET"]
     cases = (operation.as_strategy(GenerationMode.POSITIVE)
              | operation.as_strategy(GenerationMode.NEGATIVE))
@@ -90,6 +92,10 @@ def test_api_answers_conform_for_every_scope(api, path):
               suppress_health_check=list(HealthCheck))
     @given(cases)
     def run(case) -> None:
+        # negative cases sign in wrongly; keep this address under the login rate limit so the
+        # valid users' calls are answered rather than paused (429 is documented and allowed)
+        for key in limits.scan_iter(match=keys.login_failures("*", "*")):
+            limits.delete(key)
         for user in USERS:
             case.call_and_validate(base_url=base, auth=(user, PW), timeout=20)
 
