@@ -81,9 +81,10 @@ def run_worker(settings: Settings, redis_url: str) -> None:
     ctx = load_context(settings)
     state = CityState.with_roster(ctx.rules, ctx.roster)
     towns = partition(ctx.towns, settings.process_index, settings.processes)
+    default_name = f"worker-{settings.process_index + 1}"
     worker = StateWorker(store.connect(redis_url), state, towns, ZoneInfo(settings.timezone),
                          ctx.rules_config.relevel_interval_s,
-                         consumer=f"worker-{settings.process_index + 1}")
+                         consumer=os.environ.get("GRIDWATCH_WORKER_NAME", default_name))
     worker.bootstrap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

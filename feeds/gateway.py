@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import redis.asyncio as aredis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -103,7 +103,13 @@ class Gateway:
         now = time.time()
         self.stats["frames"] += 1
         items, is_batch = decode(frame, now)
-        results = [self.route(it, officer) for it in items]
+        try:
+            results = [self.route(it, officer) for it in items]
+        except RedisError as e:  # a case's town lookup met a Redis outage
+            log.error("routing failed, nacking %d messages: %s", len(items), e)
+            answers = [{"nack": it.msg_id, "error": "store unavailable, retry later"}
+                       for it in items]
+            return orjson.dumps(answers if is_batch else answers[0]).decode()
         answers = await self.store(results, source, now)
         return orjson.dumps(answers if is_batch else answers[0]).decode()
 

@@ -28,6 +28,8 @@ LIVE_MAXLEN = 20_000
 TRACK_MAXLEN = 2_400  # fixes per officer: about 6 h at one every 10 s
 POSITION_RETENTION_S = 6 * 3600
 INCIDENT_RETENTION_S = 30 * 24 * 3600
+RECLAIM_IDLE_MS = 15_000  # a pending entry this long unacked belongs to a dead consumer
+RECLAIM_EVERY_S = 5.0
 
 
 def day_start(now: float, tz: ZoneInfo) -> float:
@@ -57,6 +59,8 @@ class StateWorker:
                        [keys.incidents_in(t) for t in self.towns]
         self.counts: dict[str, dict[str, int]] = {}
         self.applied = 0
+        self.reclaimed = 0
+        self.reclaim_idle_ms = RECLAIM_IDLE_MS
 
     def bootstrap(self) -> None:
         """Create the consumer groups and load the last state from Redis."""
@@ -83,24 +87,68 @@ class StateWorker:
         log.info("worker loaded %d officers, %d cases", len(self.state.officers),
                  len(self.state.incidents))
 
+    def reload(self) -> None:
+        """Forget the in-memory state and load it again from Redis (after a failed write the
+        memory may be ahead of what Redis holds)."""
+        for oid, st in self.state.officers.items():
+            self.state.officers[oid] = OfficerState(oid, st.home)
+        self.state.incidents.clear()
+        self.state.by_town.clear()
+        self.counts.clear()
+        self.bootstrap()
+
     def run(self, stop: threading.Event) -> None:
-        """Process batches until `stop` is set."""
-        next_relevel = 0.0
-        next_trim = time.time() + 60
+        """Process batches until `stop` is set; after any Redis error reload the state and
+        read this consumer's pending entries again."""
+        now = time.time()
+        due = {"relevel": 0.0, "trim": now + 60, "reclaim": now + RECLAIM_EVERY_S}
         backlog = {s: "0" for s in self.streams}  # first our own pending entries, then new
+        stale = False
         while not stop.is_set():
             try:
+                if stale:
+                    self.reload()
+                    backlog, stale = {s: "0" for s in self.streams}, False
+                    log.info("worker reloaded its state after a Redis error")
                 backlog = self.step(backlog)
-                now = time.time()
-                if now >= next_relevel:
-                    self.relevel(now)
-                    next_relevel = now + self.relevel_interval_s
-                if now >= next_trim:
-                    self.trim(now)
-                    next_trim = now + 60
-            except redis.ConnectionError as e:
-                log.warning("redis unavailable (%s), retrying in 1 s", e)
+                self.chores(due)
+            except redis.RedisError as e:
+                log.warning("redis error (%s); reloading state in 1 s", e)
+                stale = True
                 stop.wait(1.0)
+
+    def chores(self, due: dict[str, float]) -> None:
+        """Re-level cases, reclaim dead consumers' entries and trim streams when due."""
+        now = time.time()
+        if now >= due["relevel"]:
+            self.relevel(now)
+            due["relevel"] = now + self.relevel_interval_s
+        if now >= due["reclaim"]:
+            self.reclaim()
+            due["reclaim"] = now + RECLAIM_EVERY_S
+        if now >= due["trim"]:
+            self.trim(now)
+            due["trim"] = now + 60
+
+    def reclaim(self, count: int = 1000, rounds: int = 10) -> int:
+        """Take over (XAUTOCLAIM) and apply entries another consumer read but never acked
+        for reclaim_idle_ms; returns how many were applied."""
+        total = 0
+        for _ in range(rounds):
+            pipe = self.client.pipeline(transaction=False)
+            for s in self.streams:
+                pipe.xautoclaim(s, keys.WORKER_GROUP, self.consumer, self.reclaim_idle_ms,
+                                start_id="0-0", count=count)
+            entries = [(s, eid, fields)
+                       for s, res in zip(self.streams, pipe.execute(), strict=True)
+                       for eid, fields in res[1] if fields]
+            if not entries:
+                break
+            log.warning("reclaimed %d entries a dead consumer left pending", len(entries))
+            self.apply(entries)
+            total += len(entries)
+        self.reclaimed += total
+        return total
 
     def step(self, ids: dict[str, str], block_ms: int = 200) -> dict[str, str]:
         """Read one batch (pending first), apply it, write state, ack. Returns the next ids."""
@@ -127,7 +175,9 @@ class StateWorker:
                 self.state.apply(orjson.loads(fields[b"m"]), now, changes)
             except (KeyError, ValueError, TypeError) as e:
                 log.error("skipping malformed stream entry %s: %s", _eid, e)
-        pipe = self.client.pipeline(transaction=False)
+        # MULTI/EXEC: the state changes and the XACKs land together or not at all, so a
+        # crash can neither lose an entry nor apply it twice
+        pipe = self.client.pipeline(transaction=True)
         self._write(pipe, changes, now)
         by_stream: dict[str, list[bytes]] = {}
         for stream, eid, _ in entries:
