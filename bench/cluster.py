@@ -17,8 +17,8 @@ import orjson
 
 from bench.common import city, component, officer_points, redis_server
 from bench.ingest import blast, frames
-from feeds import keys
-from feeds.redis_client import sync_client
+from feeds import keys, slotread
+from feeds.redis_client import async_client, sync_client
 from feeds.redis_cluster import LocalCluster
 from feeds.worker import LIVE_MAXLEN, TRACK_MAXLEN
 
@@ -99,6 +99,36 @@ def entry_bytes(n: int = 50_000) -> dict[str, float]:
     return out
 
 
+def read_latency(url: str, towns: list[str], samples: int = 200) -> tuple[float, float]:
+    """p50 and p99 ms from an XADD to a town's live stream until a reader following every
+    town's live stream (feeds.slotread, as the push channel does) returns it."""
+    async def add_later(writer, stream: str, delay: float) -> float:
+        await asyncio.sleep(delay)
+        started = time.perf_counter()
+        await writer.xadd(stream, {"m": b"{}"})
+        return started
+
+    async def run() -> list[float]:
+        reader, writer = async_client(url), async_client(url)
+        ids = {keys.live(t): "0-0" for t in towns}
+        out = []
+        for i in range(samples):
+            task = asyncio.create_task(add_later(writer, keys.live(towns[i % len(towns)]),
+                                                 0.005 + (i % 7) * 0.003))
+            got = []
+            while not got:
+                got = await slotread.xread(reader, ids, count=10, block_ms=1000)
+            out.append((time.perf_counter() - await task) * 1000)
+            for s, items in got:
+                ids[s.decode()] = items[-1][0].decode()
+        await reader.aclose()
+        await writer.aclose()
+        return sorted(out)
+
+    lat = asyncio.run(run())
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=100_000)
@@ -112,6 +142,11 @@ def main() -> None:
         print(f"memory: {b:,.0f} bytes per {name}")
     print(f"(streams capped: live {LIVE_MAXLEN} entries per town, track {TRACK_MAXLEN} per "
           "officer)")
+    for kind in ("single", "cluster"):
+        with store(kind) as url:
+            p50, p99 = read_latency(url, ctx.towns)
+        print(f"{kind:7s} redis: XADD → reader over {len(ctx.towns)} towns' live streams: "
+              f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     for kind, n in (("single", 1), ("cluster", 1), ("cluster", 2)):
         gw, wk = run_case(kind, n, data_dir, ctx, points, args.batch, args.connections)
         print(f"{kind:7s} redis, {n} process(es): gateway {gw:,.0f} positions/s acked, "
