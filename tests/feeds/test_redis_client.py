@@ -25,3 +25,16 @@ def test_the_test_redis_is_a_cluster_exactly_on_the_cluster_pass(redis_url):
     client.set("k", "v")
     assert client.get("k") == b"v"
     client.close()
+
+
+def test_tests_make_clients_of_the_fixture_redis_through_the_factory():
+    """A plain redis.Redis on the fixtures' URL breaks the cluster pass (make test-cluster)."""
+    import re
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent.parent
+    bad = re.compile(r"Redis\.from_url\((redis_url|redis_server\.url|url)\b")
+    offenders = [f"{p.relative_to(tests)}:{n}" for p in sorted(tests.rglob("*.py"))
+                 for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
+    assert offenders == [], "use feeds.redis_client.sync_client/async_client: " + ", ".join(
+        offenders)
