@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -135,6 +137,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--connections", type=int, default=8)
     args = ap.parse_args()
+    # SIGTERM (e.g. from `timeout`) unwinds the context managers: servers stopped by PID
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data_dir, ctx = city()
     points = officer_points(ctx, args.messages)
     sizes = entry_bytes()
