@@ -23,6 +23,7 @@ from domain.access import Role
 from feeds import auth, keys
 from feeds.context import CityContext
 from feeds.locate import GridIndex
+from feeds.redis_client import sync_client
 from feeds.redis_server import EmbeddedRedis
 from feeds.state import CityState
 from feeds.worker import StateWorker
@@ -54,7 +55,7 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
             client.hset(keys.INCIDENT_TOWN, f"S{i}", o.grid[:9])
     worker = StateWorker(client, CityState.with_roster(ctx.rules, ctx.roster), ctx.towns,
                          ZoneInfo("Asia/Shanghai"))
-    stream = keys.positions(min(ctx.towns))  # any stream: entry 0-0 is acked nowhere
+    stream = keys.positions(town)  # a real town stream: the worker acks per town
     worker.apply([(stream, b"0-0", {b"m": orjson.dumps(m)}) for m in entries])
     return {name: scope for name, (scope, _) in users.items()}
 
@@ -62,7 +63,7 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def api(redis_server: EmbeddedRedis, city_ctx: CityContext) -> Iterator[tuple[object, str]]:
     """The app served over HTTP on a free loopback port: (its loaded OpenAPI schema, base URL)."""
-    client = redis.Redis.from_url(redis_server.url)
+    client = sync_client(redis_server.url)
     client.flushall()
     _seed(client, city_ctx)
     app = create_app(Settings(), city_ctx, client)

@@ -24,6 +24,7 @@ from feeds.datum import to_datum
 from feeds.intake import make_placer, store_sync
 from feeds.locate import GridIndex
 from feeds.protocol import Refused, decode_one
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.video_store import flag_case
 from feeds.worker import StateWorker
@@ -98,7 +99,7 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
 
 @pytest.fixture()
 def site(redis_url: str, city_ctx: CityContext):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     codes = _seed(client, city_ctx)
     auth.add_user(client, "admin", PW, Role.ADMIN, city_ctx.hierarchy.city.code)
     auth.add_user(client, "towner", PW, Role.DUTY, codes["town"], lang="en")

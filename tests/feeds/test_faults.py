@@ -21,7 +21,7 @@ from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
-from feeds.redis_client import async_client
+from feeds.redis_client import async_client, sync_client
 from feeds.redis_server import EmbeddedRedis, free_port
 from feeds.state import CityState
 from feeds.terminal_client import TerminalClient
@@ -164,7 +164,7 @@ def run_until(w: StateWorker, done: Callable[[], bool], timeout: float = 60) -> 
 def test_a_new_worker_takes_over_its_predecessors_pending_entries_before_new_ones(
         redis_url, city_ctx):
     dead = make_worker(redis_url, city_ctx, "worker-1")
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     town = add_case(client, city_ctx, "T1", ("acknowledged",))
     client.xreadgroup(keys.WORKER_GROUP, dead.consumer, {keys.incidents_in(town): ">"})
     client.xadd(keys.incidents_in(town), {"m": orjson.dumps({  # arrives after the crash
