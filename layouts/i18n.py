@@ -63,6 +63,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list.due": ("时限", "Due"),
     "list.export": ("导出CSV", "Export CSV"),
     "list.filter": ("筛选…", "filter…"),
+    # the texts of a dcc.Dropdown (dropdown_labels)
+    "dd.search": ("搜索", "Search"),
+    "dd.clear_search": ("清除搜索", "Clear search"),
+    "dd.clear_selection": ("清除选择", "Clear selection"),
+    "dd.no_options_found": ("没有可选项", "No options found"),
+    "dd.select_all": ("全选", "Select all"),
+    "dd.deselect_all": ("全不选", "Deselect all"),
+    "dd.selected_count": ("已选 {num_selected} 项", "{num_selected} selected"),
     "list.empty": ("暂无未结案件", "No open cases"),
     "nav.stats": ("统计分析", "Statistics"),
     "audit.video.flag": ("标记视频研判", "Flagged for video review"),
@@ -357,6 +365,11 @@ JS_KEYS = ("dur.", "case.left", "case.overdue")  # what assets/cases.js formats 
 def js_texts(lang: str) -> str:
     """The JSON blob of texts the page's scripts write (the root's data-i18n attribute)."""
     return json.dumps(catalogue(lang, JS_KEYS), ensure_ascii=False)
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """The texts a dcc.Dropdown shows itself (search, clear, none found ...)."""
+    return {k[3:]: v for k, v in catalogue(lang, ("dd.",)).items()}
 
 
 def has(key: str) -> bool:
