@@ -63,6 +63,15 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list.due": ("时限", "Due"),
     "list.export": ("导出CSV", "Export CSV"),
     "list.filter": ("筛选…", "filter…"),
+    # Plotly's buttons on the statistics charts (layouts/stats_view.graph_config)
+    "plot.download": ("下载图片（PNG）", "Download plot as a png"),
+    "plot.zoom": ("框选放大", "Zoom"),
+    "plot.pan": ("平移", "Pan"),
+    "plot.zoom_in": ("放大", "Zoom in"),
+    "plot.zoom_out": ("缩小", "Zoom out"),
+    "plot.autoscale": ("自动缩放", "Autoscale"),
+    "plot.reset": ("重置坐标轴", "Reset axes"),
+    "plot.double_click": ("双击恢复原始比例", "Double-click to zoom back out"),
     # the texts of a dcc.Dropdown (dropdown_labels)
     "dd.search": ("搜索", "Search"),
     "dd.clear_search": ("清除搜索", "Clear search"),
