@@ -15,6 +15,7 @@ from dash import Input, Output, dcc, html
 from dashboard import (
     admin_page,
     api,
+    audit_page,
     case_page,
     open311,
     track_page,
@@ -58,7 +59,7 @@ def message_page(status: str, key: str, lang: str) -> html.Div:
     """A plain full-page message: 404 (not found) or 403 (forbidden), text from the catalogue."""
     title = t("msg.forbidden" if status == "403" else "msg.not_found", lang)
     return html.Div(className=f"gw-message gw-lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
-                    children=[html.H1(title), html.P(t(key, lang)),
+                    **{"data-status": status}, children=[html.H1(title), html.P(t(key, lang)),
                               html.A(t("msg.back", lang), href="/" + view_query(lang, False)),
                               html.A(t("nav.lang_switch", lang), href=switch_href(lang),
                                      id=ids.LANG_LINK, className="gw-lang",
@@ -72,6 +73,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
+    server.register_blueprint(audit_page.blueprint(ctx, client))
     server.register_blueprint(video_routes.blueprint(
         ctx, client, settings.data_dir / "clips", settings.capture_port,
         public_capture_url=settings.capture_public_url))
@@ -116,6 +118,11 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
                                                wall=wall, frames=frames))
         if parts == ["track"]:
             return _track(query, user, lang)
+        if parts == ["admin", "audit"]:
+            page = audit_page.render(ctx, client, user, {k: v[0] for k, v in query.items()},
+                                     lang)
+            return page if page is not None else message_page(
+                "403", "msg.admins_only", lang)
         if parts == ["admin", "deadletters"]:
             page = admin_page.render(client, user, lang)
             return page if page is not None else message_page(

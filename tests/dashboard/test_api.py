@@ -126,5 +126,9 @@ def test_session_login_through_the_form(api):
                                                          "csrf": csrf})
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/town/441900101")
     assert http.get("/api/v1/summary").status_code == 200  # the session cookie now works
-    http.get("/logout")
+    assert http.get("/logout").status_code == 200  # a link only asks
+    assert http.get("/api/v1/summary").status_code == 200
+    token = http.get_cookie("_csrf_token").value
+    assert http.post("/logout").status_code == 403  # no CSRF token: refused
+    assert http.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
     assert http.get("/api/v1/summary").status_code == 401

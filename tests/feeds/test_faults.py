@@ -130,9 +130,10 @@ def test_a_dead_consumers_pending_entries_are_reclaimed_and_applied(redis_url, c
     read = client.xreadgroup(keys.WORKER_GROUP, dead.consumer, {keys.incidents_in(town): ">"})
     assert len(read[0][1]) == 2
     heir = make_worker(redis_url, city_ctx, "worker-heir")
-    heir.reclaim_idle_ms = 300
+    heir.reclaim_idle_ms = 60_000
     assert heir.reclaim() == 0  # not idle long enough yet: the owner may still be working
     time.sleep(0.4)
+    heir.reclaim_idle_ms = 300
     assert heir.reclaim() == 2
     [case] = store.read_open_incidents(client, [town])
     assert case.incident_id == "R1" and case.status.value == "acknowledged"

@@ -19,7 +19,8 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 # Literal keys in calls of t() and of the page helpers that prefix them.
 CALLS = {"t": "", "vt": "video.", "text": "stats.", "_t": ""}
 CALL = re.compile(r"""\b(t|vt|text|_t)\(\s*(f?)["']([^"']+)["']""")
-PREFIX_OF_FILE = {"admin_view.py": "admin.", "track_view.py": "track."}
+PREFIX_OF_FILE = {"admin_view.py": "admin.", "track_view.py": "track.",
+                  "audit_view.py": "auditlog."}
 # Keys whose Chinese needs no Chinese characters, and the switch whose English is "中文".
 NO_CJK_OK = {"stats.times.p90", "stats.hot.rank", "nav.lang_switch"}
 EN_CJK_OK = {"nav.lang_switch"}
