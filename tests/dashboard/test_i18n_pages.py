@@ -34,7 +34,8 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 TITLE = "楼道堆放杂物"  # field text: data in either language
 DESC = "三楼楼梯间堆满纸箱，堵塞通道"
 # Latin words a Chinese page may show: technical units and abbreviations, the switch to English.
-ZH_LATIN_OK = {"ID", "P90", "CSV", "English", "km", "m", "s", "min", "h"}
+ZH_LATIN_OK = {"ID", "P90", "CSV", "English", "km", "m", "s", "min", "h",
+               "YYYY", "MM", "DD", "HH"}  # how to type a date
 # Props whose strings are shown to people (text, tooltips, placeholders, labels, legends).
 VISIBLE = {"children", "title", "placeholder", "aria-label", "label", "name", "text", "alt",
            "placeholder_text", "data-play", "data-pause", "data-label"}
@@ -92,9 +93,11 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
     return {"grid": grid, "village": grid[:12], "town": grid[:9], "officer": officer.officer_id,
             "event": event.event_id, "other_town": next(t for t in ctx.towns if t != grid[:9]),
             "cameras": [c.name for c in cams],
-            # a refused message is shown as stored: the gateway's reason is record, not UI
+            # records are shown as stored: a refused message's reason, an audit entry's detail
             "records": [e[k] for e in store.dead_letters(client)
-                        for k in ("reason", "source", "msg_id")]}
+                        for k in ("reason", "source", "msg_id")]
+            + [e.get(k, "") for e in store.audit_entries(client, 100)
+               for k in ("detail", "target")]}
 
 
 @pytest.fixture()
@@ -134,6 +137,9 @@ def visible_texts(node: object, key: str = "children") -> list[str]:
     elif isinstance(node, dict):
         if node.get("type") == "Pane":  # a map pane's name is technical
             return visible_texts(node.get("props", {}).get("children"), "children")
+        if node.get("type") in ("Input", "Textarea", "Select"):  # a form field's name too
+            node = {**node, "props": {k: v for k, v in node.get("props", {}).items()
+                                      if k != "name"}}
         for k, v in node.items():
             if key in LABEL_DICTS or key in JSON_TEXTS:
                 out += [v] if isinstance(v, str) else visible_texts(v)
@@ -161,7 +167,7 @@ def pages(codes: dict[str, str]) -> list[tuple[str, str, str]]:
             ("stats", f"/stats/{codes['town']}", "admin"), ("track", "/track", "admin"),
             ("video queue", "/video", "admin"), ("video event", f"/video/{codes['event']}",
                                                   "admin"),
-            ("dead letters", "/admin/deadletters", "admin"),
+            ("dead letters", "/admin/deadletters", "admin"), ("audit", "/admin/audit", "admin"),
             ("403", f"/town/{codes['other_town']}", "towner"),
             ("404", "/case/nope", "admin")]
 
