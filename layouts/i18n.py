@@ -349,6 +349,20 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "err.not_permitted": ("您的角色无权执行此操作", "Your role may not do this"),
     "err.out_of_scope": ("超出您的权限范围", "Outside your scope"),
     "err.not_found": ("未找到", "Not found"),
+    # wall mode (assets/wall.js)
+    "wall.stale_title": ("数据已停止更新", "DATA NOT UPDATING"),
+    "wall.stale_since": ("距最后一次更新", "Last update"),
+    "wall.stale_hint": ("画面内容可能已过时", "What this screen shows may be out of date"),
+    "wall.ago": ("{t}前", "{t} ago"),
+    "wall.sec": ("{n} 秒", "{n} s"),
+    "wall.min": ("{n} 分 {s} 秒", "{n} min {s} s"),
+    "wall.hour": ("{n} 小时 {m} 分", "{n} h {m} min"),
+    "wall.next": ("{n} 秒后切换", "next in {n} s"),
+    "wall.new_red": ("新红色预警", "NEW RED CASE"),
+    "wall.red_case": ("红色预警案件", "Red case"),
+    "wall.reported": ("上报时间", "Reported"),
+    "wall.grid": ("网格", "Grid"),
+    "wall.category": ("类别", "Category"),
 }
 
 
