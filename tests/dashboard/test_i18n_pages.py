@@ -161,7 +161,8 @@ def data_names(ctx: CityContext, more: list[str]) -> re.Pattern[str]:
 
 def pages(codes: dict[str, str]) -> list[tuple[str, str, str]]:
     """(what, path, user) of every page type."""
-    return [("city", "/", "admin"), ("town", f"/town/{codes['town']}", "admin"),
+    return [("city", "/", "admin"), ("wall", f"/town/{codes['town']}", "admin"),
+            ("town", f"/town/{codes['town']}", "admin"),
             ("village", f"/village/{codes['village']}", "admin"),
             ("grid", f"/grid/{codes['grid']}", "admin"), ("case", "/case/C0", "admin"),
             ("stats", f"/stats/{codes['town']}", "admin"), ("track", "/track", "admin"),
@@ -172,15 +173,16 @@ def pages(codes: dict[str, str]) -> list[tuple[str, str, str]]:
             ("404", "/case/nope", "admin")]
 
 
-def _search(path: str, codes: dict[str, str], lang: str) -> str:
-    return f"?lang={lang}" + ("&at=C0" if path == "/track" else "")
+def _search(what: str, path: str, lang: str) -> str:
+    return f"?lang={lang}" + ("&at=C0" if path == "/track" else "&wall=1" if what == "wall"
+                              else "")
 
 
 def test_english_pages_show_no_chinese_but_data(site, caplog):
     http, codes, client, data = site
     caplog.set_level(logging.WARNING, logger="layouts.i18n")
     for what, path, user in pages(codes):
-        texts = visible_texts(render(http, path, _search(path, codes, "en"), user))
+        texts = visible_texts(render(http, path, _search(what, path, "en"), user))
         assert texts, what
         left = {s for s in texts if CJK.search(data.sub("", s)) and s != "中文"}
         assert not left, f"{what}: Chinese UI text in English: {sorted(left)[:8]}"
@@ -193,7 +195,7 @@ def test_chinese_pages_have_no_untranslated_english(site):
     http, codes, client, data = site
     ids = re.compile(r"\b(?:C\d|O\d{6}|admin|towner|cam-\d+-\d|ev-[\w-]+|[A-Z0-9]{6,})\b")
     for what, path, user in pages(codes):
-        texts = visible_texts(render(http, path, _search(path, codes, "zh"), user))
+        texts = visible_texts(render(http, path, _search(what, path, "zh"), user))
         bare = [FIELDS.sub("", ids.sub("", data.sub("", s))) for s in texts]
         words = {w for s in bare for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", s)} - ZH_LATIN_OK
         assert not words, f"{what}: English left in Chinese: {sorted(words)[:12]}"
