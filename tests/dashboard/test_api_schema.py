@@ -84,7 +84,7 @@ def api(redis_server: EmbeddedRedis, city_ctx: CityContext) -> Iterator[tuple[ob
 @pytest.mark.parametrize("path", sorted(OPENAPI["paths"]))
 def test_api_answers_conform_for_every_scope(api, path, redis_server):
     schema, base = api
-    limits = redis.Redis.from_url(redis_server.url)
+    limits = sync_client(redis_server.url)
     operation = schema[path]["GET"]
     cases = (operation.as_strategy(GenerationMode.POSITIVE)
              | operation.as_strategy(GenerationMode.NEGATIVE))

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import pytest
-import redis
 
 from domain.access import Role
 from feeds import auth
+from feeds.redis_client import sync_client
 
 
 def test_language_is_saved_with_the_user_and_changed_atomically(redis_url):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     auth.add_user(client, "li", "password-1", Role.DUTY, "441900101")
     auth.add_user(client, "amy", "password-2", Role.VIEWER, "441900", lang="en")
     assert auth.user_lang(client, "li") == "zh" and auth.user_lang(client, "amy") == "en"
