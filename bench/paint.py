@@ -132,7 +132,7 @@ def main() -> None:
           f"JS heap {s['heap'] / 2**20:.0f} MB")
     print(f"main-thread long tasks before map ready: {s['lt_n']:.0f}, {s['lt_sum']:.0f} ms in all, "
           f"longest {s['lt_max']:.0f} ms, blocking time {s['tbt']:.0f} ms; "
-          f"until 1.5 s after ready {s['lt_all']:.0f} ms")
+          f"until the push is connected + 1.5 s {s['lt_all']:.0f} ms")
 
 
 if __name__ == "__main__":
