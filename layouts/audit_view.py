@@ -9,36 +9,15 @@ from dash import dcc, html
 
 from layouts.case_view import audit_label
 from layouts.format import local_time
+from layouts.i18n import t
 
 AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
 KINDS = ("login", "logout", "case", "video", "deadletter")
 
-TEXT = {
-    "title": ("审计日志", "Audit log"),
-    "hint": ("登录、失败登录、操作与视频查看记录，最新在前。", "Sign-ins, failed sign-ins, actions "
-             "and video views, newest first."),
-    "user": ("用户", "User"),
-    "kind": ("类别", "Kind"),
-    "since": ("开始时间", "From"),
-    "until": ("结束时间", "Until"),
-    "time_hint": ("YYYY-MM-DD HH:MM（本地时间）", "YYYY-MM-DD HH:MM (local time)"),
-    "apply": ("筛选", "Filter"),
-    "csv": ("导出CSV", "Export CSV"),
-    "when": ("时间", "When"),
-    "action": ("操作", "Action"),
-    "target": ("对象", "Target"),
-    "region": ("区域", "Region"),
-    "detail": ("详情", "Detail"),
-    "empty": ("没有符合条件的记录", "No entries match"),
-    "shown": ("显示 {n} 条", "{n} entries shown"),
-    "back": ("← 返回地图", "← Back to the map"),
-    "scope": ("范围", "Scope"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return t(f"auditlog.{key}", lang)
 
 
 @dataclass(frozen=True)
