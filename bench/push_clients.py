@@ -137,9 +137,11 @@ async def client(url: str, cookie: str, st: Stats, start: asyncio.Event,
                 if not start.is_set():
                     continue
                 frame = orjson.loads(raw)
-                lag = time.time() - frame["as_of"]
-                st.bytes += len(raw)
+                st.bytes += len(raw)  # every frame counts, heartbeats ("beat") too
                 st.frames += 1
+                if frame.get("type") != "delta":
+                    continue
+                lag = time.time() - frame["as_of"]
                 st.officer_rows += len(frame["officers"])
                 st.lags.append(lag)
                 st.max_lag_s = max(st.max_lag_s, lag)
