@@ -30,6 +30,7 @@ from feeds.summary import child_stats, kpi, visible_counts
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
+SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
 
 
 @dataclass(eq=False)
@@ -40,6 +41,7 @@ class Client:
     user: User
     region: str
     case: str | None = None  # a case page also follows one whole case
+    token: str | None = None  # the session: checked again while the client stays
 
 
 @dataclass
@@ -73,6 +75,7 @@ class LiveHub:
         self.rules = rules
         self.session_user = session_user
         self.flush_s = flush_s
+        self.session_check_s = SESSION_CHECK_S
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.incidents: dict[str, dict[str, Any]] = {}
@@ -215,13 +218,13 @@ class LiveHub:
         if not user.may_see_region(region):
             return _reply(HTTPStatus.FORBIDDEN, "region outside your scope\n")
         case = (query.get("case") or [None])[0]
-        connection.gw_sub = (user, region, case)  # type: ignore[attr-defined]
+        connection.gw_sub = (user, region, case, token)  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region, case = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case)
+        user, region, case, token = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region, case, token)
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)
@@ -238,6 +241,22 @@ class LiveHub:
         """XREAD the live streams and apply what arrives."""
         await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
                           who="push")
+
+    def sessions_alive(self, clients: list[Client]) -> list[bool]:
+        """Whether each client's session is still live (blocking Redis reads: run in a
+        thread)."""
+        return [self.session_user(c.token) is not None for c in clients]
+
+    async def session_loop(self, stop: asyncio.Event) -> None:
+        """Close the connections whose session ended (logout, expiry, user removed)."""
+        while not stop.is_set():
+            await asyncio.sleep(self.session_check_s)
+            clients = list(self.clients)
+            alive = await asyncio.to_thread(self.sessions_alive, clients)
+            for c, ok in zip(clients, alive, strict=True):
+                if not ok:
+                    self.clients.discard(c)
+                    await c.ws.close(4401, "session ended")
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
         """Flush pending deltas every flush_s seconds."""
@@ -258,7 +277,8 @@ async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
         if ready:
             ready(bound)
         tasks = [asyncio.create_task(hub.read_loop(stop)),
-                 asyncio.create_task(hub.flush_loop(stop))]
+                 asyncio.create_task(hub.flush_loop(stop)),
+                 asyncio.create_task(hub.session_loop(stop))]
         await stop.wait()
         for t in tasks:
             t.cancel()
