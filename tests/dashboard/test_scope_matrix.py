@@ -518,3 +518,35 @@ def _check_push(w: World, scope: str, role: Role, query: str, raw: Any,
     leaked = [m for m in w.hidden_markers(scope, role) if m in str(raw)]
     if leaked:
         wrong.append(f"{scope}-{role.value} push {query} got {leaked}")
+
+
+# ---- counts ----------------------------------------------------------------------------
+def _open_total(counts: dict[str, int]) -> int:
+    return sum(counts[k] for k in ("green", "yellow", "red"))
+
+
+@pytest.mark.parametrize("scope", ["city", "village"])
+def test_counts_leave_out_sensitive_cases_for_uncleared_roles(world: World, scope: str):
+    """Summary API, map KPIs and push KPIs count the sensitive case only for cleared roles."""
+    from dashboard.push import Client
+    from dashboard.views import Snapshots
+    from feeds import store
+
+    visible = {p for p, _ in CASES.values()} & SEES[scope]
+    hub = LiveHub(None, world.ctx.hierarchy, world.ctx.roster, world.ctx.rules,
+                  lambda t: None)
+    hub.counts = store.read_counts(world.client, world.ctx.towns)
+    snaps = Snapshots(world.ctx, world.client)
+    for role in Role:
+        want = sum(1 for p, sensitive in CASES.values() if p in visible and (
+            not sensitive or role in CLEARED_FOR_SENSITIVE))
+        http = world.client_for(scope, role)
+        body = http.get("/api/v1/summary").get_json()
+        assert _open_total(body["counts"]["incidents_open"]) == want, role
+        assert sum(_open_total(c["incidents_open"]) for c in body["children"]) == want, role
+        frame = hub.frame_for(Client(None, world.user(scope, role), world.codes[scope]),
+                              "sync", None)
+        assert _open_total(frame["kpi"]["open"]) == want, role
+        k = snaps.map_view(world.codes[scope], world.user(scope, role), "", "zh", False,
+                           None).kpi
+        assert (k.open_green + k.open_yellow + k.open_red, k.new_today) == (want, want), role
