@@ -20,12 +20,24 @@ TEXT = {
     "done": ("已重新提交", "Resubmitted"),
     "empty": ("没有被拒消息", "No refused messages"),
     "back": ("← 返回地图", "← Back to the map"),
+    "nav.audit": ("审计日志", "Audit log"),
+    "nav.deadletters": ("死信队列", "Dead letters"),
+    "nav.logout": ("退出登录", "Sign out"),
 }
 
 
 def _t(key: str, lang: str) -> str:
     zh, en = TEXT[key]
     return zh if lang == "zh" else en
+
+
+def admin_nav(lang: str) -> html.Nav:
+    """Links between the administration pages, back to the map, and sign-out."""
+    return html.Nav(className="gw-admin-nav", children=[
+        html.A(_t("nav.audit", lang), href="/admin/audit"),
+        html.A(_t("nav.deadletters", lang), href="/admin/deadletters"),
+        html.A(_t("back", lang), href="/"),
+        html.A(_t("nav.logout", lang), href="/logout" + ("?lang=en" if lang == "en" else ""))])
 
 
 def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) -> html.Div:
@@ -36,7 +48,7 @@ def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) ->
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            html.A(_t("back", lang), href="/", className="gw-lang")]),
+            admin_nav(lang)]),
         html.P(_t("hint", lang), className="gw-muted gw-admin-hint"),
         html.Div(items or html.P(_t("empty", lang), className="gw-muted"),
                  className="gw-dl-list"),

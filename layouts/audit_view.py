@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
+from layouts.admin_view import admin_nav
 from layouts.case_view import audit_label
 from layouts.format import local_time
 
@@ -30,8 +31,7 @@ TEXT = {
     "region": ("区域", "Region"),
     "detail": ("详情", "Detail"),
     "empty": ("没有符合条件的记录", "No entries match"),
-    "shown": ("显示 {n} 条", "{n} entries shown"),
-    "back": ("← 返回地图", "← Back to the map"),
+    "shown": ("显示 {n} 条", "Entries shown: {n}"),
     "scope": ("范围", "Scope"),
 }
 
@@ -61,7 +61,7 @@ def audit_page(vm: AuditView) -> html.Div:
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            html.A(_t("back", lang), href="/", className="gw-lang")]),
+            admin_nav(lang)]),
         html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],
                className="gw-muted gw-admin-hint"),
         filter_form(vm.filters, lang),
