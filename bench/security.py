@@ -16,12 +16,12 @@ from dashboard.audit_page import csv_text
 from dashboard.settings import Settings
 from domain.access import Role, User
 from domain.regions import Level
-from feeds import auth, keys, store
+from feeds import auth, keys
 from feeds.audit_log import AuditFilter, query
 from feeds.commands import AUDIT_MAXLEN
 from feeds.redis_client import sync_client
 from feeds.redis_server import EmbeddedRedis
-from feeds.summary import visible_counts
+from feeds.summary import child_stats, kpi, visible_counts
 
 
 def ms(samples: list[float]) -> str:
@@ -121,10 +121,14 @@ def bench_counts(client, ctx) -> None:  # noqa: ANN001
                 c[f"!{r}|{k}"] = 1
         counts[t] = c
     keys_n = sum(len(c) for c in counts.values())
-    print(f"counts without sensitive cases, whole city ({keys_n} counters):",
-          ms(timed(lambda: visible_counts(counts, False), 20)))
-    print("counts stored per town (demo, read now):",
-          sum(len(c) for c in store.read_counts(client, ctx.towns).values()))
+    city_code = ctx.hierarchy.city.code
+    print(f"city KPIs + town stats without sensitive cases ({keys_n} counters):",
+          ms(timed(lambda: (kpi(city_code, visible_counts(counts, False), [], time.time()),
+                            child_stats(city_code, ctx.hierarchy,
+                                        visible_counts(counts, False))), 50)))
+    print(f"the same with sensitive cases ({keys_n} counters):",
+          ms(timed(lambda: (kpi(city_code, counts, [], time.time()),
+                            child_stats(city_code, ctx.hierarchy, counts)), 50)))
 
 
 def main() -> None:

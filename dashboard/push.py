@@ -150,15 +150,7 @@ class LiveHub:
         once per flush per region and clearance)."""
         if cache is not None and (region, cleared) in cache:
             return cache[region, cleared]
-        counts: Any = self.counts
-        if not cleared and len(region) >= 9:  # a town or below: that town's counts suffice
-            counts = visible_counts({region[:9]: self.counts.get(region[:9], {})}, False)
-        elif not cleared and cache is not None and "public" in cache:
-            counts = cache["public"]
-        elif not cleared:  # the whole city without sensitive cases, once per flush
-            counts = visible_counts(self.counts, False)
-            if cache is not None:
-                cache["public"] = counts
+        counts = visible_counts(self.counts, cleared)
         out = (child_stats(region, self.hierarchy, counts),
                kpi(region, counts, self.officers.values(), now))
         if cache is not None:

@@ -103,9 +103,13 @@ def query(client: redis.Redis, f: AuditFilter, within: str | None, limit: int = 
     `within` keeps only entries about that region or below (None: all, "" entries too)."""
     resolve = RegionResolver(client)
     out = []
+    inside = None if within is None else within.encode()
     for eid, fields in _entries(client, f):
         if not f.matches(fields):
             continue
+        stored = fields.get(b"region")
+        if inside is not None and stored is not None and not stored.startswith(inside):
+            continue  # decided on bytes: most entries carry their region
         rec = {k.decode(): v.decode() for k, v in fields.items()}
         rec["id"] = eid.decode()
         rec["region"] = resolve(rec)
