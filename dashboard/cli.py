@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--scope", required=True, help="region code the user may see")
+    add.add_argument("--lang", default="zh", choices=["zh", "en"],
+                     help="preferred UI language (default zh)")
     rm = usub.add_parser("remove", help="remove a user")
     rm.add_argument("name")
     usub.add_parser("list", help="list users")
@@ -130,8 +132,9 @@ def _users(args: argparse.Namespace) -> int:
 
     client = store.connect(_store_url(args))
     if args.action == "list":
+        langs = auth.user_langs(client)
         for u in auth.list_users(client):
-            print(f"{u.name}\t{u.role.value}\t{u.scope}")
+            print(f"{u.name}\t{u.role.value}\t{u.scope}\t{langs.get(u.name, 'zh')}")
         return 0
     if args.action == "remove":
         if not auth.remove_user(client, args.name):
@@ -144,8 +147,8 @@ def _users(args: argparse.Namespace) -> int:
         return 1
     if not _known_scope(args):
         return 1
-    auth.add_user(client, args.name, pw, Role(args.role), args.scope)
-    print(f"user {args.name} ({args.role}, scope {args.scope}) saved")
+    auth.add_user(client, args.name, pw, Role(args.role), args.scope, args.lang)
+    print(f"user {args.name} ({args.role}, scope {args.scope}, language {args.lang}) saved")
     return 0
 
 

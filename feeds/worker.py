@@ -13,6 +13,7 @@ import orjson
 import redis
 
 from feeds import keys, slotread
+from feeds.redis_client import is_cluster
 from feeds.state import (
     Changes,
     CityState,
@@ -42,6 +43,28 @@ def partition(towns: Iterable[str], index: int, n: int) -> list[str]:
     """The towns worker `index` of `n` owns: every n-th of the sorted towns (deterministic,
     so a restarted worker finds its own pending entries under the same consumer name)."""
     return sorted(towns)[index::n]
+
+
+class TownPipes:
+    """Transactions for the worker's writes: one MULTI/EXEC on a single Redis, one per town on
+    a Redis Cluster (all of a town's keys share its hash tag, so its slot)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.per_town = is_cluster(client)
+        self.pipes: dict[str, Any] = {}
+
+    def __call__(self, town: str) -> Any:
+        """The transaction pipeline a town's writes go to."""
+        key = town if self.per_town else ""
+        if key not in self.pipes:
+            self.pipes[key] = self.client.pipeline(transaction=True)
+        return self.pipes[key]
+
+    def execute(self) -> None:
+        """Run every transaction."""
+        for pipe in self.pipes.values():
+            pipe.execute()
 
 
 class StateWorker:
@@ -175,26 +198,28 @@ class StateWorker:
                 self.state.apply(orjson.loads(fields[b"m"]), now, changes)
             except (KeyError, ValueError, TypeError) as e:
                 log.error("skipping malformed stream entry %s: %s", _eid, e)
-        # MULTI/EXEC: the state changes and the XACKs land together or not at all, so a
-        # crash can neither lose an entry nor apply it twice
-        pipe = self.client.pipeline(transaction=True)
-        self._write(pipe, changes, now)
+        # MULTI/EXEC per town (a cluster transaction cannot span slots; a town's keys share
+        # one): its state changes and XACKs land together or not at all, so a crash can neither
+        # lose an entry nor apply it twice
+        pipes = TownPipes(self.client)
+        self._write(pipes, changes, now)
         by_stream: dict[str, list[bytes]] = {}
         for stream, eid, _ in entries:
             by_stream.setdefault(stream, []).append(eid)
         for stream, eids in by_stream.items():
-            pipe.xack(stream, keys.WORKER_GROUP, *eids)
-        pipe.execute()
+            pipes(keys.town_of(stream)).xack(stream, keys.WORKER_GROUP, *eids)
+        pipes.execute()
         self.applied += len(entries)
 
-    def _write(self, pipe: Any, changes: Changes, now: float) -> None:
+    def _write(self, pipes: TownPipes, changes: Changes, now: float) -> None:
         for town, oid, ts, lon, lat, grid in changes.fixes:
-            pipe.xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
+            pipes(town).xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
                       maxlen=TRACK_MAXLEN, approximate=True)
         towns_with_cases = set(changes.incidents) | set(changes.closed)
         counts = self._recount(towns_with_cases, now)
-        self.persist_counts(pipe, counts)
         for town in changes.towns | set(counts):
+            pipe = pipes(town)
+            self.persist_counts(pipe, {town: counts[town]} if town in counts else {})
             offs = changes.officers.get(town, {})
             incs = changes.incidents.get(town, {})
             closed = changes.closed.get(town, set())

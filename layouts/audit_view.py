@@ -10,35 +10,16 @@ from dash import dcc, html
 from layouts.admin_view import admin_nav
 from layouts.case_view import audit_label
 from layouts.format import local_time
+from layouts.i18n import switch_href, t
+from layouts.ids import LANG_LINK
 
 AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
 KINDS = ("login", "logout", "case", "video", "deadletter")
 
-TEXT = {
-    "title": ("审计日志", "Audit log"),
-    "hint": ("登录、失败登录、操作与视频查看记录，最新在前。", "Sign-ins, failed sign-ins, actions "
-             "and video views, newest first."),
-    "user": ("用户", "User"),
-    "kind": ("类别", "Kind"),
-    "since": ("开始时间", "From"),
-    "until": ("结束时间", "Until"),
-    "time_hint": ("YYYY-MM-DD HH:MM（本地时间）", "YYYY-MM-DD HH:MM (local time)"),
-    "apply": ("筛选", "Filter"),
-    "csv": ("导出CSV", "Export CSV"),
-    "when": ("时间", "When"),
-    "action": ("操作", "Action"),
-    "target": ("对象", "Target"),
-    "region": ("区域", "Region"),
-    "detail": ("详情", "Detail"),
-    "empty": ("没有符合条件的记录", "No entries match"),
-    "shown": ("显示 {n} 条", "Entries shown: {n}"),
-    "scope": ("范围", "Scope"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return t(f"auditlog.{key}", lang)
 
 
 @dataclass(frozen=True)
@@ -61,7 +42,10 @@ def audit_page(vm: AuditView) -> html.Div:
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            admin_nav(lang)]),
+            html.Div(className="gw-status", children=[
+                admin_nav(lang),
+                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],
                className="gw-muted gw-admin-hint"),
         filter_form(vm.filters, lang),

@@ -37,7 +37,7 @@ def test_users_add_list_remove(redis_url: str, demo_dir: Path, city_ctx: CityCon
     assert run(["users", "add", "x", "--role", "duty", "--scope", town, *where], "short\n") == 1
     capsys.readouterr()
     assert run(["users", "list", *where]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"li\tduty\t{town}"]
+    assert capsys.readouterr().out.splitlines() == [f"li\tduty\t{town}\tzh"]
     assert auth.authenticate(client, "li", "long-enough-pw") == User("li", Role.DUTY, town)
     token = auth.open_session(client, User("li", Role.DUTY, town))
     assert run(["users", "add", "li", "--role", "viewer", "--scope", town, *where],

@@ -205,7 +205,8 @@ class Probe:
 def http_probes(w: World) -> list[Probe]:
     """Every Flask route with each kind of target."""
     out = [Probe("/api/v1/openapi.json", "/api/v1/openapi.json", None),
-           Probe("/logout", "/logout", None)]
+           Probe("/logout", "/logout", None),
+           Probe("/lang/<code>", "/lang/en", None, ok=302)]
     for place in ("A1", "A2", "B"):
         code = w.codes[place]
         for api in ("summary", "incidents", "officers", "cameras"):

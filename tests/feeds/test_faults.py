@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 import redis
-import redis.asyncio as aredis
 
 from feeds import keys, store
 from feeds.context import CityContext
@@ -22,6 +21,7 @@ from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
+from feeds.redis_client import async_client
 from feeds.redis_server import EmbeddedRedis, free_port
 from feeds.state import CityState
 from feeds.terminal_client import TerminalClient
@@ -47,10 +47,10 @@ def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 def gateway_on(url: str, ctx: CityContext, index: GridIndex, port: int) -> Callable[[],
                                                                                   ThreadedServer]:
     """A factory of gateways on one fixed port (so a restart comes back where it was)."""
-    placer = make_placer(ctx, redis.Redis.from_url(url), index)
+    placer = make_placer(ctx, store.connect(url), index)
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(url)
+        client = async_client(url)
         await serve_gateway(Gateway(client, placer, constant_token_check(TOKEN)), "127.0.0.1",
                             port, stop, ready)
         await client.aclose()
@@ -71,7 +71,7 @@ def positions(ctx: CityContext, index: GridIndex, prefix: str, n: int) -> list[d
 
 
 def stored_msg_ids(url: str, stream: str) -> Counter[str]:
-    client = redis.Redis.from_url(url)
+    client = store.connect(url)
     return Counter(orjson.loads(f[b"m"])["msg_id"] for _, f in client.xrange(stream))
 
 
@@ -100,7 +100,7 @@ def test_client_resends_after_the_gateway_restarts_and_each_message_is_stored_on
 
 
 def make_worker(url: str, ctx: CityContext, consumer: str) -> StateWorker:
-    w = StateWorker(redis.Redis.from_url(url), CityState.with_roster(ctx.rules, ctx.roster),
+    w = StateWorker(store.connect(url), CityState.with_roster(ctx.rules, ctx.roster),
                     ctx.towns, ZoneInfo("Asia/Shanghai"), consumer=consumer)
     w.bootstrap()
     return w
@@ -124,15 +124,16 @@ def add_case(client: redis.Redis, ctx: CityContext, case_id: str, updates: tuple
 
 def test_a_dead_consumers_pending_entries_are_reclaimed_and_applied(redis_url, city_ctx):
     dead = make_worker(redis_url, city_ctx, "worker-dead")
-    client = redis.Redis.from_url(redis_url)
+    client = store.connect(redis_url)
     town = add_case(client, city_ctx, "R1", ("acknowledged",))
     # the dead worker read the entries and died before applying and acking them
     read = client.xreadgroup(keys.WORKER_GROUP, dead.consumer, {keys.incidents_in(town): ">"})
     assert len(read[0][1]) == 2
     heir = make_worker(redis_url, city_ctx, "worker-heir")
-    heir.reclaim_idle_ms = 300
+    heir.reclaim_idle_ms = 60_000
     assert heir.reclaim() == 0  # not idle long enough yet: the owner may still be working
     time.sleep(0.4)
+    heir.reclaim_idle_ms = 300
     assert heir.reclaim() == 2
     [case] = store.read_open_incidents(client, [town])
     assert case.incident_id == "R1" and case.status.value == "acknowledged"
