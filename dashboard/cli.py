@@ -146,9 +146,30 @@ def _users(args: argparse.Namespace) -> int:
     if len(pw) < 8:
         print("password must have at least 8 characters", file=sys.stderr)
         return 1
+    if not _known_scope(args):
+        return 1
     auth.add_user(client, args.name, pw, Role(args.role), args.scope, args.lang)
     print(f"user {args.name} ({args.role}, scope {args.scope}, language {args.lang}) saved")
     return 0
+
+
+def _known_scope(args: argparse.Namespace) -> bool:
+    """Whether --scope names a region of the city (checked against the data dir's city)."""
+    from domain.regions import level_of  # noqa: PLC0415
+
+    try:
+        level_of(args.scope)
+    except ValueError:
+        print(f"scope {args.scope!r} is not a region code", file=sys.stderr)
+        return False
+    city = args.data_dir / "city.geojson"
+    if city.exists():
+        from feeds.geo_format import load_hierarchy  # noqa: PLC0415
+
+        if args.scope not in load_hierarchy(city).hierarchy:
+            print(f"no region {args.scope!r} in {city}", file=sys.stderr)
+            return False
+    return True
 
 
 def _init(args: argparse.Namespace) -> int:

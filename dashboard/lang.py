@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import flask
 import redis
 
+from dashboard.auth import same_origin
 from feeds import auth as users
 from layouts.i18n import LANGS, pick_lang
 
@@ -46,7 +47,7 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
         if code not in LANGS:
             flask.abort(404)
         user = getattr(flask.g, "user", None)
-        if user is not None:
+        if user is not None and same_origin():  # a link on another site saves nothing
             users.set_user_lang(client, user.name, code)
             log.info("user %s chose language %s", user.name, code)
         target = flask.request.args.get("next") or flask.request.referrer

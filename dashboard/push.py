@@ -30,6 +30,7 @@ from feeds.summary import child_stats, kpi, visible_counts
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
+SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
 
 
 @dataclass(eq=False)
@@ -41,6 +42,7 @@ class Client:
     region: str
     case: str | None = None  # a case page also follows one whole case
     watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
+    token: str | None = None  # the session: checked again while the client stays
 
 
 @dataclass
@@ -77,6 +79,7 @@ class LiveHub:
         self.session_user = session_user
         self.flush_s = flush_s
         self.beat_s = beat_s
+        self.session_check_s = SESSION_CHECK_S
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.town_officers: dict[str, list[str]] = {}  # town → ids of the officers homed there
@@ -173,15 +176,7 @@ class LiveHub:
         once per flush per region and clearance)."""
         if cache is not None and (region, cleared) in cache:
             return cache[region, cleared]
-        counts: Any = self.counts
-        if not cleared and len(region) >= 9:  # a town or below: that town's counts suffice
-            counts = visible_counts({region[:9]: self.counts.get(region[:9], {})}, False)
-        elif not cleared and cache is not None and "public" in cache:
-            counts = cache["public"]
-        elif not cleared:  # the whole city without sensitive cases, once per flush
-            counts = visible_counts(self.counts, False)
-            if cache is not None:
-                cache["public"] = counts
+        counts = visible_counts(self.counts, cleared)
         out = (child_stats(region, self.hierarchy, counts),
                kpi(region, counts, self.officers_under(region), now))
         if cache is not None:
@@ -247,13 +242,13 @@ class LiveHub:
         watch = (query.get("watch") or [None])[0]
         if watch is not None and (watch not in self.hierarchy or not user.may_see_region(watch)):
             return _reply(HTTPStatus.FORBIDDEN, "watched region outside your scope\n")
-        connection.gw_sub = (user, region, case, watch)  # type: ignore[attr-defined]
+        connection.gw_sub = (user, region, case, watch, token)  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region, case, watch = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case, watch)
+        user, region, case, watch, token = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region, case, watch, token)
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)
@@ -270,6 +265,22 @@ class LiveHub:
         """XREAD the live streams and apply what arrives."""
         await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
                           who="push")
+
+    def sessions_alive(self, clients: list[Client]) -> list[bool]:
+        """Whether each client's session is still live (blocking Redis reads: run in a
+        thread)."""
+        return [self.session_user(c.token) is not None for c in clients]
+
+    async def session_loop(self, stop: asyncio.Event) -> None:
+        """Close the connections whose session ended (logout, expiry, user removed)."""
+        while not stop.is_set():
+            await asyncio.sleep(self.session_check_s)
+            clients = list(self.clients)
+            alive = await asyncio.to_thread(self.sessions_alive, clients)
+            for c, ok in zip(clients, alive, strict=True):
+                if not ok:
+                    self.clients.discard(c)
+                    await c.ws.close(4401, "session ended")
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
         """Flush pending deltas every flush_s seconds."""
@@ -309,7 +320,8 @@ async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
             ready(bound)
         tasks = [asyncio.create_task(hub.read_loop(stop)),
                  asyncio.create_task(hub.flush_loop(stop)),
-                 asyncio.create_task(hub.beat_loop(stop))]
+                 asyncio.create_task(hub.beat_loop(stop)),
+                 asyncio.create_task(hub.session_loop(stop))]
         await stop.wait()
         for t in tasks:
             t.cancel()

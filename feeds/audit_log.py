@@ -16,7 +16,7 @@ from feeds.video_store import read_clip, read_event
 log = logging.getLogger(__name__)
 
 SCAN_LIMIT = 200_000  # entries looked at per query at most (newest first)
-BATCH = 2000
+BATCH = 5000
 ID_SLACK_S = 300  # an entry's id (when written) may follow its "ts" by this much
 
 
@@ -29,14 +29,16 @@ class AuditFilter:
     since: float | None = None
     until: float | None = None
 
-    def matches(self, rec: dict[str, str]) -> bool:
-        """Whether an entry passes the filters (stream ids only narrow the scan)."""
-        if self.user and rec.get("user") != self.user:
+    def matches(self, fields: dict[bytes, bytes]) -> bool:
+        """Whether a raw entry passes the filters (checked on bytes, before decoding)."""
+        if self.user and fields.get(b"user") != self.user.encode():
             return False
-        action = rec.get("action", "")
-        if self.kind and action != self.kind and not action.startswith(self.kind + "."):
+        action, kind = fields.get(b"action", b""), self.kind.encode()
+        if kind and action != kind and not action.startswith(kind + b"."):
             return False
-        ts = float(rec.get("ts") or 0)
+        if self.since is None and self.until is None:
+            return True
+        ts = float(fields.get(b"ts") or 0)
         return (self.since is None or ts >= self.since) and (self.until is None or
                                                               ts <= self.until)
 
@@ -81,17 +83,14 @@ class RegionResolver:
         return orjson.loads(raw)["scope"] if raw else ""
 
 
-def _entries(client: redis.Redis, f: AuditFilter) -> Iterator[dict[str, str]]:
-    """Entries newest first within the time range, in batches."""
+def _entries(client: redis.Redis, f: AuditFilter) -> Iterator[tuple[bytes, dict]]:
+    """Raw entries newest first within the time range, in batches."""
     top = "+" if f.until is None else str(int((f.until + ID_SLACK_S) * 1000))
     low = "-" if f.since is None else str(int(f.since * 1000))
     seen = 0
     while seen < SCAN_LIMIT:
         batch = client.xrevrange(keys.AUDIT, max=top, min=low, count=BATCH)
-        for eid, fields in batch:
-            rec = {k.decode(): v.decode() for k, v in fields.items()}
-            rec["id"] = eid.decode()
-            yield rec
+        yield from batch
         seen += len(batch)
         if len(batch) < BATCH:
             return
@@ -104,9 +103,15 @@ def query(client: redis.Redis, f: AuditFilter, within: str | None, limit: int = 
     `within` keeps only entries about that region or below (None: all, "" entries too)."""
     resolve = RegionResolver(client)
     out = []
-    for rec in _entries(client, f):
-        if not f.matches(rec):
+    inside = None if within is None else within.encode()
+    for eid, fields in _entries(client, f):
+        if not f.matches(fields):
             continue
+        stored = fields.get(b"region")
+        if inside is not None and stored is not None and not stored.startswith(inside):
+            continue  # decided on bytes: most entries carry their region
+        rec = {k.decode(): v.decode() for k, v in fields.items()}
+        rec["id"] = eid.decode()
         rec["region"] = resolve(rec)
         if within is not None and not (rec["region"] and rec["region"].startswith(within)):
             continue

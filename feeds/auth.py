@@ -48,11 +48,15 @@ def verify_password(password: str, stored: str) -> bool:
 
 def add_user(client: redis.Redis, name: str, password: str, role: Role, scope: str,
              lang: str = "zh") -> None:
-    """Create or replace a user (with a preferred UI language, zh or en)."""
+    """Create or replace a user (with a preferred UI language, zh or en); a replaced user's
+    sessions end (role or scope may change)."""
+    if not scope or not scope.isdigit():
+        raise ValueError(f"scope must be a region code, not {scope!r}")
     if lang not in LANGS:
         raise ValueError(f"language must be one of {', '.join(LANGS)}")
     record = {"role": role.value, "scope": scope, "pw": hash_password(password), "lang": lang}
     client.hset(keys.USERS, name, orjson.dumps(record))
+    end_sessions(client, name)
 
 
 def user_lang(client: redis.Redis, name: str) -> str | None:
@@ -88,8 +92,19 @@ def user_langs(client: redis.Redis) -> dict[str, str]:
 
 
 def remove_user(client: redis.Redis, name: str) -> bool:
-    """Delete a user; False if there was none."""
+    """Delete a user and end their sessions; False if there was none."""
+    end_sessions(client, name)
     return bool(client.hdel(keys.USERS, name))
+
+
+def end_sessions(client: redis.Redis, name: str) -> int:
+    """End every session of a user; how many were live."""
+    tokens = [t.decode() for t in client.smembers(keys.user_sessions(name))]
+    ended = sum(client.delete(keys.session(t)) for t in tokens)
+    client.delete(keys.user_sessions(name))
+    if ended:
+        log.info("ended %d sessions of %s", ended, name)
+    return ended
 
 
 def list_users(client: redis.Redis) -> list[User]:
@@ -121,6 +136,8 @@ def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S,
     rec = {"name": user.name, "role": user.role.value, "scope": user.scope,
            "csrf": secrets.token_urlsafe(24), "exp": time.time() + ttl_s, "idle": idle_s}
     client.set(keys.session(token), orjson.dumps(rec), ex=idle_s)
+    client.sadd(keys.user_sessions(user.name), token)
+    client.expire(keys.user_sessions(user.name), ttl_s)
     return token
 
 
@@ -156,7 +173,10 @@ def session_user(client: redis.Redis, token: str | None) -> User | None:
 
 def close_session(client: redis.Redis, token: str) -> None:
     """End a session."""
+    rec = session_record(client, token)
     client.delete(keys.session(token))
+    if rec is not None:
+        client.srem(keys.user_sessions(rec["name"]), token)
 
 
 def login_wait(client: redis.Redis, name: str, addr: str) -> int:

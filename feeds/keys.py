@@ -77,6 +77,11 @@ def session(token: str) -> str:
     return f"session:{token}"
 
 
+def user_sessions(name: str) -> str:
+    """Set of a user's live session tokens (ended when the user is removed or replaced)."""
+    return f"user-sessions:{name}"
+
+
 def login_failures(kind: str, value: str) -> str:
     """Counter of failed logins of one user name or client address in the window (expires)."""
     return f"login-fail:{kind}:{value}"

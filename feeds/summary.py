@@ -1,7 +1,7 @@
 """Pure summaries of a region: case counts by level, KPIs and child stats."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from domain.regions import Hierarchy, Level, level_of
@@ -11,15 +11,31 @@ ONLINE_S = 300.0
 KINDS = ("green", "yellow", "red", "overdue", "new")
 
 
+class WithoutSensitive(Mapping[str, int]):
+    """One town's counts minus its sensitive cases, computed per key on reading."""
+
+    def __init__(self, counts: Mapping[str, int]):
+        self.counts = counts
+
+    def __getitem__(self, key: str) -> int:
+        if key.startswith(SENSITIVE_MARK):
+            raise KeyError(key)
+        return self.counts[key] - self.counts.get(SENSITIVE_MARK + key, 0)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in self.counts if not k.startswith(SENSITIVE_MARK))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def visible_counts(counts: Mapping[str, Mapping[str, int]], cleared: bool
                    ) -> Mapping[str, Mapping[str, int]]:
     """The counts a reader may see: all cases if cleared for sensitive categories, else the
     counts without the sensitive cases (the worker counts those apart as well)."""
     if cleared:
         return counts
-    mark = SENSITIVE_MARK
-    return {t: {k: v - c.get(mark + k, 0) for k, v in c.items() if not k.startswith(mark)}
-            for t, c in counts.items()}
+    return {t: WithoutSensitive(c) for t, c in counts.items()}
 
 
 def region_counts(code: str, counts: Mapping[str, Mapping[str, int]]) -> dict[str, int]:

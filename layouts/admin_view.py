@@ -11,8 +11,18 @@ from layouts.ids import LANG_LINK
 
 DL_TEXT, DL_SEND, DL_RESULT = "gw-dl-text", "gw-dl-send", "gw-dl-result"
 
+
 def _t(key: str, lang: str) -> str:
     return t(f"admin.{key}", lang)
+
+
+def admin_nav(lang: str) -> html.Nav:
+    """Links between the administration pages, back to the map, and sign-out."""
+    return html.Nav(className="gw-admin-nav", children=[
+        html.A(_t("nav.audit", lang), href="/admin/audit"),
+        html.A(_t("nav.deadletters", lang), href="/admin/deadletters"),
+        html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/"),
+        html.A(_t("nav.logout", lang), href="/logout" + ("?lang=en" if lang == "en" else ""))])
 
 
 def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) -> html.Div:
@@ -24,8 +34,7 @@ def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) ->
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
             html.Div(className="gw-status", children=[
-                html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/",
-                       className="gw-lang"),
+                admin_nav(lang),
                 html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
                        title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P(_t("hint", lang), className="gw-muted gw-admin-hint"),

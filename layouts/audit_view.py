@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
+from layouts.admin_view import admin_nav
 from layouts.case_view import audit_label
 from layouts.format import local_time
 from layouts.i18n import switch_href, t
@@ -42,8 +43,7 @@ def audit_page(vm: AuditView) -> html.Div:
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
             html.Div(className="gw-status", children=[
-                html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/",
-                       className="gw-lang"),
+                admin_nav(lang),
                 html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
                        title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],

@@ -104,7 +104,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "auditlog.region": ("区域", "Region"),
     "auditlog.detail": ("详情", "Detail"),
     "auditlog.empty": ("没有符合条件的记录", "No entries match"),
-    "auditlog.shown": ("显示 {n} 条", "{n} entries shown"),
+    "auditlog.shown": ("显示 {n} 条", "Entries shown: {n}"),
     "auditlog.back": ("← 返回地图", "← Back to the map"),
     "auditlog.scope": ("范围", "Scope"),
     "audit.video.flag": ("标记视频研判", "Flagged for video review"),
@@ -193,6 +193,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "admin.done": ("已重新提交", "Resubmitted"),
     "admin.empty": ("没有被拒消息", "No refused messages"),
     "admin.back": ("← 返回地图", "← Back to the map"),
+    "admin.nav.audit": ("审计日志", "Audit log"),
+    "admin.nav.deadletters": ("死信队列", "Dead letters"),
+    "admin.nav.logout": ("退出登录", "Sign out"),
     # track playback
     "track.title": ("轨迹回放", "Track playback"),
     "track.play": ("播放", "Play"),

@@ -1,0 +1,68 @@
+"""The push channel closes a live connection once its session ends (logout, user removed)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from dashboard.push import LiveHub, serve_push
+from domain.access import Role, User
+from feeds import auth
+from feeds.context import CityContext
+from feeds.redis_client import async_client, sync_client
+from tests.conftest import ThreadedServer
+
+
+def test_connection_closes_when_its_session_ends(redis_url: str, city_ctx: CityContext):
+    sync = sync_client(redis_url)
+    town = city_ctx.towns[0]
+    auth.add_user(sync, "kept", "pw-pw-pw-pw", Role.VIEWER, town)
+    auth.add_user(sync, "gone", "pw-pw-pw-pw", Role.VIEWER, town)
+    kept = auth.open_session(sync, User("kept", Role.VIEWER, town))
+    logged_out = auth.open_session(sync, User("kept", Role.VIEWER, town))
+    removed = auth.open_session(sync, User("gone", Role.VIEWER, town))
+
+    async def run(stop: asyncio.Event, ready) -> None:
+        client = async_client(redis_url)
+        hub = LiveHub(client, city_ctx.hierarchy, city_ctx.roster, city_ctx.rules,
+                      lambda t: auth.session_user(sync, t), flush_s=0.05)
+        hub.session_check_s = 0.2
+        await serve_push(hub, "127.0.0.1", 0, stop, ready)
+        await client.aclose()
+
+    server = ThreadedServer(run).start()
+    url = f"ws://127.0.0.1:{server.port}/live?region={town}"
+
+    async def watch() -> dict[str, float | None]:
+        socks = {name: await connect(url, additional_headers={"Cookie": f"gw_session={tok}"},
+                                     max_size=None)
+                 for name, tok in (("kept", kept), ("logged_out", logged_out),
+                                   ("removed", removed))}
+        for ws in socks.values():
+            await ws.recv()  # the sync frame: all three are subscribed
+        t0 = time.monotonic()
+        auth.close_session(sync, logged_out)
+        auth.remove_user(sync, "gone")
+        closed: dict[str, float | None] = {}
+
+        async def until_closed(name: str) -> None:
+            try:
+                while True:
+                    await asyncio.wait_for(socks[name].recv(), 3)
+            except ConnectionClosed as e:
+                closed[name] = time.monotonic() - t0 if e.rcvd and e.rcvd.code == 4401 else -1
+            except TimeoutError:
+                closed[name] = None
+        await asyncio.gather(*(until_closed(n) for n in socks))
+        for ws in socks.values():
+            await ws.close()
+        return closed
+
+    try:
+        closed = asyncio.run(watch())
+    finally:
+        server.stop()
+    assert closed["kept"] is None  # still open after 3 s
+    assert 0 < closed["logged_out"] < 2 and 0 < closed["removed"] < 2
