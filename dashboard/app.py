@@ -24,6 +24,7 @@ from dashboard import (
 )
 from dashboard import auth as web_auth
 from dashboard import lang as lang_switch
+from dashboard import wall as wall_mod
 from dashboard.settings import Settings
 from dashboard.stats_page import CaseFrames, stats_view_model
 from dashboard.views import Snapshots
@@ -35,6 +36,7 @@ from layouts.case_list import case_panel
 from layouts.i18n import switch_href, t
 from layouts.map_view import map_page, view_query
 from layouts.stats_view import stats_page
+from layouts.wall_view import wall_chrome
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
     server.register_blueprint(audit_page.blueprint(ctx, client))
+    server.register_blueprint(wall_mod.blueprint(ctx, snaps))
     server.register_blueprint(video_routes.blueprint(
         ctx, client, settings.data_dir / "clips", settings.capture_port,
         public_capture_url=settings.capture_public_url))
@@ -143,9 +146,13 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         if not user.may_see_region(code):
             return message_page("403", "msg.out_of_scope", lang)
         live_url = f"{live_base}?region={code}"
+        if wall:
+            w = wall_mod.wall_view(ctx, settings, user, code, query, lang)
+            vm = snaps.map_view(code, user, f"{live_url}&watch={w.home}", lang, True,
+                                settings.tile_url)
+            return map_page(vm, None, wall_chrome(w, lang))
         vm = snaps.map_view(code, user, live_url, lang, wall, settings.tile_url)
-        side = None if wall else case_panel(vm.incidents, vm.region_level, lang, vm.as_of)
-        return map_page(vm, side)
+        return map_page(vm, case_panel(vm.incidents, vm.region_level, lang, vm.as_of))
 
     def _track(query: dict[str, list[str]], user, lang: str):  # noqa: ANN001, ANN202
         q = {k: v[0] for k, v in query.items()}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from dashboard.settings import Settings
+from dashboard.settings import Settings, wall_env
 from domain.access import Role
 
 log = logging.getLogger("gridwatch")
@@ -110,7 +110,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         position_interval_s=args.position_interval, simulate=not args.no_sim,
                         history_days=args.history_days, processes=args.processes,
                         process_index=getattr(args, "process_index", None) or 0,
-                        tile_url=os.environ.get("GRIDWATCH_TILE_URL"))
+                        tile_url=os.environ.get("GRIDWATCH_TILE_URL"),
+                        **wall_env(os.environ))
     except ValidationError as e:
         errs = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         raise SystemExit(f"gridwatch: bad settings: {errs}") from None

@@ -65,8 +65,11 @@ def filter_form(filters: dict[str, str], lang: str) -> html.Form:
             placeholder=hint, **kw)], className="gw-audit-field")
     return html.Form(id=AUDIT_FORM, method="get", action="/admin/audit", children=[
         field_("user"),
-        field_("kind", " / ".join(KINDS), list="gw-audit-kinds"),
-        html.Datalist(id="gw-audit-kinds", children=[html.Option(value=k) for k in KINDS]),
+        html.Label([_t("kind", lang), html.Select(
+            name="kind", id="gw-audit-kind", className="gw-select", children=[
+                html.Option(_t("kind.all", lang), value="", selected=not filters.get("kind"))] + [
+                html.Option(_t(f"kind.{k}", lang), value=k, selected=filters.get("kind") == k)
+                for k in KINDS])], className="gw-audit-field"),
         field_("since", _t("time_hint", lang)),
         field_("until", _t("time_hint", lang)),
         dcc.Input(type="hidden", name="lang", value=lang, id="gw-audit-lang"),
@@ -83,7 +86,7 @@ def entries_table(entries: list[dict[str, str]], lang: str) -> html.Table | html
     rows = [html.Tr([
         html.Td(local_time(float(e.get("ts") or 0), with_date=True), className="gw-ev-time"),
         html.Td(e.get("user", "")), html.Td(audit_label(e.get("action", ""), lang),
-                                            title=e.get("action", "")),
+                                            **{"data-action": e.get("action", "")}),
         html.Td(e.get("target", "")), html.Td(e.get("region", "") or "—"),
         html.Td(e.get("detail", ""), className="gw-audit-detail")]) for e in entries]
     return html.Table([html.Thead(head), html.Tbody(rows)], id=AUDIT_TABLE,

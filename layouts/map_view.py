@@ -25,8 +25,8 @@ LEVEL_ORDER = ("city", "town", "village", "grid")
 _NS = Namespace("gridwatch", "map")
 
 
-def map_page(vm: MapView, side: Any = None) -> html.Div:
-    """The whole live map page for a view-model, with an optional side panel (pure)."""
+def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
+    """The whole live map page for a view-model, with an optional side panel and wall chrome."""
     lang = norm_lang(vm.lang)
     mode = "gw-wall" if vm.wall else "gw-desk"
     body = map_panel(vm, lang)
@@ -36,7 +36,7 @@ def map_page(vm: MapView, side: Any = None) -> html.Div:
         id=ids.ROOT,
         className=f"gw-root {mode} gw-lang-{lang}",
         lang="zh-CN" if lang == "zh" else "en",
-        children=[header(vm, lang), kpi_strip(vm, lang), body],
+        children=[header(vm, lang), kpi_strip(vm, lang), body] + ([chrome] if chrome else []),
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
            "data-i18n": js_texts(lang),
            "data-region": vm.region_code, "data-level": vm.region_level,
