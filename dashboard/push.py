@@ -41,8 +41,8 @@ class Client:
     user: User
     region: str
     case: str | None = None  # a case page also follows one whole case
-    watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
     token: str | None = None  # the session: checked again while the client stays
+    watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
 
 
 @dataclass
@@ -78,8 +78,8 @@ class LiveHub:
         self.rules = rules
         self.session_user = session_user
         self.flush_s = flush_s
-        self.beat_s = beat_s
         self.session_check_s = SESSION_CHECK_S
+        self.beat_s = beat_s
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.town_officers: dict[str, list[str]] = {}  # town → ids of the officers homed there
@@ -248,7 +248,7 @@ class LiveHub:
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
         user, region, case, watch, token = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case, watch, token)
+        client = Client(ws, user, region, case, token=token, watch=watch)
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)
@@ -320,8 +320,8 @@ async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
             ready(bound)
         tasks = [asyncio.create_task(hub.read_loop(stop)),
                  asyncio.create_task(hub.flush_loop(stop)),
-                 asyncio.create_task(hub.beat_loop(stop)),
-                 asyncio.create_task(hub.session_loop(stop))]
+                 asyncio.create_task(hub.session_loop(stop)),
+                 asyncio.create_task(hub.beat_loop(stop))]
         await stop.wait()
         for t in tasks:
             t.cancel()
