@@ -89,10 +89,12 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--appendfsync", choices=("always", "everysec", "no"), default="always",
+                    help="Redis AOF fsync policy (the product uses always)")
     args = ap.parse_args()
     data_dir, ctx = city()
     points = officer_points(ctx, args.messages)
-    with redis_server() as r, component("gateway", data_dir, r.url) as port:
+    with redis_server(args.appendfsync) as r, component("gateway", data_dir, r.url) as port:
         url = f"ws://127.0.0.1:{port}/terminal"
         warm = frames(points[:5000], args.batch, "warm")
         asyncio.run(blast(url, warm, args.connections))
@@ -103,7 +105,8 @@ def main() -> None:
         applied = worker_rate(data_dir, r.url, ctx, acked + len(points[:5000]))
     rate = acked / secs
     print(f"gateway: {acked} positions acked in {secs:.2f} s = {rate:,.0f} positions/s "
-          f"({args.connections} connections, batches of {args.batch})")
+          f"({args.connections} connections, batches of {args.batch}, "
+          f"appendfsync {args.appendfsync})")
     print(f"raw pipelined XADD (same Redis, one client): {raw:,.0f} XADD/s")
     print(f"ratio gateway / raw XADD: {rate / raw:.2f}")
     print(f"state worker: {applied:,.0f} entries/s applied from a full backlog "

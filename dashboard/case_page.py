@@ -28,26 +28,30 @@ from layouts.case_view import (
     case_page,
     timeline,
 )
-from layouts.i18n import t
+from layouts.i18n import category_name, has, t
 
 log = logging.getLogger(__name__)
 
 
-def nearest(ctx: CityContext, client: redis.Redis, inc: Incident) -> list[dict[str, Any]]:
-    """The on-duty officers nearest to a case, as plain rows."""
+def nearest(ctx: CityContext, client: redis.Redis, inc: Incident, user: User
+            ) -> list[dict[str, Any]]:
+    """The on-duty officers nearest to a case whom the user may see, as plain rows."""
     rows = []
     for st, dist in store.nearest_officers(client, ctx.towns, inc.lon, inc.lat):
         rec = ctx.roster.get(st.officer_id)
+        if not user.may_see_region(rec.grid if rec else st.home):
+            continue
         rows.append({"officer_id": st.officer_id, "name": rec.name if rec else st.officer_id,
                      "dist_m": dist, "lon": st.lon, "lat": st.lat})
     return rows
 
 
 def _label(ctx: CityContext, category: str, lang: str) -> str:
+    """A category's name: the catalogue's, else the configured rule's, else its code."""
     rule = ctx.rules.get(category)
-    if rule is None:
-        return category
-    return rule.name if lang == "zh" else rule.name_en
+    if has(f"cat.{category}") or rule is None:
+        return category_name(category, lang)
+    return rule.name if lang == "zh" else rule.name_en or rule.name
 
 
 def _names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]]) -> dict[str, str]:
@@ -72,7 +76,7 @@ def visible_case(ctx: CityContext, client: redis.Redis, user: User,
 def case_view_model(ctx: CityContext, client: redis.Redis, inc: Incident, user: User,
                     lang: str, live_base: str, tile_url: str | None) -> CaseView:
     """Everything the case page shows, read now."""
-    near = nearest(ctx, client, inc)
+    near = nearest(ctx, client, inc, user)
     h = ctx.hierarchy
     crumbs = [(level_of(c).value, c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
               for c in reversed(ancestors_of(inc.grid)) if c in h]
@@ -98,6 +102,17 @@ def render_case_page(ctx: CityContext, client: redis.Redis, user: User, incident
     return case_page(case_view_model(ctx, client, inc, user, lang, live_base, tile_url))
 
 
+def refusal_key(e: Exception, action: Action, officer_id: str, note: str) -> str:
+    """The catalogue key that tells a user why an action was refused."""
+    if isinstance(e, NotPermitted):
+        return "err.out_of_scope" if "scope" in str(e) else "err.not_permitted"
+    if action is Action.ASSIGN and not officer_id:
+        return "err.need_officer"
+    if action is Action.NOTE and not note:
+        return "err.need_note"
+    return "err.not_now"
+
+
 def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
     """The case page's callbacks: re-render on every pushed change, run actions."""
 
@@ -111,7 +126,7 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         inc = visible_case(ctx, client, user, (data or {}).get("incident_id", ""))
         if not isinstance(inc, Incident):
             raise dash.exceptions.PreventUpdate
-        near = nearest(ctx, client, inc)
+        near = nearest(ctx, client, inc, user)
         rule = ctx.rules.get(inc.category)
         c = incident_to_json(inc)
         names = _names(ctx, inc, near)
@@ -139,11 +154,12 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         if not isinstance(inc, Incident):
             return t("case.not_found", lang)
         action = Action(trigger["action"])
+        officer_id = ((officer or [None])[0] or "") if action is Action.ASSIGN else ""
+        text = ((note or [None])[0] or "").strip() if action is Action.NOTE else ""
         try:
-            send_action(client, user, inc, ctx.rules, action,
-                        officer_id=((officer or [None])[0] or "")
-                        if action is Action.ASSIGN else "",
-                        note=((note or [None])[0] or "").strip() if action is Action.NOTE else "")
+            send_action(client, user, inc, ctx.rules, action, officer_id=officer_id, note=text)
         except (ActionRefused, NotPermitted, ValueError) as e:
-            return f"✗ {e}"
+            log.info("action %s on %s by %s refused: %s", action.value, inc.incident_id,
+                     user.name, e)
+            return "✗ " + t(refusal_key(e, action, officer_id, text), lang)
         return t("case.sent", lang)

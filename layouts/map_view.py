@@ -12,7 +12,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.camera_layer import camera_layer
-from layouts.i18n import catalogue, level_name, norm_lang, t
+from layouts.i18n import catalogue, js_texts, level_name, norm_lang, switch_href, t
 from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
 
@@ -38,6 +38,7 @@ def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
         lang="zh-CN" if lang == "zh" else "en",
         children=[header(vm, lang), kpi_strip(vm, lang), body] + ([chrome] if chrome else []),
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
+           "data-i18n": js_texts(lang),
            "data-region": vm.region_code, "data-level": vm.region_level,
            "data-as-of": repr(float(vm.as_of)),
            "data-bounds": json.dumps([list(vm.bounds[0]), list(vm.bounds[1])])
@@ -102,7 +103,7 @@ def header(vm: MapView, lang: str) -> html.Header:
                              href=f"/stats/{vm.region_code}" + view_query(lang, False)))
         status.append(html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK,
                              className="gw-lang", title=t("nav.lang_switch_title", lang),
-                             href="?lang=en" if lang == "zh" else "?lang=zh"))
+                             href=switch_href(lang)))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=brand),
         html.Div(className="gw-status", children=status)])
@@ -269,11 +270,16 @@ def stats_hideout(stats: dict[str, RegionStat]) -> dict[str, Any]:
 # ---------------------------------------------------------------- map
 
 
+def popup_labels(lang: str) -> dict[str, str]:
+    """The texts the JS marker, tooltip and popup functions read from their layer's hideout."""
+    return catalogue(lang, ("cat.", "status.", "level.", "popup.", "age.", "officer."))
+
+
 def map_layers(vm: MapView, lang: str) -> list[Any]:
     """Regions, their labels, then officers and cases in their own panes above them."""
     children = children_data(vm, lang)
     hideout = stats_hideout(vm.child_stats)
-    popup_labels = catalogue(lang, ("cat.", "status.", "level.", "popup.", "age.", "officer."))
+    labels = popup_labels(lang)
     layers: list[Any] = []
     if vm.tile_url:
         layers.append(dl.TileLayer(url=vm.tile_url, maxZoom=19))
@@ -287,10 +293,10 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
         dl.Pane(name=ids.PANE_OFFICERS, style={"zIndex": 610}, children=dl.GeoJSON(
             id=ids.OFFICERS, data=officers_data(vm.officers), cluster=True,
             clusterToLayer=_NS("clusterIcon"), pointToLayer=_NS("officerPoint"),
-            zoomToBoundsOnClick=True, hideout={"labels": popup_labels},
+            zoomToBoundsOnClick=True, hideout={"labels": labels},
             superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)),
         dl.Pane(name=ids.PANE_INCIDENTS, style={"zIndex": 640}, children=dl.GeoJSON(
-            id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": popup_labels},
+            id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),
     ]
     if vm.cameras is not None and vm.cameras.get("features"):
