@@ -298,7 +298,10 @@ class LiveHub:
         """Send a heartbeat every beat_s seconds, even when nothing changes."""
         while not stop.is_set():
             await asyncio.sleep(self.beat_s)
-            await self.beat()
+            try:
+                await self.beat()
+            except Exception:  # a wall must never lose its heartbeat for good
+                log.exception("push heartbeat failed; next one in %s s", self.beat_s)
 
 
 async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
