@@ -2,7 +2,6 @@
 banner when the worker stops, push reconnect, rotation inside a town and red-case takeover."""
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import subprocess
@@ -69,10 +68,14 @@ def town_villages(ctx: CityContext) -> list[str]:
     return sorted({o.grid[:12] for o in ctx.roster.values() if o.grid.startswith(TOWN)})
 
 
-@functools.cache
+_INDEX: dict[int, GridIndex] = {}
+
+
 def grid_index(ctx: CityContext) -> GridIndex:
     """The point-in-grid index of the city (built once: it takes seconds on a busy machine)."""
-    return GridIndex(ctx.city)
+    if id(ctx) not in _INDEX:
+        _INDEX[id(ctx)] = GridIndex(ctx.city)
+    return _INDEX[id(ctx)]
 
 
 def case_messages(ctx: CityContext, specs: list[tuple[int, str, str]], seed: int = 7
