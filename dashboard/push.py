@@ -272,9 +272,15 @@ class LiveHub:
             self.clients.discard(client)
 
     async def read_loop(self, stop: asyncio.Event) -> None:
-        """XREAD the live streams and apply what arrives."""
-        await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
-                          who="push")
+        """XREAD the live streams and apply what arrives; restarts itself after any error
+        (a reader that died silently would freeze every wall while heartbeats go on)."""
+        while not stop.is_set():
+            try:
+                await follow_live(self.client, self.ids, self.apply, stop, count=5000,
+                                  block_ms=100, who="push")
+            except Exception:
+                log.exception("push: live-stream reader failed; restarting in 1 s")
+                await asyncio.sleep(1.0)
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
         """Flush pending deltas every flush_s seconds."""
