@@ -265,5 +265,5 @@ def test_push_channel_reconnects_by_itself_after_the_connection_drops(demo, open
     page.wait_for_selector("#gw-wall-banner", state="hidden", timeout=60_000)
     # and the new connection carries live data again
     send_cases(demo, city_ctx, [(6, "fire", "RECONNECT-R-1")])
-    page.wait_for_selector(".gw-inc-red [data-id='RECONNECT-R-1']", timeout=15_000)
+    page.wait_for_selector(".gw-takeover[data-id='RECONNECT-R-1']", timeout=45_000)
     assert page.gw_errors == []
