@@ -23,7 +23,7 @@
   var ZOFF = {red: 3000, yellow: 2000, green: 1000};
   var FLUSH_MS = 1000;          // at most one officer-layer update a second
   var FAST_MS = 60;             // cases, counts and KPIs: as soon as they arrive (coalesced)
-  var BACKOFF_MIN = 1000, BACKOFF_MAX = 30000;
+  var BACKOFF_MIN = 1000, BACKOFF_MAX = 8000;  // a restarted push channel is found within 8 s
   var STALE_S = 30;             // data older than this is flagged
   var HOLD_MAX_MS = 15000;      // never hold updates longer than this for a pan or popup
   var SILENT_MS = 15000;        // a socket that sent heartbeats and then nothing for this is dead

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Settings(BaseModel):
@@ -45,6 +45,13 @@ class Settings(BaseModel):
                            description="processes of gateway, worker, push and web (one port)")
     process_index: int = Field(default=0, ge=0, le=63,
                                description="which of those processes this one is (0-based)")
+
+    @model_validator(mode="after")
+    def _index_below_processes(self) -> Settings:
+        if self.process_index >= self.processes:
+            raise ValueError(f"process index {self.process_index} must be below the number "
+                             f"of processes {self.processes}")
+        return self
 
     @property
     def city_file(self) -> Path:

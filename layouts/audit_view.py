@@ -9,7 +9,8 @@ from dash import dcc, html
 
 from layouts.case_view import audit_label
 from layouts.format import local_time
-from layouts.i18n import t
+from layouts.i18n import switch_href, t
+from layouts.ids import LANG_LINK
 
 AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
 KINDS = ("login", "logout", "case", "video", "deadletter")
@@ -40,7 +41,11 @@ def audit_page(vm: AuditView) -> html.Div:
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            html.A(_t("back", lang), href="/", className="gw-lang")]),
+            html.Div(className="gw-status", children=[
+                html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/",
+                       className="gw-lang"),
+                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],
                className="gw-muted gw-admin-hint"),
         filter_form(vm.filters, lang),
@@ -60,8 +65,11 @@ def filter_form(filters: dict[str, str], lang: str) -> html.Form:
             placeholder=hint, **kw)], className="gw-audit-field")
     return html.Form(id=AUDIT_FORM, method="get", action="/admin/audit", children=[
         field_("user"),
-        field_("kind", " / ".join(KINDS), list="gw-audit-kinds"),
-        html.Datalist(id="gw-audit-kinds", children=[html.Option(value=k) for k in KINDS]),
+        html.Label([_t("kind", lang), html.Select(
+            name="kind", id="gw-audit-kind", className="gw-select", children=[
+                html.Option(_t("kind.all", lang), value="", selected=not filters.get("kind"))] + [
+                html.Option(_t(f"kind.{k}", lang), value=k, selected=filters.get("kind") == k)
+                for k in KINDS])], className="gw-audit-field"),
         field_("since", _t("time_hint", lang)),
         field_("until", _t("time_hint", lang)),
         dcc.Input(type="hidden", name="lang", value=lang, id="gw-audit-lang"),
@@ -78,7 +86,7 @@ def entries_table(entries: list[dict[str, str]], lang: str) -> html.Table | html
     rows = [html.Tr([
         html.Td(local_time(float(e.get("ts") or 0), with_date=True), className="gw-ev-time"),
         html.Td(e.get("user", "")), html.Td(audit_label(e.get("action", ""), lang),
-                                            title=e.get("action", "")),
+                                            **{"data-action": e.get("action", "")}),
         html.Td(e.get("target", "")), html.Td(e.get("region", "") or "—"),
         html.Td(e.get("detail", ""), className="gw-audit-detail")]) for e in entries]
     return html.Table([html.Thead(head), html.Tbody(rows)], id=AUDIT_TABLE,

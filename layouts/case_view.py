@@ -12,6 +12,7 @@ from dash_extensions.javascript import Namespace
 from layouts import ids
 from layouts.format import countdown, duration, local_time
 from layouts.i18n import (
+    dropdown_labels,
     has,
     js_texts,
     level_name,
@@ -214,6 +215,7 @@ def action_panel(allowed: list[str], can_act: bool, nearest: list[dict[str, Any]
         parts.append(html.Div(className="gw-action-row", children=[
             dcc.Dropdown(id={"type": ids.ASSIGN_OFFICER, "i": 0}, options=options, clearable=False,
                          placeholder=t("case.pick_officer", lang), className="gw-select",
+                         labels=dropdown_labels(lang),
                          value=options[0]["value"] if options else None),
             html.Button(t("act.assign", lang),
                         id={"type": ids.ACTION_BUTTON, "action": "assign"},

@@ -63,6 +63,23 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list.due": ("时限", "Due"),
     "list.export": ("导出CSV", "Export CSV"),
     "list.filter": ("筛选…", "filter…"),
+    # Plotly's buttons on the statistics charts (layouts/stats_view.graph_config)
+    "plot.download": ("下载图片（PNG）", "Download plot as a png"),
+    "plot.zoom": ("框选放大", "Zoom"),
+    "plot.pan": ("平移", "Pan"),
+    "plot.zoom_in": ("放大", "Zoom in"),
+    "plot.zoom_out": ("缩小", "Zoom out"),
+    "plot.autoscale": ("自动缩放", "Autoscale"),
+    "plot.reset": ("重置坐标轴", "Reset axes"),
+    "plot.double_click": ("双击恢复原始比例", "Double-click to zoom back out"),
+    # the texts of a dcc.Dropdown (dropdown_labels)
+    "dd.search": ("搜索", "Search"),
+    "dd.clear_search": ("清除搜索", "Clear search"),
+    "dd.clear_selection": ("清除选择", "Clear selection"),
+    "dd.no_options_found": ("没有可选项", "No options found"),
+    "dd.select_all": ("全选", "Select all"),
+    "dd.deselect_all": ("全不选", "Deselect all"),
+    "dd.selected_count": ("已选 {num_selected} 项", "{num_selected} selected"),
     "list.empty": ("暂无未结案件", "No open cases"),
     "nav.stats": ("统计分析", "Statistics"),
     "auditlog.title": ("审计日志", "Audit log"),
@@ -70,6 +87,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                       "Sign-ins, failed sign-ins, actions and video views, newest first."),
     "auditlog.user": ("用户", "User"),
     "auditlog.kind": ("类别", "Kind"),
+    "auditlog.kind.all": ("全部", "All"),
+    "auditlog.kind.login": ("登录", "Sign-ins"),
+    "auditlog.kind.logout": ("退出", "Sign-outs"),
+    "auditlog.kind.case": ("案件操作", "Case actions"),
+    "auditlog.kind.video": ("视频", "Video"),
+    "auditlog.kind.deadletter": ("死信", "Dead letters"),
     "auditlog.since": ("开始时间", "From"),
     "auditlog.until": ("结束时间", "Until"),
     "auditlog.time_hint": ("YYYY-MM-DD HH:MM（本地时间）", "YYYY-MM-DD HH:MM (local time)"),
@@ -397,6 +420,11 @@ JS_KEYS = ("dur.", "case.left", "case.overdue")  # what assets/cases.js formats 
 def js_texts(lang: str) -> str:
     """The JSON blob of texts the page's scripts write (the root's data-i18n attribute)."""
     return json.dumps(catalogue(lang, JS_KEYS), ensure_ascii=False)
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """The texts a dcc.Dropdown shows itself (search, clear, none found ...)."""
+    return {k[3:]: v for k, v in catalogue(lang, ("dd.",)).items()}
 
 
 def has(key: str) -> bool:

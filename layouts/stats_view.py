@@ -37,7 +37,14 @@ FONT = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang 
         '"Helvetica Neue", Arial, sans-serif')
 FONT_PX = 16  # chart text on desks; nothing below 14 px
 WALL_FONT_PX = 20  # and on the wall, read from metres away
-GRAPH_CONFIG = {"displaylogo": False}
+# Plotly's own English texts (its dictionary keys) and our catalogue keys for them.
+PLOTLY_TEXTS = ("Download plot as a png", "Zoom", "Pan", "Zoom in", "Zoom out", "Autoscale",
+                "Reset axes", "Double-click to zoom back out")
+PLOT_KEYS = ("plot.download", "plot.zoom", "plot.pan", "plot.zoom_in", "plot.zoom_out",
+             "plot.autoscale", "plot.reset", "plot.double_click")
+# Plotly's own buttons: only these (their tooltips come from the catalogue, plot.*).
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtons": [[
+    "toImage", "zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]]}
 
 def text(key: str, lang: str, **fmt: Any) -> str:
     """A string of this page (stats.<key> in the catalogue) in a language."""
@@ -171,8 +178,9 @@ def stats_page(vm: StatsView) -> html.Div:
     mode = "gw-wall" if vm.wall else "gw-desk"
     body = [
         html.Div(style=_ROW2, children=[
-            panel(text("chart.by_category", lang), graph(CHART_CATEGORY, category_figure(vm))),
-            panel(text("chart.by_level", lang), graph(CHART_LEVEL, level_figure(vm)))]),
+            panel(text("chart.by_category", lang),
+                  graph(CHART_CATEGORY, category_figure(vm), lang)),
+            panel(text("chart.by_level", lang), graph(CHART_LEVEL, level_figure(vm), lang))]),
         panel(text("times.title", lang), times_table(vm, lang)),
         html.Div(style=_ROW2, children=[
             panel(text("hot.title", lang, n=vm.short_days),
@@ -242,9 +250,20 @@ def kpis(vm: StatsView, lang: str) -> html.Section:
 # ---------------------------------------------------------------- charts
 
 
-def graph(graph_id: str, fig: go.Figure) -> dcc.Graph:
+def graph_config(lang: str) -> dict[str, Any]:
+    """The charts' config: Plotly's button tooltips in the page's language (an inline locale)."""
+    if norm_lang(lang) == "en":
+        return dict(GRAPH_CONFIG)
+    words = {en: zh for en, zh in zip(PLOTLY_TEXTS, (t(k, "zh") for k in PLOT_KEYS),
+                                      strict=True)}
+    return {**GRAPH_CONFIG, "locale": "gw-zh",
+            "locales": {"gw-zh": {"dictionary": words, "format": {}}}}
+
+
+def graph(graph_id: str, fig: go.Figure, lang: str = "zh") -> dcc.Graph:
     """A chart without the Plotly logo."""
-    return dcc.Graph(id=graph_id, figure=fig, config=GRAPH_CONFIG, style={"height": "380px"})
+    return dcc.Graph(id=graph_id, figure=fig, config=graph_config(lang),
+                     style={"height": "380px"})
 
 
 def stacked_bars(dates: list[str], series: list[tuple[str, list[int], str, str]],

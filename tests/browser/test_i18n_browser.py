@@ -58,6 +58,8 @@ def test_switch_keeps_the_page_and_is_remembered_for_the_user(demo, browser, cit
     assert page.inner_text("#gw-title") == "Gridwatch" and page.title() == "Gridwatch"
     assert page.inner_text("#gw-lang-link") == "中文"
     assert re.search(rf"^ana\tduty\t{town}\ten$", cli(demo, "users", "list"), re.M)
+    page.goto(f"{demo.url}/stats/{town}?lang=zh")  # Plotly's own buttons speak Chinese too
+    page.wait_for_selector(".modebar-btn[data-title='平移']", state="attached", timeout=20_000)
     first.close()
 
     second = browser.new_context(viewport={"width": 1600, "height": 900})  # no cookies

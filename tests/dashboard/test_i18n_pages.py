@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import time
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from feeds.datum import to_datum
 from feeds.intake import make_placer, store_sync
 from feeds.locate import GridIndex
 from feeds.protocol import Refused, decode_one
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.video_store import flag_case
 from feeds.worker import StateWorker
@@ -33,7 +35,8 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 TITLE = "楼道堆放杂物"  # field text: data in either language
 DESC = "三楼楼梯间堆满纸箱，堵塞通道"
 # Latin words a Chinese page may show: technical units and abbreviations, the switch to English.
-ZH_LATIN_OK = {"ID", "P90", "CSV", "English", "km", "m", "s", "min", "h"}
+ZH_LATIN_OK = {"ID", "P90", "CSV", "English", "km", "m", "s", "min", "h",
+               "YYYY", "MM", "DD", "HH"}  # how to type a date
 # Props whose strings are shown to people (text, tooltips, placeholders, labels, legends).
 VISIBLE = {"children", "title", "placeholder", "aria-label", "label", "name", "text", "alt",
            "placeholder_text", "data-play", "data-pause", "data-label"}
@@ -91,14 +94,16 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
     return {"grid": grid, "village": grid[:12], "town": grid[:9], "officer": officer.officer_id,
             "event": event.event_id, "other_town": next(t for t in ctx.towns if t != grid[:9]),
             "cameras": [c.name for c in cams],
-            # a refused message is shown as stored: the gateway's reason is record, not UI
+            # records are shown as stored: a refused message's reason, an audit entry's detail
             "records": [e[k] for e in store.dead_letters(client)
-                        for k in ("reason", "source", "msg_id")]}
+                        for k in ("reason", "source", "msg_id")]
+            + [e.get(k, "") for e in store.audit_entries(client, 100)
+               for k in ("detail", "target")]}
 
 
 @pytest.fixture()
 def site(redis_url: str, city_ctx: CityContext):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     codes = _seed(client, city_ctx)
     auth.add_user(client, "admin", PW, Role.ADMIN, city_ctx.hierarchy.city.code)
     auth.add_user(client, "towner", PW, Role.DUTY, codes["town"], lang="en")
@@ -133,6 +138,9 @@ def visible_texts(node: object, key: str = "children") -> list[str]:
     elif isinstance(node, dict):
         if node.get("type") == "Pane":  # a map pane's name is technical
             return visible_texts(node.get("props", {}).get("children"), "children")
+        if node.get("type") in ("Input", "Textarea", "Select"):  # a form field's name too
+            node = {**node, "props": {k: v for k, v in node.get("props", {}).items()
+                                      if k != "name"}}
         for k, v in node.items():
             if key in LABEL_DICTS or key in JSON_TEXTS:
                 out += [v] if isinstance(v, str) else visible_texts(v)
@@ -154,37 +162,41 @@ def data_names(ctx: CityContext, more: list[str]) -> re.Pattern[str]:
 
 def pages(codes: dict[str, str]) -> list[tuple[str, str, str]]:
     """(what, path, user) of every page type."""
-    return [("city", "/", "admin"), ("town", f"/town/{codes['town']}", "admin"),
+    return [("city", "/", "admin"), ("wall", f"/town/{codes['town']}", "admin"),
+            ("town", f"/town/{codes['town']}", "admin"),
             ("village", f"/village/{codes['village']}", "admin"),
             ("grid", f"/grid/{codes['grid']}", "admin"), ("case", "/case/C0", "admin"),
             ("stats", f"/stats/{codes['town']}", "admin"), ("track", "/track", "admin"),
             ("video queue", "/video", "admin"), ("video event", f"/video/{codes['event']}",
                                                   "admin"),
-            ("dead letters", "/admin/deadletters", "admin"),
+            ("dead letters", "/admin/deadletters", "admin"), ("audit", "/admin/audit", "admin"),
             ("403", f"/town/{codes['other_town']}", "towner"),
             ("404", "/case/nope", "admin")]
 
 
-def _search(path: str, codes: dict[str, str], lang: str) -> str:
-    return f"?lang={lang}" + ("&at=C0" if path == "/track" else "")
+def _search(what: str, path: str, lang: str) -> str:
+    return f"?lang={lang}" + ("&at=C0" if path == "/track" else "&wall=1" if what == "wall"
+                              else "")
 
 
-def test_english_pages_show_no_chinese_but_data(site, city_ctx):
+def test_english_pages_show_no_chinese_but_data(site, caplog):
     http, codes, client, data = site
+    caplog.set_level(logging.WARNING, logger="layouts.i18n")
     for what, path, user in pages(codes):
-        texts = visible_texts(render(http, path, _search(path, codes, "en"), user))
+        texts = visible_texts(render(http, path, _search(what, path, "en"), user))
         assert texts, what
         left = {s for s in texts if CJK.search(data.sub("", s)) and s != "中文"}
         assert not left, f"{what}: Chinese UI text in English: {sorted(left)[:8]}"
     login = http.get("/login?lang=en").get_data(as_text=True)
     assert "Sign in" in login and not CJK.search(login.replace("中文", ""))
+    assert not [r.getMessage() for r in caplog.records]  # no key missing from the catalogue
 
 
-def test_chinese_pages_have_no_untranslated_english(site, city_ctx):
+def test_chinese_pages_have_no_untranslated_english(site):
     http, codes, client, data = site
     ids = re.compile(r"\b(?:C\d|O\d{6}|admin|towner|cam-\d+-\d|ev-[\w-]+|[A-Z0-9]{6,})\b")
     for what, path, user in pages(codes):
-        texts = visible_texts(render(http, path, _search(path, codes, "zh"), user))
+        texts = visible_texts(render(http, path, _search(what, path, "zh"), user))
         bare = [FIELDS.sub("", ids.sub("", data.sub("", s))) for s in texts]
         words = {w for s in bare for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", s)} - ZH_LATIN_OK
         assert not words, f"{what}: English left in Chinese: {sorted(words)[:12]}"
