@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
 SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
+ALERT_KEEP_S = 120.0  # a wall that reconnects within this still gets a new red case
 
 
 @dataclass(eq=False)
@@ -92,6 +94,8 @@ class LiveHub:
         self.ids: dict[str, str] = {}
         self.as_of = 0.0
         self.town_as_of: dict[str, float] = {}  # newest live frame applied, per town
+        # new red cases of the last ALERT_KEEP_S, replayed to a wall that (re)connects
+        self.recent_alerts: deque[tuple[float, dict[str, Any]]] = deque(maxlen=500)
 
     async def bootstrap(self) -> None:
         """Load the current state; remember the live streams' positions first."""
@@ -131,6 +135,7 @@ class LiveHub:
             prev = self.incidents.get(m["id"])
             if m.get("level") == "red" and (prev is None or prev.get("level") != "red"):
                 self.pending.alerts[m["id"]] = m
+                self.recent_alerts.append((time.time(), m))
             self.incidents[m["id"]] = m
             self.pending.incidents[m["id"]] = m
             self.pending.closed.pop(m["id"], None)
@@ -201,13 +206,22 @@ class LiveHub:
         out = {"type": kind, "as_of": self.as_of or now,
                "officers": [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
-        if p is not None and client.watch and p.alerts:
-            out["alerts"] = [m for m in p.alerts.values() if m["grid"].startswith(client.watch)
-                             and client.user.may_see_category(self.rules.get(m["category"]))]
+        if client.watch:
+            alerts = [m for m in self.alerts_since(p, now) if m["grid"].startswith(client.watch)
+                      and client.user.may_see_category(self.rules.get(m["category"]))]
+            if alerts:
+                out["alerts"] = alerts
         if p is not None and client.case in p.cases and self.visible(client, p.cases[
                 client.case]):
             out["case"] = p.cases[client.case]
         return out
+
+    def alerts_since(self, p: Pending | None, now: float) -> list[dict[str, Any]]:
+        """A delta's new red cases; for a sync, those of the last ALERT_KEEP_S still open."""
+        if p is not None:
+            return list(p.alerts.values())
+        return [self.incidents[m["id"]] for ts, m in self.recent_alerts
+                if ts > now - ALERT_KEEP_S and m["id"] in self.incidents]
 
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
@@ -262,9 +276,15 @@ class LiveHub:
             self.clients.discard(client)
 
     async def read_loop(self, stop: asyncio.Event) -> None:
-        """XREAD the live streams and apply what arrives."""
-        await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
-                          who="push")
+        """XREAD the live streams and apply what arrives; restarts itself after any error
+        (a reader that died silently would freeze every wall while heartbeats go on)."""
+        while not stop.is_set():
+            try:
+                await follow_live(self.client, self.ids, self.apply, stop, count=5000,
+                                  block_ms=100, who="push")
+            except Exception:
+                log.exception("push: live-stream reader failed; restarting in 1 s")
+                await asyncio.sleep(1.0)
 
     def sessions_alive(self, clients: list[Client]) -> list[bool]:
         """Whether each client's session is still live (blocking Redis reads: run in a
@@ -304,7 +324,10 @@ class LiveHub:
         """Send a heartbeat every beat_s seconds, even when nothing changes."""
         while not stop.is_set():
             await asyncio.sleep(self.beat_s)
-            await self.beat()
+            try:
+                await self.beat()
+            except Exception:  # a wall must never lose its heartbeat for good
+                log.exception("push heartbeat failed; next one in %s s", self.beat_s)
 
 
 async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,

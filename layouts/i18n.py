@@ -354,7 +354,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "err.not_found": ("未找到", "Not found"),
     # wall mode (assets/wall.js)
     "wall.stale_title": ("数据已停止更新", "DATA NOT UPDATING"),
-    "wall.stale_since": ("距最后一次更新", "Last update"),
+    "wall.stale_since": ("最后一次更新", "Last update"),
     "wall.stale_hint": ("画面内容可能已过时", "What this screen shows may be out of date"),
     "wall.ago": ("{t}前", "{t} ago"),
     "wall.sec": ("{n} 秒", "{n} s"),

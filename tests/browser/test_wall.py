@@ -28,7 +28,7 @@ from tests.support import (
 )
 
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = [pytest.mark.browser,
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900),
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
 
 TOWN = "441900101"  # 石碣镇
@@ -68,13 +68,23 @@ def town_villages(ctx: CityContext) -> list[str]:
     return sorted({o.grid[:12] for o in ctx.roster.values() if o.grid.startswith(TOWN)})
 
 
+_INDEX: dict[int, GridIndex] = {}
+
+
+def grid_index(ctx: CityContext) -> GridIndex:
+    """The point-in-grid index of the city (built once: it takes seconds on a busy machine)."""
+    if id(ctx) not in _INDEX:
+        _INDEX[id(ctx)] = GridIndex(ctx.city)
+    return _INDEX[id(ctx)]
+
+
 def case_messages(ctx: CityContext, specs: list[tuple[int, str, str]], seed: int = 7
                   ) -> list[dict]:
     """Incident messages in villages of TOWN: (village index, category, incident id)."""
     offs = sorted((o for o in ctx.roster.values() if o.grid.startswith(TOWN)),
                   key=lambda o: o.grid)
     villages = town_villages(ctx)
-    index, rng, now = GridIndex(ctx.city), np.random.default_rng(seed), time.time()
+    index, rng, now = grid_index(ctx), np.random.default_rng(seed), time.time()
     out = []
     for vi, category, iid in specs:
         officer = next(o for o in offs if o.grid.startswith(villages[vi]))
@@ -242,6 +252,7 @@ def test_stale_banner_when_the_worker_stops_and_cleared_when_it_resumes(demo, op
 def test_push_channel_reconnects_by_itself_after_the_connection_drops(demo, open_wall,
                                                                      city_ctx):
     page = open_wall(f"/town/{TOWN}?wall=1&rotate=off&stale=6")
+    page.wait_for_function("gridwatch.live.beatAt > 0")  # the server is known to beat
     push = child_pid(demo, "push")
     os.kill(push, signal.SIGSTOP)  # a frozen server: the socket is open but silent
     try:
@@ -251,9 +262,9 @@ def test_push_channel_reconnects_by_itself_after_the_connection_drops(demo, open
                                ".classList.contains('gw-conn--open')", timeout=30_000)
     finally:
         os.kill(push, signal.SIGCONT)
-    page.wait_for_selector("#gw-conn.gw-conn--open", timeout=45_000)
-    page.wait_for_selector("#gw-wall-banner", state="hidden", timeout=20_000)
+    page.wait_for_selector("#gw-conn.gw-conn--open", timeout=60_000)
+    page.wait_for_selector("#gw-wall-banner", state="hidden", timeout=60_000)
     # and the new connection carries live data again
     send_cases(demo, city_ctx, [(6, "fire", "RECONNECT-R-1")])
-    page.wait_for_selector(".gw-inc-red [data-id='RECONNECT-R-1']", timeout=15_000)
+    page.wait_for_selector(".gw-takeover[data-id='RECONNECT-R-1']", timeout=45_000)
     assert page.gw_errors == []

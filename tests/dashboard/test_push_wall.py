@@ -106,8 +106,10 @@ def test_watched_region_gets_alerts_for_new_red_cases_only(push, city_ctx):
             "ts": time.time(), "town": town_b, "incidents": [marker("OTHER", grid_b, "red")]})})
 
     frames = collect(url, token, f"region={village}&watch={town_a}", 1.2, publish)
-    alerts = [m["id"] for f in frames for m in f.get("alerts", ())]
+    alerts = [m["id"] for f in frames if f["type"] == "delta" for m in f.get("alerts", ())]
     assert alerts == ["NEW-RED"]
+    # a wall that (re)connects gets the last minutes' new red cases again (it drops repeats)
+    assert [m["id"] for m in frames[0].get("alerts", ())] == ["OLD-RED"]
     # the page's own layers still only get its village
     shown = {m["id"] for f in frames for m in f.get("incidents", ())}
     assert "NEW-RED" not in shown
