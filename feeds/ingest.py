@@ -5,6 +5,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from domain.model import Officer, Placement
 from feeds import keys
 from feeds.protocol import (
@@ -13,12 +15,15 @@ from feeds.protocol import (
     IncidentUpdateMsg,
     Message,
     PositionMsg,
+    QuickPosition,
     Refused,
+    position_body,
 )
 
 RECENT_INCIDENTS = 50_000
 Locate = Callable[[float, float], Placement | None]
 ToDatum = Callable[[float, float], tuple[float, float]]
+ToDatumMany = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Placer:
     incident_town: Callable[[str], str | None]
     reporters: frozenset[str] = frozenset({"open311"})  # non-officer sources of cases
     recent: dict[str, str] = field(default_factory=dict)  # incident → town, routed lately
+    to_datum_many: ToDatumMany | None = None  # vectorised to_datum, for batches of positions
 
     def town_of_incident(self, incident_id: str) -> str | None:
         """The town of a case: routed lately (maybe in this very batch) or in the store."""
@@ -65,6 +71,32 @@ class Placer:
         if isinstance(msg, IncidentUpdateMsg):
             return self._update(msg)
         return self._duty(msg)
+
+    def route_quick(self, quick: list[QuickPosition]) -> list[Routed | None]:
+        """Route plainly valid positions in one go (datum converted as arrays); None where
+        the full path must decide (unknown officer, outside every grid)."""
+        n = len(quick)
+        lons = np.fromiter((q.lon for q in quick), np.float64, n)
+        lats = np.fromiter((q.lat for q in quick), np.float64, n)
+        if self.to_datum_many is not None:
+            xs, ys = self.to_datum_many(lons, lats)
+            pairs = zip(xs.tolist(), ys.tolist(), strict=True)
+        else:
+            pairs = (self.to_datum(x, y) for x, y in zip(lons.tolist(), lats.tolist(),
+                                                           strict=True))
+        out: list[Routed | None] = []
+        officers, locate, positions, seen = self.officers, self.locate, keys.positions, keys.seen
+        for q, (lon, lat) in zip(quick, pairs, strict=True):
+            off = officers.get(q.officer_id)
+            where = locate(lon, lat) if off is not None else None
+            if where is None:
+                out.append(None)
+                continue
+            body = position_body(q)
+            body["lat"], body["lon"], body["grid"] = round(lat, 6), round(lon, 6), where.grid
+            home = off.grid[:9]
+            out.append(Routed(q.msg_id, positions(home), seen(home, q.msg_id), body))
+        return out
 
     def _officer(self, msg: PositionMsg | IncidentMsg | DutyMsg) -> Officer | Refused:
         off = self.officers.get(msg.officer_id)
