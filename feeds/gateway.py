@@ -122,7 +122,7 @@ class Gateway:
         if quick is not None and (officer is None or all(q.officer_id == officer
                                                          for q in quick[0])):
             routed = self.placer.route_quick(quick[0])
-            if None not in routed:
+            if not any(r is None for r in routed):
                 return routed, quick[1]  # type: ignore[return-value]
         values, is_batch = parse_frame(frame)
         if isinstance(values, Refused):

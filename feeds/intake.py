@@ -47,4 +47,5 @@ def make_placer(ctx: CityContext, client: redis.Redis, index: GridIndex | None =
 
     return Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
                   ctx.roster, frozenset(ctx.rules), incident_town,
-                  to_datum_many=lambda lons, lats: to_datum_arrays(lons, lats, "wgs84", datum))
+                  to_datum_many=lambda lons, lats: to_datum_arrays(lons, lats, "wgs84", datum),
+                  locate_many=index.locate_batch)

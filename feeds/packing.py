@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.connection import HiredisRespSerializer
+from redis.exceptions import DataError
 
 log = logging.getLogger(__name__)
 
 try:
-    import hiredis  # noqa: F401  (only whether it is there)
+    from hiredis import pack_command as _pack
     HAVE_HIREDIS = True
 except ImportError:  # pragma: no cover - hiredis is a dependency
     HAVE_HIREDIS = False
@@ -18,11 +18,20 @@ except ImportError:  # pragma: no cover - hiredis is a dependency
 class HiredisPacking:
     """Connection mixin: pack commands with hiredis (same bytes, no quadratic joins)."""
 
-    _hiredis_serializer = HiredisRespSerializer()
-
     def pack_command(self, *args: Any) -> list[bytes]:
-        """The command in RESP, packed by hiredis."""
-        return self._hiredis_serializer.pack(*args)
+        """The command in RESP, packed by hiredis (a command name may hold spaces:
+        'SCRIPT LOAD'; bytearray and memoryview become bytes), like redis-py's serializer."""
+        first = args[0]
+        if isinstance(first, str):
+            args = (*first.encode().split(), *args[1:])
+        elif b" " in first:
+            args = (*first.split(), *args[1:])
+        if any(type(a) is bytearray or type(a) is memoryview for a in args):
+            args = tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a for a in args)
+        try:
+            return [_pack(args)]
+        except TypeError as e:
+            raise DataError(str(e)) from e
 
 
 def use_hiredis_packing(client: Any) -> bool:

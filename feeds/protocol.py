@@ -172,6 +172,11 @@ def position_body(q: QuickPosition) -> dict[str, Any]:
     """The fields PositionMsg.model_dump(exclude_none=True) gives for the same message."""
     body = {"msg_id": q.msg_id, "ts": q.ts, "type": "position", "officer_id": q.officer_id,
             "lat": q.lat, "lon": q.lon}
+    return optional_fields(q, body)
+
+
+def optional_fields(q: QuickPosition, body: dict[str, Any]) -> dict[str, Any]:
+    """Add the optional fields that are set, in the model's order."""
     for name in _OPTIONAL:
         value = getattr(q, name)
         if value is not None:
