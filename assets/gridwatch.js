@@ -124,6 +124,23 @@
     return L.marker(latlng, {icon: icon, pane: ctx.pane || 'markerPane', keyboard: false});
   }
 
+  // Province scale: the push channel sends clusters per viewport (counts per town or village
+  // at their label points, hung below the region label; cells closer in) or single officers.
+  function officerOrCluster(feature, latlng, ctx) {
+    var p = feature.properties || {};
+    if (!p.cluster) { return officerPoint(feature, latlng, ctx); }
+    var m = clusterIcon(feature, latlng, null, ctx);
+    var size = m.options.icon.options.iconSize.x;
+    if (p.kind === 'town' || p.kind === 'village') {
+      m.options.icon.options.iconAnchor = L.point(size / 2, -18);
+    }
+    m.on('click', function () {
+      var map = live.leafletMap;
+      if (map) { map.setView(latlng, Math.min(18, map.getZoom() + 2)); }
+    });
+    return m;
+  }
+
   function officerPoint(feature, latlng, ctx) {
     var p = feature.properties || {};
     var on = !!p.on;
@@ -183,13 +200,14 @@
 
   // Map events: hold layer updates while the user pans, zooms or reads a popup.
   function moveStart() { live.movingSince = Date.now(); }
-  function moveEnd() { live.movingSince = 0; scheduleFlush(); }
+  function moveEnd() { live.movingSince = 0; sendView(); scheduleFlush(); }
   function popupOpen() { live.popupSince = Date.now(); }
   function popupClose() { live.popupSince = 0; scheduleFlush(); }
 
   GW.map = {
     regionStyle: regionStyle, regionHover: regionHover, regionEach: regionEach,
     labelPoint: labelPoint, clusterIcon: clusterIcon, officerPoint: officerPoint,
+    officerOrCluster: officerOrCluster,
     incidentPoint: incidentPoint, moveStart: moveStart, moveEnd: moveEnd,
     popupOpen: popupOpen, popupClose: popupClose
   };
@@ -201,7 +219,7 @@
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
     backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0, lastOfficers: 0,
-    movingSince: 0, popupSince: 0, conn: 'connecting', shown: {},
+    movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };
 
@@ -210,6 +228,7 @@
   // A sync replaces everything (dirty = true); a new page starts from its own snapshot.
   function resetState(dirty) {
     live.officers.clear();
+    live.officerView = null;
     live.incidents.clear();
     Object.keys(live.regions).forEach(function (k) { delete live.regions[k]; });
     live.kpi = null;
@@ -244,6 +263,7 @@
     live.stats.frames++;
     if (f.type === 'sync') { resetState(true); }
     if (f.officers && f.officers.length) { applyOfficers(f.officers); live.dirty.officers = true; }
+    if (f.officer_view) { live.officerView = f.officer_view; live.dirty.officers = true; }
     var i;
     for (i = 0; f.incidents && i < f.incidents.length; i++) {
       if (f.incidents[i] && f.incidents[i].id !== undefined) {
@@ -320,7 +340,7 @@
       live.lastOfficers = Date.now();
       timed('officersMs', function () {
         setProps(IDS.officers, {data: {type: 'FeatureCollection',
-          features: Array.from(live.officers.values())}});
+          features: live.officerView || Array.from(live.officers.values())}});
       });
     }
     if (d.incidents && !held(live.popupSince)) {
@@ -391,6 +411,20 @@
 
   // ------------------------------------------------------------------ the socket
 
+  // A viewport-clustered page (officers=view) tells the push channel what its map shows.
+  function sendView() {
+    var map = live.leafletMap, ws = live.ws;
+    if (!map || !ws || ws.readyState !== 1 || !/[?&]officers=view\b/.test(live.url || '')) {
+      return;
+    }
+    var b = map.getBounds();
+    live.viewWs = ws;
+    ws.send(JSON.stringify({type: 'view', zoom: map.getZoom(),
+      west: Math.max(-180, b.getWest()), east: Math.min(180, b.getEast()),
+      south: Math.max(-90, b.getSouth()), north: Math.min(90, b.getNorth())}));
+  }
+  GW.live.sendView = sendView;
+
   function absUrl(u) {
     if (/^wss?:\/\//i.test(u)) { return u; }
     if (/^https?:\/\//i.test(u)) { return u.replace(/^http/i, 'ws'); }
@@ -418,7 +452,7 @@
     }
     live.ws = ws;
     ws.onopen = function () {
-      if (live.ws === ws) { setConn('open'); }
+      if (live.ws === ws) { setConn('open'); sendView(); }
     };
     ws.onmessage = function (ev) {
       if (live.ws !== ws || typeof ev.data !== 'string') { return; }
@@ -482,6 +516,7 @@
     }
     showConn();
     showStale();
+    if (live.ws && live.viewWs !== live.ws) { sendView(); }  // the map came after the socket
     if (anyDirty()) { scheduleFlush(); }
   }
   GW.live.follow = follow;

@@ -23,6 +23,7 @@ from domain.alerts import CategoryRule
 from domain.model import Officer
 from domain.regions import Hierarchy
 from feeds import keys
+from feeds.clusters import OfficerIndex, View
 from feeds.live import follow_live, live_ends
 from feeds.state import OfficerState, incident_from_json, marker
 from feeds.summary import child_stats, kpi
@@ -30,6 +31,7 @@ from feeds.summary import child_stats, kpi
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
+VIEW_EVERY_S = 1.0  # a viewport-clustered client gets its officers at most this often
 
 
 @dataclass(eq=False)
@@ -40,6 +42,10 @@ class Client:
     user: User
     region: str
     case: str | None = None  # a case page also follows one whole case
+    by_view: bool = False  # officers clustered per viewport here, not sent row by row
+    view: View | None = None
+    view_sent: float = 0.0
+    view_stale: bool = False
 
 
 @dataclass
@@ -75,6 +81,7 @@ class LiveHub:
         self.flush_s = flush_s
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
+        self.index = OfficerIndex(hierarchy, roster.values())
         self.incidents: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.pending = Pending()
@@ -96,7 +103,9 @@ class LiveHub:
             for oid, raw in offs.items():
                 oid = oid.decode()
                 if oid in self.officers:
-                    self.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+                    st = self.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+                    if st.lon is not None:
+                        self.index.update(oid, st.lon, st.lat, st.on_duty)
             self.counts[t] = {k.decode(): int(v) for k, v in counts.items()}
             if open_ids:
                 for raw in await self.client.hmget(keys.incidents(t), open_ids):
@@ -114,6 +123,7 @@ class LiveHub:
             if st is not None:
                 st.lon, st.lat, st.on_duty, st.ts = lon, lat, bool(on_duty), ts
                 self.pending.officers.add(oid)
+                self.index.update(oid, lon, lat, bool(on_duty))
         for m in frame.get("incidents", ()):
             self.incidents[m["id"]] = m
             self.pending.incidents[m["id"]] = m
@@ -168,17 +178,43 @@ class LiveHub:
         now = time.time()
         regions, k = self.summary(region, now, cache)
         out = {"type": kind, "as_of": self.as_of or now,
-               "officers": [o.row() for o in offs if o.lon is not None],
+               "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
+        if client.by_view and (p is None or p.officers or client.view_stale):
+            self.add_view(client, out, now)
         if p is not None and client.case in p.cases and self.visible(client, p.cases[
                 client.case]):
             out["case"] = p.cases[client.case]
         return out
 
+    def add_view(self, client: Client, frame: dict[str, Any], now: float) -> None:
+        """Put the client's viewport clusters in a frame, at most once per VIEW_EVERY_S."""
+        if client.view is None:
+            return
+        if now - client.view_sent < VIEW_EVERY_S:
+            client.view_stale = True
+            return
+        frame["officer_view"] = self.index.features(client.view, client.region)
+        client.view_sent, client.view_stale = now, False
+
+    async def on_message(self, client: Client, raw: str | bytes) -> None:
+        """A browser's message: a new viewport gets its clusters at once."""
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return
+        view = View.parse(msg) if isinstance(msg, dict) and msg.get("type") == "view" else None
+        if view is None or not client.by_view:
+            return
+        client.view, client.view_sent = view, 0.0
+        frame: dict[str, Any] = {"type": "delta"}
+        self.add_view(client, frame, time.time())
+        await client.ws.send(orjson.dumps(frame).decode())
+
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
         p, self.pending = self.pending, Pending()
-        if not p or not self.clients:
+        if not self.clients or not (p or any(c.view_stale for c in self.clients)):
             return
         cache: dict[str, tuple[Any, Any]] = {}
         for c in list(self.clients):
@@ -205,13 +241,14 @@ class LiveHub:
         if not user.may_see_region(region):
             return _reply(HTTPStatus.FORBIDDEN, "region outside your scope\n")
         case = (query.get("case") or [None])[0]
-        connection.gw_sub = (user, region, case)  # type: ignore[attr-defined]
+        by_view = (query.get("officers") or [""])[0] == "view"
+        connection.gw_sub = (user, region, case, by_view)  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region, case = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case)
+        user, region, case, by_view = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region, case, by_view)
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)
@@ -220,7 +257,10 @@ class LiveHub:
         await ws.send(orjson.dumps(frame).decode())
         self.clients.add(client)
         try:
-            await ws.wait_closed()
+            async for raw in ws:
+                await self.on_message(client, raw)
+        except ConnectionClosed:
+            pass
         finally:
             self.clients.discard(client)
 
