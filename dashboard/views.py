@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -22,7 +23,7 @@ from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
 # More officers than this in a view: clustered per viewport by the push channel (measured:
 # the browser's clustered layer takes 175 ms per update at 10k points, 447 ms at 100k).
-OFFICER_VIEW_MIN = 20_000
+OFFICER_VIEW_MIN = int(os.environ.get("GRIDWATCH_OFFICER_VIEW_MIN", "20000"))
 
 
 class Snapshots:
