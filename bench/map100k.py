@@ -110,7 +110,12 @@ def main() -> None:
         page.wait_for_function("window.gridwatch.live.stats.flushes > 0", timeout=120_000)
         load_s = time.perf_counter() - started
         first = summary(page)
-        page.wait_for_timeout(10_000)  # the simulator reaches its steady rate
+        page.wait_for_function(f"""() => {{ const l = window.gridwatch.live;
+          const fs = l.officerView || Array.from(l.officers.values());
+          return fs.reduce((n, f) => n + (f.properties.point_count || 1), 0) >=
+            {int(0.9 * args.officers)}; }}""", timeout=900_000, polling=2000)
+        live_s = time.perf_counter() - started
+        page.wait_for_timeout(5_000)
         store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
         towns = sorted({o.grid[:9] for o in officers})
         count0, t0 = stored_positions(store, towns), time.perf_counter()
@@ -125,7 +130,8 @@ def main() -> None:
     print(f"{args.officers:,} officers, a fix each every {args.position_interval:g} s "
           f"({args.officers / args.position_interval:,.0f} positions/s offered, {stored:,.0f}/s "
           f"stored while streaming); "
-          f"city map open and live in {load_s:.1f} s")
+          f"city map open and live in {load_s:.1f} s, 90 % of officers on it after "
+          f"{live_s:.0f} s")
     print(line("page load", first))
     print(line(f"streaming {args.seconds:g} s", streaming))
     print(line("pans and zooms", pans))
