@@ -333,23 +333,26 @@
     live.stats[key] = performance.now() - t0;
   }
 
-  function flushLayers() {
-    var d = live.dirty;
-    if (d.officers && Date.now() - live.lastOfficers >= FLUSH_MS) {
+  function flushLayers() {  // cases first: they are what the desk waits for
+    var d = live.dirty, cases = false;
+    if (d.incidents && !held(live.popupSince)) {
+      d.incidents = false;
+      cases = true;
+      timed('incidentsMs', function () {
+        setProps(IDS.incidents, {data: {type: 'FeatureCollection',
+          features: Array.from(live.incidents.values())}});
+      });
+      if (GW.cases && GW.cases.onIncidents) { GW.cases.onIncidents(live.incidents); }
+    }
+    // Officers wait for the next task when cases were drawn: the case shows without waiting
+    // for the officer layer's rebuild.
+    if (d.officers && !cases && Date.now() - live.lastOfficers >= FLUSH_MS) {
       d.officers = false;
       live.lastOfficers = Date.now();
       timed('officersMs', function () {
         setProps(IDS.officers, {data: {type: 'FeatureCollection',
           features: live.officerView || Array.from(live.officers.values())}});
       });
-    }
-    if (d.incidents && !held(live.popupSince)) {
-      d.incidents = false;
-      timed('incidentsMs', function () {
-        setProps(IDS.incidents, {data: {type: 'FeatureCollection',
-          features: Array.from(live.incidents.values())}});
-      });
-      if (GW.cases && GW.cases.onIncidents) { GW.cases.onIncidents(live.incidents); }
     }
     if (d.regions) {
       d.regions = false;

@@ -79,6 +79,7 @@ class LiveHub:
         self.rules = rules
         self.session_user = session_user
         self.flush_s = flush_s
+        self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.index = OfficerIndex(hierarchy, roster.values())
@@ -128,6 +129,8 @@ class LiveHub:
             self.incidents[m["id"]] = m
             self.pending.incidents[m["id"]] = m
             self.pending.closed.pop(m["id"], None)
+        if (frame.get("incidents") or frame.get("closed")) and self.urgent is not None:
+            self.urgent.set()
         for iid in frame.get("closed", ()):
             last = self.incidents.pop(iid, None)
             self.pending.incidents.pop(iid, None)
@@ -270,9 +273,14 @@ class LiveHub:
                           who="push")
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
-        """Flush pending deltas every flush_s seconds."""
+        """Flush pending deltas every flush_s seconds, and at once when a case changed."""
+        self.urgent = asyncio.Event()
         while not stop.is_set():
-            await asyncio.sleep(self.flush_s)
+            try:  # cases go out as soon as they arrive; officers every flush_s
+                await asyncio.wait_for(self.urgent.wait(), self.flush_s)
+            except TimeoutError:
+                pass
+            self.urgent.clear()
             await self.flush()
 
 
