@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test install system-deps lint bench clean
+.PHONY: demo test test-cluster install system-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: install
 test: install system-deps
 	$(BIN)/ruff check domain feeds layouts dashboard tests bench
 	$(BIN)/python -m pytest -q
+
+# The Redis integration tests again, against a local 3-master Redis Cluster (tests/conftest.py).
+CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/browser/test_processes_e2e.py
+test-cluster: install system-deps
+	GRIDWATCH_TEST_REDIS=cluster $(BIN)/python -m pytest -q $(CLUSTER_TESTS)
 
 bench: install
 	$(BIN)/python -m bench.ingest

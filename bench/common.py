@@ -16,7 +16,7 @@ from feeds.citygen import ensure_demo_city
 from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
-from feeds.redis_server import EmbeddedRedis, free_port, wait_port
+from feeds.redis_server import APPENDFSYNC, EmbeddedRedis, free_port, wait_port
 
 TOKEN = "bench-token"
 
@@ -71,9 +71,10 @@ def component(name: str, data_dir: Path, redis_url: str, pids: list[int] | None 
 
 
 @contextmanager
-def redis_server() -> Iterator[EmbeddedRedis]:
+def redis_server(appendfsync: str = APPENDFSYNC) -> Iterator[EmbeddedRedis]:
     """A private redis-server for one benchmark run."""
-    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="gw-bench-redis-"))) as r:
+    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="gw-bench-redis-")),
+                       appendfsync=appendfsync) as r:
         yield r
 
 

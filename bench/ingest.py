@@ -118,11 +118,13 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--gateways", type=int, default=1, help="gateway processes (own ports)")
+    ap.add_argument("--appendfsync", choices=("always", "everysec", "no"), default="always",
+                    help="Redis AOF fsync policy (the product uses always)")
     args = ap.parse_args()
     data_dir, ctx = city()
     points = officer_points(ctx, args.messages)
     pids: list[int] = []
-    with redis_server() as r, ExitStack() as stack:
+    with redis_server(args.appendfsync) as r, ExitStack() as stack:
         ports = [stack.enter_context(component("gateway", data_dir, r.url, pids))
                  for _ in range(args.gateways)]
         urls = [f"ws://127.0.0.1:{p}/terminal" for p in ports]
@@ -138,7 +140,7 @@ def main() -> None:
     rate = acked / secs
     print(f"gateway: {acked} positions acked in {secs:.2f} s = {rate:,.0f} positions/s "
           f"({args.gateways} gateway process(es), {args.connections} connections, "
-          f"batches of {args.batch})")
+          f"batches of {args.batch}, appendfsync {args.appendfsync})")
     print(f"raw pipelined XADD (same Redis, one client): {raw:,.0f} XADD/s")
     print(f"ratio gateway / raw XADD: {rate / raw:.2f}")
     per = {k: v / max(acked, 1) * 1e6 for k, v in cpu.items()}

@@ -13,6 +13,7 @@ import redis
 from dash import MATCH, Input, Output, State
 
 from domain.access import Role, User
+from domain.regions import Level, level_of
 from feeds import keys, store
 from feeds.commands import audit
 from feeds.ingest import Placer
@@ -23,9 +24,17 @@ from layouts.admin_view import DL_RESULT, DL_SEND, DL_TEXT, deadletter_page
 log = logging.getLogger(__name__)
 
 
+def city_admin(user: User) -> bool:
+    """Whether a user administers the whole city (refused messages belong to no region)."""
+    try:
+        return user.role is Role.ADMIN and level_of(user.scope) is Level.CITY
+    except ValueError:  # not a region code
+        return False
+
+
 def render(client: redis.Redis, user: User, lang: str) -> Any:
-    """The dead-letter page for admins; None for anyone else."""
-    if user.role is not Role.ADMIN:
+    """The dead-letter page for city administrators; None for anyone else."""
+    if not city_admin(user):
         return None
     done = {x.decode() for x in client.smembers(keys.DEAD_LETTER_DONE)}
     return deadletter_page(store.dead_letters(client, 100), done, lang)
@@ -55,6 +64,6 @@ def register(app: dash.Dash, client: redis.Redis, placer: Callable[[], Placer]) 
                   State({"type": DL_TEXT, "id": MATCH}, "value"), prevent_initial_call=True)
     def send(n: int, text: str | None) -> str:
         user: User = flask.g.user
-        if not n or user.role is not Role.ADMIN:
+        if not n or not city_admin(user):
             raise dash.exceptions.PreventUpdate
         return resubmit(client, placer(), user, dash.ctx.triggered_id["id"], text or "")

@@ -11,6 +11,7 @@ import redis
 from dashboard.openapi import OPENAPI
 from dashboard.views import Snapshots
 from domain.access import User
+from domain.model import Status
 from domain.regions import Level, level_of
 from feeds import store
 from feeds.context import CityContext
@@ -18,6 +19,7 @@ from feeds.state import incident_to_json
 from feeds.summary import child_stats, officer_counts, region_counts
 
 LEVELS = ("green", "yellow", "red")
+STATUSES = tuple(s.value for s in Status)
 
 
 def _json(data: Any, status: int = 200) -> flask.Response:
@@ -90,6 +92,8 @@ def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots) -> flask.
         status, level = flask.request.args.get("status"), flask.request.args.get("level")
         if level and level not in LEVELS:
             return _error(400, f"level must be one of {', '.join(LEVELS)}")
+        if status and status not in STATUSES:
+            return _error(400, f"status must be one of {', '.join(STATUSES)}")
         items = snaps.live_state(code, user)["incidents"]
         out = [incident_to_json(i) for i in items
                if (not status or i.status.value == status) and (not level or i.level == level)]

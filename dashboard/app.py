@@ -15,6 +15,7 @@ from dash import Input, Output, dcc, html
 from dashboard import (
     admin_page,
     api,
+    audit_page,
     case_page,
     open311,
     track_page,
@@ -64,6 +65,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     snaps = Snapshots(ctx, client)
     web_auth.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
+    server.register_blueprint(audit_page.blueprint(ctx, client))
     server.register_blueprint(video_routes.blueprint(
         ctx, client, settings.data_dir / "clips", settings.capture_port,
         public_capture_url=settings.capture_public_url))
@@ -101,6 +103,11 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
                                                wall=wall, frames=frames))
         if parts == ["track"]:
             return _track(query, user, lang)
+        if parts == ["admin", "audit"]:
+            page = audit_page.render(ctx, client, user, {k: v[0] for k, v in query.items()},
+                                     lang)
+            return page if page is not None else message_page(
+                "403", "仅限管理员 / Administrators only")
         if parts == ["admin", "deadletters"]:
             page = admin_page.render(client, user, lang)
             return page if page is not None else message_page(

@@ -1,9 +1,11 @@
-"""Login, logout and the per-request user: session cookie (Redis) or HTTP Basic."""
+"""Login, logout and the per-request user: session cookie (Redis) or HTTP Basic; CSRF checks
+on every state-changing request; login rate limits; logins and logouts audited."""
 from __future__ import annotations
 
 import base64
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 import flask
 import redis
@@ -11,17 +13,23 @@ from markupsafe import escape
 
 from domain.access import User
 from feeds import auth as users
+from feeds.commands import audit
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
+LOGIN_CSRF_COOKIE = "gw_csrf"  # the login form's own token (no session yet)
+CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"  # Dash's renderer sends these by default
 PUBLIC_PATHS = ("/health", "/login", "/favicon.ico")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 LOGIN_TEXT = {
     "zh": {"title": "网格化指挥中心 · 登录", "user": "用户名", "pw": "密码", "go": "登录",
-           "bad": "用户名或密码错误", "lang": "English", "other": "en"},
+           "bad": "用户名或密码错误", "lang": "English", "other": "en",
+           "limited": "登录失败次数过多，请在 {s} 秒后再试", "out": "退出登录"},
     "en": {"title": "Gridwatch · Sign in", "user": "User name", "pw": "Password", "go": "Sign in",
-           "bad": "Wrong user name or password", "lang": "中文", "other": "zh"},
+           "bad": "Wrong user name or password", "lang": "中文", "other": "zh",
+           "limited": "Too many failed sign-ins; try again in {s} seconds", "out": "Sign out"},
 }
 
 LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
@@ -35,84 +43,192 @@ LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <button type="submit">{go}</button>
 <a class="gw-lang" href="/login?next={next}&lang={other}">{langlink}</a></form></body></html>"""
 
+LOGOUT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{out}</title>
+<link rel="stylesheet" href="/assets/login.css"></head><body class="gw-login">
+<form method="post" action="/logout" class="gw-login-card"><h1>{out}</h1>
+<input type="hidden" name="csrf" value="{csrf}"><button type="submit">{out}</button>
+</form></body></html>"""
+
+
+class TooManyFailures(Exception):
+    """Login attempts of this name or address are paused for `wait` seconds."""
+
+    def __init__(self, wait: int):
+        super().__init__(f"too many failed logins; retry in {wait} s")
+        self.wait = wait
+
+
+def client_addr() -> str:
+    """The client's address as this server sees it."""
+    return flask.request.remote_addr or "?"
+
+
+def failed_login(client: redis.Redis, name: str, via: str) -> int:
+    """Count and audit one failed login; the wait it now imposes (audited too when > 0)."""
+    addr = client_addr()
+    log.warning("failed login for %r from %s (%s)", name[:40], addr, via)
+    wait = users.record_failure(client, name, addr)
+    audit(client, name[:64], "login.failed", name[:64], f"{addr} {via}")
+    if wait:
+        audit(client, name[:64], "login.limited", name[:64], f"{addr} {via} wait={wait}s")
+    return wait
+
+
+def _basic_user(client: redis.Redis, header: str) -> User | None:
+    try:
+        name, _, pw = base64.b64decode(header[6:]).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    wait = users.login_wait(client, name, client_addr())
+    if wait:
+        raise TooManyFailures(wait)
+    user = users.authenticate(client, name, pw)
+    if user is None:
+        wait = failed_login(client, name, "basic")
+        if wait:
+            raise TooManyFailures(wait)
+    return user
+
 
 def current_user(client: redis.Redis) -> User | None:
-    """The user of this request: session cookie first, then HTTP Basic."""
-    user = users.session_user(client, flask.request.cookies.get(SESSION_COOKIE))
-    if user is not None:
-        return user
+    """The user of this request: session cookie first, then HTTP Basic (rate limited)."""
+    rec = users.session_record(client, flask.request.cookies.get(SESSION_COOKIE))
+    if rec is not None:
+        flask.g.session = rec
+        return users.session_user_of(rec)
     header = flask.request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
-        try:
-            name, _, pw = base64.b64decode(header[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return users.authenticate(client, name, pw)
+        return _basic_user(client, header)
     return None
+
+
+def same_origin() -> bool:
+    """Whether a request comes from a page of this site (Sec-Fetch-Site, Origin)."""
+    req = flask.request
+    if req.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = req.headers.get("Origin")
+    return not origin or urlsplit(origin).netloc == req.host
+
+
+def csrf_ok() -> bool:
+    """Whether a state-changing request carries its session's CSRF token and is same-origin;
+    HTTP Basic clients have no session, so only the origin is checked for them."""
+    if not same_origin():
+        return False
+    rec = flask.g.get("session")
+    if rec is None:
+        return True
+    sent = flask.request.headers.get(CSRF_HEADER) or flask.request.form.get("csrf", "")
+    return bool(sent) and secrets.compare_digest(sent, rec["csrf"])
 
 
 def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
-def login_page(error: bool = False) -> flask.Response:
-    """The sign-in form (with a CSRF token cookie)."""
+def login_page(error: bool = False, wait: int = 0) -> flask.Response:
+    """The sign-in form (with a CSRF token cookie); 401 after a failure, 429 when paused."""
     lang = "en" if flask.request.args.get("lang") == "en" else "zh"
     text = LOGIN_TEXT[lang]
     csrf = secrets.token_urlsafe(24)
+    message = text["limited"].format(s=wait) if wait else text["bad"] if error else ""
     html = LOGIN_PAGE.format(
         lang=lang, title=text["title"], user=text["user"], pw=text["pw"], go=text["go"],
-        error=f'<p class="gw-error">{text["bad"]}</p>' if error else "",
+        error=f'<p class="gw-error" role="alert">{escape(message)}</p>' if message else "",
         next=escape(_safe_next(flask.request.args.get("next"))), csrf=csrf,
         other=text["other"], langlink=text["lang"])
-    resp = flask.make_response(html, 401 if error else 200)
-    resp.set_cookie("gw_csrf", csrf, httponly=True, samesite="Strict")
+    resp = flask.make_response(html, 429 if wait else 401 if error else 200)
+    if wait:
+        resp.headers["Retry-After"] = str(wait)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict")
     return resp
 
 
+def _refused(status: int, message: str, wait: int = 0) -> flask.Response:
+    headers = {"Content-Type": "application/json"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="gridwatch"'
+    if wait:
+        headers["Retry-After"] = str(wait)
+    return flask.Response(f'{{"error":"{message}"}}', status, headers)
+
+
 def install(server: flask.Flask, client: redis.Redis) -> None:
-    """Add /login, /logout and the login requirement to every other route."""
+    """Add /login, /logout, the login requirement and the CSRF check to every other route."""
 
     @server.before_request
     def require_login() -> flask.Response | None:
         path = flask.request.path
         if path in PUBLIC_PATHS or path.startswith(("/assets/login", "/open311/")):
             return None
-        user = current_user(client)
+        try:
+            user = current_user(client)
+        except TooManyFailures as e:
+            return _refused(429, f"too many failed logins; retry in {e.wait} s", e.wait)
         if user is None:
             if path.startswith("/api/") or path.startswith("/_dash"):
-                return flask.Response('{"error":"login required"}', 401, {
-                    "Content-Type": "application/json",
-                    "WWW-Authenticate": 'Basic realm="gridwatch"'})
+                return _refused(401, "login required")
             return flask.redirect(f"/login?next={flask.request.full_path.rstrip('?')}")
         flask.g.user = user
+        if flask.request.method not in SAFE_METHODS and not csrf_ok():
+            log.warning("CSRF check failed: %s %s by %s", flask.request.method, path, user.name)
+            return _refused(403, "CSRF check failed; reload the page")
         return None
+
+    @server.after_request
+    def csrf_cookie(resp: flask.Response) -> flask.Response:
+        rec = flask.g.get("session")
+        if rec is not None and flask.request.cookies.get(CSRF_COOKIE) != rec["csrf"]:
+            resp.set_cookie(CSRF_COOKIE, rec["csrf"], samesite="Strict", httponly=False)
+        return resp
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> flask.Response:
         if flask.request.method == "GET":
             return login_page()
-        form = flask.request.form
-        cookie = flask.request.cookies.get("gw_csrf", "")
-        if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
-            return flask.Response("CSRF token missing or wrong; reload the page", 400)
-        user = users.authenticate(client, form.get("username", ""), form.get("password", ""))
-        if user is None:
-            log.warning("failed login for %r from %s", form.get("username", "")[:40],
-                        flask.request.remote_addr)
-            return login_page(error=True)
-        token = users.open_session(client, user)
-        log.info("login %s (%s, scope %s)", user.name, user.role, user.scope)
-        resp = flask.redirect(_safe_next(flask.request.args.get("next")))
-        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
-                        max_age=users.SESSION_TTL_S)
-        return resp
+        return _login_post(client)
 
-    @server.route("/logout")
+    @server.route("/logout", methods=["GET", "POST"])
     def logout() -> flask.Response:
-        token = flask.request.cookies.get(SESSION_COOKIE)
-        if token:
-            users.close_session(client, token)
+        rec = flask.g.session if "session" in flask.g else None
+        if flask.request.method == "GET":  # a link cannot log anyone out: it asks first
+            lang = "en" if flask.request.args.get("lang") == "en" else "zh"
+            return flask.make_response(LOGOUT_PAGE.format(
+                out=LOGIN_TEXT[lang]["out"], csrf=escape(rec["csrf"] if rec else "")))
+        users.close_session(client, flask.request.cookies.get(SESSION_COOKIE, ""))
+        user: User = flask.g.user
+        audit(client, user.name, "logout", user.name, client_addr(), region=user.scope)
+        flask.g.pop("session", None)
         resp = flask.redirect("/login")
         resp.delete_cookie(SESSION_COOKIE)
+        resp.delete_cookie(CSRF_COOKIE)
         return resp
+
+
+def _login_post(client: redis.Redis) -> flask.Response:
+    """Check the form's token, the rate limit and the password; start a session."""
+    form = flask.request.form
+    cookie = flask.request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
+        return flask.Response("CSRF token missing or wrong; reload the page", 400)
+    name = form.get("username", "")
+    wait = users.login_wait(client, name, client_addr())
+    if wait:
+        audit(client, name[:64], "login.limited", name[:64], f"{client_addr()} form wait={wait}s")
+        return login_page(wait=wait)
+    user = users.authenticate(client, name, form.get("password", ""))
+    if user is None:
+        wait = failed_login(client, name, "form")
+        return login_page(error=True, wait=wait)
+    users.clear_failures(client, name)
+    token = users.open_session(client, user)
+    log.info("login %s (%s, scope %s)", user.name, user.role, user.scope)
+    audit(client, user.name, "login", user.name, client_addr(), region=user.scope)
+    resp = flask.redirect(_safe_next(flask.request.args.get("next")))
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
+                    max_age=users.SESSION_TTL_S)
+    rec = users.session_record(client, token)
+    if rec is not None:
+        resp.set_cookie(CSRF_COOKIE, rec["csrf"], samesite="Strict", httponly=False)
+    return resp

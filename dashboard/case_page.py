@@ -33,11 +33,14 @@ from layouts.i18n import t
 log = logging.getLogger(__name__)
 
 
-def nearest(ctx: CityContext, client: redis.Redis, inc: Incident) -> list[dict[str, Any]]:
-    """The on-duty officers nearest to a case, as plain rows."""
+def nearest(ctx: CityContext, client: redis.Redis, inc: Incident, user: User
+            ) -> list[dict[str, Any]]:
+    """The on-duty officers nearest to a case whom the user may see, as plain rows."""
     rows = []
     for st, dist in store.nearest_officers(client, ctx.towns, inc.lon, inc.lat):
         rec = ctx.roster.get(st.officer_id)
+        if not user.may_see_region(rec.grid if rec else st.home):
+            continue
         rows.append({"officer_id": st.officer_id, "name": rec.name if rec else st.officer_id,
                      "dist_m": dist, "lon": st.lon, "lat": st.lat})
     return rows
@@ -72,7 +75,7 @@ def visible_case(ctx: CityContext, client: redis.Redis, user: User,
 def case_view_model(ctx: CityContext, client: redis.Redis, inc: Incident, user: User,
                     lang: str, live_base: str, tile_url: str | None) -> CaseView:
     """Everything the case page shows, read now."""
-    near = nearest(ctx, client, inc)
+    near = nearest(ctx, client, inc, user)
     h = ctx.hierarchy
     crumbs = [(level_of(c).value, c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
               for c in reversed(ancestors_of(inc.grid)) if c in h]
@@ -111,7 +114,7 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         inc = visible_case(ctx, client, user, (data or {}).get("incident_id", ""))
         if not isinstance(inc, Incident):
             raise dash.exceptions.PreventUpdate
-        near = nearest(ctx, client, inc)
+        near = nearest(ctx, client, inc, user)
         rule = ctx.rules.get(inc.category)
         c = incident_to_json(inc)
         names = _names(ctx, inc, near)

@@ -14,6 +14,7 @@ from dashboard.settings import Settings
 from domain.access import Role
 
 log = logging.getLogger("gridwatch")
+SCALED = ("gateway", "worker", "push", "web")  # components `--processes N` multiplies
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -35,6 +36,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--position-interval", type=float, default=10.0,
                    help="seconds between simulated position fixes")
     p.add_argument("--no-sim", action="store_true", help="do not run the simulator")
+    p.add_argument("--processes", type=int, default=1,
+                   help="run gateway, worker, push and web as N processes each; servers share "
+                        "their port (SO_REUSEPORT), workers split the towns (default 1)")
     p.add_argument("--history-days", type=int, default=30,
                    help="days of past cases the demo simulates on first run (0: none)")
 
@@ -49,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--data-dir", type=Path, default=Path("data"))
     init.add_argument("--redis-url", default=None)
     run = sub.add_parser("run", help="run one component (used by demo and docker)")
+    run.add_argument("--process-index", type=int, default=None, help=argparse.SUPPRESS)
     run.add_argument("component", choices=["gateway", "worker", "push", "web", "simulate",
                                            "cameras", "capture"])
     _common(run)
@@ -101,7 +106,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         redis_url=args.redis_url or os.environ.get("REDIS_URL"),
                         rules_file=args.rules, incidents_per_hour=args.incidents_per_hour,
                         position_interval_s=args.position_interval, simulate=not args.no_sim,
-                        history_days=args.history_days,
+                        history_days=args.history_days, processes=args.processes,
+                        process_index=getattr(args, "process_index", None) or 0,
                         tile_url=os.environ.get("GRIDWATCH_TILE_URL"))
     except ValidationError as e:
         errs = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
@@ -224,6 +230,7 @@ def _devices(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gridwatch` console script."""
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     tag = args.component if args.cmd == "run" else args.cmd
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -249,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
             from dashboard.demo import run_demo  # noqa: PLC0415
 
             return run_demo(settings)
+        if (args.component in SCALED and settings.processes > 1
+                and args.process_index is None):
+            from dashboard.processes import supervise  # noqa: PLC0415
+
+            return supervise(args.component, settings.processes, lambda i: [
+                sys.executable, "-m", "dashboard.cli", *argv, "--process-index", str(i)])
         return _run_component(args.component, settings, args)
     except (ConfigError, HierarchyError) as e:
         log.error("cannot start: %s", e)

@@ -9,8 +9,7 @@ import threading
 import time
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aredis
-
+from dashboard.processes import shared_socket
 from dashboard.push import LiveHub, serve_push
 from dashboard.settings import Settings
 from feeds import auth, store
@@ -21,10 +20,11 @@ from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
 from feeds.osmand import OsmandServer, device_officer, serve_osmand
+from feeds.redis_client import async_client
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
 from feeds.terminal_client import TerminalClient, run_simulator
-from feeds.worker import StateWorker
+from feeds.worker import StateWorker, partition
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     started = time.perf_counter()
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
-    client = aredis.Redis.from_url(redis_url)
+    client = async_client(redis_url)
     placer = make_placer(ctx, store.connect(redis_url), index)
     shared = os.environ.get("GRIDWATCH_TERMINAL_TOKEN", "")
     if not shared:
@@ -63,8 +63,11 @@ async def _gateway(settings: Settings, redis_url: str) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     osmand = OsmandServer(gw, device_officer(client))
-    await asyncio.gather(serve_gateway(gw, settings.host, settings.gateway_port, stop),
-                         serve_osmand(osmand, settings.host, settings.osmand_port, stop))
+    shared_port = settings.processes > 1
+    await asyncio.gather(serve_gateway(gw, settings.host, settings.gateway_port, stop,
+                                       reuse_port=shared_port),
+                         serve_osmand(osmand, settings.host, settings.osmand_port, stop,
+                                      reuse_port=shared_port))
     await client.aclose()
 
 
@@ -77,26 +80,31 @@ def run_worker(settings: Settings, redis_url: str) -> None:
     """Run the state worker (apply streams, re-level cases) until SIGINT/SIGTERM."""
     ctx = load_context(settings)
     state = CityState.with_roster(ctx.rules, ctx.roster)
-    worker = StateWorker(store.connect(redis_url), state, ctx.towns, ZoneInfo(settings.timezone),
-                         ctx.rules_config.relevel_interval_s)
+    towns = partition(ctx.towns, settings.process_index, settings.processes)
+    default_name = f"worker-{settings.process_index + 1}"
+    worker = StateWorker(store.connect(redis_url), state, towns, ZoneInfo(settings.timezone),
+                         ctx.rules_config.relevel_interval_s,
+                         consumer=os.environ.get("GRIDWATCH_WORKER_NAME", default_name))
     worker.bootstrap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("worker running")
+    log.info("worker %d/%d running for %d towns", settings.process_index + 1,
+             settings.processes, len(towns))
     worker.run(stop)
     log.info("worker stopped after %d entries", worker.applied)
 
 
 async def _push(settings: Settings, redis_url: str) -> None:
     ctx = load_context(settings)
-    client = aredis.Redis.from_url(redis_url)
+    client = async_client(redis_url)
     sync = store.connect(redis_url)
     hub = LiveHub(client, ctx.hierarchy, ctx.roster, ctx.rules,
                   lambda token: auth.session_user(sync, token), settings.push_flush_s)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    await serve_push(hub, settings.host, settings.live_port, stop)
+    await serve_push(hub, settings.host, settings.live_port, stop,
+                     reuse_port=settings.processes > 1)
     await client.aclose()
 
 
@@ -115,8 +123,9 @@ def run_web(settings: Settings, redis_url: str) -> None:
     app = create_app(settings, ctx, store.connect(redis_url))
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     log.info("dashboard on http://%s:%s/", settings.host, settings.port)
-    serve(app.server, host=settings.host, port=settings.port, threads=8, ident="gridwatch",
-          _quiet=True)
+    where = ({"sockets": [shared_socket(settings.host, settings.port)]} if settings.processes > 1
+             else {"host": settings.host, "port": settings.port})
+    serve(app.server, threads=8, ident="gridwatch", _quiet=True, **where)
 
 
 async def _simulate(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from feeds.redis_server import EmbeddedRedis
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("worker", "gateway", "push", "web", "cameras", "capture", "simulate")
+RESTARTS_PER_MINUTE = 5  # a component that exits more often than this stops the demo
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -43,6 +44,8 @@ def _child_args(name: str, s: Settings, redis_url: str) -> list[str]:
             "--incidents-per-hour", str(s.incidents_per_hour),
             "--position-interval", str(s.position_interval_s),
             "--history-days", str(s.history_days)]
+    if name in ("gateway", "worker", "push", "web"):
+        args += ["--processes", str(s.processes)]
     if s.rules_file:
         args += ["--rules", str(s.rules_file)]
     if s.cameras_file:
@@ -59,6 +62,8 @@ class Demo:
         self.children: dict[str, subprocess.Popen] = {}
         self.stopping = False
         self.city_code = ""
+        self.redis_url = ""
+        self.env: dict[str, str] = {}
 
     def lock(self) -> None:
         """Hold the data dir for this demo; a second demo on the same dir stops at once."""
@@ -91,18 +96,32 @@ class Demo:
     def start(self, redis_url: str, env: dict[str, str]) -> None:
         """Spawn every component as a child process."""
         names = COMPONENTS if self.s.simulate else COMPONENTS[:-1]
+        self.redis_url, self.env = redis_url, env
         for name in names:
-            self.children[name] = subprocess.Popen(_child_args(name, self.s, redis_url), env=env)
+            self.children[name] = self.spawn(name)
             if name == "gateway":
                 time.sleep(0.5)
 
+    def spawn(self, name: str) -> subprocess.Popen:
+        """Start one component as a child process."""
+        return subprocess.Popen(_child_args(name, self.s, self.redis_url), env=self.env)
+
     def watch(self) -> int:
-        """Wait until a signal or a child's death; returns the exit code."""
+        """Wait until a signal; a component that dies is started again, one that keeps dying
+        stops the demo. Returns the exit code."""
+        exits: dict[str, list[float]] = {}
         while not self.stopping:
-            for name, p in self.children.items():
-                if p.poll() is not None:
-                    log.error("%s exited with code %s; stopping the demo", name, p.returncode)
+            for name, p in list(self.children.items()):
+                if p.poll() is None:
+                    continue
+                now = time.monotonic()
+                exits[name] = [t for t in exits.get(name, []) if now - t < 60] + [now]
+                if len(exits[name]) > RESTARTS_PER_MINUTE:
+                    log.error("%s keeps exiting (code %s); stopping the demo", name,
+                              p.returncode)
                     return 1
+                log.error("%s exited with code %s; starting it again", name, p.returncode)
+                self.children[name] = self.spawn(name)
             time.sleep(0.5)
         return 0
 

@@ -12,9 +12,16 @@ def _get(summary: str, params: list[dict[str, Any]], schema: str) -> dict[str, A
         "responses": {
             "200": {"description": "OK", "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{schema}"}}}},
-            "401": {"description": "login required"},
-            "403": {"description": "outside the caller's scope"},
-            "404": {"description": "no such region or item"}}}}
+            "400": _error_response("a parameter is not one of its allowed values"),
+            "401": _error_response("login required"),
+            "403": _error_response("outside the caller's scope"),
+            "404": _error_response("no such region or item")}}}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    """An error answer: JSON {"error": "<reason>"}."""
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 def _q(name: str, desc: str, enum: list[str] | None = None) -> dict[str, Any]:
@@ -29,8 +36,11 @@ def _p(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-LEVELS = {"type": "object", "properties": {k: {"type": "integer"} for k in
-                                           ("green", "yellow", "red")}}
+LEVELS = {"type": "object", "required": ["green", "yellow", "red"],
+          "properties": {k: {"type": "integer", "minimum": 0} for k in ("green", "yellow", "red")}}
+ALERT = {"type": "string", "enum": ["green", "yellow", "red"]}
+REGION_LEVEL = {"type": "string", "enum": ["city", "town", "village", "grid"]}
+COUNT = {"type": "integer", "minimum": 0}
 REGION = _q("region", "region code (default: the caller's scope)")
 STATUSES = ["reported", "acknowledged", "dispatched", "on_scene", "resolved", "closed"]
 
@@ -42,27 +52,54 @@ OPENAPI: dict[str, Any] = {
                             "session": {"type": "apiKey", "in": "cookie",
                                         "name": "gw_session"}},
         "schemas": {
-            "Summary": {"type": "object", "properties": {
-                "region": {"type": "object"}, "counts": {"type": "object", "properties": {
-                    "towns": {"type": "integer"}, "villages": {"type": "integer"},
-                    "grids": {"type": "integer"}, "officers": {"type": "integer"},
-                    "officers_online": {"type": "integer"}, "incidents_open": LEVELS}},
-                "children": {"type": "array", "items": {"type": "object"}},
+            "Error": {"type": "object", "required": ["error"],
+                      "properties": {"error": {"type": "string"}}},
+            "Summary": {"type": "object", "required": ["region", "counts", "children", "as_of"],
+                        "properties": {
+                "region": {"type": "object", "required": ["code", "name", "level"],
+                           "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                                          "level": REGION_LEVEL}},
+                "counts": {"type": "object", "required": [
+                    "towns", "villages", "grids", "officers", "officers_online",
+                    "incidents_open"], "properties": {
+                    "towns": COUNT, "villages": COUNT, "grids": COUNT, "officers": COUNT,
+                    "officers_online": COUNT, "officers_on_duty": COUNT,
+                    "incidents_open": LEVELS, "incidents_overdue": COUNT,
+                    "incidents_new_today": COUNT}},
+                "children": {"type": "array", "items": {
+                    "type": "object", "required": ["code", "name", "level", "alert",
+                                                   "incidents_open"],
+                    "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                                   "level": REGION_LEVEL, "alert": {"type": ["string", "null"]},
+                                   "incidents_open": LEVELS}}},
                 "as_of": {"type": "number"}}},
-            "Incident": {"type": "object", "properties": {
+            "Incident": {"type": "object", "required": [
+                "incident_id", "category", "title", "status", "level", "lat", "lon", "grid",
+                "reported_ts"], "properties": {
                 "incident_id": {"type": "string"}, "category": {"type": "string"},
-                "title": {"type": "string"}, "status": {"type": "string", "enum": STATUSES},
-                "level": {"type": "string", "enum": ["green", "yellow", "red"]},
+                "title": {"type": "string"}, "description": {"type": "string"},
+                "status": {"type": "string", "enum": STATUSES}, "level": ALERT,
+                "severity": {"type": "integer"},
                 "lat": {"type": "number"}, "lon": {"type": "number"},
                 "grid": {"type": "string"}, "reported_ts": {"type": "number"}}},
-            "Incidents": {"type": "object", "properties": {
+            "Incidents": {"type": "object", "required": ["region", "incidents", "as_of"],
+                          "properties": {
+                "region": {"type": "string"}, "as_of": {"type": "number"},
                 "incidents": {"type": "array",
                               "items": {"$ref": "#/components/schemas/Incident"}}}},
-            "Officer": {"type": "object", "properties": {
+            "Officer": {"type": "object", "required": ["officer_id", "name", "grid", "on_duty",
+                                                      "position"], "properties": {
                 "officer_id": {"type": "string"}, "name": {"type": "string"},
                 "grid": {"type": "string"}, "on_duty": {"type": "boolean"},
-                "position": {"type": ["object", "null"]}}},
-            "Officers": {"type": "object", "properties": {
+                "position": {"oneOf": [{"type": "null"}, {
+                    "type": "object", "required": ["lon", "lat", "ts"], "properties": {
+                        "lon": {"type": "number"}, "lat": {"type": "number"},
+                        "ts": {"type": ["number", "null"]},
+                        "grid": {"type": ["string", "null"]},
+                        "battery": {"type": ["number", "null"]}}}]}}},
+            "Officers": {"type": "object", "required": ["region", "officers", "as_of"],
+                         "properties": {
+                "region": {"type": "string"}, "as_of": {"type": "number"},
                 "officers": {"type": "array", "items": {"$ref": "#/components/schemas/Officer"}}}},
             "Health": {"type": "object", "properties": {
                 "status": {"type": "string"}, "feed_lag_s": {"type": ["number", "null"]}}},

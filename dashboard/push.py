@@ -26,7 +26,7 @@ from feeds import keys
 from feeds.clusters import OfficerIndex, View
 from feeds.live import follow_live, live_ends
 from feeds.state import OfficerState, incident_from_json, marker
-from feeds.summary import child_stats, kpi
+from feeds.summary import child_stats, kpi, visible_counts
 
 log = logging.getLogger(__name__)
 
@@ -154,19 +154,29 @@ class LiveHub:
         return m["grid"].startswith(client.region) and client.user.may_see_category(
             self.rules.get(m["category"]))
 
-    def summary(self, region: str, now: float,
-                cache: dict[str, tuple[Any, Any]] | None = None) -> tuple[Any, Any]:
-        """Child stats and KPIs of a region (computed once per flush per region)."""
-        if cache is not None and region in cache:
-            return cache[region]
-        out = (child_stats(region, self.hierarchy, self.counts),
-               kpi(region, self.counts, self.officers.values(), now))
+    def summary(self, region: str, now: float, cache: dict[Any, tuple[Any, Any]] | None = None,
+                cleared: bool = True) -> tuple[Any, Any]:
+        """Child stats and KPIs of a region, with or without the sensitive cases (computed
+        once per flush per region and clearance)."""
+        if cache is not None and (region, cleared) in cache:
+            return cache[region, cleared]
+        counts: Any = self.counts
+        if not cleared and len(region) >= 9:  # a town or below: that town's counts suffice
+            counts = visible_counts({region[:9]: self.counts.get(region[:9], {})}, False)
+        elif not cleared and cache is not None and "public" in cache:
+            counts = cache["public"]
+        elif not cleared:  # the whole city without sensitive cases, once per flush
+            counts = visible_counts(self.counts, False)
+            if cache is not None:
+                cache["public"] = counts
+        out = (child_stats(region, self.hierarchy, counts),
+               kpi(region, counts, self.officers.values(), now))
         if cache is not None:
-            cache[region] = out
+            cache[region, cleared] = out
         return out
 
     def frame_for(self, client: Client, kind: str, p: Pending | None,
-                  cache: dict[str, tuple[Any, Any]] | None = None) -> dict[str, Any]:
+                  cache: dict[Any, tuple[Any, Any]] | None = None) -> dict[str, Any]:
         """A sync (whole state) or delta frame scoped to one client."""
         region = client.region
         if p is None:
@@ -179,7 +189,7 @@ class LiveHub:
             incs = [m for m in p.incidents.values() if self.visible(client, m)]
             closed = [i for i, m in p.closed.items() if self.visible(client, m)]
         now = time.time()
-        regions, k = self.summary(region, now, cache)
+        regions, k = self.summary(region, now, cache, client.user.cleared)
         out = {"type": kind, "as_of": self.as_of or now,
                "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
@@ -219,7 +229,7 @@ class LiveHub:
         p, self.pending = self.pending, Pending()
         if not self.clients or not (p or any(c.view_stale for c in self.clients)):
             return
-        cache: dict[str, tuple[Any, Any]] = {}
+        cache: dict[Any, tuple[Any, Any]] = {}
         for c in list(self.clients):
             frame = self.frame_for(c, "delta", p, cache)
             try:
@@ -285,11 +295,12 @@ class LiveHub:
 
 
 async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
-                     ready: Callable[[int], None] | None = None) -> None:
-    """Run the push channel until `stop` is set."""
+                     ready: Callable[[int], None] | None = None,
+                     reuse_port: bool = False) -> None:
+    """Run the push channel until `stop` is set (`reuse_port`: share the port, SO_REUSEPORT)."""
     await hub.bootstrap()
     async with serve(hub.handler, host, port, process_request=hub.process_request,
-                     max_size=64 * 1024, ping_interval=20) as server:
+                     max_size=64 * 1024, ping_interval=20, reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("live push channel on ws://%s:%s/live", host, bound)
         if ready:

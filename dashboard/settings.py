@@ -35,6 +35,10 @@ class Settings(BaseModel):
     simulate: bool = Field(default=True, description="run the simulator in the demo")
     history_days: int = Field(default=30, ge=0, le=90,
                               description="days of past cases the demo makes on first run")
+    processes: int = Field(default=1, ge=1, le=64,
+                           description="processes of gateway, worker, push and web (one port)")
+    process_index: int = Field(default=0, ge=0, le=63,
+                               description="which of those processes this one is (0-based)")
 
     @property
     def city_file(self) -> Path:

@@ -17,7 +17,7 @@ from feeds.context import CityContext
 from feeds.geo_format import region_features
 from feeds.overlays import overlay_features
 from feeds.state import OfficerState, marker
-from feeds.summary import child_stats, kpi
+from feeds.summary import child_stats, kpi, visible_counts
 from layouts.camera_layer import camera_features
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
@@ -58,7 +58,7 @@ class Snapshots:
         rules = self.ctx.rules
         incs = [i for i in store.read_open_incidents(self.client, towns)
                 if i.grid.startswith(code) and user.may_see_category(rules.get(i.category))]
-        counts = store.read_counts(self.client, towns)
+        counts = visible_counts(store.read_counts(self.client, towns), user.cleared)
         return {"officers": {k: v for k, v in offs.items() if v.home.startswith(code)},
                 "incidents": incs, "counts": counts}
 

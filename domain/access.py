@@ -32,6 +32,11 @@ class User:
         """Whether `code` is inside this user's scope."""
         return is_within(code, self.scope)
 
+    @property
+    def cleared(self) -> bool:
+        """Whether this user's role is cleared for sensitive categories."""
+        return self.role in CLEARED_FOR_SENSITIVE
+
     def may_see_category(self, rule: CategoryRule | None) -> bool:
         """Whether this user's role is cleared for a category (unknown ones are hidden)."""
         if rule is None:

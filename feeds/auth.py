@@ -1,4 +1,5 @@
-"""Users, password hashes and sessions kept in Redis (shared by every process)."""
+"""Users, password hashes, sessions and login rate limits kept in Redis (shared by every
+process)."""
 from __future__ import annotations
 
 import base64
@@ -6,6 +7,8 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
+from typing import Any
 
 import orjson
 import redis
@@ -16,7 +19,11 @@ from feeds import keys
 log = logging.getLogger(__name__)
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-SESSION_TTL_S = 12 * 3600
+SESSION_TTL_S = 12 * 3600  # absolute lifetime of a session
+SESSION_IDLE_S = 2 * 3600  # a session unused this long expires
+LOGIN_WINDOW_S = 15 * 60  # failed logins are counted over this window
+LOGIN_FAILS_PER_USER = 5  # failures of one user name in the window before it waits
+LOGIN_FAILS_PER_ADDR = 20  # failures from one client address in the window before it waits
 
 
 def hash_password(password: str) -> str:
@@ -70,25 +77,88 @@ def authenticate(client: redis.Redis, name: str, password: str) -> User | None:
     return User(name, Role(rec["role"]), rec["scope"])
 
 
-def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S) -> str:
-    """Start a session for a user; returns its token."""
+def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S,
+                 idle_s: int = SESSION_IDLE_S) -> str:
+    """Start a session for a user (absolute and idle expiry, its own CSRF token); its token."""
     token = secrets.token_urlsafe(32)
-    rec = {"name": user.name, "role": user.role.value, "scope": user.scope}
-    client.set(keys.session(token), orjson.dumps(rec), ex=ttl_s)
+    idle_s = min(idle_s, ttl_s)
+    rec = {"name": user.name, "role": user.role.value, "scope": user.scope,
+           "csrf": secrets.token_urlsafe(24), "exp": time.time() + ttl_s, "idle": idle_s}
+    client.set(keys.session(token), orjson.dumps(rec), ex=idle_s)
     return token
+
+
+def session_record(client: redis.Redis, token: str | None) -> dict[str, Any] | None:
+    """The record of a live session (user, csrf), its idle expiry renewed; None if expired."""
+    if not token or len(token) > 128:
+        return None
+    key = keys.session(token)
+    raw = client.getex(key, ex=SESSION_IDLE_S)
+    if raw is None:
+        return None
+    rec = orjson.loads(raw)
+    left = float(rec.get("exp", 0)) - time.time()
+    if left <= 0:
+        client.delete(key)
+        return None
+    idle = int(rec.get("idle", SESSION_IDLE_S))
+    if left < SESSION_IDLE_S or idle != SESSION_IDLE_S:
+        client.expire(key, max(1, int(min(left, idle))))
+    return rec
+
+
+def session_user_of(rec: dict[str, Any]) -> User:
+    """The user of a session record."""
+    return User(rec["name"], Role(rec["role"]), rec["scope"])
 
 
 def session_user(client: redis.Redis, token: str | None) -> User | None:
     """The user of a live session token, or None."""
-    if not token or len(token) > 128:
-        return None
-    raw = client.get(keys.session(token))
-    if raw is None:
-        return None
-    rec = orjson.loads(raw)
-    return User(rec["name"], Role(rec["role"]), rec["scope"])
+    rec = session_record(client, token)
+    return None if rec is None else session_user_of(rec)
 
 
 def close_session(client: redis.Redis, token: str) -> None:
     """End a session."""
     client.delete(keys.session(token))
+
+
+def login_wait(client: redis.Redis, name: str, addr: str) -> int:
+    """Seconds until a user name and a client address may try to log in again (0: now)."""
+    pipe = client.pipeline(transaction=False)
+    for kind, value, _ in _limits(name, addr):
+        key = keys.login_failures(kind, value)
+        pipe.get(key)
+        pipe.ttl(key)
+    res = pipe.execute()
+    wait = 0
+    for i, (_, _, limit) in enumerate(_limits(name, addr)):
+        count, ttl = int(res[2 * i] or 0), res[2 * i + 1]
+        if count >= limit:
+            wait = max(wait, ttl if ttl and ttl > 0 else 1)
+    return wait
+
+
+def record_failure(client: redis.Redis, name: str, addr: str) -> int:
+    """Count one failed login (by name and by address); the wait it now imposes (0: none)."""
+    pipe = client.pipeline(transaction=False)
+    for kind, value, _ in _limits(name, addr):
+        key = keys.login_failures(kind, value)
+        pipe.set(key, 0, ex=LOGIN_WINDOW_S, nx=True)  # the window starts at the first failure
+        pipe.incr(key)
+    pipe.execute()
+    return login_wait(client, name, addr)
+
+
+def clear_failures(client: redis.Redis, name: str) -> None:
+    """Forget a user name's failures after a successful login (the address keeps its count)."""
+    client.delete(keys.login_failures("user", _norm(name)))
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()[:64]
+
+
+def _limits(name: str, addr: str) -> list[tuple[str, str, int]]:
+    return [("user", _norm(name), LOGIN_FAILS_PER_USER),
+            ("addr", addr or "?", LOGIN_FAILS_PER_ADDR)]

@@ -165,7 +165,8 @@ def save_cameras(client: redis.Redis, cameras: Iterable[Camera]) -> int:
     old_towns = {t.decode() for t in client.hvals(vk.CAMERA_TOWN)}
     pipe = client.pipeline(transaction=False)
     for t in old_towns:
-        pipe.delete(vk.cameras(t), vk.cameras_geo(t))
+        pipe.delete(vk.cameras(t))  # one key per DEL: a cluster pipeline takes no more
+        pipe.delete(vk.cameras_geo(t))
     pipe.delete(vk.CAMERA_TOWN)
     by_town: dict[str, list[Camera]] = {}
     for c in cameras:

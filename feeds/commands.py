@@ -34,11 +34,13 @@ def permit(user: User, inc: Incident, rules: Mapping[str, CategoryRule]) -> None
 
 
 def audit(client: redis.Redis | redis.client.Pipeline, user: str, action: str, target: str,
-          detail: str = "", ts: float | None = None) -> None:
-    """Append one entry to the audit log (who, when, what, on what)."""
-    client.xadd(keys.AUDIT, {"ts": f"{ts or time.time():.3f}", "user": user, "action": action,
-                             "target": target, "detail": detail[:2000]},
-                maxlen=AUDIT_MAXLEN, approximate=True)
+          detail: str = "", ts: float | None = None, region: str = "") -> None:
+    """Append one entry to the audit log (who, when, what, on what, in which region)."""
+    fields = {"ts": f"{ts or time.time():.3f}", "user": user, "action": action,
+              "target": target, "detail": detail[:2000]}
+    if region:
+        fields["region"] = region
+    client.xadd(keys.AUDIT, fields, maxlen=AUDIT_MAXLEN, approximate=True)
 
 
 def send_action(client: redis.Redis, user: User, inc: Incident,
@@ -61,7 +63,7 @@ def send_action(client: redis.Redis, user: User, inc: Incident,
     pipe = client.pipeline(transaction=False)
     pipe.xadd(keys.incidents_in(inc.town), {"m": orjson.dumps(msg)})
     detail = " ".join(x for x in (officer_id, note[:200]) if x)
-    audit(pipe, user.name, f"case.{action.value}", inc.incident_id, detail, ts)
+    audit(pipe, user.name, f"case.{action.value}", inc.incident_id, detail, ts, inc.grid)
     pipe.execute()
     log.info("%s: %s %s %s", user.name, action.value, inc.incident_id, officer_id)
     return cmd_id

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import redis.asyncio as aredis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -26,11 +26,13 @@ from feeds.packing import use_hiredis_packing
 from feeds.protocol import (
     Message,
     Refused,
+    decode,
     decode_one,
     parse_frame,
     quick_frame,
     quick_position,
 )
+from feeds.redis_client import is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,14 @@ class Gateway:
         """Decode, place, store and answer one frame; returns the JSON reply."""
         now = time.time()
         self.stats["frames"] += 1
-        results, is_batch = self.route_frame(frame, officer, now)
+        try:
+            results, is_batch = self.route_frame(frame, officer, now)
+        except RedisError as e:  # a case's town lookup met a Redis outage
+            items, is_batch = decode(frame, now)
+            log.error("routing failed, nacking %d messages: %s", len(items), e)
+            answers = [{"nack": it.msg_id, "error": "store unavailable, retry later"}
+                       for it in items]
+            return orjson.dumps(answers if is_batch else answers[0]).decode()
         answers = await self.store(results, source, now)
         return orjson.dumps(answers if is_batch else answers[0]).decode()
 
@@ -173,9 +182,8 @@ class Gateway:
 
     def _add_groups(self, pipe: Any, groups: list[list[Routed]]) -> None:
         for group in groups:
-            pipe.evalsha(self.sha, 1 + len(group), group[0].stream,
-                         *(r.seen_key for r in group), self.seen_ttl_s,
-                         *(orjson.dumps(r.body) for r in group))
+            script_call(pipe, self.sha, [group[0].stream, *(r.seen_key for r in group)],
+                        [self.seen_ttl_s, *(orjson.dumps(r.body) for r in group)])
 
     async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and
@@ -204,6 +212,15 @@ class Gateway:
             raise errors[0]
 
 
+def script_call(pipe: Any, sha: str, keys_: list[str], args: list[Any]) -> None:
+    """Queue DEDUP_XADD: EVALSHA on plain Redis; EVAL on a cluster, whose pipelines refuse
+    EVALSHA (the script is cached per node; its KEYS share the town's slot)."""
+    if is_cluster(pipe):
+        pipe.execute_command("EVAL", DEDUP_XADD, len(keys_), *keys_, *args)
+    else:
+        pipe.evalsha(sha, len(keys_), *keys_, *args)
+
+
 def by_stream(routed: Iterable[Routed]) -> list[list[Routed]]:
     """Messages grouped by their stream, each group in arrival order."""
     groups: dict[str, list[Routed]] = {}
@@ -220,10 +237,13 @@ def dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:
 
 
 async def serve_gateway(gateway: Gateway, host: str, port: int,
-                        stop: asyncio.Event, ready: Callable[[int], None] | None = None) -> None:
-    """Run the gateway's WebSocket server until `stop` is set."""
+                        stop: asyncio.Event, ready: Callable[[int], None] | None = None,
+                        reuse_port: bool = False) -> None:
+    """Run the gateway's WebSocket server until `stop` is set (`reuse_port`: share the port
+    with other gateway processes, SO_REUSEPORT)."""
     async with serve(gateway.handler, host, port, process_request=gateway.process_request,
-                     max_size=4 * 1024 * 1024, compression=None, ping_interval=20) as server:
+                     max_size=4 * 1024 * 1024, compression=None, ping_interval=20,
+                     reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("gateway listening on ws://%s:%s/terminal", host, bound)
         if ready:

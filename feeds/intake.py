@@ -9,7 +9,7 @@ import redis
 from feeds import keys
 from feeds.context import CityContext
 from feeds.datum import to_datum, to_datum_arrays
-from feeds.gateway import DEAD_LETTER_MAXLEN, DEDUP_XADD, SEEN_TTL_S, dead_fields
+from feeds.gateway import DEAD_LETTER_MAXLEN, DEDUP_XADD, SEEN_TTL_S, dead_fields, script_call
 from feeds.ingest import Placer, Routed
 from feeds.locate import GridIndex
 from feeds.protocol import Refused
@@ -19,15 +19,14 @@ def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str
                now: float | None = None) -> list[dict[str, str | None]]:
     """Store routed messages once each (same script as the gateway), dead-letter the rest."""
     now = time.time() if now is None else now
-    script = client.register_script(DEDUP_XADD)
+    sha = client.script_load(DEDUP_XADD)
     pipe = client.pipeline(transaction=False)
     for r in results:
         if isinstance(r, Refused):
             pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now), maxlen=DEAD_LETTER_MAXLEN,
                       approximate=True)
         else:
-            script(keys=[r.stream, r.seen_key], args=[SEEN_TTL_S, orjson.dumps(r.body)],
-                   client=pipe)
+            script_call(pipe, sha, [r.stream, r.seen_key], [SEEN_TTL_S, orjson.dumps(r.body)])
             if r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
     pipe.execute()

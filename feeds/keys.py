@@ -54,6 +54,12 @@ def counts(town: str) -> str:
     return f"counts:{{{town}}}"
 
 
+def town_of(key: str) -> str:
+    """The town of a town-scoped key (its hash tag)."""
+    start = key.index("{") + 1
+    return key[start:key.index("}", start)]
+
+
 # Global keys (small, single-key commands only).
 INCIDENT_TOWN = "incident-town"  # hash incident_id → town code
 DEAD_LETTER = "deadletter"  # stream of refused messages with their reason
@@ -69,6 +75,11 @@ EXPORTED = "exported"  # hash stream → last entry id written to Parquet
 def session(token: str) -> str:
     """A login session (expires)."""
     return f"session:{token}"
+
+
+def login_failures(kind: str, value: str) -> str:
+    """Counter of failed logins of one user name or client address in the window (expires)."""
+    return f"login-fail:{kind}:{value}"
 
 
 WORKER_GROUP = "state"

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aredis
 
-from feeds import keys
+from feeds import keys, slotread
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ async def follow_live(client: aredis.Redis, ids: dict[str, str], handle: Handler
     until `stop`; waits out a Redis outage, skips (and logs) a malformed entry."""
     while not stop.is_set():
         try:
-            resp = await client.xread(ids, count=count, block=block_ms)
+            resp = await slotread.xread(client, ids, count=count, block_ms=block_ms)
         except aredis.ConnectionError as e:
             log.warning("%s: redis unavailable (%s), retrying", who, e)
             await asyncio.sleep(1.0)

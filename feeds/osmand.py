@@ -216,9 +216,10 @@ async def _read_request(reader: asyncio.StreamReader
 
 
 async def serve_osmand(server: OsmandServer, host: str, port: int, stop: asyncio.Event,
-                       ready: Callable[[int], None] | None = None) -> None:
-    """Listen for OsmAnd requests until `stop` is set."""
-    srv = await asyncio.start_server(server.serve_connection, host, port)
+                       ready: Callable[[int], None] | None = None,
+                       reuse_port: bool = False) -> None:
+    """Listen for OsmAnd requests until `stop` is set (`reuse_port`: SO_REUSEPORT)."""
+    srv = await asyncio.start_server(server.serve_connection, host, port, reuse_port=reuse_port)
     bound = srv.sockets[0].getsockname()[1]
     log.info("OsmAnd (Traccar Client) endpoint on http://%s:%s/", host, bound)
     if ready:

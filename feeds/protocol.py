@@ -22,7 +22,10 @@ def _epoch(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("must be epoch seconds or ISO 8601")
     if isinstance(value, int | float):
-        ts = float(value)
+        try:
+            ts = float(value)
+        except OverflowError:
+            raise ValueError("is not a plausible time") from None
     elif isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -128,7 +131,9 @@ def decode_one(obj: Any, now: float) -> Message | Refused:
     if not isinstance(obj, dict):
         return Refused(None, "message must be a JSON object", obj)
     if obj.get("type") not in ("position", "incident", "incident_update", "duty"):
-        return Refused(msg_id, f"type: unknown message type {obj.get('type')!r}", obj)
+        shown = repr(obj.get("type"))
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return Refused(msg_id, f"type: unknown message type {shown}", obj)
     try:
         msg = _ADAPTER.validate_python(obj)
     except ValidationError as e:

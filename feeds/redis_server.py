@@ -46,6 +46,9 @@ def redis_binary() -> str:
 
 
 MAX_UNIX_PATH = 100
+# fsync the AOF before Redis answers a write: an ack then survives kill -9 and power loss
+# (`everysec` may lose the last second of acked writes; Redis 7.0 has no WAITAOF).
+APPENDFSYNC = "always"
 
 
 class EmbeddedRedis:
@@ -55,7 +58,9 @@ class EmbeddedRedis:
     free loopback port when the socket path would be too long or a port is asked for.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1",
+                 appendfsync: str = APPENDFSYNC):
+        self.appendfsync = appendfsync
         self.data_dir = Path(data_dir).resolve() / "redis"
         self.host = host
         self.socket = self.data_dir / "redis.sock"
@@ -77,7 +82,7 @@ class EmbeddedRedis:
                   if self.unix else ["--port", str(self.port), "--bind", self.host])
         args = [redis_binary(), *listen,
                 "--dir", str(self.data_dir), "--appendonly", "yes",
-                "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+                "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no",
                 "--protected-mode", "yes", "--logfile", str(self.data_dir / "redis.log")]
         log.info("starting redis-server on %s (data in %s)", self.url, self.data_dir)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -97,6 +102,13 @@ class EmbeddedRedis:
                 time.sleep(0.05)
         client.close()
         return self
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL, as a crash would), then reap it."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            log.info("redis-server killed")
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server by its own PID (SIGTERM flushes the AOF), then reap it."""

@@ -11,6 +11,7 @@ from domain.cases import Action, ActionRefused, apply_action, deadline, set_stat
 from domain.model import Incident, Officer, Status
 from domain.regions import ancestors_of
 
+SENSITIVE_MARK = "!"  # prefix of the counts of sensitive cases alone ("!<region>|<kind>")
 RECENT_S = 36 * 3600  # closed cases stay in memory this long (for "new today")
 
 
@@ -248,16 +249,20 @@ class CityState:
         for iid in self.by_town.get(town, ()):
             inc = self.incidents[iid]
             regions = ancestors_of(inc.grid)[:-1]  # grid, village, town
+            # sensitive cases are counted twice: also under "!<region>|…" (see summary.py)
+            marks = ("", SENSITIVE_MARK) if self.rules[inc.category].sensitive else ("",)
             if inc.status.is_open:
                 overdue = is_overdue(self.rules[inc.category], now - inc.reported_ts,
                                      inc.status.is_dispatched)
                 for r in regions:
-                    c[f"{r}|{inc.level.value}"] += 1
-                    if overdue:
-                        c[f"{r}|overdue"] += 1
+                    for m in marks:
+                        c[f"{m}{r}|{inc.level.value}"] += 1
+                        if overdue:
+                            c[f"{m}{r}|overdue"] += 1
             if inc.reported_ts >= day_start:
                 for r in regions:
-                    c[f"{r}|new"] += 1
+                    for m in marks:
+                        c[f"{m}{r}|new"] += 1
         return dict(c)
 
 

@@ -10,14 +10,15 @@ import redis
 
 from domain.model import Incident
 from feeds import keys
+from feeds.redis_client import sync_client
 from feeds.state import OfficerState, incident_from_json
 
 CountsByTown = dict[str, dict[str, int]]
 
 
 def connect(url: str) -> redis.Redis:
-    """A Redis client for a URL (decode_responses off: values are JSON bytes)."""
-    return redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
+    """A Redis client for a URL: plain or cluster (see feeds.redis_client), values as bytes."""
+    return sync_client(url)
 
 
 def read_officers(client: redis.Redis, towns: Iterable[str]) -> dict[str, OfficerState]:

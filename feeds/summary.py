@@ -5,10 +5,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domain.regions import Hierarchy, Level, level_of
-from feeds.state import OfficerState
+from feeds.state import SENSITIVE_MARK, OfficerState
 
 ONLINE_S = 300.0
 KINDS = ("green", "yellow", "red", "overdue", "new")
+
+
+def visible_counts(counts: Mapping[str, Mapping[str, int]], cleared: bool
+                   ) -> Mapping[str, Mapping[str, int]]:
+    """The counts a reader may see: all cases if cleared for sensitive categories, else the
+    counts without the sensitive cases (the worker counts those apart as well)."""
+    if cleared:
+        return counts
+    mark = SENSITIVE_MARK
+    return {t: {k: v - c.get(mark + k, 0) for k, v in c.items() if not k.startswith(mark)}
+            for t, c in counts.items()}
 
 
 def region_counts(code: str, counts: Mapping[str, Mapping[str, int]]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from feeds.clips import ClipConfig, ClipMaker
 from feeds.flagger import RedFlagger
 from feeds.geo_format import load_hierarchy
 from feeds.motion import MotionConfig, MotionWorker, MotionZone, demo_zones, load_zones
+from feeds.redis_client import async_client
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def run_capture(data_dir: Path, redis_url: str, host: str = "127.0.0.1",
     capture = capture or CaptureConfig(buffer_s=max(15.0, pre_s + 5))
 
     async def main() -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         service = CaptureService(cams, capture, secret)
         parts = CaptureParts(service, client,
                              ClipMaker(service, client, Path(data_dir) / "clips", clips),

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import redis
 
-from feeds import keys
+from feeds import keys, slotread
+from feeds.redis_client import is_cluster
 from feeds.state import (
     Changes,
     CityState,
@@ -28,12 +29,42 @@ LIVE_MAXLEN = 20_000
 TRACK_MAXLEN = 2_400  # fixes per officer: about 6 h at one every 10 s
 POSITION_RETENTION_S = 6 * 3600
 INCIDENT_RETENTION_S = 30 * 24 * 3600
+RECLAIM_IDLE_MS = 15_000  # a pending entry this long unacked belongs to a dead consumer
+RECLAIM_EVERY_S = 5.0
 
 
 def day_start(now: float, tz: ZoneInfo) -> float:
     """Epoch seconds of local midnight of the day `now` falls in."""
     local = datetime.fromtimestamp(now, tz)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def partition(towns: Iterable[str], index: int, n: int) -> list[str]:
+    """The towns worker `index` of `n` owns: every n-th of the sorted towns (deterministic,
+    so a restarted worker finds its own pending entries under the same consumer name)."""
+    return sorted(towns)[index::n]
+
+
+class TownPipes:
+    """Transactions for the worker's writes: one MULTI/EXEC on a single Redis, one per town on
+    a Redis Cluster (all of a town's keys share its hash tag, so its slot)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.per_town = is_cluster(client)
+        self.pipes: dict[str, Any] = {}
+
+    def __call__(self, town: str) -> Any:
+        """The transaction pipeline a town's writes go to."""
+        key = town if self.per_town else ""
+        if key not in self.pipes:
+            self.pipes[key] = self.client.pipeline(transaction=True)
+        return self.pipes[key]
+
+    def execute(self) -> None:
+        """Run every transaction."""
+        for pipe in self.pipes.values():
+            pipe.execute()
 
 
 class StateWorker:
@@ -51,6 +82,8 @@ class StateWorker:
                        [keys.incidents_in(t) for t in self.towns]
         self.counts: dict[str, dict[str, int]] = {}
         self.applied = 0
+        self.reclaimed = 0
+        self.reclaim_idle_ms = RECLAIM_IDLE_MS
 
     def bootstrap(self) -> None:
         """Create the consumer groups and load the last state from Redis."""
@@ -77,29 +110,73 @@ class StateWorker:
         log.info("worker loaded %d officers, %d cases", len(self.state.officers),
                  len(self.state.incidents))
 
+    def reload(self) -> None:
+        """Forget the in-memory state and load it again from Redis (after a failed write the
+        memory may be ahead of what Redis holds)."""
+        for oid, st in self.state.officers.items():
+            self.state.officers[oid] = OfficerState(oid, st.home)
+        self.state.incidents.clear()
+        self.state.by_town.clear()
+        self.counts.clear()
+        self.bootstrap()
+
     def run(self, stop: threading.Event) -> None:
-        """Process batches until `stop` is set."""
-        next_relevel = 0.0
-        next_trim = time.time() + 60
+        """Process batches until `stop` is set; after any Redis error reload the state and
+        read this consumer's pending entries again."""
+        now = time.time()
+        due = {"relevel": 0.0, "trim": now + 60, "reclaim": now + RECLAIM_EVERY_S}
         backlog = {s: "0" for s in self.streams}  # first our own pending entries, then new
+        stale = False
         while not stop.is_set():
             try:
+                if stale:
+                    self.reload()
+                    backlog, stale = {s: "0" for s in self.streams}, False
+                    log.info("worker reloaded its state after a Redis error")
                 backlog = self.step(backlog)
-                now = time.time()
-                if now >= next_relevel:
-                    self.relevel(now)
-                    next_relevel = now + self.relevel_interval_s
-                if now >= next_trim:
-                    self.trim(now)
-                    next_trim = now + 60
-            except redis.ConnectionError as e:
-                log.warning("redis unavailable (%s), retrying in 1 s", e)
+                self.chores(due)
+            except redis.RedisError as e:
+                log.warning("redis error (%s); reloading state in 1 s", e)
+                stale = True
                 stop.wait(1.0)
+
+    def chores(self, due: dict[str, float]) -> None:
+        """Re-level cases, reclaim dead consumers' entries and trim streams when due."""
+        now = time.time()
+        if now >= due["relevel"]:
+            self.relevel(now)
+            due["relevel"] = now + self.relevel_interval_s
+        if now >= due["reclaim"]:
+            self.reclaim()
+            due["reclaim"] = now + RECLAIM_EVERY_S
+        if now >= due["trim"]:
+            self.trim(now)
+            due["trim"] = now + 60
+
+    def reclaim(self, count: int = 1000, rounds: int = 10) -> int:
+        """Take over (XAUTOCLAIM) and apply entries another consumer read but never acked
+        for reclaim_idle_ms; returns how many were applied."""
+        total = 0
+        for _ in range(rounds):
+            pipe = self.client.pipeline(transaction=False)
+            for s in self.streams:
+                pipe.xautoclaim(s, keys.WORKER_GROUP, self.consumer, self.reclaim_idle_ms,
+                                start_id="0-0", count=count)
+            entries = [(s, eid, fields)
+                       for s, res in zip(self.streams, pipe.execute(), strict=True)
+                       for eid, fields in res[1] if fields]
+            if not entries:
+                break
+            log.warning("reclaimed %d entries a dead consumer left pending", len(entries))
+            self.apply(entries)
+            total += len(entries)
+        self.reclaimed += total
+        return total
 
     def step(self, ids: dict[str, str], block_ms: int = 200) -> dict[str, str]:
         """Read one batch (pending first), apply it, write state, ack. Returns the next ids."""
-        resp = self.client.xreadgroup(keys.WORKER_GROUP, self.consumer, ids, count=2000,
-                                      block=block_ms)
+        resp = slotread.xreadgroup(self.client, keys.WORKER_GROUP, self.consumer, ids,
+                                   count=2000, block_ms=block_ms)
         nxt = dict(ids)
         entries: list[tuple[str, bytes, dict[bytes, bytes]]] = []
         for stream, items in resp or []:
@@ -121,24 +198,28 @@ class StateWorker:
                 self.state.apply(orjson.loads(fields[b"m"]), now, changes)
             except (KeyError, ValueError, TypeError) as e:
                 log.error("skipping malformed stream entry %s: %s", _eid, e)
-        pipe = self.client.pipeline(transaction=False)
-        self._write(pipe, changes, now)
+        # MULTI/EXEC per town (a cluster transaction cannot span slots; a town's keys share
+        # one): its state changes and XACKs land together or not at all, so a crash can neither
+        # lose an entry nor apply it twice
+        pipes = TownPipes(self.client)
+        self._write(pipes, changes, now)
         by_stream: dict[str, list[bytes]] = {}
         for stream, eid, _ in entries:
             by_stream.setdefault(stream, []).append(eid)
         for stream, eids in by_stream.items():
-            pipe.xack(stream, keys.WORKER_GROUP, *eids)
-        pipe.execute()
+            pipes(keys.town_of(stream)).xack(stream, keys.WORKER_GROUP, *eids)
+        pipes.execute()
         self.applied += len(entries)
 
-    def _write(self, pipe: Any, changes: Changes, now: float) -> None:
+    def _write(self, pipes: TownPipes, changes: Changes, now: float) -> None:
         for town, oid, ts, lon, lat, grid in changes.fixes:
-            pipe.xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
+            pipes(town).xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
                       maxlen=TRACK_MAXLEN, approximate=True)
         towns_with_cases = set(changes.incidents) | set(changes.closed)
         counts = self._recount(towns_with_cases, now)
-        self.persist_counts(pipe, counts)
         for town in changes.towns | set(counts):
+            pipe = pipes(town)
+            self.persist_counts(pipe, {town: counts[town]} if town in counts else {})
             offs = changes.officers.get(town, {})
             incs = changes.incidents.get(town, {})
             closed = changes.closed.get(town, set())

@@ -2,31 +2,39 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from feeds.citygen import ensure_demo_city
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
+from feeds.redis_cluster import LocalCluster
 from feeds.redis_server import EmbeddedRedis
+
+ON_CLUSTER = os.environ.get("GRIDWATCH_TEST_REDIS") == "cluster"
+not_on_cluster = pytest.mark.skipif(ON_CLUSTER, reason="needs a single Redis (cluster pass)")
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
-    """A real redis-server on a free loopback port for the whole session."""
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+def redis_server(tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[EmbeddedRedis | LocalCluster]:
+    """A real redis-server for the whole session, or with GRIDWATCH_TEST_REDIS=cluster a
+    local 3-master Redis Cluster (make test-cluster); both have `.url`."""
+    tmp = tmp_path_factory.mktemp("redis")
+    server = LocalCluster(tmp).start() if ON_CLUSTER else EmbeddedRedis(tmp).start()
     yield server
     server.stop()
 
 
 @pytest.fixture()
-def redis_url(redis_server: EmbeddedRedis) -> str:
-    """The URL of a freshly emptied real Redis."""
-    client = redis.Redis.from_url(redis_server.url)
+def redis_url(redis_server: EmbeddedRedis | LocalCluster) -> str:
+    """The URL of a freshly emptied real Redis (or Redis Cluster: every master flushed)."""
+    client = sync_client(redis_server.url)
     client.flushall()
     client.close()
     return redis_server.url
@@ -87,3 +95,14 @@ class ThreadedServer:
         if self._loop and self._stop:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the cluster pass keep only the tests that use Redis (the rest ran in `make test`)."""
+    if not ON_CLUSTER:
+        return
+    keep = [it for it in items if "redis_server" in getattr(it, "fixturenames", ())]
+    dropped = [it for it in items if "redis_server" not in getattr(it, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import redis.asyncio as aredis
 
 from domain.video import Camera, CameraKind
 from feeds.camsim import CamSim, serve_camsim
@@ -19,6 +18,7 @@ from feeds.capture import CaptureConfig, CaptureService
 from feeds.clips import ClipConfig, ClipMaker
 from feeds.flagger import RedFlagger
 from feeds.motion import MotionConfig, MotionWorker, MotionZone
+from feeds.redis_client import async_client
 from feeds.video_main import CaptureParts, serve_capture
 from tests.conftest import ThreadedServer
 
@@ -85,7 +85,7 @@ def capture(cams: list[Camera], redis_url: str, clips_dir: object = None,
     holder: list[CaptureParts] = []
 
     async def run(stop: asyncio.Event, ready: Callable[[int], None]) -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         service = CaptureService(cams, cfg, secret)
         parts = CaptureParts(service, client,
                              ClipMaker(service, client, clips_dir or "/tmp/gw-clips", clip_cfg),

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import orjson
-import redis
 
 from dashboard.admin_page import render, resubmit
 from domain.access import Role, User
@@ -15,6 +14,7 @@ from feeds.datum import to_datum
 from feeds.intake import make_placer, store_sync
 from feeds.locate import GridIndex
 from feeds.protocol import decode_one
+from feeds.redis_client import sync_client
 
 
 def flatten(component) -> str:
@@ -23,7 +23,7 @@ def flatten(component) -> str:
 
 
 def test_refused_message_is_listed_fixed_and_resubmitted(redis_url, city_ctx):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     officer = city_ctx.roster["O000030"]
     lon, lat = to_datum(*GridIndex(city_ctx.city).random_point(
         officer.grid, np.random.default_rng(4)), city_ctx.hierarchy.datum, "wgs84")

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-import redis
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from domain.access import Role
 from feeds import auth, keys
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.worker import StateWorker
 
@@ -26,7 +26,7 @@ def basic(user: str, pw: str = PW) -> dict[str, str]:
 
 @pytest.fixture()
 def api(redis_url: str, city_ctx: CityContext):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
     auth.add_user(client, "admin", PW, Role.ADMIN, "441900")
     auth.add_user(client, "towna", PW, Role.VIEWER, town_a)
@@ -126,5 +126,9 @@ def test_session_login_through_the_form(api):
                                                          "csrf": csrf})
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/town/441900101")
     assert http.get("/api/v1/summary").status_code == 200  # the session cookie now works
-    http.get("/logout")
+    assert http.get("/logout").status_code == 200  # a link only asks
+    assert http.get("/api/v1/summary").status_code == 200
+    token = http.get_cookie("_csrf_token").value
+    assert http.post("/logout").status_code == 403  # no CSRF token: refused
+    assert http.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
     assert http.get("/api/v1/summary").status_code == 401

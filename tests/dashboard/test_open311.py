@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-import redis
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from feeds.context import CityContext
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.worker import StateWorker
 
@@ -21,7 +21,7 @@ KEY = "test-open311-key"
 @pytest.fixture()
 def o311(redis_url: str, city_ctx: CityContext, monkeypatch):
     monkeypatch.setenv("GRIDWATCH_OPEN311_KEY", KEY)
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     worker = StateWorker(client, CityState.with_roster(city_ctx.rules, city_ctx.roster),
                          city_ctx.towns, ZoneInfo("Asia/Shanghai"))
     worker.bootstrap()

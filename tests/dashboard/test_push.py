@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import orjson
 import pytest
 import redis
-import redis.asyncio as aredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -17,15 +16,16 @@ from domain.access import Role, User
 from domain.regions import Level
 from feeds import auth, keys
 from feeds.context import CityContext
+from feeds.redis_client import async_client, sync_client
 from tests.conftest import ThreadedServer
 
 
 @pytest.fixture()
 def push(redis_url: str, city_ctx: CityContext) -> Iterator[tuple[str, redis.Redis]]:
-    sync = redis.Redis.from_url(redis_url)
+    sync = sync_client(redis_url)
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         hub = LiveHub(client, city_ctx.hierarchy, city_ctx.roster, city_ctx.rules,
                       lambda t: auth.session_user(sync, t), flush_s=0.05)
         await serve_push(hub, "127.0.0.1", 0, stop, ready)

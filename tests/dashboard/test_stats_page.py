@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 import pytest
-import redis
 
 from dashboard.stats_page import CaseFrames, stats_view_model
 from domain.access import Role, User
@@ -15,6 +14,7 @@ from domain.model import Incident
 from feeds import keys
 from feeds.backfill import history_cases, history_incidents
 from feeds.locate import GridIndex
+from feeds.redis_client import sync_client
 from feeds.state import incident_to_json
 from layouts.stats_view import stats_page
 
@@ -34,7 +34,7 @@ def history(city_ctx) -> list[Incident]:
 
 @pytest.fixture()
 def client(redis_url, history):
-    c = redis.Redis.from_url(redis_url)
+    c = sync_client(redis_url)
     pipe = c.pipeline(transaction=False)
     for inc in history:
         pipe.hset(keys.incidents(inc.town), inc.incident_id, orjson.dumps(incident_to_json(inc)))
@@ -103,7 +103,7 @@ def test_a_town_in_english(city_ctx, client, history):
 
 
 def test_an_empty_store_gives_an_empty_page(city_ctx, redis_url):
-    c = redis.Redis.from_url(redis_url)
+    c = sync_client(redis_url)
     vm = stats_view_model(city_ctx, c, "441900", "zh", now=NOW)
     c.close()
     assert vm.total_cases == 0 and vm.hotspots_long == [] and vm.times == []

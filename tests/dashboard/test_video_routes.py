@@ -24,6 +24,7 @@ from domain.video import Camera, EventStatus
 from feeds import auth, camframes, keys, store
 from feeds.cameras import save_cameras, video_secret
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
 from feeds.state import incident_to_json
 from feeds.video_store import flag_case, queue_event
 from tests.video_support import camsim, capture, decode, make_clip, read_parts, wait_for
@@ -56,7 +57,7 @@ def _grid_point(ctx: CityContext, town: str) -> tuple[str, float, float]:
 
 @pytest.fixture()
 def world(redis_url: str, city_ctx: CityContext, tmp_path: Path) -> Iterator[World]:
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
     (ga, xa, ya), (gb, xb, yb) = _grid_point(city_ctx, town_a), _grid_point(city_ctx, town_b)
     users = {"admin": User("admin", Role.ADMIN, "441900"),

@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import shapely
 
 from domain.regions import Level
@@ -20,6 +19,7 @@ from feeds.cameras import (
     save_cameras,
     write_health,
 )
+from feeds.redis_client import sync_client
 
 HEADER = "camera_id,name,lon,lat,grid,stream_url,kind\n"
 
@@ -86,7 +86,7 @@ def test_demo_cameras_lie_in_their_grid(city_ctx):
 
 
 def test_registry_nearest_and_health(redis_url, city_ctx):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     cams = demo_cameras(city_ctx.city, "http://h", limit=100)
     assert save_cameras(client, cams) == 100
     assert save_cameras(client, cams[:50]) == 50  # a save replaces the registry

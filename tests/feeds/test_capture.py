@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import orjson
 import pytest
-import redis
 
 from domain.video import CameraKind, sign_ticket
 from feeds import camframes
 from feeds.cameras import read_health
+from feeds.redis_client import sync_client
 from tests.video_support import FAST, cameras, camsim, capture, decode, read_parts, wait_for
 
 
@@ -52,7 +52,7 @@ def test_snapshot_restream_and_one_upstream(redis_url, tmp_path):
         assert sim.stats()["cam0"]["connections"] == 1  # one upstream for three viewers
         assert feed.connects == 1
         wait_for(lambda: feed.viewers == 0, 5)
-        client = redis.Redis.from_url(redis_url)
+        client = sync_client(redis_url)
         h = wait_for(lambda: read_health(client, [feed.camera]).get("cam0", {}).get(
             "state") == "online" and read_health(client, [feed.camera]))
         assert h["cam0"]["fps"] > 0
@@ -88,7 +88,7 @@ def test_viewer_cap_and_tickets(redis_url, tmp_path):
 
 
 def test_stream_drop_and_recovery(redis_url, tmp_path):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     with camsim(fps=8) as (sim, base), capture(cameras(base, 1), redis_url, tmp_path) as cap:
         feed = cap.service.feeds["cam0"]
         cam = feed.camera

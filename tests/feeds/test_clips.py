@@ -9,8 +9,6 @@ from dataclasses import replace
 import cv2
 import orjson
 import pytest
-import redis
-import redis.asyncio as aredis
 
 from domain.access import Role, User
 from domain.model import Incident
@@ -20,6 +18,7 @@ from feeds import video_keys as vk
 from feeds.clips import ClipConfig, ClipMaker
 from feeds.commands import NotPermitted
 from feeds.flagger import RedFlagger
+from feeds.redis_client import async_client, sync_client
 from feeds.video_store import flag_case, mark_reviewed, queue_clip, read_clips, read_event
 from tests.video_support import GRID, cameras, camsim, capture, wait_for
 
@@ -36,7 +35,7 @@ def _incident(iid: str = "CASE-9", lon: float = 113.7501, lat: float = 23.0201,
 
 
 def test_flag_makes_webm_clips_inside_the_window(redis_url, tmp_path):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     with camsim(fps=8) as (_, base):
         cams = cameras(base, 2) + [replace(cameras(base, 1)[0], camera_id="far", lon=113.9,
                                            stream_url=f"{base}/cam/far.mjpg")]
@@ -83,7 +82,7 @@ def _check_clip(clips_dir, clip: Clip, t: float) -> None:
 
 
 def test_event_without_cameras(redis_url, tmp_path):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     with capture(cameras("http://127.0.0.1:9", 1, lon=114.2), redis_url, tmp_path) as cap:
         ev = flag_case(client, _incident(), ADMIN, pre_s=1, post_s=1)
         done = wait_for(lambda: (e := read_event(client, ev.event_id)) and
@@ -103,7 +102,7 @@ def test_cases_that_turned_red_long_ago_are_not_flagged(redis_url):
                            {"ts": red_at, "kind": "level", "level": "red"}]}
 
     async def go() -> int:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         f = RedFlagger(client, [town], 3, 4)
         await f.bootstrap()
         n = await f.apply({"ts": now, "cases": [case("PAST", now - 86400), case("NOW", now)]})
@@ -111,13 +110,13 @@ def test_cases_that_turned_red_long_ago_are_not_flagged(redis_url):
         return n
 
     assert asyncio.run(go()) == 1
-    (entry,) = redis.Redis.from_url(redis_url).xrange(vk.FLAGS)
-    ev = read_event(redis.Redis.from_url(redis_url), entry[1][b"event"].decode())
+    (entry,) = sync_client(redis_url).xrange(vk.FLAGS)
+    ev = read_event(sync_client(redis_url), entry[1][b"event"].decode())
     assert ev.incident_id == "NOW"
 
 
 def test_red_flagger_flags_each_case_once(redis_url):
-    sync = redis.Redis.from_url(redis_url)
+    sync = sync_client(redis_url)
     town = GRID[:9]
     sync.zadd(keys.open_incidents(town), {"OLD": 1})
     sync.hset(keys.incidents(town), "OLD", orjson.dumps({"incident_id": "OLD", "level": "red"}))
@@ -127,7 +126,7 @@ def test_red_flagger_flags_each_case_once(redis_url):
                 "lat": 23.02, "grid": GRID, "category": "fire", "title": "t"}
 
     async def go() -> int:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         f = RedFlagger(client, [town], 3, 4)
         await f.bootstrap()
         n = await f.apply({"ts": 100.0, "cases": [case("A", "yellow"), case("OLD", "red")]})
@@ -147,7 +146,7 @@ def test_red_flagger_flags_each_case_once(redis_url):
 
 
 def test_flag_and_review_permissions(redis_url):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     inc = _incident()
     with pytest.raises(NotPermitted):
         flag_case(client, inc, User("v", Role.VIEWER, "441900"))
@@ -167,7 +166,7 @@ def test_flag_and_review_permissions(redis_url):
 
 
 def test_retention_deletes_files_and_records(redis_url, tmp_path):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     now = time.time()
     pipe = client.pipeline()
     for i, (age, size) in enumerate([(10, 400), (20, 400), (30, 400), (9 * 86400, 1)]):
@@ -178,7 +177,7 @@ def test_retention_deletes_files_and_records(redis_url, tmp_path):
     pipe.execute()
 
     async def go() -> int:
-        aclient = aredis.Redis.from_url(redis_url)
+        aclient = async_client(redis_url)
         maker = ClipMaker(None, aclient, tmp_path, ClipConfig(max_bytes=1000,
                                                               max_age_s=7 * 86400))
         n = await maker.retention(now)

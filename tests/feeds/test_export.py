@@ -5,14 +5,14 @@ import time
 
 import orjson
 import pandas as pd
-import redis
 
 from feeds import keys
 from feeds.export import export_history
+from feeds.redis_client import sync_client
 
 
 def test_export_writes_each_entry_once_across_runs(redis_url, tmp_path):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     town = "441900101"
     for i in range(25):
         client.xadd(keys.positions(town), {"m": orjson.dumps({

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-import redis
-import redis.asyncio as aredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -19,6 +17,7 @@ from feeds.devices import add_device, revoke_device
 from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
+from feeds.redis_client import async_client, sync_client
 from tests.conftest import ThreadedServer
 
 TOKEN = "test-token-123"
@@ -32,10 +31,10 @@ def index(city_ctx: CityContext) -> GridIndex:
 @pytest.fixture()
 def gateway(redis_url: str, city_ctx: CityContext, index: GridIndex) -> Iterator[str]:
     """A gateway on a free loopback port; yields its ws:// URL."""
-    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url), index)
+    placer = make_placer(city_ctx, sync_client(redis_url), index)
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         gw = Gateway(client, placer, device_token_check(client, TOKEN))
         await serve_gateway(gw, "127.0.0.1", 0, stop, ready)
         await client.aclose()
@@ -72,12 +71,12 @@ def position(msg_id: str, officer: str, lon: float, lat: float, **extra) -> dict
 
 
 def stream_entries(url: str, key: str) -> list[dict]:
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     return [orjson.loads(f[b"m"]) for _, f in client.xrange(key)]
 
 
 def dead_letters(url: str) -> list[dict]:
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     return [{k.decode(): v.decode() for k, v in f.items()}
             for _, f in client.xrange(keys.DEAD_LETTER)]
 
@@ -177,7 +176,7 @@ def test_token_in_query_string_is_accepted(gateway, city_ctx, index):
 
 def test_device_token_speaks_only_for_its_officer_until_revoked(gateway, redis_url, city_ctx,
                                                                index):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     token = add_device(client, "phone-7", "O000007")
     lon, lat = officer_point(city_ctx, index, "O000007")
     own = position("dv1", "O000007", lon, lat)
@@ -194,7 +193,7 @@ def test_device_token_speaks_only_for_its_officer_until_revoked(gateway, redis_u
 
 
 def test_duplicates_inside_one_batch_and_a_flushed_script(gateway, redis_url, city_ctx, index):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     lon, lat = officer_point(city_ctx, index, "O000009")
     same = position("twice", "O000009", lon, lat)
     [replies] = exchange(gateway, [orjson.dumps([same, same])])

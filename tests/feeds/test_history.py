@@ -12,6 +12,7 @@ from domain.alerts import AlertLevel
 from domain.model import Incident, Status
 from feeds import history, keys
 from feeds.history import COLUMNS, read_cases
+from feeds.redis_client import sync_client
 from feeds.state import incident_to_json
 
 T0 = 1764000000.0
@@ -27,7 +28,7 @@ def case(iid: str, grid: str, reported: float, **kw) -> Incident:
 
 @pytest.fixture()
 def client(redis_url: str):
-    c = redis.Redis.from_url(redis_url)
+    c = sync_client(redis_url)
     yield c
     c.close()
 

@@ -8,7 +8,6 @@ import urllib.request
 
 import cv2
 import pytest
-import redis
 
 from domain.access import Role, User
 from domain.video import Camera, EventStatus
@@ -23,6 +22,7 @@ from feeds.motion import (
     load_zones,
     reduced_flag,
 )
+from feeds.redis_client import sync_client
 from feeds.video_store import read_clips, read_events
 from tests.video_support import GRID, cameras, camsim, capture, wait_for
 
@@ -127,7 +127,7 @@ def test_zone_file_errors_name_row_and_field(tmp_path):
 def test_intruder_on_camsim_flags_a_motion_event_with_its_clip(redis_url, tmp_path, city_ctx):
     from dashboard.video_page import render_video_page  # the pages list and show it
 
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     cfg = MotionConfig(analysis_fps=4, warmup_frames=4, pre_s=1.5, post_s=1.5)
     with camsim(fps=6) as (sim, base):
         cams = cameras(base, 2)

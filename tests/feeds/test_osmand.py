@@ -11,8 +11,6 @@ from collections.abc import Iterator
 import numpy as np
 import orjson
 import pytest
-import redis
-import redis.asyncio as aredis
 
 from feeds import keys
 from feeds.context import CityContext
@@ -29,6 +27,7 @@ from feeds.osmand import (
     parse_request,
     serve_osmand,
 )
+from feeds.redis_client import async_client, sync_client
 from tests.conftest import ThreadedServer
 
 
@@ -72,10 +71,10 @@ def test_bad_requests_say_why(method, target, body, reason):
 
 @pytest.fixture()
 def tracker_port(redis_url: str, city_ctx: CityContext) -> Iterator[int]:
-    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url))
+    placer = make_placer(city_ctx, sync_client(redis_url))
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         gw = Gateway(client, placer, device_token_check(client))
         await serve_osmand(OsmandServer(gw, device_officer(client)), "127.0.0.1", 0, stop, ready)
         await client.aclose()
@@ -99,7 +98,7 @@ def http(port: int, method: str, path: str, body: bytes | None = None,
 
 def test_tracker_fixes_move_the_officer_and_unknown_devices_are_refused(
         tracker_port, redis_url, city_ctx):
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     officer = city_ctx.roster["O000020"]
     add_device(client, "tracker-20", officer.officer_id)
     lon, lat = GridIndex(city_ctx.city).random_point(officer.grid, np.random.default_rng(1))

@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-import redis
-import redis.asyncio as aredis
 
 from feeds import keys
 from feeds.context import CityContext
@@ -17,6 +15,7 @@ from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
+from feeds.redis_client import async_client, sync_client
 from feeds.replay import LogMapping, ReplayError, load_mapping, messages, read_log, replay
 from feeds.simulator import SimConfig, Simulator
 from feeds.state import CityState
@@ -60,10 +59,10 @@ def test_unusable_logs_and_mappings_say_why(tmp_path):
 
 @pytest.fixture()
 def gateway_url(redis_url: str, city_ctx: CityContext) -> Iterator[str]:
-    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url))
+    placer = make_placer(city_ctx, sync_client(redis_url))
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         await serve_gateway(Gateway(client, placer, constant_token_check(TOKEN)), "127.0.0.1",
                             0, stop, ready)
         await client.aclose()
@@ -86,7 +85,7 @@ def recorded_run(city_ctx: CityContext) -> list[dict]:
 
 def state(url: str, towns: list[str]) -> dict:
     """Officer and case state as stored, after the worker has applied everything."""
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     out = {}
     for t in towns:
         out.update({f"o:{k.decode()}": v for k, v in client.hgetall(keys.officers(t)).items()})
@@ -95,7 +94,7 @@ def state(url: str, towns: list[str]) -> dict:
 
 
 def apply_all(url: str, ctx: CityContext) -> None:
-    w = StateWorker(redis.Redis.from_url(url), CityState.with_roster(ctx.rules, ctx.roster),
+    w = StateWorker(sync_client(url), CityState.with_roster(ctx.rules, ctx.roster),
                     ctx.towns, ZoneInfo("Asia/Shanghai"))
     w.bootstrap()
     ids = {s: ">" for s in w.streams}
@@ -112,7 +111,7 @@ def test_replaying_a_recorded_log_gives_the_state_of_the_live_run(
     live = state(redis_url, city_ctx.towns)
     path = tmp_path / "log.parquet"
     pd.DataFrame(log).to_parquet(path)
-    redis.Redis.from_url(redis_url).flushall()
+    sync_client(redis_url).flushall()
     client = asyncio.run(replay(list(messages(read_log(path), LogMapping())), gateway_url,
                                 TOKEN, None, show=False))
     assert client.nacked == 0 and client.acked == len(log)

@@ -9,12 +9,13 @@ import redis
 
 from feeds import keys, store
 from feeds.context import CityContext
+from feeds.redis_client import sync_client
 from feeds.state import CityState
 from feeds.worker import StateWorker
 
 
 def make_worker(url: str, ctx: CityContext) -> tuple[StateWorker, redis.Redis]:
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     w = StateWorker(client, CityState.with_roster(ctx.rules, ctx.roster), ctx.towns,
                     ZoneInfo("Asia/Shanghai"), relevel_interval_s=1)
     w.bootstrap()
@@ -94,3 +95,25 @@ def test_worker_restarts_from_redis_state(redis_url, city_ctx):
     drain(again)
     assert store.read_open_incidents(client, [town]) == []
     assert f"{town}|red" not in store.read_counts(client, [town])[town]
+
+
+def test_one_step_applies_cases_of_several_towns_together(redis_url, city_ctx):
+    """A batch spanning towns lands whole (on a cluster: one transaction per town's slot)."""
+    w, client = make_worker(redis_url, city_ctx)
+    by_town = {}
+    for officer in city_ctx.roster.values():
+        by_town.setdefault(officer.grid[:9], officer)
+        if len(by_town) == 3:
+            break
+    now = time.time()
+    for i, (town, officer) in enumerate(by_town.items()):
+        client.xadd(keys.incidents_in(town), {"m": orjson.dumps({
+            "type": "incident", "msg_id": f"m{i}", "incident_id": f"X{i}",
+            "officer_id": officer.officer_id, "ts": now, "lon": 113.7, "lat": 23.0,
+            "grid": officer.grid, "category": "fire", "title": "t", "severity": 0})})
+    w.step({s: ">" for s in w.streams}, block_ms=50)
+    for i, town in enumerate(by_town):
+        [inc] = store.read_open_incidents(client, [town])
+        assert inc.incident_id == f"X{i}"
+        assert store.read_counts(client, [town])[town][f"{town}|{inc.level}"] == 1
+    assert store.pending_count(client, list(by_town)) == 0

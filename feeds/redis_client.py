@@ -1,0 +1,70 @@
+"""The one place Redis clients are made: a Redis Cluster when the URL says so, plain otherwise.
+
+`redis+cluster://host:port` (or `rediss+cluster://`, or any `redis://` URL with the
+environment variable `GRIDWATCH_REDIS_CLUSTER=1`) gives a cluster client that discovers the
+other nodes from that one; any other URL (`redis://`, `rediss://`, `unix://`) a plain client.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+import redis.asyncio as aredis
+from redis.asyncio.cluster import ClusterPipeline as AsyncClusterPipeline
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster, key_slot
+
+log = logging.getLogger(__name__)
+
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+TIMEOUTS: dict[str, Any] = {"socket_timeout": 10}
+
+
+def cluster_url(url: str) -> str | None:
+    """The plain redis:// URL of a cluster URL, or None if the URL is not a cluster's."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    if scheme in CLUSTER_SCHEMES:
+        return f"{CLUSTER_SCHEMES[scheme]}://{rest}"
+    if os.environ.get("GRIDWATCH_REDIS_CLUSTER") == "1" and scheme in ("redis", "rediss"):
+        return url
+    return None
+
+
+def is_cluster(client: Any) -> bool:
+    """Whether a (sync or asyncio) client or pipeline talks to a Redis Cluster."""
+    return isinstance(client, RedisCluster | AsyncRedisCluster | AsyncClusterPipeline)
+
+
+def sync_client(url: str, **kw: Any) -> redis.Redis:
+    """A synchronous client for a URL (decode_responses off: values are JSON bytes)."""
+    opts = {**TIMEOUTS, **kw}
+    plain = cluster_url(url)
+    if plain is not None:
+        return RedisCluster.from_url(plain, **opts)  # type: ignore[return-value]
+    return redis.Redis.from_url(url, health_check_interval=30, **opts)
+
+
+def async_client(url: str, **kw: Any) -> aredis.Redis:
+    """An asyncio client for a URL (no socket timeout: blocking reads wait)."""
+    plain = cluster_url(url)
+    if plain is not None:
+        return AsyncRedisCluster.from_url(plain, **kw)  # type: ignore[return-value]
+    return aredis.Redis.from_url(url, **kw)
+
+
+def slot_of(key: str) -> int:
+    """The cluster hash slot of a key (its {hash tag} when it has one)."""
+    return key_slot(key.encode())
+
+
+def by_slot(streams: Iterable[str]) -> list[list[str]]:
+    """Keys grouped by hash slot (order kept), so that each group is one legal multi-key read."""
+    groups: dict[int, list[str]] = {}
+    for s in streams:
+        groups.setdefault(slot_of(s), []).append(s)
+    return list(groups.values())

@@ -1,0 +1,106 @@
+"""The audit log page for administrators: filters (user, kind, time), entries newest first,
+CSV export link (pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from dash import dcc, html
+
+from layouts.case_view import audit_label
+from layouts.format import local_time
+
+AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
+KINDS = ("login", "logout", "case", "video", "deadletter")
+
+TEXT = {
+    "title": ("审计日志", "Audit log"),
+    "hint": ("登录、失败登录、操作与视频查看记录，最新在前。", "Sign-ins, failed sign-ins, actions "
+             "and video views, newest first."),
+    "user": ("用户", "User"),
+    "kind": ("类别", "Kind"),
+    "since": ("开始时间", "From"),
+    "until": ("结束时间", "Until"),
+    "time_hint": ("YYYY-MM-DD HH:MM（本地时间）", "YYYY-MM-DD HH:MM (local time)"),
+    "apply": ("筛选", "Filter"),
+    "csv": ("导出CSV", "Export CSV"),
+    "when": ("时间", "When"),
+    "action": ("操作", "Action"),
+    "target": ("对象", "Target"),
+    "region": ("区域", "Region"),
+    "detail": ("详情", "Detail"),
+    "empty": ("没有符合条件的记录", "No entries match"),
+    "shown": ("显示 {n} 条", "{n} entries shown"),
+    "back": ("← 返回地图", "← Back to the map"),
+    "scope": ("范围", "Scope"),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    zh, en = TEXT[key]
+    return zh if lang == "zh" else en
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What the audit page shows: the filters as typed, the entries, the reader's scope."""
+
+    entries: list[dict[str, str]]
+    filters: dict[str, str] = field(default_factory=dict)
+    scope_name: str = ""
+    lang: str = "zh"
+
+
+def audit_page(vm: AuditView) -> html.Div:
+    """The whole page (entries are shown as text, never as HTML)."""
+    lang = vm.lang
+    query = urlencode({k: v for k, v in vm.filters.items() if v})
+    return html.Div(className=f"gw-root gw-desk gw-admin gw-lang-{lang}", id="gw-root",
+                    children=[
+        html.Header(className="gw-header", children=[
+            html.Div(className="gw-brand", children=[
+                html.Span(className="gw-logo"),
+                html.H1(_t("title", lang), className="gw-title")]),
+            html.A(_t("back", lang), href="/", className="gw-lang")]),
+        html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],
+               className="gw-muted gw-admin-hint"),
+        filter_form(vm.filters, lang),
+        html.Div(className="gw-action-row", children=[
+            html.Span(_t("shown", lang).format(n=len(vm.entries)), className="gw-muted"),
+            html.A(_t("csv", lang), href="/admin/audit.csv" + (f"?{query}" if query else ""),
+                   className="gw-btn gw-audit-csv", id="gw-audit-csv")]),
+        entries_table(vm.entries, lang),
+    ])
+
+
+def filter_form(filters: dict[str, str], lang: str) -> html.Form:
+    """A plain GET form: submitting it reloads the page with the filters in its URL."""
+    def field_(name: str, hint: str = "", **kw: object) -> html.Label:
+        return html.Label([_t(name, lang), dcc.Input(
+            name=name, id=f"gw-audit-{name}", value=filters.get(name, ""), type="text",
+            placeholder=hint, **kw)], className="gw-audit-field")
+    return html.Form(id=AUDIT_FORM, method="get", action="/admin/audit", children=[
+        field_("user"),
+        field_("kind", " / ".join(KINDS), list="gw-audit-kinds"),
+        html.Datalist(id="gw-audit-kinds", children=[html.Option(value=k) for k in KINDS]),
+        field_("since", _t("time_hint", lang)),
+        field_("until", _t("time_hint", lang)),
+        dcc.Input(type="hidden", name="lang", value=lang, id="gw-audit-lang"),
+        html.Button(_t("apply", lang), type="submit", className="gw-btn")],
+        className="gw-audit-filters")
+
+
+def entries_table(entries: list[dict[str, str]], lang: str) -> html.Table | html.P:
+    """One row per entry: when, who, what, on what, where, detail."""
+    if not entries:
+        return html.P(_t("empty", lang), className="gw-muted")
+    head = html.Tr([html.Th(_t(k, lang)) for k in
+                    ("when", "user", "action", "target", "region", "detail")])
+    rows = [html.Tr([
+        html.Td(local_time(float(e.get("ts") or 0), with_date=True), className="gw-ev-time"),
+        html.Td(e.get("user", "")), html.Td(audit_label(e.get("action", ""), lang),
+                                            title=e.get("action", "")),
+        html.Td(e.get("target", "")), html.Td(e.get("region", "") or "—"),
+        html.Td(e.get("detail", ""), className="gw-audit-detail")]) for e in entries]
+    return html.Table([html.Thead(head), html.Tbody(rows)], id=AUDIT_TABLE,
+                      className="gw-vqueue gw-audit-table")

@@ -1,0 +1,91 @@
+"""Browser test: the real push process is killed (-9) and restarted; the open page reconnects,
+resyncs and shows new live data without a reload."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import redis
+
+from domain.access import Role
+from feeds import auth, keys
+from feeds.redis_server import free_port, wait_port
+from tests.support import ADMIN_PASSWORD, CHROMIUM, login
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
+TIMEOUT = 30_000
+
+
+def start(name: str, data_dir: Path, redis_url: str, port: int, live_port: int,
+          log: Path) -> subprocess.Popen:
+    """`gridwatch run NAME` as a child process, waited for on its port."""
+    args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(data_dir),
+            "--redis-url", redis_url, "--port", str(port), "--live-port", str(live_port)]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    wait_port(live_port if name == "push" else port, 90)
+    return proc
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, sig)
+        proc.wait(20)
+
+
+@pytest.fixture()
+def web_and_push(demo_dir: Path, redis_url: str, tmp_path: Path) -> Iterator[dict]:
+    """The web app and the push channel as their own processes on free ports."""
+    client = redis.Redis.from_url(redis_url)
+    auth.add_user(client, "admin", ADMIN_PASSWORD, Role.ADMIN, "441900")
+    port, live_port = free_port(), free_port()
+    procs = {"web": start("web", demo_dir, redis_url, port, live_port, tmp_path / "web.log")}
+    try:
+        procs["push"] = start("push", demo_dir, redis_url, port, live_port,
+                              tmp_path / "push.log")
+        yield {"procs": procs, "url": f"http://127.0.0.1:{port}", "live_port": live_port,
+               "log": tmp_path / "push.log"}
+    finally:
+        for p in procs.values():
+            stop(p)
+
+
+STATE = "() => ({frames: window.gridwatch.live.stats.frames, conn: window.gridwatch.live.conn," \
+        " marker: window.__mark === 1, at: (window.gridwatch.live.officers.get('%s') || " \
+        "{geometry: {coordinates: [0, 0]}}).geometry.coordinates[0]})"
+
+
+def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
+        browser, web_and_push, demo_dir, redis_url, city_ctx):
+    officer = city_ctx.roster["O000040"]
+    town = officer.grid[:9]
+    client = redis.Redis.from_url(redis_url)
+    page = browser.new_page()
+    login(page, web_and_push["url"])
+    page.goto(web_and_push["url"] + "/city")
+    page.wait_for_function("window.gridwatch.live.conn === 'open' && "
+                           "window.gridwatch.live.stats.frames > 0", timeout=TIMEOUT)
+    page.evaluate("() => { window.__mark = 1; }")
+    procs = web_and_push["procs"]
+    stop(procs["push"], signal.SIGKILL)
+    page.wait_for_function("window.gridwatch.live.conn !== 'open'", timeout=TIMEOUT)
+    before = page.evaluate(STATE % officer.officer_id)
+    procs["push"] = start("push", demo_dir, redis_url, 0, web_and_push["live_port"],
+                          web_and_push["log"])
+    page.wait_for_function("window.gridwatch.live.conn === 'open'", timeout=60_000)
+    lon = 113.7512
+    client.xadd(keys.live(town), {"m": orjson.dumps({
+        "ts": time.time(), "town": town, "officers": [[officer.officer_id, lon, 23.02, 1]]})})
+    page.wait_for_function(f"({STATE % officer.officer_id})().at === {lon}", timeout=TIMEOUT)
+    after = page.evaluate(STATE % officer.officer_id)
+    assert after["marker"], "the page was reloaded"
+    assert after["frames"] >= before["frames"] + 2  # the resync and the delta
+    page.close()

@@ -1,0 +1,40 @@
+"""Calling the app's Dash callbacks over HTTP as the renderer does (for scope and CSRF tests)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dashboard.auth import CSRF_COOKIE, CSRF_HEADER
+
+
+def render_payload(path: str, search: str = "") -> dict[str, Any]:
+    """The body of the page-render callback for a URL path (what the renderer posts)."""
+    return {"output": "gw-page.children",
+            "outputs": {"id": "gw-page", "property": "children"},
+            "inputs": [{"id": "gw-url", "property": "pathname", "value": path},
+                       {"id": "gw-url", "property": "search", "value": search}],
+            "changedPropIds": ["gw-url.pathname"], "state": []}
+
+
+def csrf_headers(http: Any) -> dict[str, str]:
+    """The header the renderer sends: the CSRF cookie's value (none if there is no cookie)."""
+    cookie = http.get_cookie(CSRF_COOKIE)
+    return {CSRF_HEADER: cookie.value} if cookie else {}
+
+
+def render(http: Any, path: str, search: str = "", headers: dict[str, str] | None = None
+           ) -> tuple[int, str]:
+    """POST the render callback; (status, the page as JSON text)."""
+    r = http.post("/_dash-update-component", json=render_payload(path, search),
+                  headers=csrf_headers(http) if headers is None else headers)
+    return r.status_code, r.get_data(as_text=True)
+
+
+def page_status(status: int, body: str) -> int:
+    """The status a rendered page stands for: 403 / 404 message pages, else the HTTP status."""
+    if status != 200:
+        return status
+    page = json.loads(body)["response"]["gw-page"]["children"]
+    if page.get("props", {}).get("className") == "gw-message":
+        return int(page["props"]["children"][0]["props"]["children"])
+    return 200
