@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 TOWN_ZOOM = 12  # below: one count per town
 VILLAGE_ZOOM = 14  # below (and from TOWN_ZOOM): one count per village
-CELL_PX = 80  # cluster cell side in screen pixels
+CELL_PX = 100  # cluster cell side in screen pixels (a 1920x1080 view: at most ~300 cells)
 SINGLE_MAX = 300  # at most this many officers in view: each one itself
+REGION_MAX = 250  # more regions than this in view: cells instead (fewer icons to draw)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ class OfficerIndex:
             self.lat >= view.south - pad_y) & (self.lat <= view.north + pad_y)
         if view.zoom < VILLAGE_ZOOM and len(region) < 12:
             kind = "town" if view.zoom < TOWN_ZOOM and len(region) < 9 else "village"
-            return self._by_region(kind, seen, view, (pad_x, pad_y))
+            counts = self._by_region(kind, seen, view, (pad_x, pad_y))
+            if len(counts) <= REGION_MAX:
+                return counts
         picked = np.flatnonzero(inside)
         if len(picked) <= SINGLE_MAX:
             return [_officer(self.ids[i], self.lon[i], self.lat[i], self.on[i])
