@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from contextlib import ExitStack
 
@@ -147,6 +148,8 @@ def main() -> None:
     print("CPU per acked position: " + ", ".join(f"{k} {v:.1f} µs" for k, v in per.items())
           + f"; total {sum(per.values()):.1f} µs (two cores: at most "
           f"{2e6 / sum(per.values()):,.0f}/s if nothing else runs)")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
     print(f"state worker: {applied:,.0f} entries/s applied from a full backlog "
           f"(including its start-up)")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -108,6 +109,8 @@ def main() -> None:
           f"p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max {lat_ms[-1]:.0f} ms, "
           f"missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
     print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
     print(f"feed lag at the end: {health.get('feed_lag_s')} s, "
           f"worker backlog {health.get('worker_pending')}")
 

@@ -135,6 +135,8 @@ def main() -> None:
     print(line("page load", first))
     print(line(f"streaming {args.seconds:g} s", streaming))
     print(line("pans and zooms", pans))
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
     print(f"layer: {'browser clusters' if args.browser_clusters else 'per-viewport clusters'}; "
           f"markers and shapes on the map at the end: {layer}; "
           f"all long tasks ≤ 200 ms: {max(streaming['longest_ms'], pans['longest_ms']) <= 200}")
