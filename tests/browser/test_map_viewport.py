@@ -9,8 +9,6 @@ from collections.abc import Iterator
 import numpy as np
 import orjson
 import pytest
-import redis
-import redis.asyncio as aredis
 from werkzeug.serving import make_server
 
 from dashboard.push import LiveHub, serve_push
@@ -18,6 +16,7 @@ from domain.access import Role, User
 from domain.model import Officer
 from feeds import auth, keys
 from feeds.context import CityContext
+from feeds.redis_client import async_client, sync_client
 from feeds.state import OfficerState
 from tests.browser.harness_map import QuietHandler, dash_app, fake_view
 from tests.conftest import ThreadedServer
@@ -34,7 +33,7 @@ def province(redis_url: str, city_ctx: CityContext) -> Iterator[tuple[str, str]]
     grids = sorted({o.grid for o in city_ctx.roster.values()})
     roster = {f"P{i:06d}": Officer(f"P{i:06d}", "", grids[i % len(grids)]) for i in range(N)}
     rng = np.random.default_rng(4)
-    sync = redis.Redis.from_url(redis_url)
+    sync = sync_client(redis_url)
     by_town: dict[str, dict[str, bytes]] = {}
     for oid, o in roster.items():
         x, y = h[o.grid].centre
@@ -46,7 +45,7 @@ def province(redis_url: str, city_ctx: CityContext) -> Iterator[tuple[str, str]]
     token = auth.open_session(sync, User("p", Role.DUTY, h.city.code))
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         hub = LiveHub(client, h, roster, city_ctx.rules,
                       lambda t: auth.session_user(sync, t), flush_s=0.1)
         await serve_push(hub, "127.0.0.1", 0, stop, ready)

@@ -7,6 +7,7 @@ import redis.asyncio as aredis
 from redis.asyncio.connection import Connection
 
 from feeds.packing import HiredisPacking, use_hiredis_packing
+from tests.conftest import not_on_cluster
 
 
 class Packed(HiredisPacking, Connection):
@@ -23,6 +24,7 @@ def test_same_bytes_as_redis_py() -> None:
             bytes(c) for c in plain.pack_command(*cmd))
 
 
+@not_on_cluster
 def test_client_round_trip(redis_url: str) -> None:
     async def go() -> list[object]:
         client = aredis.Redis.from_url(redis_url)

@@ -7,8 +7,6 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-import redis
-import redis.asyncio as aredis
 
 from feeds.context import CityContext
 from feeds.datum import to_datum
@@ -25,6 +23,7 @@ from feeds.protocol import (
     quick_frame,
     quick_position,
 )
+from feeds.redis_client import async_client, sync_client
 
 NOW = 1_790_000_000.0
 MUTATIONS: list[tuple[str, Any]] = [
@@ -114,8 +113,8 @@ def same(got: Routed | Refused, want: Routed | Refused) -> bool:
 
 def test_gateway_routes_frames_like_the_models(city_ctx: CityContext, index: GridIndex,
                                                redis_url: str) -> None:
-    placer = make_placer(city_ctx, redis.Redis.from_url(redis_url), index)
-    gw = Gateway(aredis.Redis.from_url(redis_url), placer, constant_token_check("t"))
+    placer = make_placer(city_ctx, sync_client(redis_url), index)
+    gw = Gateway(async_client(redis_url), placer, constant_token_check("t"))
     base = base_messages(city_ctx, index, 300)
     outside = {**base[0], "msg_id": "far", "lat": 40.0, "lon": 116.4}
     rng = random.Random(5)
