@@ -5,35 +5,48 @@
   'use strict';
   var GW = window.gridwatch = window.gridwatch || {};
   var RANK = {red: 3, yellow: 2, green: 1};
-  var WORDS = {zh: ['剩余', '超期'], en: ['left', 'overdue']};
+  var parsed = {raw: null, words: {}};
 
-  function lang() {
+  // The page's texts (countdown words, duration formats): a JSON blob of catalogue keys that
+  // the server writes into the root's data-i18n (layouts/i18n.py is the only catalogue).
+  function words() {
     var root = document.getElementById('gw-root');
-    return (root && root.getAttribute('data-lang')) === 'en' ? 'en' : 'zh';
+    var raw = (root && root.getAttribute('data-i18n')) || '{}';
+    if (raw !== parsed.raw) {
+      try { parsed.words = JSON.parse(raw); } catch (e) { parsed.words = {}; }
+      parsed.raw = raw;
+    }
+    return parsed.words;
   }
 
-  function duration(s, lg) {
+  function fill(key, vals) {
+    var text = String(words()[key] || key);
+    Object.keys(vals).forEach(function (k) { text = text.split('{' + k + '}').join(vals[k]); });
+    return text;
+  }
+
+  function duration(s) {
     s = Math.floor(Math.abs(s));
-    var zh = lg === 'zh';
-    if (s < 60) { return zh ? s + '秒' : s + ' s'; }
+    if (s < 60) { return fill('dur.s', {s: s}); }
     var m = Math.floor(s / 60);
-    if (m < 60) { return zh ? m + '分' : m + ' min'; }
+    if (m < 60) { return fill('dur.m', {m: m}); }
     var h = Math.floor(m / 60); m = m % 60;
-    if (h < 48) { return zh ? h + '小时' + m + '分' : h + ' h ' + m + ' min'; }
+    if (h < 48) { return fill('dur.hm', {h: h, m: m}); }
     var d = Math.floor(h / 24); h = h % 24;
-    return zh ? d + '天' + h + '小时' : d + ' d ' + h + ' h';
+    return fill('dur.dh', {d: d, h: h});
   }
 
   var ticks = 0;
 
   function tick() {
-    var now = Date.now() / 1000, lg = lang();
+    var now = Date.now() / 1000;
     ticks += 1;
     if (ticks % 30 === 0 && GW.live && GW.live.incidents) { onIncidents(GW.live.incidents); }
     var els = document.querySelectorAll('.gw-countdown[data-due]');
     for (var i = 0; i < els.length; i++) {
       var left = Number(els[i].getAttribute('data-due')) - now;
-      els[i].textContent = (left >= 0 ? WORDS[lg][0] : WORDS[lg][1]) + ' ' + duration(left, lg);
+      els[i].textContent = fill(left >= 0 ? 'case.left' : 'case.overdue', {}) + ' ' +
+        duration(left);
       els[i].classList.toggle('gw-countdown--late', left < 0);
     }
   }
@@ -71,9 +84,20 @@
     }
   }
 
+  // Our labelled "export CSV" button presses the DataTable's own export (hidden by CSS: its
+  // text is not translatable).
+  function onExportClick(ev) {
+    var btn = ev.target && ev.target.closest && ev.target.closest('.gw-export[data-table]');
+    if (!btn) { return; }
+    var box = document.getElementById(btn.getAttribute('data-table'));
+    var inner = box && box.querySelector('button.export');
+    if (inner) { inner.click(); }
+  }
+
   GW.cases = {onIncidents: onIncidents, tick: tick, duration: duration};
   if (!GW.cases.started) {
     GW.cases.started = true;
     window.setInterval(tick, 1000);
+    document.addEventListener('click', onExportClick);
   }
 }());

@@ -23,9 +23,11 @@
   var ZOFF = {red: 3000, yellow: 2000, green: 1000};
   var FLUSH_MS = 1000;          // at most one officer-layer update a second
   var FAST_MS = 60;             // cases, counts and KPIs: as soon as they arrive (coalesced)
-  var BACKOFF_MIN = 1000, BACKOFF_MAX = 30000;
+  var BACKOFF_MIN = 1000, BACKOFF_MAX = 8000;  // a restarted push channel is found within 8 s
   var STALE_S = 30;             // data older than this is flagged
   var HOLD_MAX_MS = 15000;      // never hold updates longer than this for a pan or popup
+  var SILENT_MS = 15000;        // a socket that sent heartbeats and then nothing for this is dead
+  var CONNECT_MS = 15000;       // a handshake that does not finish in this is abandoned
 
   // ------------------------------------------------------------------ helpers
 
@@ -258,8 +260,19 @@
         assignee: inc.assignee || '', due_ts: inc.due_ts || null}};
   }
 
+  // Heartbeat: server time and the feed's newest data (see docs/push-protocol.md).
+  function applyBeat(f) {
+    live.beatAt = Date.now();
+    live.skew = Number(f.now) - Date.now() / 1000;
+    live.feedAsOf = Number(f.feed_as_of) || 0;
+    if (live.feedAsOf > live.asOf) { live.asOf = live.feedAsOf; live.dirty.asof = true; }
+    scheduleFlush();
+  }
+
   function applyFrame(f) {
+    if (f && f.type === 'beat') { applyBeat(f); return; }
     if (!f || (f.type !== 'sync' && f.type !== 'delta')) { return; }
+    if (f.alerts && f.alerts.length && GW.wall && GW.wall.onAlerts) { GW.wall.onAlerts(f.alerts); }
     live.stats.frames++;
     if (f.type === 'sync') { resetState(true); }
     if (f.officers && f.officers.length) { applyOfficers(f.officers); live.dirty.officers = true; }
@@ -454,12 +467,15 @@
       return;
     }
     live.ws = ws;
+    live.openedAt = Date.now();
+    live.beatAt = 0;
     ws.onopen = function () {
-      if (live.ws === ws) { setConn('open'); sendView(); }
+      if (live.ws === ws) { live.lastMsg = Date.now(); setConn('open'); sendView(); }
     };
     ws.onmessage = function (ev) {
       if (live.ws !== ws || typeof ev.data !== 'string') { return; }
       live.backoff = BACKOFF_MIN;  // only a server that talks resets the back-off
+      live.lastMsg = Date.now();
       var frame;
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
       applyFrame(frame);
@@ -477,6 +493,21 @@
     live.ws = null;
     if (live.retry) { clearTimeout(live.retry); live.retry = null; }
     if (ws) { ws.onclose = null; ws.onmessage = null; ws.close(); }
+  }
+
+  // A socket that stopped talking (server frozen, NAT dropped it) or a handshake that hangs
+  // is closed and reconnected: browsers do not notice either by themselves.
+  function watchdog() {
+    var ws = live.ws, now = Date.now();
+    if (!ws) { return; }
+    var silent = ws.readyState === 1 && live.beatAt && now - live.lastMsg > SILENT_MS;
+    var hung = ws.readyState === 0 && now - live.openedAt > CONNECT_MS;
+    if (!silent && !hung) { return; }
+    live.ws = null;
+    ws.onclose = null; ws.onmessage = null; ws.onopen = null;
+    try { ws.close(); } catch (e) { /* already closing */ }
+    setConn('closed');
+    scheduleReconnect();
   }
 
   // Fit the map to the region once per page, when its container has its real size.
@@ -517,6 +548,7 @@
       if (asOf) { live.asOf = asOf; }
       if (url) { connect(); }
     }
+    watchdog();
     showConn();
     showStale();
     if (live.ws && live.viewWs !== live.ws) { sendView(); }  // the map came after the socket

@@ -122,6 +122,7 @@
     var box = this.root.querySelector('.gw-vcontrols') || this.root;
     this.btn = el('button', 'gw-btn gw-vplay', '\u25B6');
     this.btn.type = 'button';
+    this.btn.title = this.root.getAttribute('data-play') || '';
     this.btn.addEventListener('click', function () {
       if (self.playing) { self.pause(); } else { self.play(null); }
     });
@@ -131,7 +132,7 @@
     this.range.max = String(this.length);
     this.range.step = '0.05';
     this.range.value = '0';
-    this.range.setAttribute('aria-label', 'timeline');
+    this.range.setAttribute('aria-label', this.root.getAttribute('data-label') || '');
     this.range.addEventListener('input', function () { self.seek(Number(self.range.value)); });
     this.clock = el('span', 'gw-vclock', fmtTime(this.start, this.tz));
     box.appendChild(this.btn);

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -156,15 +157,28 @@ async def inject(fault: str, stack: Stack, streams: list[str]) -> tuple[float, s
         return killed, note
     child = stack.children[fault.split("-")[0]]
     if fault == "worker-kill9":
-        pend = await asyncio.to_thread(consumer_pending, redis.Redis.from_url(stack.redis.url),
-                                       streams)
-        note = f"pending before the kill {pend}; restarted as worker-{child.starts + 1}"
-        child.kill()
+        pend = await asyncio.to_thread(kill_mid_batch, child, stack.redis.url, streams)
+        killed = time.time()
+        note = f"killed with pending entries {pend}; restarted as worker-{child.starts + 1}"
         child.with_env(GRIDWATCH_WORKER_NAME=f"worker-{child.starts + 1}")
     else:
         child.kill()
     await asyncio.to_thread(child.start)
     return killed, note
+
+
+def kill_mid_batch(worker: Child, url: str, streams: list[str], within_s: float = 10.0
+                   ) -> dict[str, int]:
+    """SIGKILL the worker while it holds read-but-unacked entries if that happens within
+    `within_s` (else anyway); returns the pending entries per consumer at the kill."""
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + within_s
+    pend = consumer_pending(client, streams)
+    while not sum(pend.values()) and time.monotonic() < deadline:
+        pend = consumer_pending(client, streams)
+    worker.kill()
+    client.close()
+    return pend
 
 
 async def run_phases(stack: Stack, s: Settings, driver: Driver, seconds: float,
@@ -232,7 +246,11 @@ def report(phases: list[Phase], driver: Driver, stack: Stack, ctx: CityContext,
                             {o.officer_id: o.grid[:9] for o in ctx.roster.values()})
     print(f"worker: caught up {waited:.1f} s after the load stopped; consumers' pending "
           f"{consumer_pending(client, streams)}; acked messages its state misses: {missing}")
-    print(f"duplicates stored: {dups}")
+    wlog = stack.children["worker"].log_dir / "worker.log"
+    taken = re.findall(r"(took over|reclaimed) (\d+) (?:pending )?entries",
+                       wlog.read_text(errors="replace"))
+    print(f"worker log: {', '.join(f'{k} {n}' for k, n in taken) or 'no entries taken over'}; "
+          f"duplicates stored: {dups}")
     print(f"sent={len(driver.sent)} acked={len(acked)} stored={len(acked) - len(lost_ids)} "
           f"lost={len(lost_ids)}", flush=True)
     return 0 if ok and not lost_ids and not dups and not missing else 1

@@ -23,6 +23,8 @@ from dashboard import (
     video_routes,
 )
 from dashboard import auth as web_auth
+from dashboard import lang as lang_switch
+from dashboard import wall as wall_mod
 from dashboard.settings import Settings
 from dashboard.stats_page import CaseFrames, stats_view_model
 from dashboard.views import Snapshots
@@ -31,8 +33,10 @@ from feeds.context import CityContext
 from feeds.intake import make_placer
 from layouts import ids
 from layouts.case_list import case_panel
-from layouts.map_view import map_page
+from layouts.i18n import switch_href, t
+from layouts.map_view import map_page, view_query
 from layouts.stats_view import stats_page
+from layouts.wall_view import wall_chrome
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +57,15 @@ def region_for_path(ctx: CityContext, path: str) -> str | None:
     return None
 
 
-def message_page(title: str, text: str) -> html.Div:
-    """A plain full-page message (not found, forbidden)."""
-    return html.Div(className="gw-message", children=[
-        html.H1(title), html.P(text), html.A("← 返回 / Back", href="/")])
+def message_page(status: str, key: str, lang: str) -> html.Div:
+    """A plain full-page message: 404 (not found) or 403 (forbidden), text from the catalogue."""
+    title = t("msg.forbidden" if status == "403" else "msg.not_found", lang)
+    return html.Div(className=f"gw-message gw-lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
+                    **{"data-status": status}, children=[html.H1(title), html.P(t(key, lang)),
+                              html.A(t("msg.back", lang), href="/" + view_query(lang, False)),
+                              html.A(t("nav.lang_switch", lang), href=switch_href(lang),
+                                     id=ids.LANG_LINK, className="gw-lang",
+                                     title=t("nav.lang_switch_title", lang))])
 
 
 def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> dash.Dash:
@@ -64,8 +73,10 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     server = flask.Flask(__name__)
     snaps = Snapshots(ctx, client)
     web_auth.install(server, client)
+    lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
     server.register_blueprint(audit_page.blueprint(ctx, client))
+    server.register_blueprint(wall_mod.blueprint(ctx, snaps))
     server.register_blueprint(video_routes.blueprint(
         ctx, client, settings.data_dir / "clips", settings.capture_port,
         public_capture_url=settings.capture_public_url))
@@ -73,15 +84,22 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     frames = CaseFrames()
     server.register_blueprint(open311.blueprint(
         ctx, client, os.environ.get("GRIDWATCH_OPEN311_KEY", ""), placer))
-    app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="网格化指挥中心",
-                    update_title=None, suppress_callback_exceptions=True, compress=True)
+    app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS),
+                    title=t("app.title", settings.lang), update_title=None,
+                    suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([dcc.Location(id=URL), html.Div(id=PAGE)])
+
+    def interpolate_index(**kw: str) -> str:  # the browser tab's title in the page's language
+        lang = lang_switch.page_lang(client, flask.request.args.get("lang"), settings.lang)
+        return dash.Dash.interpolate_index(app, **{**kw, "title": t("app.title", lang)})
+
+    app.interpolate_index = interpolate_index
 
     @app.callback(Output(PAGE, "children"), Input(URL, "pathname"), Input(URL, "search"))
     def render(pathname: str | None, search: str | None) -> html.Div:
         user = flask.g.user
         query = parse_qs((search or "").lstrip("?"))
-        lang = "en" if (query.get("lang") or [settings.lang])[0] == "en" else "zh"
+        lang = lang_switch.page_lang(client, (query.get("lang") or [None])[0], settings.lang)
         wall = (query.get("wall") or ["0"])[0] in ("1", "true")
         host = flask.request.host.rsplit(":", 1)[0] if ":" in flask.request.host else \
             flask.request.host
@@ -90,15 +108,15 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         if parts and parts[0] == "video":
             page = video_page.render_video_page(ctx, client, user, parts[1:], lang)
             if page is None:
-                return message_page("404", "没有这个事件 / No such event")
+                return message_page("404", "msg.no_event", lang)
             if page is False:
-                return message_page("403", "超出您的权限范围 / Outside your scope")
+                return message_page("403", "msg.out_of_scope", lang)
             return page
         if len(parts) == 2 and parts[0] == "stats":
             if parts[1] not in ctx.hierarchy:
-                return message_page("404", "没有这个区域 / No such region")
+                return message_page("404", "msg.no_region", lang)
             if not user.may_see_region(parts[1]):
-                return message_page("403", "超出您的权限范围 / Outside your scope")
+                return message_page("403", "msg.out_of_scope", lang)
             return stats_page(stats_view_model(ctx, client, parts[1], lang, user=user,
                                                wall=wall, frames=frames))
         if parts == ["track"]:
@@ -107,30 +125,34 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
             page = audit_page.render(ctx, client, user, {k: v[0] for k, v in query.items()},
                                      lang)
             return page if page is not None else message_page(
-                "403", "仅限管理员 / Administrators only")
+                "403", "msg.admins_only", lang)
         if parts == ["admin", "deadletters"]:
             page = admin_page.render(client, user, lang)
             return page if page is not None else message_page(
-                "403", "仅限管理员 / Administrators only")
+                "403", "msg.admins_only", lang)
         if len(parts) == 2 and parts[0] == "case":
             page = case_page.render_case_page(ctx, client, user, parts[1], lang, live_base,
                                               settings.tile_url)
             if page is None:
-                return message_page("404", "没有这个案件 / No such case")
+                return message_page("404", "msg.no_case", lang)
             if page is False:
-                return message_page("403", "超出您的权限范围 / Outside your scope")
+                return message_page("403", "msg.out_of_scope", lang)
             return page
         code = region_for_path(ctx, pathname or "/")
         if code == ctx.hierarchy.city.code and pathname in (None, "", "/"):
             code = user.scope  # home page: the user's own region
         if code is None:
-            return message_page("404", "没有这个页面 / No such page")
+            return message_page("404", "msg.no_page", lang)
         if not user.may_see_region(code):
-            return message_page("403", "超出您的权限范围 / Outside your scope")
+            return message_page("403", "msg.out_of_scope", lang)
         live_url = f"{live_base}?region={code}"
+        if wall:
+            w = wall_mod.wall_view(ctx, settings, user, code, query, lang)
+            vm = snaps.map_view(code, user, f"{live_url}&watch={w.home}", lang, True,
+                                settings.tile_url)
+            return map_page(vm, None, wall_chrome(w, lang))
         vm = snaps.map_view(code, user, live_url, lang, wall, settings.tile_url)
-        side = None if wall else case_panel(vm.incidents, vm.region_level, lang, vm.as_of)
-        return map_page(vm, side)
+        return map_page(vm, case_panel(vm.incidents, vm.region_level, lang, vm.as_of))
 
     def _track(query: dict[str, list[str]], user, lang: str):  # noqa: ANN001, ANN202
         q = {k: v[0] for k, v in query.items()}
@@ -138,13 +160,13 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         if q.get("at"):
             inc = case_page.visible_case(ctx, client, user, q["at"])
             if inc is None or inc is False:
-                return message_page("404", "没有这个案件 / No such case")
+                return message_page("404", "msg.no_case", lang)
             q.setdefault("grid", inc.grid)
         page = track_page.render(ctx, client, user, q, lang, inc)
         if page == "403":
-            return message_page("403", "超出您的权限范围 / Outside your scope")
+            return message_page("403", "msg.out_of_scope", lang)
         if page == "404":
-            return message_page("404", "没有这个网格员或网格 / No such officer or grid")
+            return message_page("404", "msg.no_track", lang)
         return page
 
     case_page.register(app, ctx, client)

@@ -14,6 +14,7 @@ from markupsafe import escape
 from domain.access import User
 from feeds import auth as users
 from feeds.commands import audit
+from layouts.i18n import pick_lang, t
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,6 @@ CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"  # Dash's renderer sends
 PUBLIC_PATHS = ("/health", "/login", "/favicon.ico")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
-LOGIN_TEXT = {
-    "zh": {"title": "网格化指挥中心 · 登录", "user": "用户名", "pw": "密码", "go": "登录",
-           "bad": "用户名或密码错误", "lang": "English", "other": "en",
-           "limited": "登录失败次数过多，请在 {s} 秒后再试", "out": "退出登录"},
-    "en": {"title": "Gridwatch · Sign in", "user": "User name", "pw": "Password", "go": "Sign in",
-           "bad": "Wrong user name or password", "lang": "中文", "other": "zh",
-           "limited": "Too many failed sign-ins; try again in {s} seconds", "out": "Sign out"},
-}
 
 LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <title>{title}</title><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -129,15 +122,15 @@ def _safe_next(target: str | None) -> str:
 
 def login_page(error: bool = False, wait: int = 0) -> flask.Response:
     """The sign-in form (with a CSRF token cookie); 401 after a failure, 429 when paused."""
-    lang = "en" if flask.request.args.get("lang") == "en" else "zh"
-    text = LOGIN_TEXT[lang]
+    lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"), None)
     csrf = secrets.token_urlsafe(24)
-    message = text["limited"].format(s=wait) if wait else text["bad"] if error else ""
+    message = t("login.limited", lang, s=wait) if wait else t("login.failed", lang) if error else ""
     html = LOGIN_PAGE.format(
-        lang=lang, title=text["title"], user=text["user"], pw=text["pw"], go=text["go"],
+        lang=lang, title=t("login.title", lang), user=t("login.user", lang),
+        pw=t("login.password", lang), go=t("login.submit", lang),
         error=f'<p class="gw-error" role="alert">{escape(message)}</p>' if message else "",
         next=escape(_safe_next(flask.request.args.get("next"))), csrf=csrf,
-        other=text["other"], langlink=text["lang"])
+        other="zh" if lang == "en" else "en", langlink=t("nav.lang_switch", lang))
     resp = flask.make_response(html, 429 if wait else 401 if error else 200)
     if wait:
         resp.headers["Retry-After"] = str(wait)
@@ -193,9 +186,10 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
     def logout() -> flask.Response:
         rec = flask.g.session if "session" in flask.g else None
         if flask.request.method == "GET":  # a link cannot log anyone out: it asks first
-            lang = "en" if flask.request.args.get("lang") == "en" else "zh"
+            lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"),
+                             None)
             return flask.make_response(LOGOUT_PAGE.format(
-                out=LOGIN_TEXT[lang]["out"], csrf=escape(rec["csrf"] if rec else "")))
+                out=t("nav.sign_out", lang), csrf=escape(rec["csrf"] if rec else "")))
         users.close_session(client, flask.request.cookies.get(SESSION_COOKIE, ""))
         user: User = flask.g.user
         audit(client, user.name, "logout", user.name, client_addr(), region=user.scope)
@@ -211,7 +205,9 @@ def _login_post(client: redis.Redis) -> flask.Response:
     form = flask.request.form
     cookie = flask.request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
-        return flask.Response("CSRF token missing or wrong; reload the page", 400)
+        lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"), None)
+        return flask.Response(t("login.csrf", lang), 400,
+                              {"Content-Type": "text/plain; charset=utf-8"})
     name = form.get("username", "")
     wait = users.login_wait(client, name, client_addr())
     if wait:

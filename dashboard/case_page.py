@@ -28,7 +28,7 @@ from layouts.case_view import (
     case_page,
     timeline,
 )
-from layouts.i18n import t
+from layouts.i18n import category_name, has, t
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,11 @@ def nearest(ctx: CityContext, client: redis.Redis, inc: Incident, user: User
 
 
 def _label(ctx: CityContext, category: str, lang: str) -> str:
+    """A category's name: the catalogue's, else the configured rule's, else its code."""
     rule = ctx.rules.get(category)
-    if rule is None:
-        return category
-    return rule.name if lang == "zh" else rule.name_en
+    if has(f"cat.{category}") or rule is None:
+        return category_name(category, lang)
+    return rule.name if lang == "zh" else rule.name_en or rule.name
 
 
 def _names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]]) -> dict[str, str]:
@@ -101,6 +102,17 @@ def render_case_page(ctx: CityContext, client: redis.Redis, user: User, incident
     return case_page(case_view_model(ctx, client, inc, user, lang, live_base, tile_url))
 
 
+def refusal_key(e: Exception, action: Action, officer_id: str, note: str) -> str:
+    """The catalogue key that tells a user why an action was refused."""
+    if isinstance(e, NotPermitted):
+        return "err.out_of_scope" if "scope" in str(e) else "err.not_permitted"
+    if action is Action.ASSIGN and not officer_id:
+        return "err.need_officer"
+    if action is Action.NOTE and not note:
+        return "err.need_note"
+    return "err.not_now"
+
+
 def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
     """The case page's callbacks: re-render on every pushed change, run actions."""
 
@@ -142,11 +154,12 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         if not isinstance(inc, Incident):
             return t("case.not_found", lang)
         action = Action(trigger["action"])
+        officer_id = ((officer or [None])[0] or "") if action is Action.ASSIGN else ""
+        text = ((note or [None])[0] or "").strip() if action is Action.NOTE else ""
         try:
-            send_action(client, user, inc, ctx.rules, action,
-                        officer_id=((officer or [None])[0] or "")
-                        if action is Action.ASSIGN else "",
-                        note=((note or [None])[0] or "").strip() if action is Action.NOTE else "")
+            send_action(client, user, inc, ctx.rules, action, officer_id=officer_id, note=text)
         except (ActionRefused, NotPermitted, ValueError) as e:
-            return f"✗ {e}"
+            log.info("action %s on %s by %s refused: %s", action.value, inc.incident_id,
+                     user.name, e)
+            return "✗ " + t(refusal_key(e, action, officer_id, text), lang)
         return t("case.sent", lang)

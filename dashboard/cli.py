@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from dashboard.settings import Settings
+from dashboard.settings import Settings, wall_env
 from domain.access import Role
 
 log = logging.getLogger("gridwatch")
@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--scope", required=True, help="region code the user may see")
+    add.add_argument("--lang", default="zh", choices=["zh", "en"],
+                     help="preferred UI language (default zh)")
     rm = usub.add_parser("remove", help="remove a user")
     rm.add_argument("name")
     usub.add_parser("list", help="list users")
@@ -108,7 +110,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         position_interval_s=args.position_interval, simulate=not args.no_sim,
                         history_days=args.history_days, processes=args.processes,
                         process_index=getattr(args, "process_index", None) or 0,
-                        tile_url=os.environ.get("GRIDWATCH_TILE_URL"))
+                        tile_url=os.environ.get("GRIDWATCH_TILE_URL"),
+                        **wall_env(os.environ))
     except ValidationError as e:
         errs = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         raise SystemExit(f"gridwatch: bad settings: {errs}") from None
@@ -130,8 +133,9 @@ def _users(args: argparse.Namespace) -> int:
 
     client = store.connect(_store_url(args))
     if args.action == "list":
+        langs = auth.user_langs(client)
         for u in auth.list_users(client):
-            print(f"{u.name}\t{u.role.value}\t{u.scope}")
+            print(f"{u.name}\t{u.role.value}\t{u.scope}\t{langs.get(u.name, 'zh')}")
         return 0
     if args.action == "remove":
         if not auth.remove_user(client, args.name):
@@ -142,8 +146,8 @@ def _users(args: argparse.Namespace) -> int:
     if len(pw) < 8:
         print("password must have at least 8 characters", file=sys.stderr)
         return 1
-    auth.add_user(client, args.name, pw, Role(args.role), args.scope)
-    print(f"user {args.name} ({args.role}, scope {args.scope}) saved")
+    auth.add_user(client, args.name, pw, Role(args.role), args.scope, args.lang)
+    print(f"user {args.name} ({args.role}, scope {args.scope}, language {args.lang}) saved")
     return 0
 
 

@@ -42,6 +42,7 @@ class Client:
     user: User
     region: str
     case: str | None = None  # a case page also follows one whole case
+    watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
     by_view: bool = False  # officers clustered per viewport here, not sent row by row
     view: View | None = None
     view_sent: float = 0.0
@@ -56,10 +57,12 @@ class Pending:
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     closed: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → last marker
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → whole case
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → newly red marker
     counts: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.officers or self.incidents or self.closed or self.counts or self.cases)
+        return bool(self.officers or self.incidents or self.closed or self.counts or self.cases
+                    or self.alerts)
 
 
 def _reply(status: HTTPStatus, text: str) -> Response:
@@ -73,12 +76,13 @@ class LiveHub:
 
     def __init__(self, client: aredis.Redis, hierarchy: Hierarchy, roster: Mapping[str, Officer],
                  rules: Mapping[str, CategoryRule], session_user: Callable[[str | None], Any],
-                 flush_s: float = 0.5):
+                 flush_s: float = 0.5, beat_s: float = 2.0):
         self.client = client
         self.hierarchy = hierarchy
         self.rules = rules
         self.session_user = session_user
         self.flush_s = flush_s
+        self.beat_s = beat_s
         self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
@@ -89,10 +93,13 @@ class LiveHub:
         self.clients: set[Client] = set()
         self.ids: dict[str, str] = {}
         self.as_of = 0.0
+        self.town_as_of: dict[str, float] = {}  # newest live frame applied, per town
 
     async def bootstrap(self) -> None:
         """Load the current state; remember the live streams' positions first."""
         self.ids = await live_ends(self.client, self.towns)
+        for t in self.towns:  # a stream entry id starts with its epoch milliseconds
+            self.town_as_of[t] = int(self.ids[keys.live(t)].split("-")[0]) / 1000
         pipe = self.client.pipeline(transaction=False)
         for t in self.towns:
             pipe.hgetall(keys.officers(t))
@@ -126,6 +133,9 @@ class LiveHub:
                 self.pending.officers.add(oid)
                 self.index.update(oid, lon, lat, bool(on_duty))
         for m in frame.get("incidents", ()):
+            prev = self.incidents.get(m["id"])
+            if m.get("level") == "red" and (prev is None or prev.get("level") != "red"):
+                self.pending.alerts[m["id"]] = m
             self.incidents[m["id"]] = m
             self.pending.incidents[m["id"]] = m
             self.pending.closed.pop(m["id"], None)
@@ -142,6 +152,13 @@ class LiveHub:
             self.counts[frame["town"]] = frame["counts"]
             self.pending.counts = True
         self.as_of = max(self.as_of, ts)
+        if "town" in frame:
+            self.town_as_of[frame["town"]] = max(self.town_as_of.get(frame["town"], 0.0), ts)
+
+    def feed_as_of(self, region: str) -> float:
+        """When the worker last published live data for any town of a region (0 if never)."""
+        towns = [region[:9]] if len(region) >= 9 else self.towns
+        return max((self.town_as_of.get(t, 0.0) for t in towns), default=0.0)
 
     async def read_case(self, incident_id: str) -> dict[str, Any] | None:
         """The stored form of one case, or None."""
@@ -193,6 +210,9 @@ class LiveHub:
         out = {"type": kind, "as_of": self.as_of or now,
                "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
+        if p is not None and client.watch and p.alerts:
+            out["alerts"] = [m for m in p.alerts.values() if m["grid"].startswith(client.watch)
+                             and client.user.may_see_category(self.rules.get(m["category"]))]
         if client.by_view and (p is None or p.officers or client.view_stale):
             self.add_view(client, out, now)
         if p is not None and client.case in p.cases and self.visible(client, p.cases[
@@ -254,14 +274,17 @@ class LiveHub:
         if not user.may_see_region(region):
             return _reply(HTTPStatus.FORBIDDEN, "region outside your scope\n")
         case = (query.get("case") or [None])[0]
+        watch = (query.get("watch") or [None])[0]
+        if watch is not None and (watch not in self.hierarchy or not user.may_see_region(watch)):
+            return _reply(HTTPStatus.FORBIDDEN, "watched region outside your scope\n")
         by_view = (query.get("officers") or [""])[0] == "view"
-        connection.gw_sub = (user, region, case, by_view)  # type: ignore[attr-defined]
+        connection.gw_sub = (user, region, case, watch, by_view)  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region, case, by_view = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case, by_view)
+        user, region, case, watch, by_view = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region, case, watch, by_view=by_view)
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)
@@ -294,6 +317,24 @@ class LiveHub:
             await self.flush()
 
 
+    async def beat(self) -> None:
+        """Tell every client the server time and how fresh the feed of its region is."""
+        now = time.time()
+        for c in list(self.clients):
+            frame = {"type": "beat", "now": now,
+                     "feed_as_of": self.feed_as_of(c.watch or c.region)}
+            try:
+                await c.ws.send(orjson.dumps(frame).decode())
+            except ConnectionClosed:
+                self.clients.discard(c)
+
+    async def beat_loop(self, stop: asyncio.Event) -> None:
+        """Send a heartbeat every beat_s seconds, even when nothing changes."""
+        while not stop.is_set():
+            await asyncio.sleep(self.beat_s)
+            await self.beat()
+
+
 async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
                      ready: Callable[[int], None] | None = None,
                      reuse_port: bool = False) -> None:
@@ -306,7 +347,8 @@ async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
         if ready:
             ready(bound)
         tasks = [asyncio.create_task(hub.read_loop(stop)),
-                 asyncio.create_task(hub.flush_loop(stop))]
+                 asyncio.create_task(hub.flush_loop(stop)),
+                 asyncio.create_task(hub.beat_loop(stop))]
         await stop.wait()
         for t in tasks:
             t.cancel()

@@ -1,9 +1,10 @@
 """Runtime settings of a Gridwatch process tree, validated once at start-up."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Settings(BaseModel):
@@ -32,6 +33,11 @@ class Settings(BaseModel):
     position_interval_s: float = Field(default=10, ge=1, le=600, description="sim fix period")
     incidents_per_hour: float = Field(default=300, ge=0, le=100_000, description="sim rate")
     sim_connections: int = Field(default=8, ge=1, le=256, description="sim terminal sockets")
+    wall_stale_s: float = Field(default=30, ge=3, le=3600,
+                                description="wall: feed older than this shows the stale banner")
+    wall_dwell_s: float = Field(default=20, ge=3, le=3600, description="wall: seconds per view")
+    wall_rotate: str = Field(default="here,children,red", pattern=r"^[a-z,]*$",
+                             description="wall playlist: here, children, red (comma-separated)")
     simulate: bool = Field(default=True, description="run the simulator in the demo")
     history_days: int = Field(default=30, ge=0, le=90,
                               description="days of past cases the demo makes on first run")
@@ -39,6 +45,13 @@ class Settings(BaseModel):
                            description="processes of gateway, worker, push and web (one port)")
     process_index: int = Field(default=0, ge=0, le=63,
                                description="which of those processes this one is (0-based)")
+
+    @model_validator(mode="after")
+    def _index_below_processes(self) -> Settings:
+        if self.process_index >= self.processes:
+            raise ValueError(f"process index {self.process_index} must be below the number "
+                             f"of processes {self.processes}")
+        return self
 
     @property
     def city_file(self) -> Path:
@@ -49,3 +62,12 @@ class Settings(BaseModel):
     def officers_file(self) -> Path:
         """The officer roster CSV."""
         return self.data_dir / "officers.csv"
+
+
+WALL_ENV = {"GRIDWATCH_WALL_ROTATE": "wall_rotate", "GRIDWATCH_WALL_DWELL": "wall_dwell_s",
+            "GRIDWATCH_WALL_STALE": "wall_stale_s"}
+
+
+def wall_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Wall settings given in the environment (validated by Settings)."""
+    return {field: environ[name] for name, field in WALL_ENV.items() if environ.get(name)}

@@ -10,12 +10,13 @@ from domain.access import User
 from feeds import tracks
 from feeds.context import CityContext
 from feeds.geo_format import region_features
+from layouts.map_view import view_query
 from layouts.track_view import TrackView, track_page
 
 AROUND_S = 30 * 60
 
 
-def _subjects(ctx: CityContext, query: dict[str, str], user: User
+def _subjects(ctx: CityContext, query: dict[str, str], user: User, lang: str = "zh"
               ) -> tuple[str, list[tuple[str, str]], str] | str:
     """(title, [(officer, home grid)], grid) or an error text."""
     h = ctx.hierarchy
@@ -32,13 +33,14 @@ def _subjects(ctx: CityContext, query: dict[str, str], user: User
     if not user.may_see_region(grid):
         return "403"
     offs = [(o.officer_id, o.grid) for o in ctx.roster.values() if o.grid == grid]
-    return h[grid].name, offs, grid
+    name = h[grid].name_en or h[grid].name if lang == "en" else h[grid].name
+    return name, offs, grid
 
 
 def render(ctx: CityContext, client: redis.Redis, user: User, query: dict[str, str],
            lang: str, incident: Any = None) -> Any:
     """The page, or '403' / '404'."""
-    found = _subjects(ctx, query, user)
+    found = _subjects(ctx, query, user, lang)
     if isinstance(found, str):
         return found
     title, officers, grid = found
@@ -50,7 +52,7 @@ def render(ctx: CityContext, client: redis.Redis, user: User, query: dict[str, s
         t0 = t1 - minutes * 60
     fixes = tracks.read_tracks(client, officers, t0, t1)
     vm = TrackView(
-        subject=title, back_href=f"/grid/{grid}", t0=t0, t1=t1,
+        subject=title, back_href=f"/grid/{grid}" + view_query(lang, False), t0=t0, t1=t1,
         tracks={o: [[f.ts, f.lon, f.lat] for f in fx] for o, fx in fixes.items() if fx},
         names={o: ctx.roster[o].name for o, _ in officers},
         stats={o: _stats(fx) for o, fx in fixes.items() if fx},
@@ -64,8 +66,17 @@ def render(ctx: CityContext, client: redis.Redis, user: User, query: dict[str, s
             {"officer_id": o, "name": ctx.roster[o].name, "dist_m": d}
             for o, d, _ in tracks.near_at(fixes, incident.lon, incident.lat,
                                           incident.reported_ts)],
-        outline=region_features(ctx.city, [grid]), lang=lang)
+        outline=_named(region_features(ctx.city, [grid]), lang), lang=lang)
     return track_page(vm)
+
+
+def _named(fc: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Region features with their names in the page's language (English when there is one)."""
+    if lang == "en":
+        for f in fc.get("features", []):
+            props = f.get("properties") or {}
+            props["name"] = props.get("name_en") or props.get("name", "")
+    return fc
 
 
 def _stats(fx: list[tracks.Fix]) -> dict[str, float]:

@@ -28,6 +28,7 @@ from feeds.video_store import (
     read_events,
 )
 from layouts import ids
+from layouts.i18n import t
 from layouts.video_view import (
     EVENT_STORE,
     FLAG_BUTTON,
@@ -138,6 +139,12 @@ def case_video(ctx: CityContext, client: redis.Redis, user: User, inc: Incident,
     return case_video_card(evs, user.role.value in FLAG_ROLES, lang)
 
 
+def _refusal_key(e: Exception) -> str:
+    if isinstance(e, KeyError):
+        return "err.not_found"
+    return "err.out_of_scope" if "scope" in str(e) else "err.not_permitted"
+
+
 def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
     """The callbacks of the review page (reviewed + note) and of the case page's flag button."""
 
@@ -153,11 +160,12 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         user: User = flask.g.user
         ev = read_event(client, (data or {}).get("event_id", ""))
         if ev is None or not event_visible(ctx, user, ev):
-            return "✗ 404", dash.no_update
+            return "✗ " + t("err.not_found", lang), dash.no_update
         try:
             ev = mark_reviewed(client, ev.event_id, user, note or "")
         except (NotPermitted, KeyError) as e:
-            return f"✗ {e}", dash.no_update
+            log.info("review of %s by %s refused: %r", ev.event_id, user.name, e)
+            return "✗ " + t(_refusal_key(e), lang), dash.no_update
         return vt("review.saved", lang), review_state(ev.to_json(), lang)
 
     @app.callback(Output(FLAG_MSG, "children"), Input(FLAG_BUTTON, "n_clicks"),
@@ -170,9 +178,10 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
         user: User = flask.g.user
         inc = visible_incident(ctx, client, user, (data or {}).get("incident_id", ""))
         if inc is None:
-            return "✗ 404"
+            return "✗ " + t("err.not_found", lang)
         try:
             ev = flag_case(client, inc, user)
         except NotPermitted as e:
-            return f"✗ {e}"
+            log.info("flag of %s by %s refused: %s", inc.incident_id, user.name, e)
+            return "✗ " + t(_refusal_key(e), lang)
         return flagged_message(ev.event_id, lang)

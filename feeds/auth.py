@@ -24,6 +24,7 @@ SESSION_IDLE_S = 2 * 3600  # a session unused this long expires
 LOGIN_WINDOW_S = 15 * 60  # failed logins are counted over this window
 LOGIN_FAILS_PER_USER = 5  # failures of one user name in the window before it waits
 LOGIN_FAILS_PER_ADDR = 20  # failures from one client address in the window before it waits
+LANGS = ("zh", "en")  # the UI languages a user may prefer (zh is the default)
 
 
 def hash_password(password: str) -> str:
@@ -45,10 +46,45 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, base64.b64decode(digest))
 
 
-def add_user(client: redis.Redis, name: str, password: str, role: Role, scope: str) -> None:
-    """Create or replace a user."""
-    record = {"role": role.value, "scope": scope, "pw": hash_password(password)}
+def add_user(client: redis.Redis, name: str, password: str, role: Role, scope: str,
+             lang: str = "zh") -> None:
+    """Create or replace a user (with a preferred UI language, zh or en)."""
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    record = {"role": role.value, "scope": scope, "pw": hash_password(password), "lang": lang}
     client.hset(keys.USERS, name, orjson.dumps(record))
+
+
+def user_lang(client: redis.Redis, name: str) -> str | None:
+    """A user's preferred UI language, or None for no such user."""
+    raw = client.hget(keys.USERS, name)
+    if raw is None:
+        return None
+    lang = orjson.loads(raw).get("lang")
+    return lang if lang in LANGS else None
+
+
+_SET_LANG = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local rec = cjson.decode(raw)
+rec['lang'] = ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return 1
+"""
+
+
+def set_user_lang(client: redis.Redis, name: str, lang: str) -> bool:
+    """Save a user's preferred UI language (atomic); False if there is no such user."""
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    return bool(client.eval(_SET_LANG, 1, keys.USERS, name, lang))
+
+
+def user_langs(client: redis.Redis) -> dict[str, str]:
+    """Every user's preferred UI language, by name."""
+    return {name.decode(): (orjson.loads(raw).get("lang") or LANGS[0])
+            for name, raw in client.hgetall(keys.USERS).items()}
 
 
 def remove_user(client: redis.Redis, name: str) -> bool:

@@ -44,6 +44,7 @@ class LocalCluster:
         args = [redis_binary(), "--port", str(port), "--bind", self.host,
                 "--cluster-enabled", "yes", "--cluster-port", str(bus),
                 "--cluster-config-file", str(d / "nodes.conf"), "--cluster-node-timeout", "5000",
+                # everysec, not always: the test cluster is for slots, not durability
                 "--dir", str(d), "--appendonly", "yes", "--appendfsync", "everysec",
                 "--save", "", "--daemonize", "no", "--protected-mode", "yes",
                 "--logfile", str(d / "redis.log")]

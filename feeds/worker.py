@@ -121,24 +121,45 @@ class StateWorker:
         self.counts.clear()
         self.bootstrap()
 
+    def adopt(self) -> int:
+        """Take over (XAUTOCLAIM, no idle time) every entry other consumers of our streams
+        left pending: at start they belong to a dead predecessor, and reading them (as our own
+        pending, in stream order) before new entries keeps each case's events in order."""
+        taken = 0
+        for s in self.streams:
+            cursor = "0-0"
+            while True:
+                res = self.client.xautoclaim(s, keys.WORKER_GROUP, self.consumer, 0,
+                                             start_id=cursor, count=1000)
+                cursor = res[0].decode() if isinstance(res[0], bytes) else res[0]
+                taken += len(res[1])
+                if cursor == "0-0":
+                    break
+        if taken:
+            log.warning("took over %d pending entries (a predecessor's or our own unacked)",
+                        taken)
+        return taken
+
     def run(self, stop: threading.Event) -> None:
-        """Process batches until `stop` is set; after any Redis error reload the state and
-        read this consumer's pending entries again."""
+        """Process batches until `stop` is set. At start, and after any Redis error (with the
+        state reloaded), first read the pending entries again, then new ones."""
         now = time.time()
         due = {"relevel": 0.0, "trim": now + 60, "reclaim": now + RECLAIM_EVERY_S}
-        backlog = {s: "0" for s in self.streams}  # first our own pending entries, then new
-        stale = False
+        backlog: dict[str, str] | None = None  # None: start again from the pending entries
+        failed = False
         while not stop.is_set():
             try:
-                if stale:
-                    self.reload()
-                    backlog, stale = {s: "0" for s in self.streams}, False
-                    log.info("worker reloaded its state after a Redis error")
+                if backlog is None:
+                    if failed:
+                        self.reload()
+                        log.info("worker reloaded its state after a Redis error")
+                    self.adopt()
+                    backlog = {s: "0" for s in self.streams}
                 backlog = self.step(backlog)
                 self.chores(due)
             except redis.RedisError as e:
                 log.warning("redis error (%s); reloading state in 1 s", e)
-                stale = True
+                backlog, failed = None, True
                 stop.wait(1.0)
 
     def chores(self, due: dict[str, float]) -> None:

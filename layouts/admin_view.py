@@ -6,26 +6,13 @@ from typing import Any
 from dash import dcc, html
 
 from layouts.format import local_time
+from layouts.i18n import switch_href, t
+from layouts.ids import LANG_LINK
 
 DL_TEXT, DL_SEND, DL_RESULT = "gw-dl-text", "gw-dl-send", "gw-dl-result"
 
-TEXT = {
-    "title": ("死信队列 · 被拒消息", "Dead letters · refused messages"),
-    "hint": ("每条被网关拒绝的消息都保存在此，附原因与来源。修改后可重新提交。",
-             "Every message the gateway refused is kept here with its reason and source. "
-             "Fix one and resubmit it."),
-    "reason": ("原因", "Reason"),
-    "source": ("来源", "Source"),
-    "resubmit": ("重新提交", "Resubmit"),
-    "done": ("已重新提交", "Resubmitted"),
-    "empty": ("没有被拒消息", "No refused messages"),
-    "back": ("← 返回地图", "← Back to the map"),
-}
-
-
 def _t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return t(f"admin.{key}", lang)
 
 
 def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) -> html.Div:
@@ -36,7 +23,11 @@ def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) ->
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            html.A(_t("back", lang), href="/", className="gw-lang")]),
+            html.Div(className="gw-status", children=[
+                html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/",
+                       className="gw-lang"),
+                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P(_t("hint", lang), className="gw-muted gw-admin-hint"),
         html.Div(items or html.P(_t("empty", lang), className="gw-muted"),
                  className="gw-dl-list"),

@@ -9,36 +9,16 @@ from dash import dcc, html
 
 from layouts.case_view import audit_label
 from layouts.format import local_time
+from layouts.i18n import switch_href, t
+from layouts.ids import LANG_LINK
 
 AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
 KINDS = ("login", "logout", "case", "video", "deadletter")
 
-TEXT = {
-    "title": ("审计日志", "Audit log"),
-    "hint": ("登录、失败登录、操作与视频查看记录，最新在前。", "Sign-ins, failed sign-ins, actions "
-             "and video views, newest first."),
-    "user": ("用户", "User"),
-    "kind": ("类别", "Kind"),
-    "since": ("开始时间", "From"),
-    "until": ("结束时间", "Until"),
-    "time_hint": ("YYYY-MM-DD HH:MM（本地时间）", "YYYY-MM-DD HH:MM (local time)"),
-    "apply": ("筛选", "Filter"),
-    "csv": ("导出CSV", "Export CSV"),
-    "when": ("时间", "When"),
-    "action": ("操作", "Action"),
-    "target": ("对象", "Target"),
-    "region": ("区域", "Region"),
-    "detail": ("详情", "Detail"),
-    "empty": ("没有符合条件的记录", "No entries match"),
-    "shown": ("显示 {n} 条", "{n} entries shown"),
-    "back": ("← 返回地图", "← Back to the map"),
-    "scope": ("范围", "Scope"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return t(f"auditlog.{key}", lang)
 
 
 @dataclass(frozen=True)
@@ -61,7 +41,11 @@ def audit_page(vm: AuditView) -> html.Div:
             html.Div(className="gw-brand", children=[
                 html.Span(className="gw-logo"),
                 html.H1(_t("title", lang), className="gw-title")]),
-            html.A(_t("back", lang), href="/", className="gw-lang")]),
+            html.Div(className="gw-status", children=[
+                html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/",
+                       className="gw-lang"),
+                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
         html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],
                className="gw-muted gw-admin-hint"),
         filter_form(vm.filters, lang),
@@ -81,8 +65,11 @@ def filter_form(filters: dict[str, str], lang: str) -> html.Form:
             placeholder=hint, **kw)], className="gw-audit-field")
     return html.Form(id=AUDIT_FORM, method="get", action="/admin/audit", children=[
         field_("user"),
-        field_("kind", " / ".join(KINDS), list="gw-audit-kinds"),
-        html.Datalist(id="gw-audit-kinds", children=[html.Option(value=k) for k in KINDS]),
+        html.Label([_t("kind", lang), html.Select(
+            name="kind", id="gw-audit-kind", className="gw-select", children=[
+                html.Option(_t("kind.all", lang), value="", selected=not filters.get("kind"))] + [
+                html.Option(_t(f"kind.{k}", lang), value=k, selected=filters.get("kind") == k)
+                for k in KINDS])], className="gw-audit-field"),
         field_("since", _t("time_hint", lang)),
         field_("until", _t("time_hint", lang)),
         dcc.Input(type="hidden", name="lang", value=lang, id="gw-audit-lang"),
@@ -99,7 +86,7 @@ def entries_table(entries: list[dict[str, str]], lang: str) -> html.Table | html
     rows = [html.Tr([
         html.Td(local_time(float(e.get("ts") or 0), with_date=True), className="gw-ev-time"),
         html.Td(e.get("user", "")), html.Td(audit_label(e.get("action", ""), lang),
-                                            title=e.get("action", "")),
+                                            **{"data-action": e.get("action", "")}),
         html.Td(e.get("target", "")), html.Td(e.get("region", "") or "—"),
         html.Td(e.get("detail", ""), className="gw-audit-detail")]) for e in entries]
     return html.Table([html.Thead(head), html.Tbody(rows)], id=AUDIT_TABLE,

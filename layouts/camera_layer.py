@@ -9,7 +9,7 @@ from urllib.parse import quote
 import dash_leaflet as dl
 from dash_extensions.javascript import Namespace
 
-from layouts.i18n import norm_lang
+from layouts.i18n import t
 
 CAMERAS = "gw-cameras"  # Dash id of the camera layer
 PANE_CAMERAS = "gwCameras"
@@ -18,14 +18,8 @@ STATES = ("online", "stale", "offline")
 CUE = {"online": "●", "stale": "▲", "offline": "✕"}
 
 _NS = Namespace("gridwatch", "video")
-_LABELS = {
-    "zh": {"state.online": "在线", "state.stale": "画面延迟", "state.offline": "离线",
-           "live": "实时画面", "snapshot": "快照", "camera": "摄像头", "grid": "网格",
-           "legend": "摄像头"},
-    "en": {"state.online": "Online", "state.stale": "Stale", "state.offline": "Offline",
-           "live": "Live stream", "snapshot": "Snapshot", "camera": "Camera", "grid": "Grid",
-           "legend": "Cameras"},
-}
+LABEL_KEYS = ("state.online", "state.stale", "state.offline", "live", "snapshot", "camera",
+              "grid", "legend")
 
 
 def camera_features(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -46,7 +40,7 @@ def camera_features(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def camera_hideout(lang: str) -> dict[str, Any]:
     """What the JS point, cluster and popup functions read: labels and cues."""
-    return {"labels": dict(_LABELS[norm_lang(lang)]), "cue": dict(CUE)}
+    return {"labels": {k: t(f"cam.{k}", lang) for k in LABEL_KEYS}, "cue": dict(CUE)}
 
 
 def camera_geojson(data: dict[str, Any], lang: str, cluster: bool = True) -> dl.GeoJSON:
@@ -65,5 +59,5 @@ def camera_layer(data: dict[str, Any], lang: str, cluster: bool = True) -> list[
 
 def camera_overlay(data: dict[str, Any], lang: str, checked: bool = True) -> dl.Overlay:
     """The camera layer as a switchable entry of a dl.LayersControl."""
-    return dl.Overlay(camera_layer(data, lang), name=_LABELS[norm_lang(lang)]["legend"],
+    return dl.Overlay(camera_layer(data, lang), name=t("cam.legend", lang),
                       checked=checked, id=CAMERAS + "-toggle")

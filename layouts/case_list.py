@@ -50,9 +50,9 @@ def _columns(lang: str) -> list[dict[str, Any]]:
             {"name": t("case.category", lang), "id": "category"},
             {"name": t("case.title", lang), "id": "title"},
             {"name": t("case.status", lang), "id": "status"},
-            {"name": t("list.age", lang) + (" (分)" if lang == "zh" else " (min)"),
+            {"name": t("list.age", lang) + t("list.minutes", lang),
              "id": "age_min", "type": "numeric"},
-            {"name": t("list.due", lang) + (" (分)" if lang == "zh" else " (min)"),
+            {"name": t("list.due", lang) + t("list.minutes", lang),
              "id": "due_min", "type": "numeric"},
             {"name": t("case.assignee", lang), "id": "assignee"},
             {"name": t("case.grid", lang), "id": "grid"},
@@ -64,6 +64,7 @@ def table(table_id: str, rows: list[dict[str, Any]], lang: str, page_size: int) 
     return dash_table.DataTable(
         id=table_id, data=rows, columns=_columns(lang), sort_action="native",
         filter_action="native", page_action="native", page_size=page_size,
+        filter_options={"placeholder_text": t("list.filter", lang)},
         export_format="csv", export_headers="display", cell_selectable=True,
         style_as_list_view=True, css=[{"selector": ".dash-spreadsheet-menu", "rule":
                                        "margin: 4px 0;"}],
@@ -88,6 +89,12 @@ def table(table_id: str, rows: list[dict[str, Any]], lang: str, page_size: int) 
     )
 
 
+def export_button(table_id: str, lang: str) -> html.Button:
+    """Our labelled CSV button; assets/cases.js presses the table's own (hidden) export."""
+    return html.Button(t("list.export", lang), className="gw-btn gw-export", type="button",
+                       **{"data-table": table_id})
+
+
 def case_panel(markers: list[IncidentMarker], level: str, lang: str, now: float) -> html.Aside:
     """The side panel of a region page: the dispatch queue (towns) and all open cases."""
     names = labels(lang)
@@ -97,8 +104,10 @@ def case_panel(markers: list[IncidentMarker], level: str, lang: str, now: float)
         parts += [html.H2([t("list.queue", lang),
                            html.Span(t("list.queue_hint", lang), className="gw-hint")],
                           className="gw-card-title"),
+                  export_button(ids.QUEUE_TABLE, lang),
                   table(ids.QUEUE_TABLE, queue_rows(rows), lang, page_size=8)]
     parts += [html.H2(t("list.cases", lang), className="gw-card-title"),
+              export_button(ids.CASE_TABLE, lang),
               table(ids.CASE_TABLE, rows, lang, page_size=15)]
     return html.Aside(parts, className="gw-side",
                       **{"data-labels": json.dumps(names, ensure_ascii=False)})

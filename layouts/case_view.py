@@ -11,8 +11,17 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.format import countdown, duration, local_time
-from layouts.i18n import level_name, norm_lang, status_name, t
-from layouts.map_view import connection_indicator, region_path
+from layouts.i18n import (
+    dropdown_labels,
+    has,
+    js_texts,
+    level_name,
+    norm_lang,
+    status_name,
+    switch_href,
+    t,
+)
+from layouts.map_view import connection_indicator, popup_labels, region_path
 from layouts.video_view import vt
 
 _NS = Namespace("gridwatch", "map")
@@ -53,6 +62,7 @@ def case_page(vm: CaseView) -> html.Div:
         id=ids.ROOT, className=f"gw-root gw-desk gw-case-page gw-lang-{lang}",
         lang="zh-CN" if lang == "zh" else "en",
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": "Asia/Shanghai",
+           "data-i18n": js_texts(lang),
            "data-as-of": repr(float(vm.now)), "data-bounds": json.dumps(bounds),
            "data-live-ids": json.dumps(LIVE_IDS)},
         children=[
@@ -75,7 +85,8 @@ def case_page(vm: CaseView) -> html.Div:
                         timeline(c, vm.officer_names, lang), id=ids.CASE_TIMELINE)),
                     card(t("case.nearest", lang), html.Div([
                         nearest_list(vm.nearest, lang),
-                        html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}",
+                        html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}"
+                               + ("&lang=en" if lang == "en" else ""),
                                className="gw-track-link")])),
                     card(t("case.cameras", lang), camera_list(vm.cameras, lang)),
                     card(vt("case.video", lang), vm.video) if vm.video is not None else None,
@@ -97,7 +108,6 @@ def case_header(vm: CaseView, lang: str) -> html.Header:
         crumbs.append(html.A(name, href=region_path(level, code)
                              + ("?lang=en" if lang == "en" else ""), className="gw-crumb"))
         crumbs.append(html.Span("›", className="gw-crumb-sep", **{"aria-hidden": "true"}))
-    other = "zh" if lang == "en" else "en"
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=[
             html.Span(className="gw-logo", **{"aria-hidden": "true"}),
@@ -110,7 +120,7 @@ def case_header(vm: CaseView, lang: str) -> html.Header:
                 html.Span(t("clock.as_of", lang), className="gw-clock-label"),
                 html.Span(local_time(vm.now), id=ids.ASOF, className="gw-clock-time")]),
             html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK, className="gw-lang",
-                   href=f"?lang={other}")]),
+                   title=t("nav.lang_switch_title", lang), href=switch_href(lang))]),
     ])
 
 
@@ -178,9 +188,16 @@ def timeline(c: dict[str, Any], names: dict[str, str], lang: str) -> html.Ol:
             html.Span(t(f"ev.{kind}", lang), className="gw-ev-kind"),
             html.Span(_event_text(e, names, lang), className="gw-ev-what"),
             html.Span(who, className="gw-ev-by") if who else None,
-            html.Div(e["note"], className="gw-ev-note") if e.get("note") else None,
+            _note(e, lang),
         ]))
     return html.Ol(items, className="gw-timeline")
+
+
+def _note(e: dict[str, Any], lang: str) -> html.Div | None:
+    """An event's note; a refused action's stored reason becomes a sentence of the catalogue."""
+    if e.get("kind") == "refused":
+        return html.Div(t("err.not_now", lang), className="gw-ev-note", title=e.get("note", ""))
+    return html.Div(e["note"], className="gw-ev-note") if e.get("note") else None
 
 
 def action_panel(allowed: list[str], can_act: bool, nearest: list[dict[str, Any]],
@@ -198,6 +215,7 @@ def action_panel(allowed: list[str], can_act: bool, nearest: list[dict[str, Any]
         parts.append(html.Div(className="gw-action-row", children=[
             dcc.Dropdown(id={"type": ids.ASSIGN_OFFICER, "i": 0}, options=options, clearable=False,
                          placeholder=t("case.pick_officer", lang), className="gw-select",
+                         labels=dropdown_labels(lang),
                          value=options[0]["value"] if options else None),
             html.Button(t("act.assign", lang),
                         id={"type": ids.ACTION_BUTTON, "action": "assign"},
@@ -225,8 +243,7 @@ def audit_list(entries: list[dict[str, str]], lang: str) -> html.Ul:
 def audit_label(action: str, lang: str) -> str:
     """A readable name of an audited action (case actions, video, administration)."""
     key = f"act.{action[5:]}" if action.startswith("case.") else f"audit.{action}"
-    label = t(key, lang)
-    return action if label == key else label
+    return t(key, lang) if has(key) else action
 
 
 def nearest_list(nearest: list[dict[str, Any]], lang: str) -> Any:
@@ -261,6 +278,7 @@ def case_map(vm: CaseView) -> dl.Map:
     officers_fc = {"type": "FeatureCollection", "features": [{
         "type": "Feature", "geometry": {"type": "Point", "coordinates": [o["lon"], o["lat"]]},
         "properties": {"id": o["officer_id"], "on": 1, "name": o["name"]}} for o in vm.nearest]}
+    labels = popup_labels(norm_lang(vm.lang))
     layers: list[Any] = []
     if vm.tile_url:
         layers.append(dl.TileLayer(url=vm.tile_url, maxZoom=19))
@@ -268,9 +286,9 @@ def case_map(vm: CaseView) -> dl.Map:
         dl.Pane(name="gwOfficers", style={"zIndex": 610}),
         dl.Pane(name="gwIncidents", style={"zIndex": 640}),
         dl.GeoJSON(id="gw-case-officers", data=officers_fc, pointToLayer=_NS("officerPoint"),
-                   pane="gwOfficers"),
+                   pane="gwOfficers", hideout={"labels": labels}),
         dl.GeoJSON(id=ids.INCIDENTS, data=case_fc, pointToLayer=_NS("incidentPoint"),
-                   pane="gwIncidents"),
+                   pane="gwIncidents", hideout={"labels": labels}),
     ]
     return dl.Map(id=ids.MAP, center=[c["lat"], c["lon"]], zoom=16, trackViewport=False,
                   className="gw-map", style={"width": "100%", "height": "100%"},

@@ -20,17 +20,16 @@ def local_time(ts: float | None, with_date: bool = False) -> str:
 def duration(seconds: float, lang: str) -> str:
     """A short human duration: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
     s = int(abs(seconds))
-    zh = lang == "zh"
     if s < 60:
-        return f"{s}秒" if zh else f"{s} s"
+        return t("dur.s", lang, s=s)
     m = s // 60
     if m < 60:
-        return f"{m}分" if zh else f"{m} min"
+        return t("dur.m", lang, m=m)
     h, m = divmod(m, 60)
     if h < 48:
-        return f"{h}小时{m}分" if zh else f"{h} h {m} min"
+        return t("dur.hm", lang, h=h, m=m)
     d, h = divmod(h, 24)
-    return f"{d}天{h}小时" if zh else f"{d} d {h} h"
+    return t("dur.dh", lang, d=d, h=h)
 
 
 def countdown(due_ts: float | None, now: float, lang: str) -> str:

@@ -12,7 +12,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.camera_layer import camera_layer
-from layouts.i18n import catalogue, level_name, norm_lang, t
+from layouts.i18n import catalogue, js_texts, level_name, norm_lang, switch_href, t
 from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
 
@@ -25,8 +25,8 @@ LEVEL_ORDER = ("city", "town", "village", "grid")
 _NS = Namespace("gridwatch", "map")
 
 
-def map_page(vm: MapView, side: Any = None) -> html.Div:
-    """The whole live map page for a view-model, with an optional side panel (pure)."""
+def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
+    """The whole live map page for a view-model, with an optional side panel and wall chrome."""
     lang = norm_lang(vm.lang)
     mode = "gw-wall" if vm.wall else "gw-desk"
     body = map_panel(vm, lang)
@@ -36,8 +36,9 @@ def map_page(vm: MapView, side: Any = None) -> html.Div:
         id=ids.ROOT,
         className=f"gw-root {mode} gw-lang-{lang}",
         lang="zh-CN" if lang == "zh" else "en",
-        children=[header(vm, lang), kpi_strip(vm, lang), body],
+        children=[header(vm, lang), kpi_strip(vm, lang), body] + ([chrome] if chrome else []),
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
+           "data-i18n": js_texts(lang),
            "data-region": vm.region_code, "data-level": vm.region_level,
            "data-as-of": repr(float(vm.as_of)),
            "data-bounds": json.dumps([list(vm.bounds[0]), list(vm.bounds[1])])
@@ -102,7 +103,7 @@ def header(vm: MapView, lang: str) -> html.Header:
                              href=f"/stats/{vm.region_code}" + view_query(lang, False)))
         status.append(html.A(t("nav.lang_switch", lang), id=ids.LANG_LINK,
                              className="gw-lang", title=t("nav.lang_switch_title", lang),
-                             href="?lang=en" if lang == "zh" else "?lang=zh"))
+                             href=switch_href(lang)))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=brand),
         html.Div(className="gw-status", children=status)])
@@ -269,17 +270,22 @@ def stats_hideout(stats: dict[str, RegionStat]) -> dict[str, Any]:
 # ---------------------------------------------------------------- map
 
 
-def officer_layer(vm: MapView, popup_labels: dict[str, str]) -> dl.GeoJSON:
+def popup_labels(lang: str) -> dict[str, str]:
+    """The texts the JS marker, tooltip and popup functions read from their layer's hideout."""
+    return catalogue(lang, ("cat.", "status.", "level.", "popup.", "age.", "officer."))
+
+
+def officer_layer(vm: MapView, labels: dict[str, str]) -> dl.GeoJSON:
     """Officers: clustered in the browser (Dongguan scale), or per viewport by the server
     (province scale: the push channel sends a few hundred clusters for what is in view)."""
     if vm.officer_view:
         return dl.GeoJSON(id=ids.OFFICERS, data=officers_data([]), cluster=False,
                           pointToLayer=_NS("officerOrCluster"),
-                          hideout={"labels": popup_labels}, pane=ids.PANE_OFFICERS)
+                          hideout={"labels": labels}, pane=ids.PANE_OFFICERS)
     return dl.GeoJSON(
         id=ids.OFFICERS, data=officers_data(vm.officers), cluster=True,
         clusterToLayer=_NS("clusterIcon"), pointToLayer=_NS("officerPoint"),
-        zoomToBoundsOnClick=True, hideout={"labels": popup_labels},
+        zoomToBoundsOnClick=True, hideout={"labels": labels},
         superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)
 
 
@@ -287,7 +293,7 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
     """Regions, their labels, then officers and cases in their own panes above them."""
     children = children_data(vm, lang)
     hideout = stats_hideout(vm.child_stats)
-    popup_labels = catalogue(lang, ("cat.", "status.", "level.", "popup.", "age.", "officer."))
+    labels = popup_labels(lang)
     layers: list[Any] = []
     if vm.tile_url:
         layers.append(dl.TileLayer(url=vm.tile_url, maxZoom=19))
@@ -299,9 +305,9 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
             id=ids.LABELS, data=labels_data(children), hideout=hideout,
             pointToLayer=_NS("labelPoint"), pane=ids.PANE_LABELS)),
         dl.Pane(name=ids.PANE_OFFICERS, style={"zIndex": 610},
-                children=officer_layer(vm, popup_labels)),
+                children=officer_layer(vm, labels)),
         dl.Pane(name=ids.PANE_INCIDENTS, style={"zIndex": 640}, children=dl.GeoJSON(
-            id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": popup_labels},
+            id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),
     ]
     if vm.cameras is not None and vm.cameras.get("features"):

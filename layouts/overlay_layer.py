@@ -8,7 +8,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash_extensions.javascript import Namespace
 
-from layouts.i18n import norm_lang
+from layouts.i18n import norm_lang, t
 
 # Leaflet pane of the overlay outlines: above the regions (overlayPane, 400), below officers
 # (610), labels (630) and cases (640). Its SVG never takes the pointer (assets/overlays.css).
@@ -22,8 +22,6 @@ SVG_CLASS = "gw-ov-unit"  # class of every outline path (plus gw-ov-<layer id>)
 
 _NS = Namespace("gridwatch", "overlay")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
-_TEXT = {"zh": {"grids": "{n} 个基础网格", "grid": "{n} 个基础网格"},
-         "en": {"grids": "{n} base grids", "grid": "{n} base grid"}}
 
 
 def overlay_id(layer_id: str) -> str:
@@ -35,7 +33,8 @@ def overlay_hideout(layer_id: str, title: str, lang: str, index: int = 0) -> dic
     """What the JS style and tooltip functions read: layer, title, colour, language, labels."""
     lang = norm_lang(lang)
     return {"layer": _SAFE_ID.sub("_", layer_id), "title": title, "lang": lang,
-            "color": PALETTE[index % len(PALETTE)], "labels": dict(_TEXT[lang])}
+            "color": PALETTE[index % len(PALETTE)],
+            "labels": {k: t(f"overlay.{k}", lang) for k in ("grids", "grid")}}
 
 
 def overlay_geojson(layer_id: str, title: str, data: dict[str, Any], lang: str,

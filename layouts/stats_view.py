@@ -11,7 +11,8 @@ from urllib.parse import quote
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts.i18n import category_name, level_name, norm_lang, t
+from layouts.i18n import category_name, level_name, norm_lang, switch_href, t
+from layouts.ids import LANG_LINK
 from layouts.map_view import LOCAL_TZ, region_path, view_query
 
 # Component ids of the page.
@@ -36,42 +37,18 @@ FONT = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang 
         '"Helvetica Neue", Arial, sans-serif')
 FONT_PX = 16  # chart text on desks; nothing below 14 px
 WALL_FONT_PX = 20  # and on the wall, read from metres away
-GRAPH_CONFIG = {"displaylogo": False}
-
-# key: (zh, en) — the statistics page's own strings (the shared catalogue is layouts.i18n).
-_TEXT: dict[str, tuple[str, str]] = {
-    "page": ("统计分析", "Statistics"), "back": ("← 返回地图", "← Back to map"),
-    "window": ("近{n}天", "Last {n} days"), "as_of": ("统计截至", "As of"),
-    "kpi.cases": ("案件总数", "Cases"), "kpi.open": ("尚未办结", "Still open"),
-    "kpi.red": ("达到红色预警", "Reached red"),
-    "kpi.dispatch": ("平均派遣用时", "Mean to dispatch"),
-    "kpi.dispatch_p90": ("派遣用时 P90", "P90 to dispatch"),
-    "kpi.resolve": ("平均办结用时", "Mean to resolve"),
-    "chart.by_category": ("每日案件 · 按类别", "Cases per day by category"),
-    "chart.by_level": ("每日案件 · 按预警等级", "Cases per day by alert level"),
-    "chart.cases": ("案件数", "Cases"),
-    "chart.empty": ("该时段暂无案件", "No cases in this period"),
-    "times.title": ("处置用时 · 从上报起算", "Handling times · from report"),
-    "times.category": ("类别", "Category"), "times.all": ("全部类别", "All categories"),
-    "times.dispatch": ("至派遣", "To dispatch"), "times.resolve": ("至办结", "To resolve"),
-    "times.n": ("件数", "n"), "times.mean": ("平均", "Mean"), "times.p90": ("P90", "P90"),
-    "times.on_time": ("按时率", "On time"), "times.sla": ("时限", "SLA"),
-    "times.over": ("超过时限", "Over the SLA"),
-    "hot.title": ("高发网格 · 近{n}天", "Hotspot grids · last {n} days"),
-    "hot.rank": ("#", "#"), "hot.grid": ("网格", "Grid"), "hot.count": ("案件", "Cases"),
-    "hot.share": ("占比", "Share"), "hot.red": ("红色", "Red"),
-    "hot.category": ("主要类别", "Main category"), "hot.top_title": ("常见事项", "Most frequent"),
-    "hot.empty": ("该时段无案件", "No cases in this period"),
-    "unit.min": ("{n} 分钟", "{n} min"), "unit.h": ("{n} 小时", "{n} h"),
-    "unit.d": ("{n} 天", "{n} d"),
-}
-
+# Plotly's own English texts (its dictionary keys) and our catalogue keys for them.
+PLOTLY_TEXTS = ("Download plot as a png", "Zoom", "Pan", "Zoom in", "Zoom out", "Autoscale",
+                "Reset axes", "Double-click to zoom back out")
+PLOT_KEYS = ("plot.download", "plot.zoom", "plot.pan", "plot.zoom_in", "plot.zoom_out",
+             "plot.autoscale", "plot.reset", "plot.double_click")
+# Plotly's own buttons: only these (their tooltips come from the catalogue, plot.*).
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtons": [[
+    "toImage", "zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]]}
 
 def text(key: str, lang: str, **fmt: Any) -> str:
-    """A string of this page in a language (the shared catalogue's for other keys)."""
-    pair = _TEXT.get(key)
-    s = t(key, lang) if pair is None else pair[1] if norm_lang(lang) == "en" else pair[0]
-    return s.format(**fmt) if fmt else s
+    """A string of this page (stats.<key> in the catalogue) in a language."""
+    return t(f"stats.{key}", lang, **fmt)
 
 
 # ---------------------------------------------------------------- view-model
@@ -201,8 +178,9 @@ def stats_page(vm: StatsView) -> html.Div:
     mode = "gw-wall" if vm.wall else "gw-desk"
     body = [
         html.Div(style=_ROW2, children=[
-            panel(text("chart.by_category", lang), graph(CHART_CATEGORY, category_figure(vm))),
-            panel(text("chart.by_level", lang), graph(CHART_LEVEL, level_figure(vm)))]),
+            panel(text("chart.by_category", lang),
+                  graph(CHART_CATEGORY, category_figure(vm), lang)),
+            panel(text("chart.by_level", lang), graph(CHART_LEVEL, level_figure(vm), lang))]),
         panel(text("times.title", lang), times_table(vm, lang)),
         html.Div(style=_ROW2, children=[
             panel(text("hot.title", lang, n=vm.short_days),
@@ -240,9 +218,9 @@ def header(vm: StatsView, lang: str) -> html.Header:
         html.A(text("back", lang), id=BACK_LINK, className="gw-lang",
                href=region_path(vm.region_level, vm.region_code) + view_query(lang, vm.wall))]
     if not vm.wall:
-        status.append(html.A(t("nav.lang_switch", lang), className="gw-lang",
+        status.append(html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
                              title=t("nav.lang_switch_title", lang),
-                             href="?lang=en" if lang == "zh" else "?lang=zh"))
+                             href=switch_href(lang)))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=brand),
         html.Div(className="gw-status", children=status)])
@@ -272,9 +250,20 @@ def kpis(vm: StatsView, lang: str) -> html.Section:
 # ---------------------------------------------------------------- charts
 
 
-def graph(graph_id: str, fig: go.Figure) -> dcc.Graph:
+def graph_config(lang: str) -> dict[str, Any]:
+    """The charts' config: Plotly's button tooltips in the page's language (an inline locale)."""
+    if norm_lang(lang) == "en":
+        return dict(GRAPH_CONFIG)
+    words = {en: zh for en, zh in zip(PLOTLY_TEXTS, (t(k, "zh") for k in PLOT_KEYS),
+                                      strict=True)}
+    return {**GRAPH_CONFIG, "locale": "gw-zh",
+            "locales": {"gw-zh": {"dictionary": words, "format": {}}}}
+
+
+def graph(graph_id: str, fig: go.Figure, lang: str = "zh") -> dcc.Graph:
     """A chart without the Plotly logo."""
-    return dcc.Graph(id=graph_id, figure=fig, config=GRAPH_CONFIG, style={"height": "380px"})
+    return dcc.Graph(id=graph_id, figure=fig, config=graph_config(lang),
+                     style={"height": "380px"})
 
 
 def stacked_bars(dates: list[str], series: list[tuple[str, list[int], str, str]],

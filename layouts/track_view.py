@@ -10,25 +10,17 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from layouts.format import duration, local_time
-from layouts.i18n import norm_lang
+from layouts.i18n import norm_lang, switch_href, t
+from layouts.ids import LANG_LINK
+from layouts.map_view import popup_labels
 
 _NS = Namespace("gridwatch", "map")
 TRACK_NOW = "gw-track-now"
 COLOURS = ("#00c8ff", "#ff9f1c", "#b388ff", "#4ee39a", "#ff6bb5", "#ffd24d", "#7fdbff")
-TEXT = {
-    "title": ("轨迹回放", "Track playback"), "play": ("播放", "Play"), "pause": ("暂停", "Pause"),
-    "speed": ("速度", "Speed"), "follow": ("跟随", "Follow"), "officer": ("网格员", "Officer"),
-    "fixes": ("定位点", "Fixes"), "km": ("里程(公里)", "Distance (km)"),
-    "stops": ("停留", "Stops"), "avg": ("均速(公里/时)", "Avg speed (km/h)"),
-    "period": ("时段", "Period"), "near": ("案发时附近网格员", "Officers near the case then"),
-    "none": ("该时段没有定位记录", "No fixes in this period"),
-    "case": ("案件", "Case"), "back": ("← 返回", "← Back"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return t(f"track.{key}", lang)
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,10 @@ def track_page(vm: TrackView) -> html.Div:
                     html.Span(className="gw-logo"),
                     html.H1(_t("title", lang), className="gw-title"),
                     html.Span(vm.subject, className="gw-region-name")]),
-                html.A(_t("back", lang), href=vm.back_href, className="gw-lang")]),
+                html.Div(className="gw-status", children=[
+                    html.A(_t("back", lang), href=vm.back_href, className="gw-lang"),
+                    html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                           title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
             controls(vm, lang),
             html.Div(className="gw-body", children=[
                 html.Main(track_map(vm), className="gw-mapwrap"),
@@ -97,6 +92,7 @@ def controls(vm: TrackView, lang: str) -> html.Div:
 
 def track_map(vm: TrackView) -> dl.Map:
     """Paths, stops, the case, and the officers' moving positions."""
+    labels = popup_labels(norm_lang(vm.lang))
     layers: list[Any] = [dl.Pane(name="gwOfficers", style={"zIndex": 610}),
                          dl.Pane(name="gwIncidents", style={"zIndex": 640})]
     if vm.outline:
@@ -120,9 +116,10 @@ def track_map(vm: TrackView) -> dl.Map:
             "properties": {"id": inc["id"], "level": inc["level"], "title": inc["title"],
                            "category": inc.get("category", ""), "status": "",
                            "reported_ts": inc["ts"], "grid": ""}}]},
-            pointToLayer=_NS("incidentPoint"), pane="gwIncidents"))
+            pointToLayer=_NS("incidentPoint"), pane="gwIncidents", hideout={"labels": labels}))
     layers.append(dl.GeoJSON(id=TRACK_NOW, data={"type": "FeatureCollection", "features": []},
-                             pointToLayer=_NS("officerPoint"), pane="gwOfficers"))
+                             pointToLayer=_NS("officerPoint"), pane="gwOfficers",
+                             hideout={"labels": labels}))
     lats = [p[2] for pts in vm.tracks.values() for p in pts] or [23.0]
     lons = [p[1] for pts in vm.tracks.values() for p in pts] or [113.75]
     return dl.Map(id="gw-map", center=[sum(lats) / len(lats), sum(lons) / len(lons)], zoom=15,

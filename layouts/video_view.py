@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.format import local_time
-from layouts.i18n import category_name, level_name, norm_lang, status_name
+from layouts.i18n import category_name, level_name, norm_lang, status_name, switch_href, t
 
 # Component ids (callbacks in dashboard/video_page.py, sync in assets/video.js).
 EVENT_STORE = "gw-video-event"  # dcc.Store {"event_id"}
@@ -23,54 +23,11 @@ FLAG_BUTTON = "gw-video-flag"
 FLAG_MSG = "gw-video-flag-msg"
 
 CUE = {"red": "◆", "yellow": "▲", "green": "●"}
-_TEXT: dict[str, tuple[str, str]] = {
-    "title.queue": ("视频研判", "Video review"),
-    "title.event": ("事件视频", "Event video"),
-    "nav.map": ("态势地图", "Map"),
-    "nav.queue": ("待研判队列", "Review queue"),
-    "col.level": ("预警", "Level"), "col.case": ("案件", "Case"),
-    "col.category": ("类别", "Category"), "col.flagged": ("标记时间", "Flagged"),
-    "col.reason": ("来源", "Source"), "col.clips": ("视频", "Clips"),
-    "col.review": ("研判", "Review"), "col.open": ("查看", "Open"),
-    "reason.red": ("转红自动标记", "Turned red"), "reason.manual": ("人工标记", "Flagged by"),
-    "reason.motion": ("移动侦测", "Motion detected"),
-    "event.motion": ("摄像头移动侦测", "Camera motion"),
-    "event.no_case": ("无关联案件", "No case attached"),
-    "status.pending": ("等待录制", "Waiting"), "status.recording": ("录制中", "Recording"),
-    "status.ready": ("已生成", "Ready"), "status.no_cameras": ("附近无摄像头", "No camera near"),
-    "status.failed": ("无可用画面", "No footage"),
-    "review.todo": ("待研判", "To review"), "review.done": ("已研判", "Reviewed"),
-    "review.button": ("标记为已研判", "Mark reviewed"),
-    "review.note": ("研判意见（可选）…", "Review note (optional)…"),
-    "review.saved": ("已保存研判结果", "Review saved"),
-    "review.read_only": ("仅研判员和管理员可标记研判", "Only reviewers and admins can review"),
-    "queue.empty": ("暂无被标记的事件", "No flagged events"),
-    "event.case": ("关联案件", "Case"),
-    "case.status": ("案件状态", "Case status"), "case.reported": ("上报时间", "Reported"),
-    "case.grid": ("网格", "Grid"), "event.open_case": ("打开案件页", "Open case page"),
-    "event.clips": ("周边摄像头录像", "Nearby camera clips"),
-    "event.flagged_at": ("标记时刻", "Flagged at"), "event.window": ("录像区间", "Window"),
-    "event.by": ("标记人", "Flagged by"), "event.status": ("视频状态", "Clip status"),
-    "event.no_clips": ("暂无录像", "No clips"),
-    "event.wait": ("录像将在 {t} 后生成，请稍后刷新", "Clips are ready after {t}; reload then"),
-    "event.reload": ("刷新", "Reload"),
-    "event.expired": ("录像已过期或未生成", "Clip expired or not made"),
-    "clip.live": ("实时", "Live"), "clip.out": ("该时段无画面", "No footage at this time"),
-    "timeline.hint": ("拖动或播放任一画面，其余同步", "Scrub or play any clip; all follow"),
-    "case.video": ("视频研判", "Video review"),
-    "case.flag": ("标记视频研判", "Flag for video review"),
-    "case.flagged": ("已标记，事件 {id}", "Flagged as event {id}"),
-    "case.no_events": ("尚未标记", "Not flagged yet"),
-    "lang": ("English", "中文"),
-}
 
 
 def vt(key: str, lang: str) -> str:
-    """The text of a video-page message key in a language."""
-    pair = _TEXT.get(key)
-    if pair is None:
-        return key
-    return pair[1] if norm_lang(lang) == "en" else pair[0]
+    """The text of a video-page message key (video.<key> in the catalogue) in a language."""
+    return t(f"video.{key}", lang)
 
 
 @dataclass(frozen=True)
@@ -131,7 +88,6 @@ class EventView:
 
 
 def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header:
-    other = "zh" if norm_lang(lang) == "en" else "en"
     q = "?lang=en" if norm_lang(lang) == "en" else ""
     nav: list[Any] = []
     for text, href in crumbs:
@@ -143,7 +99,8 @@ def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header
             html.H1(title, className="gw-title"),
             html.Nav(nav, className="gw-crumbs")]),
         html.Div(className="gw-status", children=[
-            html.A(vt("lang", lang), className="gw-lang", href=f"?lang={other}")])])
+            html.A(t("nav.lang_switch", lang), className="gw-lang", id=ids.LANG_LINK,
+                   title=t("nav.lang_switch_title", lang), href=switch_href(lang))])])
 
 
 def _root(lang: str, kind: str, children: list[Any]) -> html.Div:
@@ -237,7 +194,8 @@ def timeline(vm: EventView) -> html.Div:
             html.P(vt("timeline.hint", lang), className="gw-muted gw-vhint")])],
         **{"data-start": f"{vm.start_ts:.3f}", "data-length": f"{vm.length_s:.3f}",
            "data-flag": f"{ev['ts'] - vm.start_ts:.3f}", "data-tz": "Asia/Shanghai",
-           "data-lang": norm_lang(lang)})
+           "data-lang": norm_lang(lang), "data-label": vt("timeline", lang),
+           "data-play": vt("play", lang)})
 
 
 def _facts(rows: list[tuple[str, Any]]) -> html.Dl:

@@ -38,6 +38,19 @@ def push_holding(demo_pid: int, port: int) -> list[int]:
     return out
 
 
+def push_processes(demo_pid: int) -> list[int]:
+    """PIDs of the demo's push processes (children of the push supervisor)."""
+    out = []
+    for p in psutil.Process(demo_pid).children(recursive=True):
+        try:
+            cmd = p.cmdline()
+        except psutil.NoSuchProcess:
+            continue
+        if "push" in cmd and "--process-index" in cmd and p.status() != psutil.STATUS_ZOMBIE:
+            out.append(p.pid)
+    return out
+
+
 def wait_for(cond, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while not (got := cond()):
@@ -79,3 +92,5 @@ def test_page_keeps_updating_after_its_push_process_is_killed(
         page.wait_for_selector(".gw-inc-red [data-id='PROC-FIRE-2']", timeout=10_000)
         assert page.query_selector(".gw-inc-red [data-id='PROC-FIRE-1']") is not None
         page.close()
+        wait_for(lambda: len(push_processes(demo.pid)) == 2 and victim not in push_processes(
+            demo.pid), 60, "the supervisor to start the killed push process again")

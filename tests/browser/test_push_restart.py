@@ -12,10 +12,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-import redis
 
 from domain.access import Role
 from feeds import auth, keys
+from feeds.redis_client import sync_client
 from feeds.redis_server import free_port, wait_port
 from tests.support import ADMIN_PASSWORD, CHROMIUM, login
 
@@ -44,7 +44,7 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 @pytest.fixture()
 def web_and_push(demo_dir: Path, redis_url: str, tmp_path: Path) -> Iterator[dict]:
     """The web app and the push channel as their own processes on free ports."""
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     auth.add_user(client, "admin", ADMIN_PASSWORD, Role.ADMIN, "441900")
     port, live_port = free_port(), free_port()
     procs = {"web": start("web", demo_dir, redis_url, port, live_port, tmp_path / "web.log")}
@@ -67,7 +67,7 @@ def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
         browser, web_and_push, demo_dir, redis_url, city_ctx):
     officer = city_ctx.roster["O000040"]
     town = officer.grid[:9]
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     page = browser.new_page()
     login(page, web_and_push["url"])
     page.goto(web_and_push["url"] + "/city")

@@ -35,6 +35,7 @@ def page_status(status: int, body: str) -> int:
     if status != 200:
         return status
     page = json.loads(body)["response"]["gw-page"]["children"]
-    if page.get("props", {}).get("className") == "gw-message":
-        return int(page["props"]["children"][0]["props"]["children"])
+    status_of_message = page.get("props", {}).get("data-status")
+    if status_of_message:
+        return int(status_of_message)
     return 200

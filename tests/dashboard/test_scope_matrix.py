@@ -205,13 +205,15 @@ class Probe:
 def http_probes(w: World) -> list[Probe]:
     """Every Flask route with each kind of target."""
     out = [Probe("/api/v1/openapi.json", "/api/v1/openapi.json", None),
-           Probe("/logout", "/logout", None)]
+           Probe("/logout", "/logout", None),
+           Probe("/lang/<code>", "/lang/en", None, ok=302)]
     for place in ("A1", "A2", "B"):
         code = w.codes[place]
         for api in ("summary", "incidents", "officers", "cameras"):
             out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}?region={code}", place))
         out.append(Probe("/api/v1/officers/<officer_id>",
                          f"/api/v1/officers/{w.officers[place]}", place))
+        out.append(Probe("/wall/playlist.json", f"/wall/playlist.json?home={code}", place))
         cam = w.cameras[place]
         out += [Probe("/video/camera/<camera_id>.jpg", f"/video/camera/{cam}.jpg", place,
                       ok=503),  # allowed: then the (absent) capture worker is asked
@@ -219,6 +221,9 @@ def http_probes(w: World) -> list[Probe]:
                       ok=302)]
     for api in ("summary", "incidents", "officers", "cameras"):
         out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}", None))  # own scope
+    out += [Probe("/wall/playlist.json", "/wall/playlist.json", None),
+            Probe("/wall/playlist.json", "/wall/playlist.json?home=441999999", None,
+                  missing=True)]
     for case_id, (place, sensitive) in CASES.items():
         clip = w.clips[case_id]
         out += [Probe("/api/v1/incidents/<incident_id>", f"/api/v1/incidents/{case_id}", place,
@@ -461,7 +466,7 @@ def test_push_subscriptions_are_scoped(world: World, redis_server):
 async def _subscribe(url: str, token: str, query: str) -> tuple[int, Any]:
     try:
         ws = await connect(f"{url}?{query}", additional_headers={
-            "Cookie": f"gw_session={token}"}, max_size=None)
+            "Cookie": f"gw_session={token}"}, max_size=None, max_queue=None)
     except InvalidStatus as e:
         return e.response.status_code, None
     return 101, ws
@@ -486,7 +491,8 @@ async def _push_matrix(w: World, url: str) -> list[str]:
                         _check_push(w, scope, role, query, sync, wrong)
                         subs.append((scope, role, query, ws))
     await _publish_all(w)
-    for scope, role, query, ws in subs:
+
+    async def drain(scope: str, role: Role, query: str, ws: Any) -> None:
         try:
             while True:
                 frame = await asyncio.wait_for(ws.recv(), 1.5)
@@ -494,6 +500,8 @@ async def _push_matrix(w: World, url: str) -> list[str]:
         except TimeoutError:
             pass
         await ws.close()
+
+    await asyncio.gather(*(drain(*sub) for sub in subs))
     return wrong
 
 

@@ -21,7 +21,7 @@ from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
-from feeds.redis_client import async_client
+from feeds.redis_client import async_client, sync_client
 from feeds.redis_server import EmbeddedRedis, free_port
 from feeds.state import CityState
 from feeds.terminal_client import TerminalClient
@@ -142,6 +142,42 @@ def test_a_dead_consumers_pending_entries_are_reclaimed_and_applied(redis_url, c
     assert pending == {"worker-dead": 0, "worker-heir": 0}
 
 
+def run_until(w: StateWorker, done: Callable[[], bool], timeout: float = 60) -> None:
+    """Run a worker in a thread until `done()` holds (Redis errors meanwhile are waited out)."""
+    stop = threading.Event()
+    runner = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if done():
+                    return
+            except redis.ConnectionError:
+                pass
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        runner.join(10)
+
+
+def test_a_new_worker_takes_over_its_predecessors_pending_entries_before_new_ones(
+        redis_url, city_ctx):
+    dead = make_worker(redis_url, city_ctx, "worker-1")
+    client = sync_client(redis_url)
+    town = add_case(client, city_ctx, "T1", ("acknowledged",))
+    client.xreadgroup(keys.WORKER_GROUP, dead.consumer, {keys.incidents_in(town): ">"})
+    client.xadd(keys.incidents_in(town), {"m": orjson.dumps({  # arrives after the crash
+        "type": "incident_update", "msg_id": "T1-9", "incident_id": "T1", "ts": time.time() + 9,
+        "status": "dispatched"})})
+    heir = make_worker(redis_url, city_ctx, "worker-2")
+    run_until(heir, lambda: store.pending_count(client, [town]) == 0 and client.hexists(
+        keys.incidents(town), "T1"))
+    case = orjson.loads(client.hget(keys.incidents(town), "T1"))
+    statuses = [e["status"] for e in case["events"] if e["kind"] == "status"]
+    assert case["status"] == "dispatched" and statuses == ["acknowledged", "dispatched"]
+
+
 class CrashingWorker(StateWorker):
     """A worker whose Redis dies after it applied a batch in memory, before the write."""
 
@@ -167,22 +203,8 @@ def test_worker_reloads_after_a_failed_write_and_applies_each_entry_once(own_red
                        ZoneInfo("Asia/Shanghai"), server=own_redis)
     w.bootstrap()
     town = add_case(client, city_ctx, "C1", ("acknowledged", "dispatched"))
-    stop = threading.Event()
-    runner = threading.Thread(target=w.run, args=(stop,), daemon=True)
-    runner.start()
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if store.pending_count(client, [town]) == 0 and client.hexists(
-                        keys.incidents(town), "C1"):
-                    break
-            except redis.ConnectionError:
-                pass
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        runner.join(10)
+    run_until(w, lambda: store.pending_count(client, [town]) == 0 and client.hexists(
+        keys.incidents(town), "C1"))
     assert w.crashes == 0 and "reloaded its state" in caplog.text  # the write did fail
     case = orjson.loads(client.hget(keys.incidents(town), "C1"))
     statuses = [e["status"] for e in case["events"] if e["kind"] == "status"]

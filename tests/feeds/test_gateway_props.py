@@ -10,8 +10,6 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-import redis
-import redis.asyncio as aredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
@@ -22,6 +20,7 @@ from feeds.datum import to_datum
 from feeds.gateway import Gateway, constant_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
+from feeds.redis_client import async_client, sync_client
 from feeds.redis_server import EmbeddedRedis
 from tests.conftest import ThreadedServer
 from tests.feeds.strategies import broken_messages, json_values, valid_messages
@@ -42,12 +41,12 @@ bad_frame = st.one_of(
 def gateway(redis_server: EmbeddedRedis, city_ctx: CityContext) -> Iterator[tuple[str, str]]:
     """A gateway on a free loopback port over an emptied real Redis: (ws URL, redis URL)."""
     url = redis_server.url
-    sync = redis.Redis.from_url(url)
+    sync = sync_client(url)
     sync.flushall()
     placer = make_placer(city_ctx, sync, GridIndex(city_ctx.city))
 
     async def run(stop: asyncio.Event, ready) -> None:
-        client = aredis.Redis.from_url(url)
+        client = async_client(url)
         await serve_gateway(Gateway(client, placer, constant_token_check(TOKEN)),
                             "127.0.0.1", 0, stop, ready)
         await client.aclose()
@@ -82,7 +81,7 @@ def expected_ids(frame: bytes | str) -> list[str | None] | None:
 
 def test_bad_frames_are_each_answered_and_dead_lettered(gateway, city_ctx):
     ws_url, redis_url = gateway
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     seen = {"frames": 0, "messages": 0}
 
     @settings(max_examples=60, deadline=None, database=None,

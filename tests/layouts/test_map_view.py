@@ -115,7 +115,7 @@ def test_header_zh() -> None:
     assert c[ids.REGION_NAME].children == "东莞市"
     assert "连接中" in text_of(c[ids.CONN]) and "gw-conn--connecting" in c[ids.CONN].className
     assert c[ids.ASOF].children == "17:40:00"  # 1764150000 = 09:40:00 UTC
-    assert c[ids.LANG_LINK].href == "?lang=en" and c[ids.LANG_LINK].children == "English"
+    assert c[ids.LANG_LINK].href == "/lang/en" and c[ids.LANG_LINK].children == "English"
 
 
 def test_header_en() -> None:
@@ -123,7 +123,7 @@ def test_header_en() -> None:
     tree = map_page(view(lang="en"))
     c = by_id(tree)
     assert c[ids.TITLE].children == "Gridwatch"
-    assert c[ids.LANG_LINK].href == "?lang=zh" and c[ids.LANG_LINK].children == "中文"
+    assert c[ids.LANG_LINK].href == "/lang/zh" and c[ids.LANG_LINK].children == "中文"
     all_text = texts(tree)
     for word in ("Open red", "Open yellow", "Open green", "New today", "Overdue",
                  "Officers on duty", "Connecting", "Live", "Disconnected", "Data as of", "Red"):

@@ -1,0 +1,55 @@
+"""The language switch: /lang/<zh|en> saves the choice with the user and goes back to the page."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import flask
+import redis
+
+from feeds import auth as users
+from layouts.i18n import LANGS, pick_lang
+
+log = logging.getLogger(__name__)
+
+LANG_COOKIE = "gw_lang"  # the last choice in this browser (the sign-in page reads it)
+COOKIE_MAX_AGE_S = 365 * 86400
+
+
+def back_to(target: str | None, host: str) -> str:
+    """The page to return to: a local path (from ?next= or the Referer) without its lang."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != host:
+        return "/"
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or path.startswith("/lang/"):
+        return "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def page_lang(client: redis.Redis, url_lang: str | None, default: str) -> str:
+    """The language of this request's page: ?lang=, the user's saved choice, the cookie, the
+    settings."""
+    user = getattr(flask.g, "user", None)
+    saved = users.user_lang(client, user.name) if user is not None else None
+    return pick_lang(url_lang, saved or flask.request.cookies.get(LANG_COOKIE), default)
+
+
+def install(server: flask.Flask, client: redis.Redis) -> None:
+    """Add the /lang/<code> route (behind the login, like every page)."""
+
+    @server.route("/lang/<code>")
+    def switch(code: str) -> flask.Response:
+        if code not in LANGS:
+            flask.abort(404)
+        user = getattr(flask.g, "user", None)
+        if user is not None:
+            users.set_user_lang(client, user.name, code)
+            log.info("user %s chose language %s", user.name, code)
+        target = flask.request.args.get("next") or flask.request.referrer
+        resp = flask.redirect(back_to(target, flask.request.host))
+        resp.set_cookie(LANG_COOKIE, code, max_age=COOKIE_MAX_AGE_S, samesite="Lax")
+        return resp
