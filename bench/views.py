@@ -15,6 +15,7 @@ import redis
 from bench.common import city, redis_server
 from dashboard.views import Snapshots
 from domain.access import Role, User
+from feeds import keys
 from feeds.locate import GridIndex
 from feeds.simulator import WEIGHTS
 from feeds.state import CityState
@@ -34,7 +35,7 @@ def seed(client: redis.Redis, ctx, cases: int) -> None:
         for m in ({"type": "duty", "officer_id": o.officer_id, "ts": now, "on_duty": True},
                   {"type": "position", "officer_id": o.officer_id, "ts": now, "lon": lon,
                    "lat": lat, "grid": o.grid}):
-            entries.append(("s", b"0-0", {b"m": orjson.dumps(m)}))
+            entries.append((keys.positions(o.grid[:9]), b"0-0", {b"m": orjson.dumps(m)}))
     officers = list(ctx.roster.values())
     cats = list(WEIGHTS)
     for i in range(cases):
@@ -43,7 +44,7 @@ def seed(client: redis.Redis, ctx, cases: int) -> None:
         m = {"type": "incident", "incident_id": f"B{i}", "officer_id": o.officer_id,
              "ts": now - float(rng.uniform(0, 7200)), "lon": lon, "lat": lat, "grid": o.grid,
              "category": cats[i % len(cats)], "title": f"案件 {i}", "severity": 0}
-        entries.append(("s", b"0-0", {b"m": orjson.dumps(m)}))
+        entries.append((keys.positions(o.grid[:9]), b"0-0", {b"m": orjson.dumps(m)}))
     worker = StateWorker(client, CityState.with_roster(ctx.rules, ctx.roster), ctx.towns,
                          ZoneInfo("Asia/Shanghai"))
     worker.apply(entries)

@@ -15,8 +15,8 @@ def _get(summary: str, params: list[dict[str, Any]], schema: str) -> dict[str, A
             "400": _error_response("a parameter is not one of its allowed values"),
             "401": _error_response("login required"),
             "403": _error_response("outside the caller's scope"),
-            "429": _error_response("too many failed logins; Retry-After says when to try again"),
-            "404": _error_response("no such region or item")}}}
+            "404": _error_response("no such region or item"),
+            "429": _error_response("too many failed logins from this address; see Retry-After")}}}
 
 
 def _error_response(description: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -86,6 +86,9 @@ class LiveHub:
         self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
+        self.town_officers: dict[str, list[str]] = {}  # town → ids of the officers homed there
+        for o in roster.values():
+            self.town_officers.setdefault(o.grid[:9], []).append(o.officer_id)
         self.index = OfficerIndex(hierarchy, roster.values())
         self.incidents: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, dict[str, int]] = {}
@@ -171,6 +174,12 @@ class LiveHub:
         return m["grid"].startswith(client.region) and client.user.may_see_category(
             self.rules.get(m["category"]))
 
+    def officers_under(self, region: str) -> Iterable[OfficerState]:
+        """The officers of a region's town (all of them for the city): a superset to filter."""
+        if len(region) < 9:
+            return self.officers.values()
+        return [self.officers[o] for o in self.town_officers.get(region[:9], ())]
+
     def summary(self, region: str, now: float, cache: dict[Any, tuple[Any, Any]] | None = None,
                 cleared: bool = True) -> tuple[Any, Any]:
         """Child stats and KPIs of a region, with or without the sensitive cases (computed
@@ -187,7 +196,7 @@ class LiveHub:
             if cache is not None:
                 cache["public"] = counts
         out = (child_stats(region, self.hierarchy, counts),
-               kpi(region, counts, self.officers.values(), now))
+               kpi(region, counts, self.officers_under(region), now))
         if cache is not None:
             cache[region, cleared] = out
         return out
@@ -197,7 +206,7 @@ class LiveHub:
         """A sync (whole state) or delta frame scoped to one client."""
         region = client.region
         if p is None:
-            offs = (o for o in self.officers.values() if o.home.startswith(region))
+            offs = (o for o in self.officers_under(region) if o.home.startswith(region))
             incs = [m for m in self.incidents.values() if self.visible(client, m)]
             closed: list[str] = []
         else:

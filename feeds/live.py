@@ -35,8 +35,8 @@ async def follow_live(client: aredis.Redis, ids: dict[str, str], handle: Handler
     while not stop.is_set():
         try:
             resp = await slotread.xread(client, ids, count=count, block_ms=block_ms)
-        except aredis.ConnectionError as e:
-            log.warning("%s: redis unavailable (%s), retrying", who, e)
+        except (aredis.ConnectionError, aredis.TimeoutError) as e:  # a slow reply must not
+            log.warning("%s: redis unavailable (%s), retrying", who, e)  # end the loop
             await asyncio.sleep(1.0)
             continue
         for stream, items in resp or []:
