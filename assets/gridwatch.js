@@ -126,6 +126,23 @@
     return L.marker(latlng, {icon: icon, pane: ctx.pane || 'markerPane', keyboard: false});
   }
 
+  // Province scale: the push channel sends clusters per viewport (counts per town or village
+  // at their label points, hung below the region label; cells closer in) or single officers.
+  function officerOrCluster(feature, latlng, ctx) {
+    var p = feature.properties || {};
+    if (!p.cluster) { return officerPoint(feature, latlng, ctx); }
+    var m = clusterIcon(feature, latlng, null, ctx);
+    var size = m.options.icon.options.iconSize.x;
+    if (p.kind === 'town' || p.kind === 'village') {
+      m.options.icon.options.iconAnchor = L.point(size / 2, -18);
+    }
+    m.on('click', function () {
+      var map = live.leafletMap;
+      if (map) { map.setView(latlng, Math.min(18, map.getZoom() + 2)); }
+    });
+    return m;
+  }
+
   function officerPoint(feature, latlng, ctx) {
     var p = feature.properties || {};
     var on = !!p.on;
@@ -185,13 +202,14 @@
 
   // Map events: hold layer updates while the user pans, zooms or reads a popup.
   function moveStart() { live.movingSince = Date.now(); }
-  function moveEnd() { live.movingSince = 0; scheduleFlush(); }
+  function moveEnd() { live.movingSince = 0; sendView(); scheduleFlush(); }
   function popupOpen() { live.popupSince = Date.now(); }
   function popupClose() { live.popupSince = 0; scheduleFlush(); }
 
   GW.map = {
     regionStyle: regionStyle, regionHover: regionHover, regionEach: regionEach,
     labelPoint: labelPoint, clusterIcon: clusterIcon, officerPoint: officerPoint,
+    officerOrCluster: officerOrCluster,
     incidentPoint: incidentPoint, moveStart: moveStart, moveEnd: moveEnd,
     popupOpen: popupOpen, popupClose: popupClose
   };
@@ -203,7 +221,7 @@
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
     backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0, lastOfficers: 0,
-    movingSince: 0, popupSince: 0, conn: 'connecting', shown: {},
+    movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };
 
@@ -212,6 +230,7 @@
   // A sync replaces everything (dirty = true); a new page starts from its own snapshot.
   function resetState(dirty) {
     live.officers.clear();
+    live.officerView = null;
     live.incidents.clear();
     Object.keys(live.regions).forEach(function (k) { delete live.regions[k]; });
     live.kpi = null;
@@ -257,6 +276,7 @@
     live.stats.frames++;
     if (f.type === 'sync') { resetState(true); }
     if (f.officers && f.officers.length) { applyOfficers(f.officers); live.dirty.officers = true; }
+    if (f.officer_view) { live.officerView = f.officer_view; live.dirty.officers = true; }
     var i;
     for (i = 0; f.incidents && i < f.incidents.length; i++) {
       if (f.incidents[i] && f.incidents[i].id !== undefined) {
@@ -326,23 +346,26 @@
     live.stats[key] = performance.now() - t0;
   }
 
-  function flushLayers() {
-    var d = live.dirty;
-    if (d.officers && Date.now() - live.lastOfficers >= FLUSH_MS) {
-      d.officers = false;
-      live.lastOfficers = Date.now();
-      timed('officersMs', function () {
-        setProps(IDS.officers, {data: {type: 'FeatureCollection',
-          features: Array.from(live.officers.values())}});
-      });
-    }
+  function flushLayers() {  // cases first: they are what the desk waits for
+    var d = live.dirty, cases = false;
     if (d.incidents && !held(live.popupSince)) {
       d.incidents = false;
+      cases = true;
       timed('incidentsMs', function () {
         setProps(IDS.incidents, {data: {type: 'FeatureCollection',
           features: Array.from(live.incidents.values())}});
       });
       if (GW.cases && GW.cases.onIncidents) { GW.cases.onIncidents(live.incidents); }
+    }
+    // Officers wait for the next task when cases were drawn: the case shows without waiting
+    // for the officer layer's rebuild.
+    if (d.officers && !cases && Date.now() - live.lastOfficers >= FLUSH_MS) {
+      d.officers = false;
+      live.lastOfficers = Date.now();
+      timed('officersMs', function () {
+        setProps(IDS.officers, {data: {type: 'FeatureCollection',
+          features: live.officerView || Array.from(live.officers.values())}});
+      });
     }
     if (d.regions) {
       d.regions = false;
@@ -404,6 +427,20 @@
 
   // ------------------------------------------------------------------ the socket
 
+  // A viewport-clustered page (officers=view) tells the push channel what its map shows.
+  function sendView() {
+    var map = live.leafletMap, ws = live.ws;
+    if (!map || !ws || ws.readyState !== 1 || !/[?&]officers=view\b/.test(live.url || '')) {
+      return;
+    }
+    var b = map.getBounds();
+    live.viewWs = ws;
+    ws.send(JSON.stringify({type: 'view', zoom: map.getZoom(),
+      west: Math.max(-180, b.getWest()), east: Math.min(180, b.getEast()),
+      south: Math.max(-90, b.getSouth()), north: Math.min(90, b.getNorth())}));
+  }
+  GW.live.sendView = sendView;
+
   function absUrl(u) {
     if (/^wss?:\/\//i.test(u)) { return u; }
     if (/^https?:\/\//i.test(u)) { return u.replace(/^http/i, 'ws'); }
@@ -433,7 +470,7 @@
     live.openedAt = Date.now();
     live.beatAt = 0;
     ws.onopen = function () {
-      if (live.ws === ws) { live.lastMsg = Date.now(); setConn('open'); }
+      if (live.ws === ws) { live.lastMsg = Date.now(); setConn('open'); sendView(); }
     };
     ws.onmessage = function (ev) {
       if (live.ws !== ws || typeof ev.data !== 'string') { return; }
@@ -514,6 +551,7 @@
     watchdog();
     showConn();
     showStale();
+    if (live.ws && live.viewWs !== live.ws) { sendView(); }  // the map came after the socket
     if (anyDirty()) { scheduleFlush(); }
   }
   GW.live.follow = follow;

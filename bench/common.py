@@ -42,8 +42,10 @@ def officer_points(ctx: CityContext, n: int, seed: int = 1) -> list[tuple[str, f
 
 
 @contextmanager
-def component(name: str, data_dir: Path, redis_url: str, **ports: int) -> Iterator[int]:
-    """Run one `gridwatch run NAME` process; yields its main port; stops it by PID."""
+def component(name: str, data_dir: Path, redis_url: str, pids: list[int] | None = None,
+              **ports: int) -> Iterator[int]:
+    """Run one `gridwatch run NAME` process; yields its main port; stops it by PID
+    (appended to `pids` while it runs, if given)."""
     port = ports.get("port") or free_port()
     args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(data_dir),
             "--redis-url", redis_url]
@@ -57,6 +59,8 @@ def component(name: str, data_dir: Path, redis_url: str, **ports: int) -> Iterat
             args += [f"--{k.replace('_', '-')}", str(v)]
     env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=TOKEN)
     proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         if flag:
             wait_port(port)
@@ -72,3 +76,9 @@ def redis_server(appendfsync: str = APPENDFSYNC) -> Iterator[EmbeddedRedis]:
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="gw-bench-redis-")),
                        appendfsync=appendfsync) as r:
         yield r
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

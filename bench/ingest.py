@@ -1,14 +1,23 @@
-"""Ingest benchmark: positions/s acked through the gateway vs raw pipelined XADD/s."""
+"""Ingest benchmark: positions/s acked through the gateway vs raw pipelined XADD/s.
+
+`python -m bench.ingest` sends 200,000 positions (batches of 500 over 8 WebSockets, one frame
+in flight each) to gateway process(es) storing into one private redis-server, then measures
+raw pipelined XADD/s of the same Redis from one client, and prints the CPU each party spent
+per acked position (gateway, Redis, this bench client). Everything shares the machine's two
+cores, so the rate is bounded by the sum of those CPU costs and by whatever else runs.
+"""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
+from contextlib import ExitStack
 
 import orjson
 import redis
 
-from bench.common import TOKEN, city, component, officer_points, redis_server
+from bench.common import TOKEN, city, component, cpu_seconds, officer_points, redis_server
 from feeds import keys
 from feeds.terminal_client import TerminalClient
 
@@ -22,9 +31,11 @@ def frames(points: list[tuple[str, float, float]], batch: int, run: str) -> list
     return [orjson.dumps(msgs[i:i + batch]) for i in range(0, len(msgs), batch)]
 
 
-async def blast(url: str, all_frames: list[bytes], connections: int) -> tuple[int, float]:
-    """Send every frame over `connections` sockets, one frame in flight each; acked, secs."""
-    clients = [TerminalClient(url, TOKEN) for _ in range(connections)]
+async def blast(urls: list[str], all_frames: list[bytes], connections: int
+                ) -> tuple[int, float]:
+    """Send every frame over `connections` sockets (spread over the gateways' URLs), one
+    frame in flight each; returns (acked, seconds)."""
+    clients = [TerminalClient(urls[i % len(urls)], TOKEN) for i in range(connections)]
     for c in clients:
         await c.open()
 
@@ -84,31 +95,61 @@ def worker_rate(data_dir, url: str, ctx, total: int) -> float:
     return total / secs
 
 
+def redis_cpu(client: redis.Redis) -> float:
+    """CPU seconds the redis-server has used so far."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def timed_blast(urls: list[str], fs: list[bytes], connections: int, pids: list[int],
+                r: redis.Redis) -> tuple[int, float, dict[str, float]]:
+    """blast() with the CPU seconds spent meanwhile by the gateways, Redis and this client."""
+    before = (sum(cpu_seconds(p) for p in pids), redis_cpu(r), time.process_time())
+    acked, secs = asyncio.run(blast(urls, fs, connections))
+    after = (sum(cpu_seconds(p) for p in pids), redis_cpu(r), time.process_time())
+    cpu = dict(zip(("gateway", "redis", "client"), (b - a for a, b in zip(before, after,
+                                                                          strict=True)),
+                   strict=True))
+    return acked, secs, cpu
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--gateways", type=int, default=1, help="gateway processes (own ports)")
     ap.add_argument("--appendfsync", choices=("always", "everysec", "no"), default="always",
                     help="Redis AOF fsync policy (the product uses always)")
     args = ap.parse_args()
     data_dir, ctx = city()
     points = officer_points(ctx, args.messages)
-    with redis_server(args.appendfsync) as r, component("gateway", data_dir, r.url) as port:
-        url = f"ws://127.0.0.1:{port}/terminal"
+    pids: list[int] = []
+    with redis_server(args.appendfsync) as r, ExitStack() as stack:
+        ports = [stack.enter_context(component("gateway", data_dir, r.url, pids))
+                 for _ in range(args.gateways)]
+        urls = [f"ws://127.0.0.1:{p}/terminal" for p in ports]
         warm = frames(points[:5000], args.batch, "warm")
-        asyncio.run(blast(url, warm, args.connections))
-        acked, secs = asyncio.run(blast(url, frames(points, args.batch, "run"), args.connections))
+        asyncio.run(blast(urls, warm, args.connections))
+        acked, secs, cpu = timed_blast(urls, frames(points, args.batch, "run"),
+                                       args.connections, pids, redis.Redis.from_url(r.url))
         payload = orjson.dumps({"type": "position", "msg_id": "x" * 20, "officer_id": "O000001",
                                 "ts": time.time(), "lat": 23.01, "lon": 113.7, "grid": "4" * 15})
         raw = raw_xadd(r.url, min(args.messages, 200_000), payload)
+        stack.close()
         applied = worker_rate(data_dir, r.url, ctx, acked + len(points[:5000]))
     rate = acked / secs
     print(f"gateway: {acked} positions acked in {secs:.2f} s = {rate:,.0f} positions/s "
-          f"({args.connections} connections, batches of {args.batch}, "
-          f"appendfsync {args.appendfsync})")
+          f"({args.gateways} gateway process(es), {args.connections} connections, "
+          f"batches of {args.batch}, appendfsync {args.appendfsync})")
     print(f"raw pipelined XADD (same Redis, one client): {raw:,.0f} XADD/s")
     print(f"ratio gateway / raw XADD: {rate / raw:.2f}")
+    per = {k: v / max(acked, 1) * 1e6 for k, v in cpu.items()}
+    print("CPU per acked position: " + ", ".join(f"{k} {v:.1f} µs" for k, v in per.items())
+          + f"; total {sum(per.values()):.1f} µs (two cores: at most "
+          f"{2e6 / sum(per.values()):,.0f}/s if nothing else runs)")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
     print(f"state worker: {applied:,.0f} entries/s applied from a full backlog "
           f"(including its start-up)")
 

@@ -1,8 +1,15 @@
-"""Send → screen latency: a case sent to the gateway until its marker is on the city map."""
+"""Send → screen latency: a case sent to the gateway until its marker is on the city map.
+
+`python -m bench.latency [--load F]` runs the whole demo at F times Dongguan load (9,756
+officers sending a fix every 10/F s, 300·F simulated cases an hour), opens the city map in
+headless Chromium, sends cases one at a time and times each until its marker is in the DOM.
+It also prints the positions/s the gateway really stored meanwhile and the page's long tasks.
+"""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -10,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import redis
 from playwright.sync_api import sync_playwright
 
 from bench.common import city
+from feeds import keys
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
 from feeds.terminal_client import TerminalClient
@@ -25,7 +34,10 @@ WATCH = """() => { window.__seen = {};
       for (const e of [n, ...n.querySelectorAll('[data-id]')]) {
         const id = e.getAttribute && e.getAttribute('data-id');
         if (id && id.startsWith('LAT-') && !(id in window.__seen)) window.__seen[id] = t; } } })
-  .observe(document.body, {childList: true, subtree: true}); }"""
+  .observe(document.body, {childList: true, subtree: true});
+  window.__long = [];
+  new PerformanceObserver(l => { for (const e of l.getEntries()) window.__long.push(e.duration); })
+  .observe({entryTypes: ['longtask']}); }"""
 
 
 def send_one(url: str, msg: dict) -> float:
@@ -40,17 +52,27 @@ def send_one(url: str, msg: dict) -> float:
     return asyncio.run(go())
 
 
+def stored_positions(client: redis.Redis, towns: list[str]) -> int:
+    """Entries now in the towns' position streams (trimmed by age: hours, so a count)."""
+    pipe = client.pipeline(transaction=False)
+    for t in towns:
+        pipe.xlen(keys.positions(t))
+    return sum(pipe.execute())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--gap", type=float, default=1.3, help="seconds between cases")
+    ap.add_argument("--load", type=float, default=1.0, help="times Dongguan load (1 to 10)")
     args = ap.parse_args()
     data_dir, ctx = city()
     index = GridIndex(ctx.city)
     rng = np.random.default_rng(5)
     officers = list(ctx.roster.values())
     run_dir = Path(tempfile.mkdtemp(prefix="gw-latency-"))
-    with running_demo(data_dir, run_dir, "--incidents-per-hour", "300",
+    with running_demo(data_dir, run_dir, "--incidents-per-hour", str(300 * args.load),
+                      "--position-interval", str(10 / args.load),
                       "--history-days", "0") as demo, \
             sync_playwright() as p, ThreadPoolExecutor(1) as pool:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -60,6 +82,8 @@ def main() -> None:
         page.wait_for_selector("#gw-conn.gw-conn--open", timeout=30_000)
         time.sleep(15)  # let the simulator reach its steady Dongguan load
         page.evaluate(WATCH)
+        store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
+        count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
         sent: dict[str, float] = {}
         for i in range(args.samples):
             o = officers[int(rng.integers(len(officers)))]
@@ -70,17 +94,23 @@ def main() -> None:
                    "category": "fire", "title": f"延迟测试 {i}"}
             sent[iid] = pool.submit(send_one, demo.gateway_url, msg).result(30)
             page.wait_for_timeout(args.gap * 1000)
+        stored = (stored_positions(store, ctx.towns) - count0) / (time.perf_counter() - t0)
         page.wait_for_timeout(3000)
         seen = page.evaluate("window.__seen")
+        long_tasks = sorted(page.evaluate("window.__long"))
         health = page.evaluate("fetch('/health').then(r => r.json())")
         browser.close()
     lat_ms = sorted(seen[k] - sent[k] for k in sent if k in seen)
     missing = len(sent) - len(lat_ms)
     q = statistics.quantiles(lat_ms, n=100, method="inclusive") if len(lat_ms) > 1 else lat_ms * 99
-    print(f"send → marker on screen, {len(lat_ms)} cases at Dongguan load "
-          f"(9,756 officers / 10 s ≈ 976 positions/s + simulated cases): "
+    print(f"send → marker on screen, {len(lat_ms)} cases at {args.load:g}× Dongguan load "
+          f"({len(ctx.roster):,} officers every {10 / args.load:g} s, {300 * args.load:g} "
+          f"cases/h; stored {stored:,.0f} positions/s meanwhile): "
           f"p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max {lat_ms[-1]:.0f} ms, "
           f"missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
+    print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
     print(f"feed lag at the end: {health.get('feed_lag_s')} s, "
           f"worker backlog {health.get('worker_pending')}")
 

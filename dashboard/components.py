@@ -15,7 +15,7 @@ from dashboard.settings import Settings
 from feeds import auth, store
 from feeds.backfill import history_messages
 from feeds.context import CityContext
-from feeds.datum import to_datum
+from feeds.datum import to_datum, to_datum_arrays
 from feeds.gateway import Gateway, device_token_check, serve_gateway
 from feeds.intake import make_placer
 from feeds.locate import GridIndex
@@ -136,7 +136,8 @@ async def _simulate(settings: Settings) -> None:
         officers=list(ctx.roster.values()), random_point=index.random_point,
         to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), rules=ctx.rules,
         config=SimConfig(position_interval_s=settings.position_interval_s,
-                         incidents_per_hour=settings.incidents_per_hour))
+                         incidents_per_hour=settings.incidents_per_hour),
+        to_wgs84_many=lambda lons, lats: to_datum_arrays(lons, lats, datum, "wgs84"))
     url = f"ws://{settings.host}:{settings.gateway_port}/terminal"
     stop = asyncio.Event()
     _stop_on_signals(stop)

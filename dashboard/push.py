@@ -24,6 +24,7 @@ from domain.alerts import CategoryRule
 from domain.model import Officer
 from domain.regions import Hierarchy
 from feeds import keys
+from feeds.clusters import OfficerIndex, View
 from feeds.live import follow_live, live_ends
 from feeds.state import OfficerState, incident_from_json, marker
 from feeds.summary import child_stats, kpi, visible_counts
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "gw_session"
 SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
 ALERT_KEEP_S = 120.0  # a wall that reconnects within this still gets a new red case
+VIEW_EVERY_S = 1.0  # a viewport-clustered client gets its officers at most this often
 
 
 @dataclass(eq=False)
@@ -45,6 +47,10 @@ class Client:
     case: str | None = None  # a case page also follows one whole case
     token: str | None = None  # the session: checked again while the client stays
     watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
+    by_view: bool = False  # officers clustered per viewport here, not sent row by row
+    view: View | None = None
+    view_sent: float = 0.0
+    view_stale: bool = False
 
 
 @dataclass
@@ -82,11 +88,13 @@ class LiveHub:
         self.flush_s = flush_s
         self.session_check_s = SESSION_CHECK_S
         self.beat_s = beat_s
+        self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once
         self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.town_officers: dict[str, list[str]] = {}  # town → ids of the officers homed there
         for o in roster.values():
             self.town_officers.setdefault(o.grid[:9], []).append(o.officer_id)
+        self.index = OfficerIndex(hierarchy, roster.values())
         self.incidents: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.pending = Pending()
@@ -113,7 +121,9 @@ class LiveHub:
             for oid, raw in offs.items():
                 oid = oid.decode()
                 if oid in self.officers:
-                    self.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+                    st = self.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
+                    if st.lon is not None:
+                        self.index.update(oid, st.lon, st.lat, st.on_duty)
             self.counts[t] = {k.decode(): int(v) for k, v in counts.items()}
             if open_ids:
                 for raw in await self.client.hmget(keys.incidents(t), open_ids):
@@ -131,6 +141,7 @@ class LiveHub:
             if st is not None:
                 st.lon, st.lat, st.on_duty, st.ts = lon, lat, bool(on_duty), ts
                 self.pending.officers.add(oid)
+                self.index.update(oid, lon, lat, bool(on_duty))
         for m in frame.get("incidents", ()):
             prev = self.incidents.get(m["id"])
             if m.get("level") == "red" and (prev is None or prev.get("level") != "red"):
@@ -139,6 +150,8 @@ class LiveHub:
             self.incidents[m["id"]] = m
             self.pending.incidents[m["id"]] = m
             self.pending.closed.pop(m["id"], None)
+        if (frame.get("incidents") or frame.get("closed")) and self.urgent is not None:
+            self.urgent.set()
         for iid in frame.get("closed", ()):
             last = self.incidents.pop(iid, None)
             self.pending.incidents.pop(iid, None)
@@ -204,13 +217,15 @@ class LiveHub:
         now = time.time()
         regions, k = self.summary(region, now, cache, client.user.cleared)
         out = {"type": kind, "as_of": self.as_of or now,
-               "officers": [o.row() for o in offs if o.lon is not None],
+               "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
         if client.watch:
             alerts = [m for m in self.alerts_since(p, now) if m["grid"].startswith(client.watch)
                       and client.user.may_see_category(self.rules.get(m["category"]))]
             if alerts:
                 out["alerts"] = alerts
+        if client.by_view and (p is None or p.officers or client.view_stale):
+            self.add_view(client, out, now)
         if p is not None and client.case in p.cases and self.visible(client, p.cases[
                 client.case]):
             out["case"] = p.cases[client.case]
@@ -223,10 +238,34 @@ class LiveHub:
         return [self.incidents[m["id"]] for ts, m in self.recent_alerts
                 if ts > now - ALERT_KEEP_S and m["id"] in self.incidents]
 
+    def add_view(self, client: Client, frame: dict[str, Any], now: float) -> None:
+        """Put the client's viewport clusters in a frame, at most once per VIEW_EVERY_S."""
+        if client.view is None:
+            return
+        if now - client.view_sent < VIEW_EVERY_S:
+            client.view_stale = True
+            return
+        frame["officer_view"] = self.index.features(client.view, client.region)
+        client.view_sent, client.view_stale = now, False
+
+    async def on_message(self, client: Client, raw: str | bytes) -> None:
+        """A browser's message: a new viewport gets its clusters at once."""
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return
+        view = View.parse(msg) if isinstance(msg, dict) and msg.get("type") == "view" else None
+        if view is None or not client.by_view:
+            return
+        client.view, client.view_sent = view, 0.0
+        frame: dict[str, Any] = {"type": "delta"}
+        self.add_view(client, frame, time.time())
+        await client.ws.send(orjson.dumps(frame).decode())
+
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
         p, self.pending = self.pending, Pending()
-        if not p or not self.clients:
+        if not self.clients or not (p or any(c.view_stale for c in self.clients)):
             return
         cache: dict[Any, tuple[Any, Any]] = {}
         for c in list(self.clients):
@@ -256,13 +295,15 @@ class LiveHub:
         watch = (query.get("watch") or [None])[0]
         if watch is not None and (watch not in self.hierarchy or not user.may_see_region(watch)):
             return _reply(HTTPStatus.FORBIDDEN, "watched region outside your scope\n")
-        connection.gw_sub = (user, region, case, watch, token)  # type: ignore[attr-defined]
+        by_view = (query.get("officers") or [""])[0] == "view"
+        sub = (user, region, case, watch, token, by_view)
+        connection.gw_sub = sub  # type: ignore[attr-defined]
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region, case, watch, token = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case, token=token, watch=watch)
+        user, region, case, watch, token, by_view = ws.gw_sub  # type: ignore[attr-defined]
+        client = Client(ws, user, region, case, token=token, watch=watch, by_view=by_view)
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)
@@ -271,7 +312,10 @@ class LiveHub:
         await ws.send(orjson.dumps(frame).decode())
         self.clients.add(client)
         try:
-            await ws.wait_closed()
+            async for raw in ws:
+                await self.on_message(client, raw)
+        except ConnectionClosed:
+            pass
         finally:
             self.clients.discard(client)
 
@@ -303,9 +347,14 @@ class LiveHub:
                     await c.ws.close(4401, "session ended")
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
-        """Flush pending deltas every flush_s seconds."""
+        """Flush pending deltas every flush_s seconds, and at once when a case changed."""
+        self.urgent = asyncio.Event()
         while not stop.is_set():
-            await asyncio.sleep(self.flush_s)
+            try:  # cases go out as soon as they arrive; officers every flush_s
+                await asyncio.wait_for(self.urgent.wait(), self.flush_s)
+            except TimeoutError:
+                pass
+            self.urgent.clear()
             await self.flush()
 
 

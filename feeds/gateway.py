@@ -22,7 +22,16 @@ from websockets.http11 import Request, Response
 from feeds import keys
 from feeds.devices import token_matches
 from feeds.ingest import Placer, Routed
-from feeds.protocol import Message, Refused, decode
+from feeds.packing import use_hiredis_packing
+from feeds.protocol import (
+    Message,
+    Refused,
+    decode,
+    decode_one,
+    parse_frame,
+    quick_frame,
+    quick_position,
+)
 from feeds.redis_client import is_cluster
 
 log = logging.getLogger(__name__)
@@ -67,6 +76,7 @@ class Gateway:
                  check_token: Callable[[str | None], Awaitable[Access | None]],
                  seen_ttl_s: int = SEEN_TTL_S):
         self.client = client
+        use_hiredis_packing(client)
         self.placer = placer
         self.check_token = check_token
         self.seen_ttl_s = seen_ttl_s
@@ -102,16 +112,45 @@ class Gateway:
         """Decode, place, store and answer one frame; returns the JSON reply."""
         now = time.time()
         self.stats["frames"] += 1
-        items, is_batch = decode(frame, now)
         try:
-            results = [self.route(it, officer) for it in items]
+            results, is_batch = self.route_frame(frame, officer, now)
         except RedisError as e:  # a case's town lookup met a Redis outage
+            items, is_batch = decode(frame, now)
             log.error("routing failed, nacking %d messages: %s", len(items), e)
             answers = [{"nack": it.msg_id, "error": "store unavailable, retry later"}
                        for it in items]
             return orjson.dumps(answers if is_batch else answers[0]).decode()
         answers = await self.store(results, source, now)
         return orjson.dumps(answers if is_batch else answers[0]).decode()
+
+    def route_frame(self, frame: str | bytes, officer: str | None, now: float
+                    ) -> tuple[list[Routed | Refused], bool]:
+        """Decode, validate and place a frame; the flag says whether it was a JSON array.
+        A frame of plain positions only takes the quick path; any doubt, the per-message one."""
+        quick = quick_frame(frame, now)
+        if quick is not None and (officer is None or all(q.officer_id == officer
+                                                         for q in quick[0])):
+            routed = self.placer.route_quick(quick[0])
+            if not any(r is None for r in routed):
+                return routed, quick[1]  # type: ignore[return-value]
+        values, is_batch = parse_frame(frame)
+        if isinstance(values, Refused):
+            return [values], is_batch
+        return self.route_all(values, officer, now), is_batch
+
+    def route_all(self, values: list[Any], officer: str | None, now: float
+                  ) -> list[Routed | Refused]:
+        """Validate and place a frame's messages: plain positions on the quick path, in one
+        go; everything else (and whatever the quick path declines) through the full models."""
+        quick = [quick_position(v, now) for v in values]
+        picked = [i for i, q in enumerate(quick)
+                  if q is not None and (officer is None or q.officer_id == officer)]
+        results: list[Routed | Refused | None] = [None] * len(values)
+        for i, r in zip(picked, self.placer.route_quick([quick[i] for i in picked]),
+                        strict=True):
+            results[i] = r
+        return [r if r is not None else self.route(decode_one(v, now), officer)
+                for v, r in zip(values, results, strict=True)]
 
     def route(self, item: Message | Refused, officer: str | None) -> Routed | Refused:
         """Place one decoded message; a device's token speaks only for its own officer."""

@@ -5,6 +5,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from domain.model import Officer, Placement
 from feeds import keys
 from feeds.protocol import (
@@ -13,12 +15,15 @@ from feeds.protocol import (
     IncidentUpdateMsg,
     Message,
     PositionMsg,
+    QuickPosition,
     Refused,
 )
 
 RECENT_INCIDENTS = 50_000
 Locate = Callable[[float, float], Placement | None]
 ToDatum = Callable[[float, float], tuple[float, float]]
+ToDatumMany = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+LocateMany = Callable[[np.ndarray, np.ndarray], list[Placement | None]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class Placer:
     incident_town: Callable[[str], str | None]
     reporters: frozenset[str] = frozenset({"open311"})  # non-officer sources of cases
     recent: dict[str, str] = field(default_factory=dict)  # incident → town, routed lately
+    to_datum_many: ToDatumMany | None = None  # vectorised to_datum, for batches of positions
+    locate_many: LocateMany | None = None  # vectorised locate (same answers)
+    _streams: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
 
     def town_of_incident(self, incident_id: str) -> str | None:
         """The town of a case: routed lately (maybe in this very batch) or in the store."""
@@ -65,6 +73,58 @@ class Placer:
         if isinstance(msg, IncidentUpdateMsg):
             return self._update(msg)
         return self._duty(msg)
+
+    def _datum_places(self, quick: list[QuickPosition]
+                      ) -> tuple[list[float], list[float], list[Placement | None]]:
+        """Datum lon, lat and placement of each position, vectorised where the placer can."""
+        n = len(quick)
+        lons = np.fromiter((q.lon for q in quick), np.float64, n)
+        lats = np.fromiter((q.lat for q in quick), np.float64, n)
+        if self.to_datum_many is not None:
+            lons, lats = self.to_datum_many(lons, lats)
+        else:
+            pairs = [self.to_datum(x, y) for x, y in zip(lons.tolist(), lats.tolist(),
+                                                         strict=True)]
+            lons, lats = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        if self.locate_many is not None:
+            places = self.locate_many(lons, lats)
+        else:
+            places = [self.locate(x, y) for x, y in zip(lons.tolist(), lats.tolist(),
+                                                        strict=True)]
+        return lons.tolist(), lats.tolist(), places
+
+    def route_quick(self, quick: list[QuickPosition]) -> list[Routed | None]:
+        """Route plainly valid positions in one go; None where the full path must decide
+        (unknown officer, outside every grid)."""
+        lons, lats, places = self._datum_places(quick)
+        out: list[Routed | None] = []
+        officers, streams = self.officers, self._streams
+        for q, lon, lat, where in zip(quick, lons, lats, places, strict=True):
+            off = officers.get(q.officer_id)
+            if off is None or where is None:
+                out.append(None)
+                continue
+            body = {"msg_id": q.msg_id, "ts": q.ts, "type": "position",
+                    "officer_id": q.officer_id, "lat": round(lat, 6), "lon": round(lon, 6)}
+            if q.accuracy_m is not None:
+                body["accuracy_m"] = q.accuracy_m
+            if q.speed_mps is not None:
+                body["speed_mps"] = q.speed_mps
+            if q.heading_deg is not None:
+                body["heading_deg"] = q.heading_deg
+            if q.battery is not None:
+                body["battery"] = q.battery
+            body["grid"] = where.grid
+            home = off.grid[:9]
+            stream, seen = streams.get(home) or self._stream_keys(home)
+            out.append(Routed(q.msg_id, stream, seen + q.msg_id, body))
+        return out
+
+    def _stream_keys(self, home: str) -> tuple[str, str]:
+        """The position stream of a town and the prefix of its seen keys (cached)."""
+        pair = keys.positions(home), keys.seen(home, "")
+        self._streams[home] = pair
+        return pair
 
     def _officer(self, msg: PositionMsg | IncidentMsg | DutyMsg) -> Officer | Refused:
         off = self.officers.get(msg.officer_id)

@@ -8,7 +8,7 @@ import redis
 
 from feeds import keys
 from feeds.context import CityContext
-from feeds.datum import to_datum
+from feeds.datum import to_datum, to_datum_arrays
 from feeds.gateway import DEAD_LETTER_MAXLEN, DEDUP_XADD, SEEN_TTL_S, dead_fields, script_call
 from feeds.ingest import Placer, Routed
 from feeds.locate import GridIndex
@@ -45,4 +45,6 @@ def make_placer(ctx: CityContext, client: redis.Redis, index: GridIndex | None =
         return town.decode() if town else None
 
     return Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
-                  ctx.roster, frozenset(ctx.rules), incident_town)
+                  ctx.roster, frozenset(ctx.rules), incident_town,
+                  to_datum_many=lambda lons, lats: to_datum_arrays(lons, lats, "wgs84", datum),
+                  locate_many=index.locate_batch)

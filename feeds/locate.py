@@ -167,6 +167,21 @@ class GridIndex:
                 return self._placements[g]
         return None
 
+    def locate_batch(self, lons: np.ndarray, lats: np.ndarray) -> list[Placement | None]:
+        """`locate` for arrays of points: the raster step vectorised, the same exact test."""
+        fx, fy = (lons - self.x0) / self.cell, (lats - self.y0) / self.cell
+        ok = (fx >= 0.0) & (fx < self.nx) & (fy >= 0.0) & (fy < self.ny)  # false for NaN
+        cell = np.where(ok, fy, 0.0).astype(np.int64) * self.nx + np.where(ok, fx, 0.0).astype(
+            np.int64)
+        values = np.where(ok, self._owner_np[cell], _OUTSIDE).tolist()
+        placements, out = self._placements, []
+        for v, lon, lat in zip(values, lons.tolist(), lats.tolist(), strict=True):
+            if v >= 0:
+                out.append(placements[v])
+            else:
+                out.append(None if v == _OUTSIDE else self.locate(lon, lat))
+        return out
+
     def locate_code(self, lon: float, lat: float) -> str | None:
         """The grid code of a point, or None outside every grid."""
         p = self.locate(lon, lat)

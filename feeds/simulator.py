@@ -69,6 +69,7 @@ class Simulator:
     config: SimConfig = field(default_factory=SimConfig)
     seed: int = 1
     walkers: list[Walker] = field(default_factory=list)
+    to_wgs84_many: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -109,21 +110,29 @@ class Simulator:
 
     def _positions(self, now: float) -> list[dict[str, Any]]:
         cfg = self.config
-        out = []
-        for w in self.walkers:
-            if w.due > now:
-                continue
+        due = [w for w in self.walkers if w.due <= now]
+        if not due:
+            return []
+        for w in due:
             self._walk(w, cfg.position_interval_s)
             w.due += cfg.position_interval_s
             if w.due < now:
                 w.due = now + cfg.position_interval_s
-            lon, lat = self.to_wgs84(w.lon, w.lat)
-            out.append(self._msg(
-                "position", now, officer_id=w.officer.officer_id, lat=round(lat, 6),
-                lon=round(lon, 6), accuracy_m=round(3 + 10 * float(self.rng.random()), 1),
-                speed_mps=self.config.speed_mps if w.on_duty else 0.0,
-                battery=round(100 - 60 * float(self.rng.random()), 0)))
-        return out
+        lons, lats = self._wgs84([w.lon for w in due], [w.lat for w in due])
+        acc, bat = self.rng.random(len(due)).tolist(), self.rng.random(len(due)).tolist()
+        return [self._msg(
+            "position", now, officer_id=w.officer.officer_id, lat=round(lat, 6),
+            lon=round(lon, 6), accuracy_m=round(3 + 10 * a, 1),
+            speed_mps=cfg.speed_mps if w.on_duty else 0.0, battery=round(100 - 60 * b, 0))
+            for w, lon, lat, a, b in zip(due, lons, lats, acc, bat, strict=True)]
+
+    def _wgs84(self, lons: list[float], lats: list[float]) -> tuple[list[float], list[float]]:
+        """Convert many points to WGS-84, vectorised when the simulator can."""
+        if self.to_wgs84_many is not None:
+            x, y = self.to_wgs84_many(np.array(lons), np.array(lats))
+            return x.tolist(), y.tolist()
+        pairs = [self.to_wgs84(x, y) for x, y in zip(lons, lats, strict=True)]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
 
     def _walk(self, w: Walker, seconds: float) -> None:
         step = self.config.speed_mps * seconds / M_PER_DEG

@@ -80,6 +80,7 @@ class StateWorker:
         self.consumer = consumer
         self.streams = [keys.positions(t) for t in self.towns] + \
                        [keys.incidents_in(t) for t in self.towns]
+        self.case_streams = {keys.incidents_in(t) for t in self.towns}
         self.counts: dict[str, dict[str, int]] = {}
         self.applied = 0
         self.reclaimed = 0
@@ -206,6 +207,10 @@ class StateWorker:
                 nxt[name] = ">"  # pending drained
             for entry_id, fields in items:
                 entries.append((name, entry_id, fields))
+        cases = [e for e in entries if e[0] in self.case_streams]
+        if cases and len(cases) < len(entries):  # cases first: desks wait for them
+            self.apply(cases)
+            entries = [e for e in entries if e[0] not in self.case_streams]
         if entries:
             self.apply(entries)
         return nxt

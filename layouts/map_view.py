@@ -275,6 +275,20 @@ def popup_labels(lang: str) -> dict[str, str]:
     return catalogue(lang, ("cat.", "status.", "level.", "popup.", "age.", "officer."))
 
 
+def officer_layer(vm: MapView, labels: dict[str, str]) -> dl.GeoJSON:
+    """Officers: clustered in the browser (Dongguan scale), or per viewport by the server
+    (province scale: the push channel sends a few hundred clusters for what is in view)."""
+    if vm.officer_view:
+        return dl.GeoJSON(id=ids.OFFICERS, data=officers_data([]), cluster=False,
+                          pointToLayer=_NS("officerOrCluster"),
+                          hideout={"labels": labels}, pane=ids.PANE_OFFICERS)
+    return dl.GeoJSON(
+        id=ids.OFFICERS, data=officers_data(vm.officers), cluster=True,
+        clusterToLayer=_NS("clusterIcon"), pointToLayer=_NS("officerPoint"),
+        zoomToBoundsOnClick=True, hideout={"labels": labels},
+        superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)
+
+
 def map_layers(vm: MapView, lang: str) -> list[Any]:
     """Regions, their labels, then officers and cases in their own panes above them."""
     children = children_data(vm, lang)
@@ -290,11 +304,8 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
         dl.Pane(name=ids.PANE_LABELS, style={"zIndex": 630}, children=dl.GeoJSON(
             id=ids.LABELS, data=labels_data(children), hideout=hideout,
             pointToLayer=_NS("labelPoint"), pane=ids.PANE_LABELS)),
-        dl.Pane(name=ids.PANE_OFFICERS, style={"zIndex": 610}, children=dl.GeoJSON(
-            id=ids.OFFICERS, data=officers_data(vm.officers), cluster=True,
-            clusterToLayer=_NS("clusterIcon"), pointToLayer=_NS("officerPoint"),
-            zoomToBoundsOnClick=True, hideout={"labels": labels},
-            superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)),
+        dl.Pane(name=ids.PANE_OFFICERS, style={"zIndex": 610},
+                children=officer_layer(vm, labels)),
         dl.Pane(name=ids.PANE_INCIDENTS, style={"zIndex": 640}, children=dl.GeoJSON(
             id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),

@@ -100,4 +100,5 @@ class MapView:
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
     cameras: FeatureCollection | None = None  # cameras with their health, when registered
+    officer_view: bool = False  # officers clustered per viewport by the push channel
     # business-grid layers (layer id, display name, unit shapes) the map can show

@@ -1,0 +1,31 @@
+"""The worker publishes a batch's cases before its positions (a desk waits for the case)."""
+from __future__ import annotations
+
+import time
+
+import orjson
+
+from feeds import keys
+from tests.feeds.test_worker import live_frames, make_worker
+
+
+def test_cases_reach_the_live_stream_before_the_positions_read_with_them(redis_url, city_ctx):
+    w, client = make_worker(redis_url, city_ctx)
+    officers = [o for o in city_ctx.roster.values() if o.grid[:9] == city_ctx.towns[0]][:50]
+    town = city_ctx.towns[0]
+    now = time.time()
+    for i, o in enumerate(officers):  # the positions arrive first
+        client.xadd(keys.positions(town), {"m": orjson.dumps({
+            "type": "position", "msg_id": f"p{i}", "officer_id": o.officer_id, "ts": now,
+            "lon": 113.7, "lat": 23.0, "grid": o.grid})})
+    first = officers[0]
+    client.xadd(keys.incidents_in(town), {"m": orjson.dumps({
+        "type": "incident", "msg_id": "i", "incident_id": "F1", "officer_id": first.officer_id,
+        "ts": now, "lon": 113.7, "lat": 23.0, "grid": first.grid, "category": "fire",
+        "title": "t", "severity": 0})})
+    w.step({s: ">" for s in w.streams}, block_ms=50)
+    frames = live_frames(client, town)
+    first_case = next(i for i, f in enumerate(frames) if f.get("incidents"))
+    first_officers = next(i for i, f in enumerate(frames) if f.get("officers"))
+    assert first_case < first_officers
+    assert sum(len(f.get("officers", [])) for f in frames) == len(officers)
