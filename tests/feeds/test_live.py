@@ -4,10 +4,10 @@ from __future__ import annotations
 import asyncio
 
 import orjson
-import redis.asyncio as aredis
 
 from feeds import keys
 from feeds.live import follow_live
+from feeds.redis_client import async_client
 
 
 def test_follow_live_keeps_reading_after_redis_read_timeouts(redis_url):
@@ -16,8 +16,8 @@ def test_follow_live_keeps_reading_after_redis_read_timeouts(redis_url):
     stream = keys.live("441900101")
 
     async def go() -> list[dict]:
-        slow = aredis.Redis.from_url(redis_url, socket_timeout=0.1)
-        fast = aredis.Redis.from_url(redis_url)
+        slow = async_client(redis_url, socket_timeout=0.1)
+        fast = async_client(redis_url)
         got: list[dict] = []
         stop = asyncio.Event()
         task = asyncio.create_task(follow_live(slow, {stream: "0-0"}, got.append, stop,

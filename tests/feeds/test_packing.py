@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aredis
 from redis.asyncio.connection import Connection
 
 from feeds.packing import HiredisPacking, use_hiredis_packing
+from feeds.redis_client import async_client
 from tests.conftest import not_on_cluster
 
 
@@ -27,7 +27,7 @@ def test_same_bytes_as_redis_py() -> None:
 @not_on_cluster
 def test_client_round_trip(redis_url: str) -> None:
     async def go() -> list[object]:
-        client = aredis.Redis.from_url(redis_url)
+        client = async_client(redis_url)
         assert use_hiredis_packing(client)
         pipe = client.pipeline(transaction=False)
         pipe.set("k", "值")
