@@ -251,7 +251,9 @@ def test_stale_banner_when_the_worker_stops_and_cleared_when_it_resumes(demo, op
 
 def test_push_channel_reconnects_by_itself_after_the_connection_drops(demo, open_wall,
                                                                      city_ctx):
-    page = open_wall(f"/town/{TOWN}?wall=1&rotate=off&stale=6")
+    # short dwell: the sync after reconnecting replays the red cases of the last two minutes
+    # (earlier tests sent some), each shown before the new one
+    page = open_wall(f"/town/{TOWN}?wall=1&rotate=off&stale=6&dwell=3")
     page.wait_for_function("gridwatch.live.beatAt > 0")  # the server is known to beat
     push = child_pid(demo, "push")
     os.kill(push, signal.SIGSTOP)  # a frozen server: the socket is open but silent
