@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 
 from bench.common import city, component, officer_points, redis_server
-from bench.ingest import blast, frames
+from bench.ingest import blast, caught_up, frames
 from feeds import keys, slotread
 from feeds.redis_client import async_client, sync_client
 from feeds.redis_cluster import LocalCluster
@@ -39,18 +39,6 @@ def store(kind: str) -> Iterator[str]:
     else:
         with redis_server() as r:
             yield r.url
-
-
-def caught_up(client, streams: list[str]) -> bool:
-    """Whether the worker group has read and acked every entry of every stream."""
-    for s in streams:
-        last = client.xrevrange(s, count=1)
-        if not last:
-            continue
-        groups = client.xinfo_groups(s)
-        if not groups or groups[0]["last-delivered-id"] != last[0][0] or groups[0]["pending"]:
-            return False
-    return True
 
 
 def run_case(kind: str, processes: int, data_dir: Path, ctx, points, batch: int,

@@ -320,15 +320,10 @@ class LiveHub:
             self.clients.discard(client)
 
     async def read_loop(self, stop: asyncio.Event) -> None:
-        """XREAD the live streams and apply what arrives; restarts itself after any error
-        (a reader that died silently would freeze every wall while heartbeats go on)."""
-        while not stop.is_set():
-            try:
-                await follow_live(self.client, self.ids, self.apply, stop, count=5000,
-                                  block_ms=100, who="push")
-            except Exception:
-                log.exception("push: live-stream reader failed; restarting in 1 s")
-                await asyncio.sleep(1.0)
+        """XREAD the live streams and apply what arrives (follow_live survives errors: a
+        reader that died silently would freeze every wall while heartbeats go on)."""
+        await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
+                          who="push")
 
     def sessions_alive(self, clients: list[Client]) -> list[bool]:
         """Whether each client's session is still live (blocking Redis reads: run in a

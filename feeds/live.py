@@ -31,12 +31,12 @@ async def follow_live(client: aredis.Redis, ids: dict[str, str], handle: Handler
                       stop: asyncio.Event, count: int = 1000, block_ms: int = 200,
                       who: str = "live") -> None:
     """XREAD the live streams from `ids` (kept up to date) and hand each frame to `handle`,
-    until `stop`; waits out a Redis outage, skips (and logs) a malformed entry."""
+    until `stop`; waits out a Redis outage, skips (and logs) an entry it cannot apply."""
     while not stop.is_set():
         try:
             resp = await slotread.xread(client, ids, count=count, block_ms=block_ms)
-        except (aredis.ConnectionError, aredis.TimeoutError) as e:  # a slow reply must not
-            log.warning("%s: redis unavailable (%s), retrying", who, e)  # end the loop
+        except aredis.RedisError as e:  # an outage or a slow reply must not end the loop
+            log.warning("%s: redis unavailable (%s), retrying", who, e)
             await asyncio.sleep(1.0)
             continue
         for stream, items in resp or []:
@@ -48,3 +48,5 @@ async def follow_live(client: aredis.Redis, ids: dict[str, str], handle: Handler
                         await done
                 except (KeyError, ValueError, TypeError) as e:
                     log.error("%s: skipping live entry %s: %s", who, eid, e)
+                except Exception:  # a bug on one entry must not freeze every screen
+                    log.exception("%s: failed on live entry %s; going on", who, eid)

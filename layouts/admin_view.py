@@ -25,18 +25,22 @@ def admin_nav(lang: str) -> html.Nav:
         html.A(_t("nav.logout", lang), href="/logout" + ("?lang=en" if lang == "en" else ""))])
 
 
+def admin_header(title: str, lang: str) -> html.Header:
+    """The header of an administration page: title, admin links, language switch."""
+    return html.Header(className="gw-header", children=[
+        html.Div(className="gw-brand", children=[
+            html.Span(className="gw-logo"), html.H1(title, className="gw-title")]),
+        html.Div(className="gw-status", children=[
+            admin_nav(lang),
+            html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
+                   title=t("nav.lang_switch_title", lang), href=switch_href(lang))])])
+
+
 def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) -> html.Div:
     """The newest refused messages, each editable and resubmittable (pure)."""
     items = [entry(e, e["id"] in done, lang) for e in entries]
     return html.Div(className=f"gw-root gw-desk gw-admin gw-lang-{lang}", id="gw-root", children=[
-        html.Header(className="gw-header", children=[
-            html.Div(className="gw-brand", children=[
-                html.Span(className="gw-logo"),
-                html.H1(_t("title", lang), className="gw-title")]),
-            html.Div(className="gw-status", children=[
-                admin_nav(lang),
-                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
-                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
+        admin_header(_t("title", lang), lang),
         html.P(_t("hint", lang), className="gw-muted gw-admin-hint"),
         html.Div(items or html.P(_t("empty", lang), className="gw-muted"),
                  className="gw-dl-list"),

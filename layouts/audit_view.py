@@ -7,11 +7,10 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from layouts.admin_view import admin_nav
+from layouts.admin_view import admin_header
 from layouts.case_view import audit_label
 from layouts.format import local_time
-from layouts.i18n import switch_href, t
-from layouts.ids import LANG_LINK
+from layouts.i18n import t
 
 AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
 KINDS = ("login", "logout", "case", "video", "deadletter")
@@ -38,14 +37,7 @@ def audit_page(vm: AuditView) -> html.Div:
     query = urlencode({k: v for k, v in vm.filters.items() if v})
     return html.Div(className=f"gw-root gw-desk gw-admin gw-lang-{lang}", id="gw-root",
                     children=[
-        html.Header(className="gw-header", children=[
-            html.Div(className="gw-brand", children=[
-                html.Span(className="gw-logo"),
-                html.H1(_t("title", lang), className="gw-title")]),
-            html.Div(className="gw-status", children=[
-                admin_nav(lang),
-                html.A(t("nav.lang_switch", lang), className="gw-lang", id=LANG_LINK,
-                       title=t("nav.lang_switch_title", lang), href=switch_href(lang))])]),
+        admin_header(_t("title", lang), lang),
         html.P([_t("hint", lang), " ", _t("scope", lang), ": ", vm.scope_name],
                className="gw-muted gw-admin-hint"),
         filter_form(vm.filters, lang),
