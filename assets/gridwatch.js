@@ -220,7 +220,7 @@
     officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
-    backoff: BACKOFF_MIN, retry: null, flushTimer: null, lastFlush: 0, lastOfficers: 0,
+    backoff: BACKOFF_MIN, retry: null, flushTimer: null, flushDue: 0, lastFlush: 0, lastOfficers: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };
@@ -397,15 +397,21 @@
     return d.officers || d.incidents || d.regions || d.kpi || d.asof;
   }
 
+  // One timer; an urgent change (a case) brings forward a timer set for the officer layer.
   function scheduleFlush() {
-    if (live.flushTimer || !anyDirty()) { return; }
+    if (!anyDirty()) { return; }
     var d = live.dirty, now = Date.now(), moving = held(live.movingSince);
     var urgent = d.kpi || d.asof ||
       (!moving && ((d.incidents && !held(live.popupSince)) || d.regions));
     if (moving && !urgent) { return; }  // layers wait for moveEnd, which reschedules
-    var wait = urgent ? Math.max(0, live.lastFlush + FAST_MS - now)
-                      : Math.max(0, live.lastOfficers + FLUSH_MS - now);
-    live.flushTimer = setTimeout(flush, wait);
+    var due = urgent ? Math.max(now, live.lastFlush + FAST_MS)
+                     : Math.max(now, live.lastOfficers + FLUSH_MS);
+    if (live.flushTimer) {
+      if (live.flushDue <= due) { return; }
+      clearTimeout(live.flushTimer);
+    }
+    live.flushDue = due;
+    live.flushTimer = setTimeout(flush, due - now);
   }
   GW.live.flush = flush;
 
@@ -478,7 +484,7 @@
       live.lastMsg = Date.now();
       var frame;
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
-      applyFrame(frame);
+      GW.live.apply(frame);  // through GW, so a tool can watch frames arrive
     };
     ws.onclose = function () {
       if (live.ws !== ws) { return; }

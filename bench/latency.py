@@ -3,6 +3,9 @@
 `python -m bench.latency [--load F]` runs the whole demo at F times Dongguan load (9,756
 officers sending a fix every 10/F s, 300·F simulated cases an hour), opens the city map in
 headless Chromium, sends cases one at a time and times each until its marker is in the DOM.
+The cases' categories follow the simulator's mix, so few are red: each red case is flagged
+for video review and cut into clips, which at one case a second would be ~50× the real
+rate of red cases and measure the clip encoder rather than the map.
 It also prints the positions/s the gateway really stored meanwhile and the page's long tasks.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import psutil
 import redis
 from playwright.sync_api import sync_playwright
 
@@ -24,6 +28,7 @@ from bench.common import city
 from feeds import keys
 from feeds.datum import to_datum
 from feeds.locate import GridIndex
+from feeds.simulator import WEIGHTS
 from feeds.terminal_client import TerminalClient
 from tests.support import CHROMIUM, CHROMIUM_ARGS, TERMINAL_TOKEN, login, running_demo
 
@@ -35,6 +40,14 @@ WATCH = """() => { window.__seen = {};
         const id = e.getAttribute && e.getAttribute('data-id');
         if (id && id.startsWith('LAT-') && !(id in window.__seen)) window.__seen[id] = t; } } })
   .observe(document.body, {childList: true, subtree: true});
+  window.__arrived = {};  // when a frame carrying the case reached the page
+  const live = window.gridwatch.live, apply = live.apply;
+  live.apply = function (f) {
+    const t = Date.now();
+    for (const inc of (f && f.incidents) || []) {
+      const id = inc && String(inc.id);
+      if (id && id.startsWith('LAT-') && !(id in window.__arrived)) window.__arrived[id] = t; }
+    return apply(f); };
   window.__long = [];
   new PerformanceObserver(l => { for (const e of l.getEntries()) window.__long.push(e.duration); })
   .observe({entryTypes: ['longtask']}); }"""
@@ -58,6 +71,37 @@ def stored_positions(client: redis.Redis, towns: list[str]) -> int:
     for t in towns:
         pipe.xlen(keys.positions(t))
     return sum(pipe.execute())
+
+
+def component(proc: psutil.Process) -> str:
+    """A process's part in the run: a Gridwatch component, Redis, Chromium or this script."""
+    try:
+        args = proc.cmdline()
+    except psutil.Error:
+        return "?"
+    if "run" in args and args.index("run") + 1 < len(args):
+        return args[args.index("run") + 1]
+    if args and "redis-server" in args[0]:
+        return "redis"
+    if args and "chrom" in args[0]:
+        return "chromium"
+    return "demo" if "demo" in args else Path(args[0]).name if args else "?"
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far by part, over every process on the machine that is part of the run."""
+    out: dict[str, float] = {}
+    me = psutil.Process()
+    for proc in psutil.process_iter():
+        try:
+            name = "bench" if proc.pid == me.pid else component(proc)
+            if name == "?" or (name not in ("bench", "chromium", "redis") and "python" in name):
+                continue
+            t = proc.cpu_times()
+            out[name] = out.get(name, 0.0) + t.user + t.system
+        except psutil.Error:
+            continue
+    return out
 
 
 def main() -> None:
@@ -84,19 +128,26 @@ def main() -> None:
         page.evaluate(WATCH)
         store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
         count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
+        cpu0 = cpu_seconds()
         sent: dict[str, float] = {}
+        cats = list(WEIGHTS)
+        share = np.array([WEIGHTS[c] for c in cats], dtype=float)
         for i in range(args.samples):
             o = officers[int(rng.integers(len(officers)))]
             lon, lat = to_datum(*index.random_point(o.grid, rng), ctx.hierarchy.datum, "wgs84")
             iid = f"LAT-{i}"
             msg = {"type": "incident", "msg_id": f"lat-{i}", "incident_id": iid,
                    "officer_id": o.officer_id, "ts": time.time(), "lat": lat, "lon": lon,
-                   "category": "fire", "title": f"延迟测试 {i}"}
+                   "category": cats[int(rng.choice(len(cats), p=share / share.sum()))],
+                   "title": f"延迟测试 {i}"}
             sent[iid] = pool.submit(send_one, demo.gateway_url, msg).result(30)
             page.wait_for_timeout(args.gap * 1000)
-        stored = (stored_positions(store, ctx.towns) - count0) / (time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
+        stored = (stored_positions(store, ctx.towns) - count0) / elapsed
+        cpu1 = cpu_seconds()
         page.wait_for_timeout(3000)
         seen = page.evaluate("window.__seen")
+        arrived = page.evaluate("window.__arrived")
         long_tasks = sorted(page.evaluate("window.__long"))
         health = page.evaluate("fetch('/health').then(r => r.json())")
         browser.close()
@@ -108,7 +159,16 @@ def main() -> None:
           f"cases/h; stored {stored:,.0f} positions/s meanwhile): "
           f"p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max {lat_ms[-1]:.0f} ms, "
           f"missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
+    server = sorted(arrived[k] - sent[k] for k in sent if k in arrived)
+    on_page = sorted(seen[k] - arrived[k] for k in sent if k in seen and k in arrived)
+    if server and on_page:
+        print(f"  of which send → frame in the page: p50 {statistics.median(server):.0f} ms, "
+              f"max {server[-1]:.0f} ms; frame → marker: p50 {statistics.median(on_page):.0f} ms, "
+              f"max {on_page[-1]:.0f} ms")
     print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
+    use = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / elapsed, k) for k in cpu1)[::-1]
+    print("CPU while measuring (cores): " + ", ".join(f"{k} {v:.2f}" for v, k in use if v >= 0.01)
+          + f"; total {sum(v for v, _ in use):.2f} of {os.cpu_count()}")
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
     print(f"feed lag at the end: {health.get('feed_lag_s')} s, "
