@@ -73,6 +73,21 @@ def stored_positions(client: redis.Redis, towns: list[str]) -> int:
     return sum(pipe.execute())
 
 
+def first_seen(store: redis.Redis, stream_keys: list[str], since_ms: int,
+               ids: list[str]) -> dict[str, float]:
+    """When (ms, from the entry id) each case id first appears in the given streams."""
+    out: dict[str, float] = {}
+    want = {f'"{i}"'.encode(): i for i in ids}
+    for key in stream_keys:
+        for eid, fields in store.xrange(key, min=str(since_ms)):
+            blob = b"".join(fields.values())
+            for quoted, iid in want.items():
+                if quoted in blob:
+                    t = float(eid.split(b"-")[0])
+                    out[iid] = min(out.get(iid, t), t)
+    return out
+
+
 def component(proc: psutil.Process) -> str:
     """A process's part in the run: a Gridwatch component, Redis, Chromium or this script."""
     try:
@@ -128,7 +143,7 @@ def main() -> None:
         page.evaluate(WATCH)
         store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
         count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
-        cpu0 = cpu_seconds()
+        cpu0, t0_wall = cpu_seconds(), time.time()
         sent: dict[str, float] = {}
         cats = list(WEIGHTS)
         share = np.array([WEIGHTS[c] for c in cats], dtype=float)
@@ -150,6 +165,9 @@ def main() -> None:
         arrived = page.evaluate("window.__arrived")
         long_tasks = sorted(page.evaluate("window.__long"))
         health = page.evaluate("fetch('/health').then(r => r.json())")
+        since = int(t0_wall * 1000)
+        stored_at = first_seen(store, [keys.incidents_in(t) for t in ctx.towns], since, list(sent))
+        live_at = first_seen(store, [keys.live(t) for t in ctx.towns], since, list(sent))
         browser.close()
     lat_ms = sorted(seen[k] - sent[k] for k in sent if k in seen)
     missing = len(sent) - len(lat_ms)
@@ -159,12 +177,14 @@ def main() -> None:
           f"cases/h; stored {stored:,.0f} positions/s meanwhile): "
           f"p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max {lat_ms[-1]:.0f} ms, "
           f"missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
-    server = sorted(arrived[k] - sent[k] for k in sent if k in arrived)
-    on_page = sorted(seen[k] - arrived[k] for k in sent if k in seen and k in arrived)
-    if server and on_page:
-        print(f"  of which send → frame in the page: p50 {statistics.median(server):.0f} ms, "
-              f"max {server[-1]:.0f} ms; frame → marker: p50 {statistics.median(on_page):.0f} ms, "
-              f"max {on_page[-1]:.0f} ms")
+    stages = [("send → stored by the gateway", sent, stored_at),
+              ("stored → published by the worker", stored_at, live_at),
+              ("published → frame in the page (push)", live_at, arrived),
+              ("frame → marker drawn", arrived, seen)]
+    for name, start, end in stages:
+        d = sorted(end[k] - start[k] for k in sent if k in start and k in end)
+        if d:
+            print(f"  {name}: p50 {statistics.median(d):.0f} ms, max {d[-1]:.0f} ms")
     print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
     use = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / elapsed, k) for k in cpu1)[::-1]
     print("CPU while measuring (cores): " + ", ".join(f"{k} {v:.2f}" for v, k in use if v >= 0.01)

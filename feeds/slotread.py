@@ -24,12 +24,13 @@ def _flatten(replies: list[Any]) -> Response:
 
 
 def xreadgroup(client: Any, group: str, consumer: str, ids: dict[str, str], count: int,
-               block_ms: int, poll_s: float = POLL_S) -> Response:
-    """XREADGROUP of the streams in `ids`; a cluster's slots are read in one pipeline per round."""
+               block_ms: int | None, poll_s: float = POLL_S) -> Response:
+    """XREADGROUP of the streams in `ids`; a cluster's slots are read in one pipeline per round.
+    block_ms None: answer at once."""
     groups = by_slot(ids) if is_cluster(client) else [list(ids)]
     if len(groups) == 1:
         return client.xreadgroup(group, consumer, ids, count=count, block=block_ms) or []
-    deadline = time.monotonic() + block_ms / 1000
+    deadline = time.monotonic() + (block_ms or 0) / 1000
     while True:
         pipe = client.pipeline(transaction=False)
         for g in groups:

@@ -31,6 +31,7 @@ POSITION_RETENTION_S = 6 * 3600
 INCIDENT_RETENTION_S = 30 * 24 * 3600
 RECLAIM_IDLE_MS = 15_000  # a pending entry this long unacked belongs to a dead consumer
 RECLAIM_EVERY_S = 5.0
+POSITION_CHUNK = 1000  # positions applied per pipeline; new cases are looked for between
 
 
 def day_start(now: float, tz: ZoneInfo) -> float:
@@ -85,6 +86,7 @@ class StateWorker:
         self.applied = 0
         self.reclaimed = 0
         self.reclaim_idle_ms = RECLAIM_IDLE_MS
+        self.chunk = POSITION_CHUNK
 
     def bootstrap(self) -> None:
         """Create the consumer groups and load the last state from Redis."""
@@ -211,9 +213,25 @@ class StateWorker:
         if cases and len(cases) < len(entries):  # cases first: desks wait for them
             self.apply(cases)
             entries = [e for e in entries if e[0] not in self.case_streams]
-        if entries:
-            self.apply(entries)
+        # a big batch of positions goes in chunks, with a look for new cases between them, so
+        # a case that arrives meanwhile waits for one chunk, not for the whole batch
+        for i in range(0, len(entries), self.chunk):
+            if i:
+                self.apply_new_cases(nxt)
+            self.apply(entries[i:i + self.chunk])
         return nxt
+
+    def apply_new_cases(self, ids: dict[str, str]) -> None:
+        """Apply case entries that arrived since the batch was read (a non-blocking read of the
+        case streams already past their pending entries)."""
+        fresh = {s: ">" for s in self.case_streams if ids.get(s) == ">"}
+        if not fresh:
+            return
+        resp = slotread.xreadgroup(self.client, keys.WORKER_GROUP, self.consumer, fresh,
+                                   count=self.chunk, block_ms=None)
+        cases = [(stream.decode(), eid, fields) for stream, items in resp for eid, fields in items]
+        if cases:
+            self.apply(cases)
 
     def apply(self, entries: list[tuple[str, bytes, dict[bytes, bytes]]]) -> None:
         """Apply stream entries and persist the changes in one pipeline."""
