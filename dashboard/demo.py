@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 COMPONENTS = ("worker", "gateway", "push", "web", "cameras", "capture", "simulate")
 RESTARTS_PER_MINUTE = 5  # a component that exits more often than this stops the demo
+# On one shared machine the synthetic cameras and the recorder yield the CPU to the live path
+# (positions and cases to screens); they use what is left (nice 10, about a tenth the weight).
+BACKGROUND = {"cameras": 10, "capture": 10}
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -103,8 +106,14 @@ class Demo:
                 time.sleep(0.5)
 
     def spawn(self, name: str) -> subprocess.Popen:
-        """Start one component as a child process."""
-        return subprocess.Popen(_child_args(name, self.s, self.redis_url), env=self.env)
+        """Start one component as a child process (video ones at a lower CPU priority)."""
+        child = subprocess.Popen(_child_args(name, self.s, self.redis_url), env=self.env)
+        if name in BACKGROUND:
+            try:
+                os.setpriority(os.PRIO_PROCESS, child.pid, BACKGROUND[name])
+            except OSError as e:  # not allowed here: it runs at normal priority
+                log.warning("could not lower the priority of %s: %s", name, e)
+        return child
 
     def watch(self) -> int:
         """Wait until a signal; a component that dies is started again, one that keeps dying
