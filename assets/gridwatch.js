@@ -21,7 +21,9 @@
   var FILL = {red: '#ff3d3d', yellow: '#ffc21a', green: '#1fd17a', none: '#34507a'};
   var EDGE = {red: '#ff6b6b', yellow: '#ffd24d', green: '#4ee39a', none: '#7fa3d1'};
   var ZOFF = {red: 3000, yellow: 2000, green: 1000};
+  var CASE_PANE = 'gwIncidents';  // layouts/ids.py PANE_INCIDENTS
   var FLUSH_MS = 1000;          // at most one officer-layer update a second
+  var TABLE_MS = 300;           // case lists: a moment after the markers, one rebuild per burst
   var FAST_MS = 60;             // cases, counts and KPIs: as soon as they arrive (coalesced)
   var BACKOFF_MIN = 1000, BACKOFF_MAX = 8000;  // a restarted push channel is found within 8 s
   var STALE_S = 30;             // data older than this is flagged
@@ -218,9 +220,11 @@
 
   var live = GW.live = {
     officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
+    changed: new Set(), drawn: new Map(), caseLayer: null,
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
-    backoff: BACKOFF_MIN, retry: null, flushTimer: null, flushDue: 0, lastFlush: 0, lastOfficers: 0,
+    backoff: BACKOFF_MIN, retry: null, flushTimer: null, flushDue: 0, tableTimer: null,
+    lastFlush: 0, lastOfficers: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
   };
@@ -232,6 +236,7 @@
     live.officers.clear();
     live.officerView = null;
     live.incidents.clear();
+    live.drawn.forEach(function (d, id) { live.changed.add(id); });  // a sync redraws them all
     Object.keys(live.regions).forEach(function (k) { delete live.regions[k]; });
     live.kpi = null;
     Object.keys(live.dirty).forEach(function (k) { live.dirty[k] = dirty; });
@@ -280,12 +285,17 @@
     var i;
     for (i = 0; f.incidents && i < f.incidents.length; i++) {
       if (f.incidents[i] && f.incidents[i].id !== undefined) {
-        live.incidents.set(String(f.incidents[i].id), incidentFeature(f.incidents[i]));
+        var id = String(f.incidents[i].id);
+        live.incidents.set(id, incidentFeature(f.incidents[i]));
+        live.changed.add(id);
         live.dirty.incidents = true;
       }
     }
     for (i = 0; f.closed && i < f.closed.length; i++) {
-      if (live.incidents.delete(String(f.closed[i]))) { live.dirty.incidents = true; }
+      if (live.incidents.delete(String(f.closed[i]))) {
+        live.changed.add(String(f.closed[i]));
+        live.dirty.incidents = true;
+      }
     }
     if (f.regions) {
       Object.keys(f.regions).forEach(function (k) { live.regions[k] = f.regions[k]; });
@@ -346,16 +356,65 @@
     live.stats[key] = performance.now() - t0;
   }
 
+  // ------------------------------------------------------------------ cases, drawn by id
+  // dash-leaflet rebuilds every marker of a GeoJSON layer on any change of its data: with
+  // 1,500 open cases a new case took 0.5-1 s to show. On map views the live cases are drawn in
+  // a layer of this script's own, in the cases' pane, where a change replaces one marker.
+  function ownCaseLayer() {
+    var map = live.leafletMap, root = live.rootEl;
+    if (!map || !root || !root.getAttribute('data-region') || !map.getPane(CASE_PANE) ||
+        !root.contains(map.getContainer())) { return null; }  // e.g. the case page
+    var own = live.caseLayer;
+    if (!own || !map.hasLayer(own)) {  // first time on this map: take over from dash-leaflet
+      var labels = {};
+      try { labels = JSON.parse(root.getAttribute('data-i18n') || '{}'); } catch (e) { /* none */ }
+      own = live.caseLayer = L.layerGroup().addTo(map);
+      own.gwCtx = {pane: CASE_PANE, hideout: {labels: labels}};
+      live.drawn.clear();
+      live.incidents.forEach(function (f, id) { live.changed.add(id); });
+      setProps(IDS.incidents, {data: {type: 'FeatureCollection', features: []}});
+    }
+    return own;
+  }
+
+  function caseSignature(f) {
+    return f.geometry.coordinates.join(',') + JSON.stringify(f.properties);
+  }
+
+  function drawIncidents() {
+    var layer = ownCaseLayer();
+    if (!layer) {
+      live.changed.clear();
+      setProps(IDS.incidents, {data: {type: 'FeatureCollection',
+        features: Array.from(live.incidents.values())}});
+      return;
+    }
+    live.changed.forEach(function (id) {
+      var f = live.incidents.get(id), was = live.drawn.get(id), sig = f && caseSignature(f);
+      if (was && was.sig === sig) { return; }
+      if (was) { layer.removeLayer(was.marker); live.drawn.delete(id); }
+      if (!f) { return; }
+      var c = f.geometry.coordinates;
+      var marker = incidentPoint(f, L.latLng(c[1], c[0]), layer.gwCtx);
+      layer.addLayer(marker);
+      live.drawn.set(id, {marker: marker, sig: sig});
+    });
+    live.changed.clear();
+  }
+  GW.live.drawIncidents = drawIncidents;
+
   function flushLayers() {  // cases first: they are what the desk waits for
     var d = live.dirty, cases = false;
     if (d.incidents && !held(live.popupSince)) {
       d.incidents = false;
       cases = true;
-      timed('incidentsMs', function () {
-        setProps(IDS.incidents, {data: {type: 'FeatureCollection',
-          features: Array.from(live.incidents.values())}});
-      });
-      if (GW.cases && GW.cases.onIncidents) { GW.cases.onIncidents(live.incidents); }
+      timed('incidentsMs', drawIncidents);
+      if (GW.cases && GW.cases.onIncidents && !live.tableTimer) {  // lists follow, coalesced
+        live.tableTimer = setTimeout(function () {
+          live.tableTimer = null;
+          GW.cases.onIncidents(live.incidents);
+        }, TABLE_MS);
+      }
     }
     // Officers wait for the next task when cases were drawn: the case shows without waiting
     // for the officer layer's rebuild.

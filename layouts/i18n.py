@@ -417,7 +417,9 @@ def switch_href(lang: str) -> str:
     return "/lang/" + ("zh" if norm_lang(lang) == "en" else "en")
 
 
-JS_KEYS = ("dur.", "case.left", "case.overdue")  # what assets/cases.js formats with
+POPUP_KEYS = ("cat.", "status.", "level.", "popup.", "age.", "officer.")  # markers, popups
+# what the page scripts write: cases.js's countdowns, gridwatch.js's own case markers
+JS_KEYS = ("dur.", "case.left", "case.overdue", *POPUP_KEYS)
 
 
 def js_texts(lang: str) -> str:

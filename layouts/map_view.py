@@ -12,7 +12,7 @@ from dash_extensions.javascript import Namespace
 
 from layouts import ids
 from layouts.camera_layer import camera_layer
-from layouts.i18n import catalogue, js_texts, level_name, norm_lang, switch_href, t
+from layouts.i18n import POPUP_KEYS, catalogue, js_texts, level_name, norm_lang, switch_href, t
 from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
 
@@ -272,7 +272,7 @@ def stats_hideout(stats: dict[str, RegionStat]) -> dict[str, Any]:
 
 def popup_labels(lang: str) -> dict[str, str]:
     """The texts the JS marker, tooltip and popup functions read from their layer's hideout."""
-    return catalogue(lang, ("cat.", "status.", "level.", "popup.", "age.", "officer."))
+    return catalogue(lang, POPUP_KEYS)
 
 
 def officer_layer(vm: MapView, labels: dict[str, str]) -> dl.GeoJSON:

@@ -82,6 +82,31 @@ def test_delta_updates_markers_kpis_and_labels(page: Page, harness: Harness) -> 
     page.screenshot(path=str(SCREENSHOTS / "map_live.png"))
 
 
+def test_a_change_redraws_only_its_own_case(page: Page, harness: Harness) -> None:
+    """A delta that re-levels one case replaces that marker alone; the other cases' markers
+    stay the same DOM nodes (no flicker, no rebuild of the whole layer), also across a resync."""
+    tag = """(ids) => ids.forEach(id => {
+        document.querySelector(`.gw-inc-shape[data-id='${id}']`).dataset.probe = 'kept'; })"""
+    page.evaluate(tag, ["I-001", "I-002", "I-003", "I-004", "I-005"])
+    escalated = dict(next(d for d in (m.as_dict() for m in harness.vm.incidents)
+                          if d["id"] == "I-003"),
+                     level="red", status="dispatched")
+    harness.push.broadcast({"type": "delta", "as_of": time.time(), "incidents": [escalated]})
+    page.wait_for_selector(".gw-inc-red .gw-inc-shape[data-id='I-003']", timeout=TIMEOUT)
+    kept = page.evaluate("""() => [...document.querySelectorAll('.gw-inc-shape')]
+        .filter(e => e.dataset.probe === 'kept').map(e => e.dataset.id).sort()""")
+    assert kept == ["I-001", "I-002", "I-004", "I-005"]
+    assert page.locator(".gw-inc").count() == 5
+    harness.push.drop_all()  # the reconnect's sync carries the same cases: nothing is redrawn
+    page.wait_for_selector("#gw-conn.gw-conn--open", timeout=TIMEOUT)
+    page.wait_for_function("window.gridwatch.live.changed.size === 0", timeout=TIMEOUT)
+    kept = page.evaluate("""() => [...document.querySelectorAll('.gw-inc-shape')]
+        .filter(e => e.dataset.probe === 'kept').map(e => e.dataset.id).sort()""")
+    assert kept == ["I-001", "I-002", "I-004", "I-005"]
+    assert page.locator(".gw-inc-green .gw-inc-shape[data-id='I-003']").count() == 1  # synced
+    assert page.locator(".gw-inc").count() == 5
+
+
 def test_popup_shows_title_as_text(page: Page, harness: Harness) -> None:
     """The popup of the new case shows its <script> title as text, with category and status."""
     harness.push.broadcast(red_delta(harness.vm))
