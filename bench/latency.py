@@ -73,6 +73,18 @@ def stored_positions(client: redis.Redis, towns: list[str]) -> int:
     return sum(pipe.execute())
 
 
+def settled_open_cases(client: redis.Redis, towns: list[str], quiet_s: float = 3.0) -> int:
+    """Wait until the demo's history is in (the open-case count stops moving); the count."""
+    last, since = -1, time.monotonic()
+    while True:
+        n = sum(client.zcard(keys.open_incidents(t)) for t in towns)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return n
+        time.sleep(0.5)
+
+
 def first_seen(store: redis.Redis, stream_keys: list[str], since_ms: int,
                ids: list[str]) -> dict[str, float]:
     """When (ms, from the entry id) each case id first appears in the given streams."""
@@ -124,6 +136,8 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--gap", type=float, default=1.3, help="seconds between cases")
     ap.add_argument("--load", type=float, default=1.0, help="times Dongguan load (1 to 10)")
+    ap.add_argument("--history-days", type=int, default=30,
+                    help="days of history the demo sends first (30: ~1,200 cases open on the map)")
     args = ap.parse_args()
     data_dir, ctx = city()
     index = GridIndex(ctx.city)
@@ -132,8 +146,10 @@ def main() -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="gw-latency-"))
     with running_demo(data_dir, run_dir, "--incidents-per-hour", str(300 * args.load),
                       "--position-interval", str(10 / args.load),
-                      "--history-days", "0") as demo, \
+                      "--history-days", str(args.history_days)) as demo, \
             sync_playwright() as p, ThreadPoolExecutor(1) as pool:
+        store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
+        open_cases = settled_open_cases(store, ctx.towns)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         login(page, demo.url)
@@ -141,7 +157,6 @@ def main() -> None:
         page.wait_for_selector("#gw-conn.gw-conn--open", timeout=30_000)
         time.sleep(15)  # let the simulator reach its steady Dongguan load
         page.evaluate(WATCH)
-        store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
         count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
         cpu0, t0_wall = cpu_seconds(), time.time()
         sent: dict[str, float] = {}
@@ -174,7 +189,7 @@ def main() -> None:
     q = statistics.quantiles(lat_ms, n=100, method="inclusive") if len(lat_ms) > 1 else lat_ms * 99
     print(f"send → marker on screen, {len(lat_ms)} cases at {args.load:g}× Dongguan load "
           f"({len(ctx.roster):,} officers every {10 / args.load:g} s, {300 * args.load:g} "
-          f"cases/h; stored {stored:,.0f} positions/s meanwhile): "
+          f"cases/h, {open_cases:,} open on the map; stored {stored:,.0f} positions/s meanwhile): "
           f"p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max {lat_ms[-1]:.0f} ms, "
           f"missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
     stages = [("send → stored by the gateway", sent, stored_at),

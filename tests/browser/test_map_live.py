@@ -107,6 +107,18 @@ def test_a_change_redraws_only_its_own_case(page: Page, harness: Harness) -> Non
     assert page.locator(".gw-inc").count() == 5
 
 
+def test_a_red_case_pulses_for_a_while_not_for_ever(page: Page, harness: Harness) -> None:
+    """A new red case's ring pulses a few times and stops (hundreds pulsing for ever would keep
+    a wall PC compositing every frame and say nothing new)."""
+    harness.push.broadcast(red_delta(harness.vm))
+    page.wait_for_selector(RED_SEL, timeout=TIMEOUT)
+    timing = page.evaluate("""() => document.getAnimations()
+        .filter(a => a.animationName === 'gw-pulse')
+        .map(a => [a.effect.getTiming().iterations, a.effect.getComputedTiming().endTime])""")
+    assert len(timing) == page.locator(".gw-inc-red").count() >= 2
+    assert all(iterations != float("inf") and end <= 12_000 for iterations, end in timing)
+
+
 def test_popup_shows_title_as_text(page: Page, harness: Harness) -> None:
     """The popup of the new case shows its <script> title as text, with category and status."""
     harness.push.broadcast(red_delta(harness.vm))
