@@ -226,7 +226,7 @@
     backoff: BACKOFF_MIN, retry: null, flushTimer: null, flushDue: 0, tableTimer: null,
     lastFlush: 0, lastOfficers: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
-    stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0}
+    stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0, casesDrawn: 0}
   };
 
   function held(since) { return since && Date.now() - since < HOLD_MAX_MS; }
@@ -398,6 +398,7 @@
       var marker = incidentPoint(f, L.latLng(c[1], c[0]), layer.gwCtx);
       layer.addLayer(marker);
       live.drawn.set(id, {marker: marker, sig: sig});
+      live.stats.casesDrawn++;
     });
     live.changed.clear();
   }

@@ -159,6 +159,7 @@ def main() -> None:
         page.evaluate(WATCH)
         count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
         cpu0, t0_wall = cpu_seconds(), time.time()
+        drawn0 = page.evaluate("window.gridwatch.live.stats.casesDrawn")
         sent: dict[str, float] = {}
         cats = list(WEIGHTS)
         share = np.array([WEIGHTS[c] for c in cats], dtype=float)
@@ -175,6 +176,7 @@ def main() -> None:
         elapsed = time.perf_counter() - t0
         stored = (stored_positions(store, ctx.towns) - count0) / elapsed
         cpu1 = cpu_seconds()
+        drawn = page.evaluate("window.gridwatch.live.stats.casesDrawn") - drawn0
         page.wait_for_timeout(3000)
         seen = page.evaluate("window.__seen")
         arrived = page.evaluate("window.__arrived")
@@ -200,6 +202,7 @@ def main() -> None:
         d = sorted(end[k] - start[k] for k in sent if k in start and k in end)
         if d:
             print(f"  {name}: p50 {statistics.median(d):.0f} ms, max {d[-1]:.0f} ms")
+    print(f"case markers drawn meanwhile: {drawn:,} ({drawn / elapsed:.1f}/s)")
     print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
     use = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / elapsed, k) for k in cpu1)[::-1]
     print("CPU while measuring (cores): " + ", ".join(f"{k} {v:.2f}" for v, k in use if v >= 0.01)
