@@ -23,6 +23,7 @@
   var ZOFF = {red: 3000, yellow: 2000, green: 1000};
   var CASE_PANE = 'gwIncidents';  // layouts/ids.py PANE_INCIDENTS
   var FLUSH_MS = 1000;          // at most one officer-layer update a second
+  var REGIONS_MS = 500;         // region colours and label counts: at most twice a second
   var TABLE_MS = 300;           // case lists: a moment after the markers, one rebuild per burst
   var FAST_MS = 60;             // cases, counts and KPIs: as soon as they arrive (coalesced)
   var BACKOFF_MIN = 1000, BACKOFF_MAX = 8000;  // a restarted push channel is found within 8 s
@@ -220,13 +221,14 @@
 
   var live = GW.live = {
     officers: new Map(), incidents: new Map(), regions: {}, kpi: null, asOf: 0,
-    changed: new Set(), drawn: new Map(), caseLayer: null,
+    changed: new Set(), drawn: new Map(), caseLayer: null, regionSig: {}, lastRegions: 0,
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
     backoff: BACKOFF_MIN, retry: null, flushTimer: null, flushDue: 0, tableTimer: null,
     lastFlush: 0, lastOfficers: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
-    stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0, casesDrawn: 0}
+    stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0, casesDrawn: 0,
+      regionsDrawn: 0}
   };
 
   function held(since) { return since && Date.now() - since < HOLD_MAX_MS; }
@@ -238,6 +240,7 @@
     live.incidents.clear();
     live.drawn.forEach(function (d, id) { live.changed.add(id); });  // a sync redraws them all
     Object.keys(live.regions).forEach(function (k) { delete live.regions[k]; });
+    live.regionSig = {};
     live.kpi = null;
     Object.keys(live.dirty).forEach(function (k) { live.dirty[k] = dirty; });
     live.synced = dirty;
@@ -297,9 +300,14 @@
         live.dirty.incidents = true;
       }
     }
-    if (f.regions) {
-      Object.keys(f.regions).forEach(function (k) { live.regions[k] = f.regions[k]; });
-      live.dirty.regions = true;
+    if (f.regions) {  // every frame carries them; only a change redraws the regions' layers
+      Object.keys(f.regions).forEach(function (k) {
+        var sig = JSON.stringify(f.regions[k]);
+        if (live.regionSig[k] === sig) { return; }
+        live.regionSig[k] = sig;
+        live.regions[k] = f.regions[k];
+        live.dirty.regions = true;
+      });
     }
     if (f.kpi) { live.kpi = f.kpi; live.dirty.kpi = true; }
     if (f.as_of) { live.asOf = Number(f.as_of); live.dirty.asof = true; }
@@ -427,8 +435,10 @@
           features: live.officerView || Array.from(live.officers.values())}});
       });
     }
-    if (d.regions) {
+    if (d.regions && Date.now() - live.lastRegions >= REGIONS_MS) {
       d.regions = false;
+      live.lastRegions = Date.now();
+      live.stats.regionsDrawn++;
       var hideout = {stats: Object.assign({}, live.regions)};
       timed('regionsMs', function () {
         setProps(IDS.regions, {hideout: hideout});
@@ -461,11 +471,13 @@
   function scheduleFlush() {
     if (!anyDirty()) { return; }
     var d = live.dirty, now = Date.now(), moving = held(live.movingSince);
-    var urgent = d.kpi || d.asof ||
-      (!moving && ((d.incidents && !held(live.popupSince)) || d.regions));
+    var urgent = d.kpi || d.asof || (!moving && d.incidents && !held(live.popupSince));
     if (moving && !urgent) { return; }  // layers wait for moveEnd, which reschedules
-    var due = urgent ? Math.max(now, live.lastFlush + FAST_MS)
-                     : Math.max(now, live.lastOfficers + FLUSH_MS);
+    var due = urgent ? live.lastFlush + FAST_MS : Infinity;
+    if (!moving && d.regions) { due = Math.min(due, live.lastRegions + REGIONS_MS); }
+    if (!moving && d.officers) { due = Math.min(due, live.lastOfficers + FLUSH_MS); }
+    if (due === Infinity) { return; }  // only layers held by an open popup: popupClose
+    due = Math.max(now, due);
     if (live.flushTimer) {
       if (live.flushDue <= due) { return; }
       clearTimeout(live.flushTimer);

@@ -73,16 +73,19 @@ def stored_positions(client: redis.Redis, towns: list[str]) -> int:
     return sum(pipe.execute())
 
 
-def settled_open_cases(client: redis.Redis, towns: list[str], quiet_s: float = 3.0) -> int:
-    """Wait until the demo's history is in (the open-case count stops moving); the count."""
-    last, since = -1, time.monotonic()
-    while True:
+def settled_open_cases(client: redis.Redis, towns: list[str], history: bool,
+                       quiet_s: float = 5.0, timeout_s: float = 300.0) -> int:
+    """Wait until the demo's history is in (cases open, and their count has stopped moving
+    for quiet_s); the count."""
+    last, since, start = -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - start < timeout_s:
         n = sum(client.zcard(keys.open_incidents(t)) for t in towns)
         if n != last:
             last, since = n, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
+        elif time.monotonic() - since >= quiet_s and (n or not history):
             return n
         time.sleep(0.5)
+    raise RuntimeError(f"the demo's history did not settle in {timeout_s:.0f} s")
 
 
 def first_seen(store: redis.Redis, stream_keys: list[str], since_ms: int,
@@ -149,7 +152,7 @@ def main() -> None:
                       "--history-days", str(args.history_days)) as demo, \
             sync_playwright() as p, ThreadPoolExecutor(1) as pool:
         store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
-        open_cases = settled_open_cases(store, ctx.towns)
+        open_cases = settled_open_cases(store, ctx.towns, args.history_days > 0)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         login(page, demo.url)

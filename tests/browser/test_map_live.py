@@ -71,6 +71,9 @@ def test_delta_updates_markers_kpis_and_labels(page: Page, harness: Harness) -> 
     page.wait_for_function("document.getElementById('gw-kpi-red').textContent === '2'",
                            timeout=TIMEOUT)
     assert page.inner_text("#gw-kpi-new-today") == "5"
+    # region colours and counts follow within half a second (paced: every frame carries them)
+    page.wait_for_selector(".gw-rlabel-red .gw-rlabel-in[data-code='441900102']",
+                           timeout=TIMEOUT)
     assert label_count(page, "441900102", "red") == "1"
     assert label_count(page, "441900101", "green") == "0"
     assert page.locator(".gw-rlabel-red .gw-rlabel-in[data-code='441900102']").count() == 1
@@ -105,6 +108,25 @@ def test_a_change_redraws_only_its_own_case(page: Page, harness: Harness) -> Non
     assert kept == ["I-001", "I-002", "I-004", "I-005"]
     assert page.locator(".gw-inc-green .gw-inc-shape[data-id='I-003']").count() == 1  # synced
     assert page.locator(".gw-inc").count() == 5
+
+
+def test_region_layers_redraw_only_when_their_counts_change(page: Page, harness: Harness) -> None:
+    """Every delta carries the region counts; the same counts again redraw nothing, new counts
+    redraw the regions once."""
+    sync = harness.push.sync
+    drawn = "window.gridwatch.live.stats.regionsDrawn"
+    page.wait_for_timeout(600)
+    before = page.evaluate(drawn)
+    for _ in range(5):
+        harness.push.broadcast({"type": "delta", "as_of": time.time(), "regions": sync["regions"],
+                                "kpi": sync["kpi"]})
+    page.wait_for_timeout(1200)
+    assert page.evaluate(drawn) == before
+    harness.push.broadcast(red_delta(harness.vm))
+    page.wait_for_selector(".gw-rlabel-red .gw-rlabel-in[data-code='441900102']",
+                           timeout=TIMEOUT)
+    page.wait_for_timeout(600)
+    assert page.evaluate(drawn) == before + 1
 
 
 def test_a_red_case_pulses_for_a_while_not_for_ever(page: Page, harness: Harness) -> None:
