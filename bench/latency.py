@@ -6,7 +6,9 @@ headless Chromium, sends cases one at a time and times each until its marker is 
 The cases' categories follow the simulator's mix, so few are red: each red case is flagged
 for video review and cut into clips, which at one case a second would be ~50× the real
 rate of red cases and measure the clip encoder rather than the map.
-It also prints the positions/s the gateway really stored meanwhile and the page's long tasks.
+It also prints where the time went (gateway, worker, push, page: from the streams' entry ids
+and the page's frame arrivals), the positions/s the gateway really stored meanwhile, the
+page's long tasks and the CPU each part of the run used.
 """
 from __future__ import annotations
 
@@ -104,33 +106,29 @@ def first_seen(store: redis.Redis, stream_keys: list[str], since_ms: int,
 
 
 def component(proc: psutil.Process) -> str:
-    """A process's part in the run: a Gridwatch component, Redis, Chromium or this script."""
-    try:
-        args = proc.cmdline()
-    except psutil.Error:
-        return "?"
+    """A process's part in the run: a Gridwatch component, Redis, Chromium, or the bench
+    itself (this script and its Playwright driver)."""
+    args = proc.cmdline()
     if "run" in args and args.index("run") + 1 < len(args):
         return args[args.index("run") + 1]
     if args and "redis-server" in args[0]:
         return "redis"
-    if args and "chrom" in args[0]:
+    if args and "chrom" in Path(args[0]).name:
         return "chromium"
-    return "demo" if "demo" in args else Path(args[0]).name if args else "?"
+    return "demo" if "demo" in args else "bench"
 
 
 def cpu_seconds() -> dict[str, float]:
-    """CPU seconds so far by part, over every process on the machine that is part of the run."""
+    """CPU seconds so far by part, over this process's tree (the demo it started and its
+    children, Redis among them; the Playwright driver and Chromium)."""
     out: dict[str, float] = {}
     me = psutil.Process()
-    for proc in psutil.process_iter():
+    for proc in [me, *me.children(recursive=True)]:
         try:
-            name = "bench" if proc.pid == me.pid else component(proc)
-            if name == "?" or (name not in ("bench", "chromium", "redis") and "python" in name):
-                continue
-            t = proc.cpu_times()
-            out[name] = out.get(name, 0.0) + t.user + t.system
-        except psutil.Error:
+            name, t = component(proc), proc.cpu_times()
+        except psutil.Error:  # ended meanwhile
             continue
+        out[name] = out.get(name, 0.0) + t.user + t.system
     return out
 
 
