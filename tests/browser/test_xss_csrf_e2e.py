@@ -81,7 +81,10 @@ def _seed(demo: RunningDemo, info: dict, city_ctx: CityContext):  # noqa: ANN202
             client, "XSS-1").status.value != "acknowledged":
         assert time.time() < deadline, "the worker did not apply the case"
         time.sleep(0.2)
-    cams = nearest_cameras(client, city_ctx.towns, p.x, p.y, 1, 50.0)
+    # the demo's camera registry is written by its (low-priority) camera process: wait for it
+    while not (cams := nearest_cameras(client, city_ctx.towns, p.x, p.y, 1, 50.0)):
+        assert time.time() < deadline + 40, "the demo registered no camera"
+        time.sleep(0.5)
     cam: Camera = cams[0][0]
     renamed = replace(cam, name=FIELDS["CAMERA"])
     client.hset(vk.cameras(cam.town), cam.camera_id, orjson.dumps(renamed.to_json()))
