@@ -380,10 +380,12 @@
       own.gwCtx = {pane: CASE_PANE, hideout: {labels: labels}};
       live.drawn.clear();
       live.incidents.forEach(function (f, id) { live.changed.add(id); });
-      setProps(IDS.incidents, {data: {type: 'FeatureCollection', features: []}});
+      setProps(IDS.incidents, {data: collection([])});
     }
     return own;
   }
+
+  function collection(features) { return {type: 'FeatureCollection', features: features}; }
 
   function caseSignature(f) {
     return f.geometry.coordinates.join(',') + JSON.stringify(f.properties);
@@ -393,8 +395,7 @@
     var layer = ownCaseLayer();
     if (!layer) {
       live.changed.clear();
-      setProps(IDS.incidents, {data: {type: 'FeatureCollection',
-        features: Array.from(live.incidents.values())}});
+      setProps(IDS.incidents, {data: collection(Array.from(live.incidents.values()))});
       return;
     }
     live.changed.forEach(function (id) {
@@ -431,8 +432,8 @@
       d.officers = false;
       live.lastOfficers = Date.now();
       timed('officersMs', function () {
-        setProps(IDS.officers, {data: {type: 'FeatureCollection',
-          features: live.officerView || Array.from(live.officers.values())}});
+        setProps(IDS.officers,
+          {data: collection(live.officerView || Array.from(live.officers.values()))});
       });
     }
     if (d.regions && Date.now() - live.lastRegions >= REGIONS_MS) {
