@@ -100,8 +100,11 @@ def remove_user(client: redis.Redis, name: str) -> bool:
 def end_sessions(client: redis.Redis, name: str) -> int:
     """End every session of a user; how many were live."""
     tokens = [t.decode() for t in client.smembers(keys.user_sessions(name))]
-    ended = sum(client.delete(keys.session(t)) for t in tokens)
-    client.delete(keys.user_sessions(name))
+    pipe = client.pipeline(transaction=False)
+    for t in tokens:  # one key per DEL: a cluster pipeline takes no more
+        pipe.delete(keys.session(t))
+    pipe.delete(keys.user_sessions(name))
+    ended = sum(pipe.execute()[:-1])
     if ended:
         log.info("ended %d sessions of %s", ended, name)
     return ended
@@ -135,9 +138,11 @@ def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S,
     idle_s = min(idle_s, ttl_s)
     rec = {"name": user.name, "role": user.role.value, "scope": user.scope,
            "csrf": secrets.token_urlsafe(24), "exp": time.time() + ttl_s, "idle": idle_s}
-    client.set(keys.session(token), orjson.dumps(rec), ex=idle_s)
-    client.sadd(keys.user_sessions(user.name), token)
-    client.expire(keys.user_sessions(user.name), ttl_s)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.session(token), orjson.dumps(rec), ex=idle_s)
+    pipe.sadd(keys.user_sessions(user.name), token)
+    pipe.expire(keys.user_sessions(user.name), ttl_s)
+    pipe.execute()
     return token
 
 
