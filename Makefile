@@ -21,11 +21,11 @@ demo: install
 	$(BIN)/gridwatch demo
 
 test: install system-deps
-	$(BIN)/ruff check domain feeds layouts dashboard tests bench
+	$(BIN)/ruff check domain feeds layouts dashboard gridwatch tests bench
 	$(BIN)/python -m pytest -q
 
 # The Redis integration tests again, against a local 3-master Redis Cluster (tests/conftest.py).
-CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/browser/test_processes_e2e.py
+CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/gridwatch tests/browser/test_processes_e2e.py
 test-cluster: install system-deps
 	GRIDWATCH_TEST_REDIS=cluster $(BIN)/python -m pytest -q $(CLUSTER_TESTS)
 

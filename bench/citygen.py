@@ -9,8 +9,9 @@ from pathlib import Path
 import orjson
 
 from domain.regions import Level
-from feeds.citygen import DEMO_SEED, generate_city, generate_officers, save_officers
-from feeds.geo_format import CityGeo, load_hierarchy, region_features, save_hierarchy
+from feeds.geo.hierarchy import CityGeo, load_hierarchy, region_features, save_hierarchy
+from feeds.geo.roster import save_officers
+from feeds.sim.citygen import DEMO_SEED, generate_city, generate_officers
 
 
 def export_sizes(city: CityGeo) -> None:

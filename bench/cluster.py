@@ -19,10 +19,10 @@ import orjson
 
 from bench.common import city, component, officer_points, redis_server
 from bench.ingest import blast, caught_up, frames
-from feeds import keys, slotread
-from feeds.redis_client import async_client, sync_client
-from feeds.redis_cluster import LocalCluster
-from feeds.worker import LIVE_MAXLEN, TRACK_MAXLEN
+from feeds.live.worker import LIVE_MAXLEN, TRACK_MAXLEN
+from feeds.store import keys, slotread
+from feeds.store.client import async_client, sync_client
+from tests.redis_cluster import LocalCluster
 
 POSITION = {"type": "position", "msg_id": "3f2b8c1e-5d4a-4c2b-9e7f-1a2b3c4d5e6f",
             "officer_id": "O000123", "ts": 1764150000.123, "lat": 23.012345, "lon": 113.712345,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from feeds.citygen import ensure_demo_city
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
-from feeds.redis_server import APPENDFSYNC, EmbeddedRedis, free_port, wait_port
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
+from feeds.sim.citygen import ensure_demo_city
+from feeds.store.embedded import APPENDFSYNC, EmbeddedRedis, free_port, wait_port
 
 TOKEN = "bench-token"
 
@@ -47,7 +47,7 @@ def component(name: str, data_dir: Path, redis_url: str, pids: list[int] | None 
     """Run one `gridwatch run NAME` process; yields its main port; stops it by PID
     (appended to `pids` while it runs, if given)."""
     port = ports.get("port") or free_port()
-    args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(data_dir),
+    args = [sys.executable, "-m", "gridwatch.cli", "run", name, "--data-dir", str(data_dir),
             "--redis-url", redis_url]
     flag = {"gateway": "--gateway-port", "push": "--live-port", "web": "--port"}.get(name)
     if flag:

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 import redis
 
-from feeds import keys
-from feeds.redis_server import wait_port
-from feeds.simulator import Simulator
-from feeds.terminal_client import TerminalClient, _pause, chunks
+from feeds.ingest.terminal_client import TerminalClient, chunks, pause
+from feeds.sim.simulator import Simulator
+from feeds.store import keys
+from feeds.store.embedded import wait_port
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Driver:
             lanes = [parts[i::self.connections] for i in range(self.connections)]
             await asyncio.gather(*(self._lane(c, ps) for c, ps in zip(self.clients, lanes,
                                                                       strict=True)))
-            await _pause(max(0.0, tick_s - (time.time() - now)), stop)
+            await pause(max(0.0, tick_s - (time.time() - now)), stop)
         for c in self.clients:
             await c.close()
 

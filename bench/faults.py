@@ -33,15 +33,15 @@ from bench.faultkit import (
     state_missing,
     stored_ids,
 )
-from dashboard.demo import _child_args
 from dashboard.settings import Settings
 from domain.access import Role
-from feeds import auth
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
-from feeds.redis_server import EmbeddedRedis, free_port
-from feeds.simulator import SimConfig, Simulator
+from feeds.accounts import auth
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
+from feeds.sim.simulator import SimConfig, Simulator
+from feeds.store.embedded import EmbeddedRedis, free_port
+from gridwatch.demo import _child_args
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 log = logging.getLogger("bench.faults")
@@ -283,7 +283,8 @@ def main() -> None:
     ap.add_argument("--cases-per-hour", type=float, default=3600.0)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("feeds.terminal_client").setLevel(logging.ERROR)  # retries are expected
+    logging.getLogger("feeds.ingest.terminal_client").setLevel(
+        logging.ERROR)  # retries are expected
     sys.exit(asyncio.run(main_async(args)))
 
 

@@ -18,8 +18,8 @@ import orjson
 import redis
 
 from bench.common import TOKEN, city, component, cpu_seconds, officer_points, redis_server
-from feeds import keys
-from feeds.terminal_client import TerminalClient
+from feeds.ingest.terminal_client import TerminalClient
+from feeds.store import keys
 
 
 def frames(points: list[tuple[str, float, float]], batch: int, run: str) -> list[bytes]:

@@ -27,11 +27,11 @@ import redis
 from playwright.sync_api import sync_playwright
 
 from bench.common import city
-from feeds import keys
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
-from feeds.simulator import WEIGHTS
-from feeds.terminal_client import TerminalClient
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.ingest.terminal_client import TerminalClient
+from feeds.sim.simulator import WEIGHTS
+from feeds.store import keys
 from tests.support import CHROMIUM, CHROMIUM_ARGS, TERMINAL_TOKEN, login, running_demo
 
 WATCH = """() => { window.__seen = {};

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from feeds.citygen import generate_city
-from feeds.geo_format import CityGeo, load_hierarchy
-from feeds.locate import GridIndex
+from feeds.geo.hierarchy import CityGeo, load_hierarchy
+from feeds.geo.locate import GridIndex
+from feeds.sim.citygen import generate_city
 
 
 def per_call_us(index: GridIndex, lons: np.ndarray, lats: np.ndarray) -> tuple[float, float]:

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, sync_playwright
 from bench.common import city
 from bench.latency import stored_positions
 from domain.model import Officer
-from feeds.citygen import save_officers
+from feeds.geo.roster import save_officers
 from tests.support import CHROMIUM, CHROMIUM_ARGS, login, running_demo
 
 WATCH = """() => { window.__long = []; window.__gaps = [];

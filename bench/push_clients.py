@@ -27,7 +27,8 @@ from websockets.asyncio.client import connect
 
 from bench.common import city, component, redis_server
 from domain.access import Role, User
-from feeds import auth, keys
+from feeds.accounts import auth
+from feeds.store import keys
 from tests.support import ADMIN_PASSWORD, running_demo
 
 BEHIND_S = 2.0  # a client whose newest frame is older than this has fallen behind

@@ -16,12 +16,13 @@ from dashboard.audit_page import csv_text
 from dashboard.settings import Settings
 from domain.access import Role, User
 from domain.regions import Level
-from feeds import auth, keys
-from feeds.audit_log import AuditFilter, query
-from feeds.commands import AUDIT_MAXLEN
-from feeds.redis_client import sync_client
-from feeds.redis_server import EmbeddedRedis
-from feeds.summary import child_stats, kpi, visible_counts
+from feeds.accounts import auth
+from feeds.history.audit import AuditFilter, query
+from feeds.live.commands import AUDIT_MAXLEN
+from feeds.live.summary import child_stats, kpi, visible_counts
+from feeds.store import keys
+from feeds.store.client import sync_client
+from feeds.store.embedded import EmbeddedRedis
 
 
 def ms(samples: list[float]) -> str:

@@ -13,13 +13,20 @@ import redis
 from bench.common import city, redis_server
 from dashboard.stats_page import DAYS, TZ, stats_view_model
 from domain.regions import Level
-from feeds import keys
-from feeds.backfill import history_cases, history_incidents
-from feeds.context import CityContext
-from feeds.history import read_cases
-from feeds.locate import GridIndex
-from feeds.state import incident_to_json
-from feeds.stats import cases_per_day, handling_times, hotspots, in_last, totals, window_start
+from feeds.geo.locate import GridIndex
+from feeds.history.cases import read_cases
+from feeds.history.stats import (
+    cases_per_day,
+    handling_times,
+    hotspots,
+    in_last,
+    totals,
+    window_start,
+)
+from feeds.live.context import CityContext
+from feeds.live.state import incident_to_json
+from feeds.sim.backfill import history_cases, history_incidents
+from feeds.store import keys
 
 
 def backfill(ctx: CityContext, client: redis.Redis, days: float, per_hour: float,

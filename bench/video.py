@@ -28,7 +28,7 @@ from bench.common import wait_port  # noqa: E402
 from domain.access import Role, User  # noqa: E402
 from domain.model import Incident  # noqa: E402
 from domain.video import Camera, EventStatus  # noqa: E402
-from feeds.redis_server import EmbeddedRedis, free_port  # noqa: E402
+from feeds.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 
 FPS, W, H = 10.0, 640, 480
 CAMERAS = 4
@@ -51,9 +51,9 @@ def serve_capture_process(redis_url: str, camsim_url: str, port: int, clips: str
     """The capture worker as the benchmark runs it (child process)."""
     import redis.asyncio as aredis  # noqa: PLC0415
 
-    from feeds.capture import CaptureConfig, CaptureService  # noqa: PLC0415
-    from feeds.clips import ClipConfig, ClipMaker  # noqa: PLC0415
-    from feeds.video_main import CaptureParts, serve_capture  # noqa: PLC0415
+    from feeds.video.capture import CaptureConfig, CaptureService  # noqa: PLC0415
+    from feeds.video.clips import ClipConfig, ClipMaker  # noqa: PLC0415
+    from feeds.video.main import CaptureParts, serve_capture  # noqa: PLC0415
 
     async def main() -> None:
         client = aredis.Redis.from_url(redis_url)
@@ -123,7 +123,7 @@ def measure_clips(redis_url: str, clips: Path, runs: int, pre: float, post: floa
     """Flag events by hand and time until their clips are stored, after T + post."""
     import cv2  # noqa: PLC0415
 
-    from feeds.video_store import flag_case, read_clips, read_event  # noqa: PLC0415
+    from feeds.video.store import flag_case, read_clips, read_event  # noqa: PLC0415
 
     client = redis.Redis.from_url(redis_url)
     admin = User("bench", Role.ADMIN, "441900")
@@ -152,8 +152,9 @@ def measure_clips(redis_url: str, clips: Path, runs: int, pre: float, post: floa
 def measure_motion(frames: int = 240, analysis_fps: float = 2.0, demo_cameras: int = 100) -> None:
     """CPU of motion detection as the capture worker runs it (reduced grey JPEG decode + MOG2
     on the zones' box), per frame and per camera at analysis_fps, in this process."""
-    from feeds import camframes  # noqa: PLC0415
-    from feeds.motion import MotionDetector, decode_grey, demo_zones, reduced_flag  # noqa: PLC0415
+    from feeds.sim import camframes  # noqa: PLC0415
+    from feeds.sim.cameras import demo_zones  # noqa: PLC0415
+    from feeds.video.motion import MotionDetector, decode_grey, reduced_flag  # noqa: PLC0415
 
     cam = Camera("m0", "motion", 113.75, 23.02, GRID, "http://127.0.0.1:9/cam/m0.mjpg")
     for w, h in ((320, 240), (640, 480)):
@@ -192,7 +193,7 @@ def main() -> None:
     cam_port, cap_port = free_port(), free_port()
     with EmbeddedRedis(tmp) as rs:
         procs = {"camsim": subprocess.Popen(
-            [sys.executable, "-m", "feeds.camsim", "--port", str(cam_port), "--cameras", "8",
+            [sys.executable, "-m", "feeds.sim.camsim", "--port", str(cam_port), "--cameras", "8",
              "--fps", str(FPS), "--width", str(W), "--height", str(H)], cwd=ROOT,
             stderr=subprocess.DEVNULL)}
         try:

@@ -15,11 +15,11 @@ import redis
 from bench.common import city, redis_server
 from dashboard.views import Snapshots
 from domain.access import Role, User
-from feeds import keys
-from feeds.locate import GridIndex
-from feeds.simulator import WEIGHTS
-from feeds.state import CityState
-from feeds.worker import StateWorker
+from feeds.geo.locate import GridIndex
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.sim.simulator import WEIGHTS
+from feeds.store import keys
 from layouts.case_list import case_panel
 from layouts.map_view import map_page
 

@@ -20,9 +20,9 @@ import numpy as np
 from playwright.sync_api import sync_playwright
 
 from bench.common import city
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
-from feeds.terminal_client import TerminalClient
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.ingest.terminal_client import TerminalClient
 from tests.support import CHROMIUM, CHROMIUM_ARGS, TERMINAL_TOKEN, login, running_demo
 
 log = logging.getLogger(__name__)

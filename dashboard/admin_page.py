@@ -14,11 +14,12 @@ from dash import MATCH, Input, Output, State
 
 from domain.access import Role, User
 from domain.regions import Level, level_of
-from feeds import keys, store
-from feeds.commands import audit
-from feeds.ingest import Placer
-from feeds.intake import store_sync
-from feeds.protocol import Refused, decode
+from feeds.ingest.intake import store_sync
+from feeds.ingest.placement import Placer
+from feeds.ingest.protocol import Refused, decode
+from feeds.live import reads
+from feeds.live.commands import audit
+from feeds.store import keys
 from layouts.admin_view import DL_RESULT, DL_SEND, DL_TEXT, deadletter_page
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def render(client: redis.Redis, user: User, lang: str) -> Any:
     if not city_admin(user):
         return None
     done = {x.decode() for x in client.smembers(keys.DEAD_LETTER_DONE)}
-    return deadletter_page(store.dead_letters(client, 100), done, lang)
+    return deadletter_page(reads.dead_letters(client, 100), done, lang)
 
 
 def resubmit(client: redis.Redis, placer: Placer, user: User, entry_id: str,

@@ -13,10 +13,10 @@ from dashboard.views import Snapshots
 from domain.access import User
 from domain.model import Status
 from domain.regions import Level, level_of
-from feeds import store
-from feeds.context import CityContext
-from feeds.state import incident_to_json
-from feeds.summary import child_stats, officer_counts, region_counts
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.live.state import incident_to_json
+from feeds.live.summary import child_stats, officer_counts, region_counts
 
 LEVELS = ("green", "yellow", "red")
 STATUSES = tuple(s.value for s in Status)
@@ -47,8 +47,8 @@ def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots) -> flask.
     @bp.get("/health")
     def health() -> flask.Response:
         try:
-            lag = store.last_entry_age(client, ctx.towns)
-            pending = store.pending_count(client, ctx.towns)
+            lag = reads.last_entry_age(client, ctx.towns)
+            pending = reads.pending_count(client, ctx.towns)
         except redis.RedisError as e:
             return _json({"status": "down", "error": f"redis: {e}"}, 503)
         return _json({"status": "ok", "feed_lag_s": None if lag is None else round(lag, 3),
@@ -102,7 +102,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots) -> flask.
     @bp.get("/api/v1/incidents/<incident_id>")
     def incident(incident_id: str) -> flask.Response:
         user: User = flask.g.user
-        inc = store.read_incident(client, incident_id)
+        inc = reads.read_incident(client, incident_id)
         if inc is None:
             return _error(404, "no such incident")
         if not user.may_see_region(inc.grid) or not user.may_see_category(
@@ -128,7 +128,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots) -> flask.
             return _error(404, "no such officer")
         if not user.may_see_region(rec.grid):
             return _error(403, "officer outside your scope")
-        st = store.read_officers(client, [rec.grid[:9]]).get(officer_id)
+        st = reads.read_officers(client, [rec.grid[:9]]).get(officer_id)
         return _json(_officer(ctx, st) if st else {"officer_id": officer_id, "name": rec.name,
                                                    "grid": rec.grid, "position": None,
                                                    "on_duty": False})

@@ -29,8 +29,8 @@ from dashboard.settings import Settings
 from dashboard.stats_page import CaseFrames, stats_view_model
 from dashboard.views import Snapshots
 from domain.regions import Level
-from feeds.context import CityContext
-from feeds.intake import make_placer
+from feeds.ingest.intake import make_placer
+from feeds.live.context import CityContext
 from layouts import ids
 from layouts.case_list import case_panel
 from layouts.i18n import switch_href, t

@@ -13,9 +13,9 @@ import flask
 import redis
 
 from domain.access import Role, User
-from feeds.audit_log import AuditFilter, query
-from feeds.commands import audit
-from feeds.context import CityContext
+from feeds.history.audit import AuditFilter, query
+from feeds.live.commands import audit
+from feeds.live.context import CityContext
 from layouts.audit_view import AuditView, audit_page
 from layouts.format import LOCAL_TZ
 

@@ -12,8 +12,8 @@ import redis
 from markupsafe import escape
 
 from domain.access import User
-from feeds import auth as users
-from feeds.commands import audit
+from feeds.accounts import auth as users
+from feeds.live.commands import audit
 from layouts.i18n import pick_lang, t
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from domain.access import User
 from domain.cases import Action, ActionRefused, allowed_actions, deadline
 from domain.model import Incident
 from domain.regions import ancestors_of, level_of
-from feeds import store
-from feeds.commands import ACTING_ROLES, NotPermitted, send_action
-from feeds.context import CityContext
-from feeds.state import incident_to_json
+from feeds.live import reads
+from feeds.live.commands import ACTING_ROLES, NotPermitted, send_action
+from feeds.live.context import CityContext
+from feeds.live.state import incident_to_json
 from layouts import ids
 from layouts.case_view import (
     CaseView,
@@ -37,7 +37,7 @@ def nearest(ctx: CityContext, client: redis.Redis, inc: Incident, user: User
             ) -> list[dict[str, Any]]:
     """The on-duty officers nearest to a case whom the user may see, as plain rows."""
     rows = []
-    for st, dist in store.nearest_officers(client, ctx.towns, inc.lon, inc.lat):
+    for st, dist in reads.nearest_officers(client, ctx.towns, inc.lon, inc.lat):
         rec = ctx.roster.get(st.officer_id)
         if not user.may_see_region(rec.grid if rec else st.home):
             continue
@@ -64,7 +64,7 @@ def _names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]]) -> dict[
 def visible_case(ctx: CityContext, client: redis.Redis, user: User,
                  incident_id: str) -> Incident | None | bool:
     """The case if the user may see it; None if there is none; False if out of scope."""
-    inc = store.read_incident(client, incident_id)
+    inc = reads.read_incident(client, incident_id)
     if inc is None:
         return None
     if not user.may_see_region(inc.grid) or not user.may_see_category(
@@ -89,7 +89,7 @@ def case_view_model(ctx: CityContext, client: redis.Redis, inc: Incident, user: 
         allowed=[a.value for a in allowed_actions(inc)],
         can_act=user.role in ACTING_ROLES, breadcrumbs=crumbs,
         live_url=f"{live_base}?region={inc.grid[:12]}&case={inc.incident_id}", now=time.time(),
-        audit=store.audit_entries(client, 50, target=inc.incident_id), lang=lang,
+        audit=reads.audit_entries(client, 50, target=inc.incident_id), lang=lang,
         tile_url=tile_url)
 
 
@@ -135,7 +135,7 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
                 timeline(c, names, lang),
                 action_panel([a.value for a in allowed_actions(inc)],
                              user.role in ACTING_ROLES, near, lang),
-                audit_list(store.audit_entries(client, 50, target=inc.incident_id), lang))
+                audit_list(reads.audit_entries(client, 50, target=inc.incident_id), lang))
 
     @app.callback(Output(ids.ACTION_MESSAGE, "children"),
                   Input({"type": ids.ACTION_BUTTON, "action": ALL}, "n_clicks"),

@@ -8,7 +8,7 @@ import flask
 import redis
 
 from dashboard.auth import same_origin
-from feeds import auth as users
+from feeds.accounts import auth as users
 from layouts.i18n import LANGS, pick_lang
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,12 @@ import orjson
 import redis
 
 from domain.model import Incident
-from feeds import keys, store
-from feeds.context import CityContext
-from feeds.ingest import Placer
-from feeds.intake import store_sync
-from feeds.protocol import Refused, decode_one
+from feeds.ingest.intake import store_sync
+from feeds.ingest.placement import Placer
+from feeds.ingest.protocol import Refused, decode_one
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, api_key: str,
         ids = wanted or [k.decode() for k in client.zrevrange(keys.OPEN311, 0, 999)]
         out = []
         for iid in ids[:1000]:
-            inc = store.read_incident(client, iid)
+            inc = reads.read_incident(client, iid)
             if inc is None or inc.officer_id != REPORTER:
                 continue
             req = service_request(inc, ctx)
@@ -97,7 +98,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, api_key: str,
 
     @bp.get("/requests/<request_id>.json")
     def one(request_id: str) -> flask.Response:
-        inc = store.read_incident(client, request_id)
+        inc = reads.read_incident(client, request_id)
         if inc is None or inc.officer_id != REPORTER:
             return _errors(404, f"no service request {request_id}")
         return _reply([service_request(inc, ctx)])

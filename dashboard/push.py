@@ -23,11 +23,11 @@ from domain.access import User
 from domain.alerts import CategoryRule
 from domain.model import Officer
 from domain.regions import Hierarchy
-from feeds import keys
-from feeds.clusters import OfficerIndex, View
-from feeds.live import follow_live, live_ends
-from feeds.state import OfficerState, incident_from_json, marker
-from feeds.summary import child_stats, kpi, visible_counts
+from feeds.live.clusters import OfficerIndex, View
+from feeds.live.follow import follow_live, live_ends
+from feeds.live.state import OfficerState, incident_from_json, marker
+from feeds.live.summary import child_stats, kpi, visible_counts
+from feeds.store import keys
 
 log = logging.getLogger(__name__)
 

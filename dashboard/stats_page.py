@@ -12,9 +12,8 @@ import redis
 
 from domain.access import User
 from domain.regions import Hierarchy, level_of
-from feeds.context import CityContext
-from feeds.history import read_cases
-from feeds.stats import (
+from feeds.history.cases import read_cases
+from feeds.history.stats import (
     DAY_S,
     cases_per_day,
     handling_times,
@@ -23,6 +22,7 @@ from feeds.stats import (
     totals,
     window_start,
 )
+from feeds.live.context import CityContext
 from layouts.stats_view import HotspotRow, StatsView, TimeRow, Timing
 
 DAYS = 30

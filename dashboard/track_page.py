@@ -7,9 +7,9 @@ from typing import Any
 import redis
 
 from domain.access import User
-from feeds import tracks
-from feeds.context import CityContext
-from feeds.geo_format import region_features
+from feeds.geo.hierarchy import region_features
+from feeds.history import tracks
+from feeds.live.context import CityContext
 from layouts.map_view import view_query
 from layouts.track_view import TrackView, track_page
 

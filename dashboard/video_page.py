@@ -14,12 +14,12 @@ from dashboard.video_routes import camera_urls, clip_urls
 from domain.access import User
 from domain.model import Incident
 from domain.video import FLAG_ROLES, REVIEW_ROLES, FlaggedEvent, review_order
-from feeds import store
-from feeds.cameras import nearest_cameras, read_health
-from feeds.commands import NotPermitted
-from feeds.context import CityContext
-from feeds.state import incident_to_json
-from feeds.video_store import (
+from feeds.live import reads
+from feeds.live.commands import NotPermitted
+from feeds.live.context import CityContext
+from feeds.live.state import incident_to_json
+from feeds.video.registry import nearest_cameras, read_health
+from feeds.video.store import (
     events_of_case,
     flag_case,
     mark_reviewed,
@@ -89,7 +89,7 @@ def event_view_model(ctx: CityContext, client: redis.Redis, user: User, ev: Flag
                       if user.may_see_region(c.grid) else "")
              for c in clips]
     have = {c.camera_id for c in clips}
-    inc = store.read_incident(client, ev.incident_id)
+    inc = reads.read_incident(client, ev.incident_id)
     return EventView(ev.to_json(), incident_to_json(inc) if inc else None, tiles,
                      [c for c in ev.cameras if c not in have] if ev.status.value == "ready"
                      else [], start, max(0.1, end - start), user.role.value in REVIEW_ROLES,
@@ -114,7 +114,7 @@ def visible_incident(ctx: CityContext, client: redis.Redis, user: User,
                      incident_id: str) -> Incident | None:
     """A case the user may see (region and category), else None (no import of case_page,
     which may import this module)."""
-    inc = store.read_incident(client, incident_id) if incident_id else None
+    inc = reads.read_incident(client, incident_id) if incident_id else None
     if inc is None or not user.may_see_region(inc.grid) or not user.may_see_category(
             ctx.rules.get(inc.category)):
         return None

@@ -16,9 +16,9 @@ import redis
 
 from domain.access import User
 from domain.video import Camera, Clip, sign_ticket, valid_camera_id
-from feeds.cameras import read_camera, read_cameras, read_health, video_secret
-from feeds.context import CityContext
-from feeds.video_store import read_clip, read_event, record_view
+from feeds.live.context import CityContext
+from feeds.video.registry import read_camera, read_cameras, read_health, video_secret
+from feeds.video.store import read_clip, read_event, record_view
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import redis
 from dashboard.video_routes import camera_rows
 from domain.access import User
 from domain.regions import ancestors_of, level_of
-from feeds import store
-from feeds.context import CityContext
-from feeds.geo_format import region_features
-from feeds.overlays import overlay_features
-from feeds.state import OfficerState, marker
-from feeds.summary import child_stats, kpi, visible_counts
+from feeds.geo.hierarchy import region_features
+from feeds.geo.overlays import overlay_features
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.live.state import OfficerState, marker
+from feeds.live.summary import child_stats, kpi, visible_counts
 from layouts.camera_layer import camera_features
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
@@ -51,14 +51,14 @@ class Snapshots:
     def live_state(self, code: str, user: User) -> dict[str, Any]:
         """Officers, visible open cases and counts of a region, now."""
         towns = self.towns_of(code)
-        offs = store.read_officers(self.client, towns)
+        offs = reads.read_officers(self.client, towns)
         for oid, o in self.ctx.roster.items():
             if oid not in offs and o.grid[:9] in towns:
                 offs[oid] = OfficerState(oid, o.grid)
         rules = self.ctx.rules
-        incs = [i for i in store.read_open_incidents(self.client, towns)
+        incs = [i for i in reads.read_open_incidents(self.client, towns)
                 if i.grid.startswith(code) and user.may_see_category(rules.get(i.category))]
-        counts = visible_counts(store.read_counts(self.client, towns), user.cleared)
+        counts = visible_counts(reads.read_counts(self.client, towns), user.cleared)
         return {"officers": {k: v for k, v in offs.items() if v.home.startswith(code)},
                 "incidents": incs, "counts": counts}
 

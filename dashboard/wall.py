@@ -11,9 +11,9 @@ from dashboard.settings import Settings
 from dashboard.views import Snapshots
 from domain.access import User
 from domain.regions import VILLAGE_CODE_LEN, level_of
-from feeds.context import CityContext
-from feeds.state import marker
-from feeds.summary import child_stats
+from feeds.live.context import CityContext
+from feeds.live.state import marker
+from feeds.live.summary import child_stats
 from layouts.i18n import norm_lang
 from layouts.map_view import region_path
 from layouts.wall_view import WallView, clamp, parse_rotate

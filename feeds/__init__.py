@@ -1,1 +1,1 @@
-"""Data in and state: protocols, gateway, simulator, workers, Redis store, geography."""
+"""Data in and state, one package per subsystem (store, geo, ingest, live, ...)."""

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from feeds.citygen import ensure_demo_city
-from feeds.context import CityContext
-from feeds.redis_client import sync_client
-from feeds.redis_cluster import LocalCluster
-from feeds.redis_server import EmbeddedRedis
+from feeds.live.context import CityContext
+from feeds.sim.citygen import ensure_demo_city
+from feeds.store.client import sync_client
+from feeds.store.embedded import EmbeddedRedis
+from tests.redis_cluster import LocalCluster
 
 ON_CLUSTER = os.environ.get("GRIDWATCH_TEST_REDIS") == "cluster"
 not_on_cluster = pytest.mark.skipif(ON_CLUSTER, reason="needs a single Redis (cluster pass)")

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.redis_server import free_port, wait_port
+from feeds.store.embedded import free_port, wait_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -72,7 +72,7 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str,
     env = dict(os.environ, GRIDWATCH_ADMIN_PASSWORD=ADMIN_PASSWORD,
                GRIDWATCH_TERMINAL_TOKEN=TERMINAL_TOKEN)
     env.pop("REDIS_URL", None)
-    cmd = [sys.executable, "-m", "dashboard.cli", "demo", "--data-dir", str(data_dir),
+    cmd = [sys.executable, "-m", "gridwatch.cli", "demo", "--data-dir", str(data_dir),
            "--port", str(ports[0]), "--gateway-port", str(ports[1]),
            "--live-port", str(ports[2]), "--osmand-port", str(ports[3]),
            "--capture-port", str(ports[4]), "--camsim-port", str(ports[5]), *extra]
@@ -108,7 +108,7 @@ def send_messages(gateway_url: str, messages: list[dict]) -> list[dict]:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from feeds.terminal_client import TerminalClient
+    from feeds.ingest.terminal_client import TerminalClient
 
     async def go() -> list[dict]:
         c = TerminalClient(gateway_url, TERMINAL_TOKEN)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboard.cli import parser
+from gridwatch.cli import parser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"

@@ -13,13 +13,13 @@ import cv2
 import numpy as np
 
 from domain.video import Camera, CameraKind
-from feeds.camsim import CamSim, serve_camsim
-from feeds.capture import CaptureConfig, CaptureService
-from feeds.clips import ClipConfig, ClipMaker
-from feeds.flagger import RedFlagger
-from feeds.motion import MotionConfig, MotionWorker, MotionZone
-from feeds.redis_client import async_client
-from feeds.video_main import CaptureParts, serve_capture
+from feeds.sim.camsim import CamSim, serve_camsim
+from feeds.store.client import async_client
+from feeds.video.capture import CaptureConfig, CaptureService
+from feeds.video.clips import ClipConfig, ClipMaker
+from feeds.video.flagger import RedFlagger
+from feeds.video.main import CaptureParts, serve_capture
+from feeds.video.motion import MotionConfig, MotionWorker, MotionZone
 from tests.conftest import ThreadedServer
 
 GRID = "441900101001001"
@@ -117,7 +117,7 @@ def wait_for(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.
 
 def read_parts(url: str, n: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes]]:
     """The first n parts of an MJPEG stream."""
-    from feeds.mjpeg import MjpegParser, boundary_of
+    from feeds.video.mjpeg import MjpegParser, boundary_of
 
     with urllib.request.urlopen(url, timeout=timeout) as r:
         parser = MjpegParser(boundary_of(r.headers["Content-Type"]))
@@ -142,9 +142,9 @@ def make_clip(client: object, clips_dir: object, event: object, camera: Camera,
     from pathlib import Path
 
     from domain.video import Clip
-    from feeds import camframes
-    from feeds.clips import ClipWriter
-    from feeds.video_store import new_id, queue_clip
+    from feeds.sim import camframes
+    from feeds.video.clips import ClipWriter
+    from feeds.video.store import new_id, queue_clip
 
     clip_id = new_id("cl")
     d = Path(clips_dir)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
 from tests.support import (
     CHROMIUM,
     SCREENSHOTS,

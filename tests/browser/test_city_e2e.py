@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
 from tests.support import (
     CHROMIUM,
     SCREENSHOTS,

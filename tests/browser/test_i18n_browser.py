@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
 from tests.support import CHROMIUM, RunningDemo, login, running_demo, send_messages
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -34,7 +34,7 @@ def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
 
 def cli(demo: RunningDemo, *args: str, stdin: str = "") -> str:
     """Run `gridwatch` against the running demo's store."""
-    out = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--data-dir",
+    out = subprocess.run([sys.executable, "-m", "gridwatch.cli", *args, "--data-dir",
                           str(demo.data_dir)], input=stdin, capture_output=True, text=True,
                          timeout=60, check=True)
     return out.stdout

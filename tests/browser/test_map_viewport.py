@@ -14,10 +14,11 @@ from werkzeug.serving import make_server
 from dashboard.push import LiveHub, serve_push
 from domain.access import Role, User
 from domain.model import Officer
-from feeds import auth, keys
-from feeds.context import CityContext
-from feeds.redis_client import async_client, sync_client
-from feeds.state import OfficerState
+from feeds.accounts import auth
+from feeds.live.context import CityContext
+from feeds.live.state import OfficerState
+from feeds.store import keys
+from feeds.store.client import async_client, sync_client
 from tests.browser.harness_map import QuietHandler, dash_app, fake_view
 from tests.conftest import ThreadedServer
 

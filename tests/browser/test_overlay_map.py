@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness_map import ASSETS, CHROMIUM, SCREENSHOTS, QuietHandler  # noqa: E402
 
 from domain.regions import Level  # noqa: E402
-from feeds.context import CityContext  # noqa: E402
-from feeds.geo_format import region_features  # noqa: E402
-from feeds.overlays import demo_police_beats, overlay_features  # noqa: E402
+from feeds.geo.hierarchy import region_features  # noqa: E402
+from feeds.geo.overlays import overlay_features  # noqa: E402
+from feeds.live.context import CityContext  # noqa: E402
+from feeds.sim.overlays import demo_police_beats  # noqa: E402
 from layouts import ids  # noqa: E402
 from layouts.map_view import map_page  # noqa: E402
 from layouts.overlay_layer import SVG_CLASS, overlay_layers  # noqa: E402

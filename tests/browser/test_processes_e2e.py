@@ -10,8 +10,8 @@ import numpy as np
 import psutil
 import pytest
 
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
 from tests.conftest import ON_CLUSTER
 from tests.support import CHROMIUM, login, running_demo, send_messages
 

@@ -14,9 +14,10 @@ import orjson
 import pytest
 
 from domain.access import Role
-from feeds import auth, keys
-from feeds.redis_client import sync_client
-from feeds.redis_server import free_port, wait_port
+from feeds.accounts import auth
+from feeds.store import keys
+from feeds.store.client import sync_client
+from feeds.store.embedded import free_port, wait_port
 from tests.support import ADMIN_PASSWORD, CHROMIUM, login
 
 pytestmark = [pytest.mark.browser,
@@ -27,7 +28,7 @@ TIMEOUT = 30_000
 def start(name: str, data_dir: Path, redis_url: str, port: int, live_port: int,
           log: Path) -> subprocess.Popen:
     """`gridwatch run NAME` as a child process, waited for on its port."""
-    args = [sys.executable, "-m", "dashboard.cli", "run", name, "--data-dir", str(data_dir),
+    args = [sys.executable, "-m", "gridwatch.cli", "run", name, "--data-dir", str(data_dir),
             "--redis-url", redis_url, "--port", str(port), "--live-port", str(live_port)]
     with open(log, "ab") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)

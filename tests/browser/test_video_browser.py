@@ -26,11 +26,13 @@ from domain.access import Role, User
 from domain.model import Incident
 from domain.regions import Level
 from domain.video import Camera, EventStatus
-from feeds import auth, keys, store
-from feeds.cameras import save_cameras, video_secret
-from feeds.context import CityContext
-from feeds.state import incident_to_json
-from feeds.video_store import flag_case, queue_event
+from feeds.accounts import auth
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.live.state import incident_to_json
+from feeds.store import keys
+from feeds.video.registry import save_cameras, video_secret
+from feeds.video.store import flag_case, queue_event
 from layouts import ids
 from layouts.camera_layer import camera_features, camera_layer
 from tests.support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
@@ -78,7 +80,7 @@ def _app(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_port: i
                 center=[cams[0].lat, cams[0].lon], zoom=int(parts[1]), style={"height": "100%"},
                 id="gw-map"))
         if parts and parts[0] == "casecard":  # the case page's video card, as the lead wires it
-            inc = store.read_incident(client, parts[1])
+            inc = reads.read_incident(client, parts[1])
             return html.Div(id=ids.ROOT, className="gw-root gw-desk", **{"data-lang": "zh"},
                             children=[dcc.Store(id=ids.CASE_STORE, data={"incident_id": parts[1]}),
                                       video_page.case_video(ctx, client, flask.g.user, inc, "zh")])
@@ -90,7 +92,7 @@ def _app(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_port: i
 
 @pytest.fixture(scope="module")
 def site(city_ctx: CityContext, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from feeds.redis_server import EmbeddedRedis
+    from feeds.store.embedded import EmbeddedRedis
 
     tmp = tmp_path_factory.mktemp("video-browser")
     with EmbeddedRedis(tmp) as rs, camsim(fps=10) as (_, base):
@@ -193,7 +195,7 @@ def test_review_page_shared_timeline_and_review(site: Site):
     page.click("#gw-video-reviewed")
     page.wait_for_selector("#gw-video-review-state .gw-vdone", timeout=10_000)
     assert "<b>x</b>" in page.inner_text("#gw-video-review-state")  # shown as text
-    audit = store.audit_entries(site.client, 5, target=site.event.event_id)
+    audit = reads.audit_entries(site.client, 5, target=site.event.event_id)
     assert audit[0]["action"] == "video.review" and audit[0]["user"] == "rev"
     page.goto(f"{site.url}/video")
     page.wait_for_selector("table.gw-vqueue", timeout=10_000)
@@ -233,7 +235,7 @@ def test_case_page_flag_button(site: Site):
     page.wait_for_selector("#gw-video-flag-msg a", timeout=10_000)
     href = page.get_attribute("#gw-video-flag-msg a", "href")
     assert href.startswith("/video/ev")
-    audit = store.audit_entries(site.client, 5, target="CASE-V")
+    audit = reads.audit_entries(site.client, 5, target="CASE-V")
     assert (audit[0]["action"], audit[0]["user"]) == ("video.flag", "rev")
     assert href.split("/")[-1] in audit[0]["detail"]
     page.close()

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
 from tests.support import (
     ADMIN_PASSWORD,
     CHROMIUM,
@@ -42,7 +42,7 @@ def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     every case, so rotation and takeovers are deterministic."""
     with running_demo(demo_dir, tmp_path_factory.mktemp("wall"), "--position-interval", "60",
                       "--incidents-per-hour", "0", "--history-days", "0", timeout=300) as d:
-        subprocess.run([sys.executable, "-m", "dashboard.cli", "users", "add", TOWN_USER,
+        subprocess.run([sys.executable, "-m", "gridwatch.cli", "users", "add", TOWN_USER,
                         "--role", "viewer", "--scope", TOWN, "--data-dir", str(d.data_dir)],
                        input=TOWN_PASSWORD + "\n", text=True, check=True, capture_output=True)
         yield d

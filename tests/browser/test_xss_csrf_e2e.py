@@ -16,13 +16,14 @@ import pytest
 
 from domain.access import Role
 from domain.video import Camera
-from feeds import auth, store
-from feeds import video_keys as vk
-from feeds.cameras import nearest_cameras
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.redis_client import sync_client
-from feeds.video_store import read_events
+from feeds.accounts import auth
+from feeds.geo.datum import to_datum
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.store import video_keys as vk
+from feeds.store.client import sync_client
+from feeds.video.registry import nearest_cameras
+from feeds.video.store import read_events
 from tests.support import CHROMIUM, RunningDemo, login, running_demo, send_messages
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -77,7 +78,7 @@ def _seed(demo: RunningDemo, info: dict, city_ctx: CityContext):  # noqa: ANN202
     answers = send_messages(demo.gateway_url, msgs)
     assert [("ack" in a) for a in answers] == [True] * 4 + [False]
     deadline = time.time() + 20
-    while store.read_incident(client, "XSS-1") is None or store.read_incident(
+    while reads.read_incident(client, "XSS-1") is None or reads.read_incident(
             client, "XSS-1").status.value != "acknowledged":
         assert time.time() < deadline, "the worker did not apply the case"
         time.sleep(0.2)
@@ -163,17 +164,17 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     _no_script_ran(page, "the track page")
     assert dialogs == []
     # the same callback without the token: refused, nothing applied
-    before = len(store.audit_entries(client, 1000, target="XSS-1"))
+    before = len(reads.audit_entries(client, 1000, target="XSS-1"))
     r = page.request.post(d.url + "/_dash-update-component", data=orjson.dumps(
         _note_payload("forged")).decode(), headers={"Content-Type": "application/json"})
     assert r.status == 403
-    assert len(store.audit_entries(client, 1000, target="XSS-1")) == before
+    assert len(reads.audit_entries(client, 1000, target="XSS-1")) == before
     token = next(c["value"] for c in context.cookies() if c["name"] == "_csrf_token")
     ok = page.request.post(d.url + "/_dash-update-component", data=orjson.dumps(
         _note_payload("with token")).decode(), headers={"Content-Type": "application/json",
                                                         "X-CSRFToken": token})
     assert ok.status == 200
-    assert len(store.audit_entries(client, 1000, target="XSS-1")) == before + 1
+    assert len(reads.audit_entries(client, 1000, target="XSS-1")) == before + 1
     context.close()
 
 
@@ -203,6 +204,6 @@ def test_sign_in_is_paused_after_repeated_failures(demo, browser):
     login(page, d.url, "ratelimited", "right-one")  # the right password now waits too
     assert "/login" in page.url
     assert "请在" in page.inner_text(".gw-error") and "秒后再试" in page.inner_text(".gw-error")
-    kinds = [e["action"] for e in store.audit_entries(client, 50)]
+    kinds = [e["action"] for e in reads.audit_entries(client, 50)]
     assert "login.limited" in kinds
     page.close()

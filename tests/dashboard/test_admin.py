@@ -9,12 +9,13 @@ import orjson
 
 from dashboard.admin_page import render, resubmit
 from domain.access import Role, User
-from feeds import keys, store
-from feeds.datum import to_datum
-from feeds.intake import make_placer, store_sync
-from feeds.locate import GridIndex
-from feeds.protocol import decode_one
-from feeds.redis_client import sync_client
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.ingest.intake import make_placer, store_sync
+from feeds.ingest.protocol import decode_one
+from feeds.live import reads
+from feeds.store import keys
+from feeds.store.client import sync_client
 
 
 def flatten(component) -> str:
@@ -35,7 +36,7 @@ def test_refused_message_is_listed_fixed_and_resubmitted(redis_url, city_ctx):
     page = flatten(render(client, admin, "zh"))
     assert "speed_mps" in page and "phone@10.0.0.9" in page and "dl-1" in page
     assert render(client, User("v", Role.VIEWER, "441900"), "zh") is None
-    [entry] = store.dead_letters(client)
+    [entry] = reads.dead_letters(client)
     placer = make_placer(city_ctx, client)
     still_bad = resubmit(client, placer, admin, entry["id"], entry["raw"])
     assert still_bad.startswith("✗") and "speed_mps" in still_bad
@@ -44,5 +45,5 @@ def test_refused_message_is_listed_fixed_and_resubmitted(redis_url, city_ctx):
     [stored] = client.xrange(keys.positions(officer.grid[:9]))
     assert orjson.loads(stored[1][b"m"])["speed_mps"] == 3
     assert "已重新提交" in flatten(render(client, admin, "zh"))
-    [audited] = store.audit_entries(client, 5)
+    [audited] = reads.audit_entries(client, 5)
     assert audited["action"] == "deadletter.resubmit" and audited["user"] == "root"

@@ -11,11 +11,12 @@ import pytest
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from domain.access import Role
-from feeds import auth, keys
-from feeds.context import CityContext
-from feeds.redis_client import sync_client
-from feeds.state import CityState
-from feeds.worker import StateWorker
+from feeds.accounts import auth
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.store import keys
+from feeds.store.client import sync_client
 
 PW = "secret-pass-1"
 

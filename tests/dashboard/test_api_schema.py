@@ -21,13 +21,14 @@ from dashboard.app import create_app
 from dashboard.openapi import OPENAPI
 from dashboard.settings import Settings
 from domain.access import Role
-from feeds import auth, keys
-from feeds.context import CityContext
-from feeds.locate import GridIndex
-from feeds.redis_client import sync_client
-from feeds.redis_server import EmbeddedRedis
-from feeds.state import CityState
-from feeds.worker import StateWorker
+from feeds.accounts import auth
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.store import keys
+from feeds.store.client import sync_client
+from feeds.store.embedded import EmbeddedRedis
 
 PW = "schema-pass-1"
 EXAMPLES = 8

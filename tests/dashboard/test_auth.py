@@ -12,10 +12,11 @@ import redis
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from domain.access import Role, User
-from feeds import auth, store
-from feeds.commands import audit
-from feeds.context import CityContext
-from feeds.redis_client import sync_client
+from feeds.accounts import auth
+from feeds.live import reads
+from feeds.live.commands import audit
+from feeds.live.context import CityContext
+from feeds.store.client import sync_client
 from layouts.format import LOCAL_TZ
 from tests.dashboard.dash_client import csrf_headers, page_status, render
 
@@ -69,7 +70,7 @@ def test_logout_needs_a_post_with_the_token_and_is_audited(setup):
     token = csrf_headers(http)["X-CSRFToken"]
     assert http.post("/logout", data={"csrf": token}).status_code == 302
     assert render(http, f"/town/{town_a}", headers={"X-CSRFToken": token})[0] == 401
-    actions = [(e["action"], e["user"]) for e in store.audit_entries(client, 10)]
+    actions = [(e["action"], e["user"]) for e in reads.audit_entries(client, 10)]
     assert actions[:2] == [("logout", "viewer"), ("login", "viewer")]
 
 
@@ -90,10 +91,10 @@ def test_failed_logins_are_rate_limited_across_processes_and_audited(setup, city
         "Authorization": "Basic dmlld2VyOnJpZ2h0LXBhc3MtNDI="})  # viewer:right-pass-42
     assert basic.status_code == 429 and basic.headers["Retry-After"]
     assert sign_in(http, "tadmin").status_code == 302  # another name from the same address
-    kinds = [e["action"] for e in store.audit_entries(client, 50)]
+    kinds = [e["action"] for e in reads.audit_entries(client, 50)]
     assert kinds.count("login.failed") == auth.LOGIN_FAILS_PER_USER
     assert kinds.count("login.limited") >= 2
-    failed = next(e for e in store.audit_entries(client, 50) if e["action"] == "login.failed")
+    failed = next(e for e in reads.audit_entries(client, 50) if e["action"] == "login.failed")
     assert failed["user"] == "viewer" and failed["detail"].startswith("127.0.0.1")
 
 

@@ -17,18 +17,20 @@ from dashboard.app import create_app
 from dashboard.settings import Settings
 from domain.access import Role, User
 from domain.cases import Action
-from feeds import auth, store
-from feeds.cameras import demo_cameras, save_cameras
-from feeds.commands import send_action
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.intake import make_placer, store_sync
-from feeds.locate import GridIndex
-from feeds.protocol import Refused, decode_one
-from feeds.redis_client import sync_client
-from feeds.state import CityState
-from feeds.video_store import flag_case
-from feeds.worker import StateWorker
+from feeds.accounts import auth
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.ingest.intake import make_placer, store_sync
+from feeds.ingest.protocol import Refused, decode_one
+from feeds.live import reads
+from feeds.live.commands import send_action
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.sim.cameras import demo_cameras
+from feeds.store.client import sync_client
+from feeds.video.registry import save_cameras
+from feeds.video.store import flag_case
 
 PW = "secret-pass-1"
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
@@ -85,19 +87,19 @@ def _seed(client: redis.Redis, ctx: CityContext) -> dict[str, str]:
     ids = {s: ">" for s in worker.streams}
     ids = worker.step(ids, block_ms=20)
     admin = User("admin", Role.ADMIN, ctx.hierarchy.city.code)
-    inc = store.read_incident(client, "C0")
+    inc = reads.read_incident(client, "C0")
     send_action(client, admin, inc, ctx.rules, Action.ACKNOWLEDGE)
     send_action(client, admin, inc, ctx.rules, Action.NOTE, note="已联系物业")
     for _ in range(3):
         ids = worker.step(ids, block_ms=20)
-    event = flag_case(client, store.read_incident(client, "C1"), admin)
+    event = flag_case(client, reads.read_incident(client, "C1"), admin)
     return {"grid": grid, "village": grid[:12], "town": grid[:9], "officer": officer.officer_id,
             "event": event.event_id, "other_town": next(t for t in ctx.towns if t != grid[:9]),
             "cameras": [c.name for c in cams],
             # records are shown as stored: a refused message's reason, an audit entry's detail
-            "records": [e[k] for e in store.dead_letters(client)
+            "records": [e[k] for e in reads.dead_letters(client)
                         for k in ("reason", "source", "msg_id")]
-            + [e.get(k, "") for e in store.audit_entries(client, 100)
+            + [e.get(k, "") for e in reads.audit_entries(client, 100)
                for k in ("detail", "target")]}
 
 

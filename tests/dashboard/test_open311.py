@@ -8,12 +8,12 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
-from feeds.context import CityContext
-from feeds.datum import to_datum
-from feeds.locate import GridIndex
-from feeds.redis_client import sync_client
-from feeds.state import CityState
-from feeds.worker import StateWorker
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.store.client import sync_client
 
 KEY = "test-open311-key"
 

@@ -9,9 +9,9 @@ from websockets.exceptions import ConnectionClosed
 
 from dashboard.push import LiveHub, serve_push
 from domain.access import Role, User
-from feeds import auth
-from feeds.context import CityContext
-from feeds.redis_client import async_client, sync_client
+from feeds.accounts import auth
+from feeds.live.context import CityContext
+from feeds.store.client import async_client, sync_client
 from tests.conftest import ThreadedServer
 
 

@@ -8,7 +8,8 @@ import orjson
 from websockets.asyncio.client import connect
 
 from domain.access import Role, User
-from feeds import auth, keys
+from feeds.accounts import auth
+from feeds.store import keys
 from tests.dashboard.test_push import push  # noqa: F401  (the fixture)
 
 

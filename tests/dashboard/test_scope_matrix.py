@@ -34,14 +34,15 @@ from dashboard.settings import Settings
 from domain.access import CLEARED_FOR_SENSITIVE, Role, User
 from domain.regions import Level
 from domain.video import Camera, Clip, EventStatus
-from feeds import auth, keys
-from feeds.cameras import save_cameras
-from feeds.context import CityContext
-from feeds.redis_client import async_client, sync_client
-from feeds.redis_server import free_port
-from feeds.state import CityState
-from feeds.video_store import event_for, queue_clip, queue_event
-from feeds.worker import StateWorker
+from feeds.accounts import auth
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.store import keys
+from feeds.store.client import async_client, sync_client
+from feeds.store.embedded import free_port
+from feeds.video.registry import save_cameras
+from feeds.video.store import event_for, queue_clip, queue_event
 from tests.conftest import ThreadedServer
 from tests.dashboard.dash_client import page_status, render
 
@@ -538,12 +539,12 @@ def test_counts_leave_out_sensitive_cases_for_uncleared_roles(world: World, scop
     """Summary API, map KPIs and push KPIs count the sensitive case only for cleared roles."""
     from dashboard.push import Client
     from dashboard.views import Snapshots
-    from feeds import store
+    from feeds.live import reads
 
     visible = {p for p, _ in CASES.values()} & SEES[scope]
     hub = LiveHub(None, world.ctx.hierarchy, world.ctx.roster, world.ctx.rules,
                   lambda t: None)
-    hub.counts = store.read_counts(world.client, world.ctx.towns)
+    hub.counts = reads.read_counts(world.client, world.ctx.towns)
     snaps = Snapshots(world.ctx, world.client)
     for role in Role:
         want = sum(1 for p, sensitive in CASES.values() if p in visible and (

@@ -11,11 +11,11 @@ import pytest
 from dashboard.stats_page import CaseFrames, stats_view_model
 from domain.access import Role, User
 from domain.model import Incident
-from feeds import keys
-from feeds.backfill import history_cases, history_incidents
-from feeds.locate import GridIndex
-from feeds.redis_client import sync_client
-from feeds.state import incident_to_json
+from feeds.geo.locate import GridIndex
+from feeds.live.state import incident_to_json
+from feeds.sim.backfill import history_cases, history_incidents
+from feeds.store import keys
+from feeds.store.client import sync_client
 from layouts.stats_view import stats_page
 
 CST = timezone(timedelta(hours=8))

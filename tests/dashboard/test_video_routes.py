@@ -21,12 +21,15 @@ from domain.access import Role, User
 from domain.model import Incident
 from domain.regions import Level
 from domain.video import Camera, EventStatus
-from feeds import auth, camframes, keys, store
-from feeds.cameras import save_cameras, video_secret
-from feeds.context import CityContext
-from feeds.redis_client import sync_client
-from feeds.state import incident_to_json
-from feeds.video_store import flag_case, queue_event
+from feeds.accounts import auth
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.live.state import incident_to_json
+from feeds.sim import camframes
+from feeds.store import keys
+from feeds.store.client import sync_client
+from feeds.video.registry import save_cameras, video_secret
+from feeds.video.store import flag_case, queue_event
 from tests.video_support import camsim, capture, decode, make_clip, read_parts, wait_for
 
 
@@ -94,7 +97,7 @@ def test_out_of_scope_users_get_403(world: World):
         r = world.http.get(path)
         assert r.status_code == 403, path
     assert world.http.get("/video/camera/camB1.jpg").status_code == 200
-    assert store.audit_entries(world.client, 10, target=clip) == []
+    assert reads.audit_entries(world.client, 10, target=clip) == []
     for path in ("/video/camera/nope.jpg", "/video/camera/..%2Fx.mjpg", "/video/clip/x.webm",
                  "/video/clip/cl000000000000.webm"):
         assert world.http.get(path).status_code == 404, path
@@ -130,9 +133,9 @@ def test_snapshot_stream_and_clip_in_scope(world: World):
     r = world.http.get(f"/video/clip/{clip}.webm")
     assert r.status_code == 200 and r.data[:4] == b"\x1a\x45\xdf\xa3"
     assert world.http.get(f"/video/clip/{clip}.jpg").mimetype == "image/jpeg"
-    views = store.audit_entries(world.client, 10, target=clip)
+    views = reads.audit_entries(world.client, 10, target=clip)
     assert [(v["user"], v["action"]) for v in views] == [("a", "video.view")]  # once
-    live = store.audit_entries(world.client, 10, target="camA2")
+    live = reads.audit_entries(world.client, 10, target="camA2")
     assert [(v["user"], v["action"]) for v in live] == [("a", "video.live")]
 
 
@@ -190,7 +193,7 @@ def test_review_pages(world: World):
     (title,) = [h for h in _find(page, "H3") if "仓库" in str(h)]
     assert title["props"]["children"] == "仓库冒烟 <script>x</script>"  # a text child
     assert any("camA2" in str(p["props"]["children"]) for p in _find(page, "P"))  # no clip
-    inc = store.read_incident(client, "CASE-A")
+    inc = reads.read_incident(client, "CASE-A")
     rows = case_cameras(ctx, client, u["a"], inc)
     assert [r["camera_id"] for r in rows][:2] == ["camA1", "camA2"]
     assert rows[0]["snapshot_url"] == "/video/camera/camA1.jpg" and rows[0]["dist_m"] < 50

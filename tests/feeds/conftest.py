@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from feeds.citygen import generate_city
-from feeds.geo_format import CityGeo
+from feeds.geo.hierarchy import CityGeo
+from feeds.sim.citygen import generate_city
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, sessions, login limits, terminal devices and their tokens."""

@@ -1,0 +1,225 @@
+"""Users, password hashes, sessions and login rate limits kept in Redis (shared by every
+process)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from typing import Any
+
+import orjson
+import redis
+
+from domain.access import Role, User
+from feeds.store import keys
+
+log = logging.getLogger(__name__)
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SESSION_TTL_S = 12 * 3600  # absolute lifetime of a session
+SESSION_IDLE_S = 2 * 3600  # a session unused this long expires
+LOGIN_WINDOW_S = 15 * 60  # failed logins are counted over this window
+LOGIN_FAILS_PER_USER = 5  # failures of one user name in the window before it waits
+LOGIN_FAILS_PER_ADDR = 20  # failures from one client address in the window before it waits
+LANGS = ("zh", "en")  # the UI languages a user may prefer (zh is the default)
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash, self-describing: scrypt$n$r$p$salt$hash."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    enc = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${enc(salt).decode()}${enc(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a hash made by hash_password."""
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
+                             r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def add_user(client: redis.Redis, name: str, password: str, role: Role, scope: str,
+             lang: str = "zh") -> None:
+    """Create or replace a user (with a preferred UI language, zh or en); a replaced user's
+    sessions end (role or scope may change)."""
+    if not scope or not scope.isdigit():
+        raise ValueError(f"scope must be a region code, not {scope!r}")
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    record = {"role": role.value, "scope": scope, "pw": hash_password(password), "lang": lang}
+    client.hset(keys.USERS, name, orjson.dumps(record))
+    end_sessions(client, name)
+
+
+def user_lang(client: redis.Redis, name: str) -> str | None:
+    """A user's preferred UI language, or None for no such user."""
+    raw = client.hget(keys.USERS, name)
+    if raw is None:
+        return None
+    lang = orjson.loads(raw).get("lang")
+    return lang if lang in LANGS else None
+
+
+_SET_LANG = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local rec = cjson.decode(raw)
+rec['lang'] = ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return 1
+"""
+
+
+def set_user_lang(client: redis.Redis, name: str, lang: str) -> bool:
+    """Save a user's preferred UI language (atomic); False if there is no such user."""
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    return bool(client.eval(_SET_LANG, 1, keys.USERS, name, lang))
+
+
+def user_langs(client: redis.Redis) -> dict[str, str]:
+    """Every user's preferred UI language, by name."""
+    return {name.decode(): (orjson.loads(raw).get("lang") or LANGS[0])
+            for name, raw in client.hgetall(keys.USERS).items()}
+
+
+def remove_user(client: redis.Redis, name: str) -> bool:
+    """Delete a user and end their sessions; False if there was none."""
+    end_sessions(client, name)
+    return bool(client.hdel(keys.USERS, name))
+
+
+def end_sessions(client: redis.Redis, name: str) -> int:
+    """End every session of a user; how many were live."""
+    tokens = [t.decode() for t in client.smembers(keys.user_sessions(name))]
+    pipe = client.pipeline(transaction=False)
+    for t in tokens:  # one key per DEL: a cluster pipeline takes no more
+        pipe.delete(keys.session(t))
+    pipe.delete(keys.user_sessions(name))
+    ended = sum(pipe.execute()[:-1])
+    if ended:
+        log.info("ended %d sessions of %s", ended, name)
+    return ended
+
+
+def list_users(client: redis.Redis) -> list[User]:
+    """Every user, sorted by name."""
+    out = []
+    for name, raw in client.hgetall(keys.USERS).items():
+        rec = orjson.loads(raw)
+        out.append(User(name.decode(), Role(rec["role"]), rec["scope"]))
+    return sorted(out, key=lambda u: u.name)
+
+
+def authenticate(client: redis.Redis, name: str, password: str) -> User | None:
+    """The user if name and password match, else None."""
+    raw = client.hget(keys.USERS, name)
+    if raw is None:
+        hash_password(password)  # same cost either way: no user-enumeration by timing
+        return None
+    rec = orjson.loads(raw)
+    if not verify_password(password, rec["pw"]):
+        return None
+    return User(name, Role(rec["role"]), rec["scope"])
+
+
+def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S,
+                 idle_s: int = SESSION_IDLE_S) -> str:
+    """Start a session for a user (absolute and idle expiry, its own CSRF token); its token."""
+    token = secrets.token_urlsafe(32)
+    idle_s = min(idle_s, ttl_s)
+    rec = {"name": user.name, "role": user.role.value, "scope": user.scope,
+           "csrf": secrets.token_urlsafe(24), "exp": time.time() + ttl_s, "idle": idle_s}
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.session(token), orjson.dumps(rec), ex=idle_s)
+    pipe.sadd(keys.user_sessions(user.name), token)
+    pipe.expire(keys.user_sessions(user.name), ttl_s)
+    pipe.execute()
+    return token
+
+
+def session_record(client: redis.Redis, token: str | None) -> dict[str, Any] | None:
+    """The record of a live session (user, csrf), its idle expiry renewed; None if expired."""
+    if not token or len(token) > 128:
+        return None
+    key = keys.session(token)
+    raw = client.getex(key, ex=SESSION_IDLE_S)
+    if raw is None:
+        return None
+    rec = orjson.loads(raw)
+    left = float(rec.get("exp", 0)) - time.time()
+    if left <= 0:
+        client.delete(key)
+        return None
+    idle = int(rec.get("idle", SESSION_IDLE_S))
+    if left < SESSION_IDLE_S or idle != SESSION_IDLE_S:
+        client.expire(key, max(1, int(min(left, idle))))
+    return rec
+
+
+def session_user_of(rec: dict[str, Any]) -> User:
+    """The user of a session record."""
+    return User(rec["name"], Role(rec["role"]), rec["scope"])
+
+
+def session_user(client: redis.Redis, token: str | None) -> User | None:
+    """The user of a live session token, or None."""
+    rec = session_record(client, token)
+    return None if rec is None else session_user_of(rec)
+
+
+def close_session(client: redis.Redis, token: str) -> None:
+    """End a session."""
+    rec = session_record(client, token)
+    client.delete(keys.session(token))
+    if rec is not None:
+        client.srem(keys.user_sessions(rec["name"]), token)
+
+
+def login_wait(client: redis.Redis, name: str, addr: str) -> int:
+    """Seconds until a user name and a client address may try to log in again (0: now)."""
+    pipe = client.pipeline(transaction=False)
+    for kind, value, _ in _limits(name, addr):
+        key = keys.login_failures(kind, value)
+        pipe.get(key)
+        pipe.ttl(key)
+    res = pipe.execute()
+    wait = 0
+    for i, (_, _, limit) in enumerate(_limits(name, addr)):
+        count, ttl = int(res[2 * i] or 0), res[2 * i + 1]
+        if count >= limit:
+            wait = max(wait, ttl if ttl and ttl > 0 else 1)
+    return wait
+
+
+def record_failure(client: redis.Redis, name: str, addr: str) -> int:
+    """Count one failed login (by name and by address); the wait it now imposes (0: none)."""
+    pipe = client.pipeline(transaction=False)
+    for kind, value, _ in _limits(name, addr):
+        key = keys.login_failures(kind, value)
+        pipe.set(key, 0, ex=LOGIN_WINDOW_S, nx=True)  # the window starts at the first failure
+        pipe.incr(key)
+    pipe.execute()
+    return login_wait(client, name, addr)
+
+
+def clear_failures(client: redis.Redis, name: str) -> None:
+    """Forget a user name's failures after a successful login (the address keeps its count)."""
+    client.delete(keys.login_failures("user", _norm(name)))
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()[:64]
+
+
+def _limits(name: str, addr: str) -> list[tuple[str, str, int]]:
+    return [("user", _norm(name), LOGIN_FAILS_PER_USER),
+            ("addr", addr or "?", LOGIN_FAILS_PER_ADDR)]

@@ -1,0 +1,1 @@
+"""Geography: datums, the hierarchy format, grid lookup, business-grid overlays, the roster."""

@@ -1,0 +1,1 @@
+"""History: officers' tracks, case statistics, Parquet export, the audit log."""

@@ -1,0 +1,56 @@
+"""Storing accepted messages from synchronous adapters (Open311, replay resubmits)."""
+from __future__ import annotations
+
+import time
+
+import orjson
+import redis
+
+from feeds.geo.datum import to_datum, to_datum_arrays
+from feeds.geo.locate import GridIndex
+from feeds.ingest.gateway import (
+    DEAD_LETTER_MAXLEN,
+    DEDUP_XADD,
+    SEEN_TTL_S,
+    dead_fields,
+    script_call,
+)
+from feeds.ingest.placement import Placer, Routed
+from feeds.ingest.protocol import Refused
+from feeds.live.context import CityContext
+from feeds.store import keys
+
+
+def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str,
+               now: float | None = None) -> list[dict[str, str | None]]:
+    """Store routed messages once each (same script as the gateway), dead-letter the rest."""
+    now = time.time() if now is None else now
+    sha = client.script_load(DEDUP_XADD)
+    pipe = client.pipeline(transaction=False)
+    for r in results:
+        if isinstance(r, Refused):
+            pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now), maxlen=DEAD_LETTER_MAXLEN,
+                      approximate=True)
+        else:
+            script_call(pipe, sha, [r.stream, r.seen_key], [SEEN_TTL_S, orjson.dumps(r.body)])
+            if r.incident_town:
+                pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
+    pipe.execute()
+    return [{"nack": r.msg_id, "error": r.reason} if isinstance(r, Refused)
+            else {"ack": r.msg_id} for r in results]
+
+
+def make_placer(ctx: CityContext, client: redis.Redis, index: GridIndex | None = None
+                ) -> Placer:
+    """A Placer for the city: WGS-84 in, grid lookup, cases' towns looked up in Redis."""
+    index = index or GridIndex(ctx.city)
+    datum = ctx.hierarchy.datum
+
+    def incident_town(incident_id: str) -> str | None:
+        town = client.hget(keys.INCIDENT_TOWN, incident_id)
+        return town.decode() if town else None
+
+    return Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
+                  ctx.roster, frozenset(ctx.rules), incident_town,
+                  to_datum_many=lambda lons, lats: to_datum_arrays(lons, lats, "wgs84", datum),
+                  locate_many=index.locate_batch)

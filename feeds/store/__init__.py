@@ -1,0 +1,1 @@
+"""Redis plumbing: the client factory, every key name, packing, slot reads, the embedded server."""

@@ -1,0 +1,1 @@
+"""Video: the camera registry, capture, clips, motion and red flags, MJPEG."""

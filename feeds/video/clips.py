@@ -1,0 +1,246 @@
+"""Clips of flagged events: VP8 WebM from the capture worker's ring buffers, posters, retention."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import orjson
+import redis.asyncio as aredis
+
+from domain.video import (
+    Camera,
+    Clip,
+    EventStatus,
+    FlaggedEvent,
+    Resampler,
+    clip_fps,
+    distance_m,
+    nearest,
+    retention_victims,
+)
+from feeds.store import video_keys as vk
+from feeds.video.capture import CaptureService
+from feeds.video.store import new_id, queue_clip, queue_event
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    """What a flagged event records, and how long clips are kept (docs/cameras.md)."""
+
+    cameras: int = 4  # the N nearest cameras
+    radius_km: float = 5.0  # ... within this distance of the case
+    max_fps: float = 10.0
+    grace_s: float = 0.4  # wait for frames in flight after the post-roll ends
+    step_s: float = 0.5  # encode what arrived every step_s during the post-roll
+    max_bytes: int = 2 * 1024 ** 3
+    max_age_s: float = 7 * 24 * 3600
+    fourcc: str = "VP80"
+    concurrent_events: int = 8
+
+
+class ClipWriter:
+    """A WebM being written frame by frame (used from one thread at a time)."""
+
+    def __init__(self, path: Path, fps: float, fourcc: str):
+        self.path, self.fps, self.fourcc = path, fps, fourcc
+        self.writer = None
+        self.size: tuple[int, int] | None = None
+        self.frames = 0
+
+    def write(self, jpegs: list[bytes]) -> None:
+        """Decode JPEGs and append them (the first one fixes the size)."""
+        import cv2  # noqa: PLC0415  (encoding runs in the capture worker's threads only)
+        import numpy as np  # noqa: PLC0415
+
+        for jpeg in jpegs:
+            img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            if img is None:
+                continue
+            if self.writer is None:
+                self.size = (img.shape[1], img.shape[0])
+                self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(
+                    *self.fourcc), self.fps, self.size)
+                if not self.writer.isOpened():
+                    raise RuntimeError(f"OpenCV cannot write {self.fourcc} to {self.path}")
+            elif (img.shape[1], img.shape[0]) != self.size:
+                img = cv2.resize(img, self.size)
+            self.writer.write(img)
+            self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self.writer is not None:
+            self.writer.release()
+
+
+class ClipMaker:
+    """Reads the flag stream and cuts clips of the nearest cameras for every flagged event."""
+
+    def __init__(self, service: CaptureService, client: aredis.Redis, clips_dir: Path,
+                 cfg: ClipConfig | None = None, consumer: str = "capture-1"):
+        self.service = service
+        self.client = client
+        self.dir = Path(clips_dir)
+        self.cfg = cfg or ClipConfig()
+        self.consumer = consumer
+        self.pool = ThreadPoolExecutor(2, thread_name_prefix="clip")
+        self.sem = asyncio.Semaphore(self.cfg.concurrent_events)
+        self.tasks: set[asyncio.Task] = set()
+
+    async def flag_loop(self, stop: asyncio.Event) -> None:
+        """Handle flagged events until `stop` (consumer group: pending first, then new)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            await self.client.xgroup_create(vk.FLAGS, vk.FLAG_GROUP, id="0", mkstream=True)
+        except aredis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+        cursor = "0"
+        while not stop.is_set():
+            try:
+                resp = await self.client.xreadgroup(vk.FLAG_GROUP, self.consumer,
+                                                    {vk.FLAGS: cursor}, count=50, block=500)
+            except aredis.ConnectionError as e:
+                log.warning("capture: redis unavailable (%s), retrying", e)
+                await asyncio.sleep(1.0)
+                continue
+            items = resp[0][1] if resp else []
+            if cursor == "0" and not items:
+                cursor = ">"
+            for eid, fields in items:
+                task = asyncio.create_task(self._handle_entry(eid, fields))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            if cursor == "0" and items:
+                cursor = items[-1][0].decode()
+        for t in list(self.tasks):
+            t.cancel()
+
+    async def _handle_entry(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+        async with self.sem:
+            try:
+                await self.handle(fields[b"event"].decode())
+            except Exception:  # noqa: BLE001  (one bad event must not stop the others)
+                log.exception("clip of flag %s failed", entry_id)
+            await self.client.xack(vk.FLAGS, vk.FLAG_GROUP, entry_id)
+
+    async def _read_event(self, event_id: str) -> FlaggedEvent | None:
+        town = await self.client.hget(vk.EVENT_TOWN, event_id)
+        raw = town and await self.client.hget(vk.events(town.decode()), event_id)
+        return FlaggedEvent.from_json(orjson.loads(raw)) if raw else None
+
+    async def _save_event(self, event_id: str, **changes: object) -> FlaggedEvent | None:
+        ev = await self._read_event(event_id)  # re-read: a review may have landed meanwhile
+        if ev is None:
+            return None
+        ev = replace(ev, **changes)
+        await queue_event(self.client.pipeline(transaction=False), ev).execute()
+        return ev
+
+    def cameras_for(self, ev: FlaggedEvent) -> list[tuple[Camera, float]]:
+        """The cameras named on the event (motion: the camera that saw it) if captured here,
+        else the nearest captured cameras."""
+        if ev.cameras:
+            named = [self.service.feeds[c].camera for c in ev.cameras if c in self.service.feeds]
+            return [(c, distance_m(ev.lon, ev.lat, c.lon, c.lat)) for c in named]
+        return nearest((f.camera for f in self.service.feeds.values()), ev.lon, ev.lat,
+                       self.cfg.cameras, self.cfg.radius_km * 1000)
+
+    async def handle(self, event_id: str) -> FlaggedEvent | None:
+        """Cut the clips of one event and store them; returns the updated event."""
+        ev = await self._read_event(event_id)
+        if ev is None or ev.status not in (EventStatus.PENDING, EventStatus.RECORDING):
+            return ev
+        near = self.cameras_for(ev)
+        if not near:
+            return await self._save_event(event_id, status=EventStatus.NO_CAMERAS)
+        await self._save_event(event_id, status=EventStatus.RECORDING,
+                               cameras=tuple(c.camera_id for c, _ in near))
+        made = await asyncio.gather(*(self.cut(ev, c, d) for c, d in near),
+                                    return_exceptions=True)
+        clips = [c for c in made if isinstance(c, Clip)]
+        for c, err in zip(near, made, strict=True):
+            if isinstance(err, BaseException):
+                log.error("clip of %s on %s failed: %s", event_id, c[0].camera_id, err)
+        ev = await self._save_event(event_id, clips=tuple(c.clip_id for c in clips),
+                                    status=EventStatus.READY if clips else EventStatus.FAILED)
+        log.info("event %s (%s): %d clips", event_id, ev.incident_id if ev else "?", len(clips))
+        await self.retention(time.time())
+        return ev
+
+    async def cut(self, ev: FlaggedEvent, camera: Camera, dist_m: float) -> Clip | None:
+        """Write one camera's clip of [T - pre, T + post] while its post-roll arrives."""
+        feed = self.service.feeds[camera.camera_id]
+        loop = asyncio.get_running_loop()
+        start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
+        clip_id = new_id("cl")
+        part = self.dir / f"{clip_id}.part.webm"
+        writer = ClipWriter(part, clip_fps([ts for ts, _ in feed.between(
+            time.time() - 5, time.time())], self.cfg.max_fps), self.cfg.fourcc)
+        taken, first, poster = start, None, None
+        resampler: Resampler[bytes] | None = None
+        try:
+            while True:
+                now = time.time()
+                upto = min(now - self.cfg.grace_s, end)
+                frames = feed.between(taken, upto)
+                if frames:
+                    taken = frames[-1][0]
+                    first = first or frames[0][0]
+                    resampler = resampler or Resampler(first, end, writer.fps)
+                    poster = min(frames + ([poster] if poster else []),
+                                 key=lambda f: abs(f[0] - ev.ts))
+                if resampler is not None:
+                    await loop.run_in_executor(self.pool, writer.write,
+                                               resampler.push(frames, upto))
+                if upto >= end:
+                    break
+                await asyncio.sleep(min(self.cfg.step_s, max(0.05, end + self.cfg.grace_s - now)))
+        finally:
+            await loop.run_in_executor(self.pool, writer.close)
+        if resampler is None or writer.frames == 0 or poster is None:
+            part.unlink(missing_ok=True)
+            log.warning("event %s: no frames of %s in the window", ev.event_id, camera.camera_id)
+            return None
+        return await self._finish(ev, camera, dist_m, clip_id, part, writer, resampler, poster)
+
+    async def _finish(self, ev: FlaggedEvent, camera: Camera, dist_m: float, clip_id: str,
+                      part: Path, writer: ClipWriter, resampler: Resampler[bytes],
+                      poster: tuple[float, bytes]) -> Clip:
+        (self.dir / f"{clip_id}.jpg").write_bytes(poster[1])
+        final = self.dir / f"{clip_id}.webm"
+        os.replace(part, final)
+        w, h = writer.size or (0, 0)
+        clip = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid,
+                    resampler.start, resampler.slot_ts(resampler.slots - 1), writer.frames,
+                    writer.fps, w, h, final.stat().st_size, time.time(), round(dist_m, 1))
+        await queue_clip(self.client.pipeline(transaction=False), clip).execute()
+        return clip
+
+    async def retention(self, now: float) -> int:
+        """Delete clips past the age or size limit (files and records); returns how many."""
+        towns = {t.decode() for t in await self.client.hvals(vk.CLIP_TOWN)}
+        pipe = self.client.pipeline(transaction=False)
+        for t in sorted(towns):
+            pipe.hvals(vk.clips(t))
+        clips = [Clip.from_json(orjson.loads(r)) for res in await pipe.execute() for r in res]
+        victims = retention_victims(clips, now, self.cfg.max_bytes, self.cfg.max_age_s)
+        if not victims:
+            return 0
+        pipe = self.client.pipeline(transaction=False)
+        for c in victims:
+            for suffix in (".webm", ".jpg"):
+                (self.dir / f"{c.clip_id}{suffix}").unlink(missing_ok=True)
+            pipe.hdel(vk.clips(c.grid[:9]), c.clip_id)
+            pipe.hdel(vk.CLIP_TOWN, c.clip_id)
+        await pipe.execute()
+        log.info("retention: deleted %d clips", len(victims))
+        return len(victims)
+

@@ -1,0 +1,139 @@
+"""The capture worker process: camera readers, health, clips, red and motion flags."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis.asyncio as aredis
+
+from domain.regions import Level
+from domain.video import Camera
+from feeds.geo.hierarchy import load_hierarchy
+from feeds.live import reads
+from feeds.store.client import async_client
+from feeds.video.capture import CaptureConfig, CaptureService
+from feeds.video.clips import ClipConfig, ClipMaker
+from feeds.video.flagger import RedFlagger
+from feeds.video.motion import MotionConfig, MotionWorker, MotionZone, load_zones
+from feeds.video.registry import load_cameras, save_cameras, video_secret, write_health
+
+log = logging.getLogger(__name__)
+
+CAPTURE_PORT = 8767
+
+
+@dataclass
+class CaptureParts:
+    """Everything one capture worker runs."""
+
+    service: CaptureService
+    client: aredis.Redis
+    clips: ClipMaker
+    flagger: RedFlagger | None
+    health_every_s: float = 1.0
+    motion: MotionWorker | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+
+async def health_loop(parts: CaptureParts, stop: asyncio.Event) -> None:
+    """Write every camera's health to Redis once per health_every_s."""
+    towns = {cid: f.camera.town for cid, f in parts.service.feeds.items()}
+    while not stop.is_set():
+        try:
+            pipe = parts.client.pipeline(transaction=False)
+            write_health(pipe, parts.service.reports(time.time()), towns)
+            await pipe.execute()
+        except aredis.RedisError as e:
+            log.warning("capture: cannot write health (%s)", e)
+        try:
+            await asyncio.wait_for(stop.wait(), parts.health_every_s)
+        except TimeoutError:
+            pass
+
+
+async def serve_capture(parts: CaptureParts, host: str, port: int, stop: asyncio.Event,
+                        ready: Callable[[int], None] | None = None) -> None:
+    """Run readers, HTTP routes, health, clips and the red flagger until `stop` is set."""
+    parts.service.start()
+    server = await asyncio.start_server(parts.service.handle, host, port, backlog=512)
+    bound = server.sockets[0].getsockname()[1]
+    parts.tasks = [asyncio.create_task(health_loop(parts, stop)),
+                   asyncio.create_task(parts.clips.flag_loop(stop))]
+    if parts.flagger is not None:
+        parts.tasks.append(asyncio.create_task(parts.flagger.run(stop)))
+    if parts.motion is not None and parts.motion.detectors:
+        parts.tasks.append(asyncio.create_task(parts.motion.run(stop)))
+    log.info("capture worker on http://%s:%s (%d cameras)", host, bound,
+             len(parts.service.feeds))
+    if ready:
+        ready(bound)
+    async with server:
+        await stop.wait()
+    for t in parts.tasks:
+        t.cancel()
+    await asyncio.gather(*parts.tasks, return_exceptions=True)
+    await parts.service.stop()
+    parts.clips.pool.shutdown(wait=True)
+
+
+def file_cameras(data_dir: Path, cameras_csv: Path) -> list[Camera]:
+    """The cameras of a registry CSV (docs/cameras.md), checked against the data dir's city."""
+    return load_cameras(cameras_csv, load_hierarchy(Path(data_dir) / "city.geojson"))
+
+
+def town_codes(data_dir: Path) -> list[str]:
+    """The codes of the data dir's towns."""
+    city = load_hierarchy(Path(data_dir) / "city.geojson")
+    return [r.code for r in city.hierarchy.at_level(Level.TOWN)]
+
+
+def motion_zones(cams: list[Camera], motion: bool, zones_file: Path | None,
+                 default: list[MotionZone] | None = None) -> list[MotionZone]:
+    """The motion zones to watch: the zone file, else `default`; none if motion is off."""
+    if not motion:
+        return []
+    if zones_file is not None:
+        return load_zones(zones_file, [c.camera_id for c in cams])
+    return list(default or [])
+
+
+def run_capture(data_dir: Path, redis_url: str, cams: list[Camera], host: str = "127.0.0.1",
+                port: int = CAPTURE_PORT, zones: list[MotionZone] | None = None,
+                capture: CaptureConfig | None = None, clips: ClipConfig | None = None,
+                pre_s: float = 10.0, post_s: float = 10.0, flag_red: bool = True,
+                motion_cfg: MotionConfig | None = None) -> None:
+    """The capture worker process: registers the cameras in Redis, then reads them, serves
+    /snapshot and /stream, cuts clips of flagged events, flags cases turning red and
+    sustained motion in zones, until SIGINT/SIGTERM."""
+    towns = town_codes(data_dir)
+    zones = zones or []
+    sync = reads.connect(redis_url)
+    save_cameras(sync, cams)
+    secret = video_secret(sync)
+    sync.close()
+    capture = capture or CaptureConfig(buffer_s=max(15.0, pre_s + 5))
+
+    async def main() -> None:
+        client = async_client(redis_url)
+        service = CaptureService(cams, capture, secret)
+        parts = CaptureParts(service, client,
+                             ClipMaker(service, client, Path(data_dir) / "clips", clips),
+                             RedFlagger(client, towns, pre_s, post_s) if flag_red else None,
+                             motion=MotionWorker(service, client, zones, motion_cfg or
+                                                 MotionConfig(pre_s=pre_s, post_s=post_s))
+                             if zones else None)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_capture(parts, host, port, stop)
+        await client.aclose()
+
+    asyncio.run(main())
+
+

@@ -1,0 +1,1 @@
+"""Gridwatch composition root: the CLI, config loading, the component table, the supervisor."""
