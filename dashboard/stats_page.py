@@ -23,7 +23,7 @@ from feeds.history.stats import (
     window_start,
 )
 from feeds.live.context import CityContext
-from layouts.stats_view import HotspotRow, StatsView, TimeRow, Timing
+from layouts.stats_model import HotspotRow, StatsView, TimeRow, Timing
 
 DAYS = 30
 SHORT_DAYS = 7

@@ -1,19 +1,26 @@
 """The statistics page of a region: cases per day, handling times and repeat-location hotspots."""
 from __future__ import annotations
 
-import html as html_text
 import math
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
-from layouts.i18n import category_name, level_name, norm_lang, switch_href, t
+from layouts.i18n import category_name, norm_lang, switch_href, t
 from layouts.ids import LANG_LINK
-from layouts.map_view import LOCAL_TZ, region_path, view_query
+from layouts.map_view import region_path, view_query
+from layouts.stats_charts import category_figure, graph, level_figure
+from layouts.stats_model import (
+    HotspotRow,
+    StatsView,
+    TimeRow,
+    Timing,
+    fmt_minutes,
+    fmt_share,
+    local_time,
+    text,
+)
 
 # Component ids of the page.
 ROOT = "gw-stats"
@@ -23,134 +30,6 @@ CHART_LEVEL = "gw-stats-by-level"
 TIMES = "gw-stats-times"
 HOT_SHORT = "gw-stats-hot-short"
 HOT_LONG = "gw-stats-hot-long"
-
-LEVELS = ("green", "yellow", "red")
-LEVEL_COLOURS = {"green": "#1fd17a", "yellow": "#ffc53d", "red": "#ff3d3d"}
-LEVEL_PATTERNS = {"green": "", "yellow": "/", "red": "x"}  # a second cue beside colour
-CATEGORY_COLOURS = {
-    "dispute": "#5b9bff", "safety_hazard": "#ff9f43", "rental_housing": "#b18cff",
-    "fire": "#ff6b9a", "work_safety": "#d9b650", "food_drug": "#2ed8b6",
-    "public_order": "#38bdf8", "mental_health": "#94a3b8", "community_correction": "#a3e635",
-    "environment": "#f0abfc"}
-OTHER_COLOURS = ("#7dd3fc", "#fda4af", "#bef264", "#fcd34d", "#c4b5fd", "#99f6e4")
-FONT = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
-        '"Helvetica Neue", Arial, sans-serif')
-FONT_PX = 16  # chart text on desks; nothing below 14 px
-WALL_FONT_PX = 20  # and on the wall, read from metres away
-# Plotly's own English texts (its dictionary keys) and our catalogue keys for them.
-PLOTLY_TEXTS = ("Download plot as a png", "Zoom", "Pan", "Zoom in", "Zoom out", "Autoscale",
-                "Reset axes", "Double-click to zoom back out")
-PLOT_KEYS = ("plot.download", "plot.zoom", "plot.pan", "plot.zoom_in", "plot.zoom_out",
-             "plot.autoscale", "plot.reset", "plot.double_click")
-# Plotly's own buttons: only these (their tooltips come from the catalogue, plot.*).
-GRAPH_CONFIG = {"displaylogo": False, "modeBarButtons": [[
-    "toImage", "zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]]}
-
-def text(key: str, lang: str, **fmt: Any) -> str:
-    """A string of this page (stats.<key> in the catalogue) in a language."""
-    return t(f"stats.{key}", lang, **fmt)
-
-
-# ---------------------------------------------------------------- view-model
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Minutes from report to one stage over some cases: n done, mean, p90, share on time."""
-
-    n: int = 0
-    mean_min: float = math.nan
-    p90_min: float = math.nan
-    on_time: float = math.nan  # share of the n done within the SLA
-
-
-@dataclass(frozen=True)
-class TimeRow:
-    """Handling times of one category ("" for all categories) and its SLA deadlines."""
-
-    category: str
-    cases: int
-    dispatch: Timing
-    resolve: Timing
-    dispatch_sla_min: float | None = None
-    resolve_sla_min: float | None = None
-
-
-@dataclass(frozen=True)
-class HotspotRow:
-    """A grid with many cases in a period."""
-
-    grid: str
-    name: str
-    place: str  # its village and town
-    count: int
-    share: float  # of all the region's cases in the period
-    red: int = 0
-    top_category: str = ""
-    top_title: str = ""  # untrusted field text: shown as text only
-
-
-@dataclass(frozen=True)
-class StatsView:
-    """The statistics page of a region over the last `days` days."""
-
-    region_code: str
-    region_name: str
-    region_level: str  # city | town | village | grid
-    as_of: float
-    dates: list[str]  # local ISO dates, oldest first
-    by_category: dict[str, list[int]]  # category code → cases per date
-    by_level: dict[str, list[int]]  # green | yellow | red → cases per date
-    overall: TimeRow
-    times: list[TimeRow]
-    hotspots_short: list[HotspotRow]
-    hotspots_long: list[HotspotRow]
-    total_cases: int = 0
-    open_cases: int = 0
-    red_cases: int = 0
-    days: int = 30
-    short_days: int = 7
-    long_days: int = 30
-    lang: str = "zh"
-    wall: bool = False
-
-
-# ---------------------------------------------------------------- formatting
-
-
-def fmt_minutes(minutes: float | None, lang: str) -> str:
-    """Minutes as "N 分钟" / "N.N 小时" / "N.N 天" (en: min, h, d); "—" if unknown."""
-    if minutes is None or not math.isfinite(minutes):
-        return "—"
-    if minutes < 10:
-        return text("unit.min", lang, n=f"{minutes:.1f}")
-    if minutes < 60:
-        return text("unit.min", lang, n=f"{minutes:.0f}")
-    if minutes < 48 * 60:
-        return text("unit.h", lang, n=f"{minutes / 60:.1f}")
-    return text("unit.d", lang, n=f"{minutes / 1440:.1f}")
-
-
-def fmt_share(share: float | None) -> str:
-    """A share as a percentage with one decimal; "—" if unknown."""
-    if share is None or not math.isfinite(share):
-        return "—"
-    return f"{100 * share:.1f}%"
-
-
-def plot_text(s: str) -> str:
-    """Text for a Plotly label: Plotly reads a few HTML tags in labels, so escape them."""
-    return html_text.escape(str(s), quote=False)
-
-
-def category_colour(code: str, i: int = 0) -> str:
-    """The chart colour of a category (a spare one, by position, for unknown codes)."""
-    return CATEGORY_COLOURS.get(code) or OTHER_COLOURS[i % len(OTHER_COLOURS)]
-
-
-def local_time(ts: float) -> str:
-    """Local YYYY-MM-DD HH:MM of an epoch time."""
-    return datetime.fromtimestamp(ts, UTC).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------- page
@@ -245,75 +124,6 @@ def kpis(vm: StatsView, lang: str) -> html.Section:
         _kpi("new", text("kpi.dispatch", lang), fmt_minutes(d.mean_min, lang), cue=False),
         _kpi("new", text("kpi.dispatch_p90", lang), fmt_minutes(d.p90_min, lang), cue=False),
         _kpi("new", text("kpi.resolve", lang), fmt_minutes(r.mean_min, lang), cue=False)])
-
-
-# ---------------------------------------------------------------- charts
-
-
-def graph_config(lang: str) -> dict[str, Any]:
-    """The charts' config: Plotly's button tooltips in the page's language (an inline locale)."""
-    if norm_lang(lang) == "en":
-        return dict(GRAPH_CONFIG)
-    words = {en: zh for en, zh in zip(PLOTLY_TEXTS, (t(k, "zh") for k in PLOT_KEYS),
-                                      strict=True)}
-    return {**GRAPH_CONFIG, "locale": "gw-zh",
-            "locales": {"gw-zh": {"dictionary": words, "format": {}}}}
-
-
-def graph(graph_id: str, fig: go.Figure, lang: str = "zh") -> dcc.Graph:
-    """A chart without the Plotly logo."""
-    return dcc.Graph(id=graph_id, figure=fig, config=graph_config(lang),
-                     style={"height": "380px"})
-
-
-def stacked_bars(dates: list[str], series: list[tuple[str, list[int], str, str]],
-                 lang: str, px: int = FONT_PX) -> go.Figure:
-    """Stacked daily bars, one trace per (name, values, colour, pattern), dark, `px` text."""
-    fig = go.Figure()
-    for name, values, colour, pattern in series:
-        fig.add_trace(go.Bar(
-            x=dates, y=values, name=plot_text(name), hovertemplate="%{y}",
-            marker={"color": colour, "line": {"width": 0},
-                    "pattern": {"shape": pattern, "fgcolor": "rgba(6,13,25,0.6)", "size": 8,
-                                "solidity": 0.3}}))
-    fig.update_layout(
-        template="plotly_dark", barmode="stack", bargap=0.18, height=380,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "size": px, "color": "#e8f0fb"},
-        margin={"l": 60, "r": 12, "t": 8, "b": 44}, hovermode="x unified",
-        hoverlabel={"font": {"size": px}},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom",
-                "font": {"size": px - 1}})
-    fig.update_xaxes(type="date", tickformat="%m-%d", hoverformat="%Y-%m-%d",
-                     gridcolor="rgba(45,82,136,0.25)", tickfont={"size": px - 1})
-    fig.update_yaxes(title={"text": plot_text(text("chart.cases", lang)),
-                            "font": {"size": px}},
-                     rangemode="tozero", tickformat="d", gridcolor="rgba(45,82,136,0.35)",
-                     tickfont={"size": px - 1})
-    if not any(v for _, values, _, _ in series for v in values):
-        fig.add_annotation(text=plot_text(text("chart.empty", lang)), showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5,
-                           font={"size": px + 4, "color": "#9fb3d1"})
-    return fig
-
-
-def category_figure(vm: StatsView) -> go.Figure:
-    """Cases per day stacked by category, the busiest category at the bottom."""
-    lang = norm_lang(vm.lang)
-    busy = sorted((c for c, v in vm.by_category.items() if any(v)),
-                  key=lambda c: (-sum(vm.by_category[c]), c))
-    series = [(category_name(c, lang), vm.by_category[c], category_colour(c, i), "")
-              for i, c in enumerate(busy)]
-    return stacked_bars(vm.dates, series, lang, WALL_FONT_PX if vm.wall else FONT_PX)
-
-
-def level_figure(vm: StatsView) -> go.Figure:
-    """Cases per day stacked by alert level: green, yellow, red (colour and pattern)."""
-    lang = norm_lang(vm.lang)
-    zeros = [0] * len(vm.dates)
-    series = [(level_name(lv, lang), vm.by_level.get(lv, zeros), LEVEL_COLOURS[lv],
-               LEVEL_PATTERNS[lv]) for lv in LEVELS]
-    return stacked_bars(vm.dates, series, lang, WALL_FONT_PX if vm.wall else FONT_PX)
 
 
 # ---------------------------------------------------------------- tables

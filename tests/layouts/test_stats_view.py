@@ -11,6 +11,7 @@ import pytest
 from dash import dcc, html
 from dash.development.base_component import Component
 
+from layouts.stats_model import HotspotRow, StatsView, TimeRow, Timing
 from layouts.stats_view import (
     BACK_LINK,
     CHART_CATEGORY,
@@ -18,10 +19,6 @@ from layouts.stats_view import (
     HOT_LONG,
     HOT_SHORT,
     TIMES,
-    HotspotRow,
-    StatsView,
-    TimeRow,
-    Timing,
     stats_page,
 )
 

@@ -32,9 +32,9 @@ def test_tests_make_clients_of_the_fixture_redis_through_the_factory():
     import re
     from pathlib import Path
 
-    tests = Path(__file__).resolve().parent.parent
+    tests = Path(__file__).resolve().parents[2]
     bad = re.compile(r"Redis\.from_url\((redis_url|redis_server\.url|url)\b")
     offenders = [f"{p.relative_to(tests)}:{n}" for p in sorted(tests.rglob("*.py"))
                  for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
-    assert offenders == [], "use feeds.redis_client.sync_client/async_client: " + ", ".join(
+    assert offenders == [], "use feeds.store.client.sync_client/async_client: " + ", ".join(
         offenders)
