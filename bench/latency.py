@@ -132,6 +132,85 @@ def cpu_seconds() -> dict[str, float]:
     return out
 
 
+def send_cases(page, pool: ThreadPoolExecutor, demo, ctx, args: argparse.Namespace
+               ) -> dict[str, float]:
+    """Send `args.samples` cases of the simulator's category mix, one every `args.gap` s;
+    when each was sent (ms since the epoch, as the page's clock), by case id."""
+    index = GridIndex(ctx.city)
+    rng = np.random.default_rng(5)
+    officers = list(ctx.roster.values())
+    sent: dict[str, float] = {}
+    cats = list(WEIGHTS)
+    share = np.array([WEIGHTS[c] for c in cats], dtype=float)
+    for i in range(args.samples):
+        o = officers[int(rng.integers(len(officers)))]
+        lon, lat = to_datum(*index.random_point(o.grid, rng), ctx.hierarchy.datum, "wgs84")
+        iid = f"LAT-{i}"
+        msg = {"type": "incident", "msg_id": f"lat-{i}", "incident_id": iid,
+               "officer_id": o.officer_id, "ts": time.time(), "lat": lat, "lon": lon,
+               "category": cats[int(rng.choice(len(cats), p=share / share.sum()))],
+               "title": f"延迟测试 {i}"}
+        sent[iid] = pool.submit(send_one, demo.gateway_url, msg).result(30)
+        page.wait_for_timeout(args.gap * 1000)
+    return sent
+
+
+def measure(page, demo, store: redis.Redis, ctx, args: argparse.Namespace) -> dict:
+    """Send the cases and collect what the page, Redis and the process tree saw meanwhile."""
+    page.evaluate(WATCH)
+    count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
+    cpu0, t0_wall = cpu_seconds(), time.time()
+    drawn0 = page.evaluate("window.gridwatch.live.stats.casesDrawn")
+    with ThreadPoolExecutor(1) as pool:
+        sent = send_cases(page, pool, demo, ctx, args)
+    elapsed = time.perf_counter() - t0
+    run = {"sent": sent, "elapsed": elapsed, "cpu0": cpu0, "cpu1": cpu_seconds(),
+           "stored": (stored_positions(store, ctx.towns) - count0) / elapsed,
+           "drawn": page.evaluate("window.gridwatch.live.stats.casesDrawn") - drawn0}
+    page.wait_for_timeout(3000)
+    run.update(seen=page.evaluate("window.__seen"), arrived=page.evaluate("window.__arrived"),
+               long_tasks=sorted(page.evaluate("window.__long")),
+               health=page.evaluate("fetch('/health').then(r => r.json())"))
+    since = int(t0_wall * 1000)
+    run["stored_at"] = first_seen(store, [keys.incidents_in(t) for t in ctx.towns], since,
+                                  list(sent))
+    run["live_at"] = first_seen(store, [keys.live(t) for t in ctx.towns], since, list(sent))
+    return run
+
+
+def report(run: dict, ctx, args: argparse.Namespace, open_cases: int) -> None:
+    """Print send → screen percentiles, the stages, long tasks and CPU by part."""
+    sent, seen, elapsed = run["sent"], run["seen"], run["elapsed"]
+    lat_ms = sorted(seen[k] - sent[k] for k in sent if k in seen)
+    missing = len(sent) - len(lat_ms)
+    q = statistics.quantiles(lat_ms, n=100, method="inclusive") if len(lat_ms) > 1 else lat_ms * 99
+    print(f"send → marker on screen, {len(lat_ms)} cases at {args.load:g}× Dongguan load "
+          f"({len(ctx.roster):,} officers every {10 / args.load:g} s, {300 * args.load:g} "
+          f"cases/h, {open_cases:,} open on the map; stored {run['stored']:,.0f} positions/s "
+          f"meanwhile): p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max "
+          f"{lat_ms[-1]:.0f} ms, missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
+    stages = [("send → stored by the gateway", sent, run["stored_at"]),
+              ("stored → published by the worker", run["stored_at"], run["live_at"]),
+              ("published → frame in the page (push)", run["live_at"], run["arrived"]),
+              ("frame → marker drawn", run["arrived"], seen)]
+    for name, start, end in stages:
+        d = sorted(end[k] - start[k] for k in sent if k in start and k in end)
+        if d:
+            print(f"  {name}: p50 {statistics.median(d):.0f} ms, max {d[-1]:.0f} ms")
+    print(f"case markers drawn meanwhile: {run['drawn']:,} ({run['drawn'] / elapsed:.1f}/s)")
+    long_tasks = run["long_tasks"]
+    print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
+    cpu0, cpu1 = run["cpu0"], run["cpu1"]
+    use = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / elapsed, k) for k in cpu1)[::-1]
+    print("CPU while measuring (cores): " + ", ".join(f"{k} {v:.2f}" for v, k in use if v >= 0.01)
+          + f"; total {sum(v for v, _ in use):.2f} of {os.cpu_count()}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
+    health = run["health"]
+    print(f"feed lag at the end: {health.get('feed_lag_s')} s, "
+          f"worker backlog {health.get('worker_pending')}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--samples", type=int, default=40)
@@ -141,14 +220,11 @@ def main() -> None:
                     help="days of history the demo sends first (30: ~1,200 cases open on the map)")
     args = ap.parse_args()
     data_dir, ctx = city()
-    index = GridIndex(ctx.city)
-    rng = np.random.default_rng(5)
-    officers = list(ctx.roster.values())
     run_dir = Path(tempfile.mkdtemp(prefix="gw-latency-"))
     with running_demo(data_dir, run_dir, "--incidents-per-hour", str(300 * args.load),
                       "--position-interval", str(10 / args.load),
                       "--history-days", str(args.history_days)) as demo, \
-            sync_playwright() as p, ThreadPoolExecutor(1) as pool:
+            sync_playwright() as p:
         store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
         open_cases = settled_open_cases(store, ctx.towns, args.history_days > 0)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -157,61 +233,9 @@ def main() -> None:
         page.goto(demo.url + "/")
         page.wait_for_selector("#gw-conn.gw-conn--open", timeout=30_000)
         time.sleep(15)  # let the simulator reach its steady Dongguan load
-        page.evaluate(WATCH)
-        count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
-        cpu0, t0_wall = cpu_seconds(), time.time()
-        drawn0 = page.evaluate("window.gridwatch.live.stats.casesDrawn")
-        sent: dict[str, float] = {}
-        cats = list(WEIGHTS)
-        share = np.array([WEIGHTS[c] for c in cats], dtype=float)
-        for i in range(args.samples):
-            o = officers[int(rng.integers(len(officers)))]
-            lon, lat = to_datum(*index.random_point(o.grid, rng), ctx.hierarchy.datum, "wgs84")
-            iid = f"LAT-{i}"
-            msg = {"type": "incident", "msg_id": f"lat-{i}", "incident_id": iid,
-                   "officer_id": o.officer_id, "ts": time.time(), "lat": lat, "lon": lon,
-                   "category": cats[int(rng.choice(len(cats), p=share / share.sum()))],
-                   "title": f"延迟测试 {i}"}
-            sent[iid] = pool.submit(send_one, demo.gateway_url, msg).result(30)
-            page.wait_for_timeout(args.gap * 1000)
-        elapsed = time.perf_counter() - t0
-        stored = (stored_positions(store, ctx.towns) - count0) / elapsed
-        cpu1 = cpu_seconds()
-        drawn = page.evaluate("window.gridwatch.live.stats.casesDrawn") - drawn0
-        page.wait_for_timeout(3000)
-        seen = page.evaluate("window.__seen")
-        arrived = page.evaluate("window.__arrived")
-        long_tasks = sorted(page.evaluate("window.__long"))
-        health = page.evaluate("fetch('/health').then(r => r.json())")
-        since = int(t0_wall * 1000)
-        stored_at = first_seen(store, [keys.incidents_in(t) for t in ctx.towns], since, list(sent))
-        live_at = first_seen(store, [keys.live(t) for t in ctx.towns], since, list(sent))
+        run = measure(page, demo, store, ctx, args)
         browser.close()
-    lat_ms = sorted(seen[k] - sent[k] for k in sent if k in seen)
-    missing = len(sent) - len(lat_ms)
-    q = statistics.quantiles(lat_ms, n=100, method="inclusive") if len(lat_ms) > 1 else lat_ms * 99
-    print(f"send → marker on screen, {len(lat_ms)} cases at {args.load:g}× Dongguan load "
-          f"({len(ctx.roster):,} officers every {10 / args.load:g} s, {300 * args.load:g} "
-          f"cases/h, {open_cases:,} open on the map; stored {stored:,.0f} positions/s meanwhile): "
-          f"p50 {statistics.median(lat_ms):.0f} ms, p99 {q[98]:.0f} ms, max {lat_ms[-1]:.0f} ms, "
-          f"missing {missing}; slowest {[round(x) for x in lat_ms[-5:]]}")
-    stages = [("send → stored by the gateway", sent, stored_at),
-              ("stored → published by the worker", stored_at, live_at),
-              ("published → frame in the page (push)", live_at, arrived),
-              ("frame → marker drawn", arrived, seen)]
-    for name, start, end in stages:
-        d = sorted(end[k] - start[k] for k in sent if k in start and k in end)
-        if d:
-            print(f"  {name}: p50 {statistics.median(d):.0f} ms, max {d[-1]:.0f} ms")
-    print(f"case markers drawn meanwhile: {drawn:,} ({drawn / elapsed:.1f}/s)")
-    print(f"page long tasks: {len(long_tasks)}, longest {[round(x) for x in long_tasks[-5:]]} ms")
-    use = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / elapsed, k) for k in cpu1)[::-1]
-    print("CPU while measuring (cores): " + ", ".join(f"{k} {v:.2f}" for v, k in use if v >= 0.01)
-          + f"; total {sum(v for v, _ in use):.2f} of {os.cpu_count()}")
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
-    print(f"feed lag at the end: {health.get('feed_lag_s')} s, "
-          f"worker backlog {health.get('worker_pending')}")
+    report(run, ctx, args, open_cases)
 
 
 if __name__ == "__main__":

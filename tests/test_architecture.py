@@ -1,4 +1,5 @@
-"""Imports go one way (DESIGN.md): dashboard → layouts → domain, dashboard → feeds → domain."""
+"""The house rules (DESIGN.md "Layout" and "Conventions"): imports go one way, the demo's fakes
+stay in feeds/sim, layouts do no I/O, modules and functions stay small."""
 from __future__ import annotations
 
 import ast
@@ -7,33 +8,95 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PRODUCT = ("domain", "feeds", "layouts", "dashboard", "gridwatch")
+ROOMS = ("store", "geo", "ingest", "live", "history", "video", "accounts", "sim")
+IO = {"redis", "cv2", "websockets", "flask", "waitress", "socket", "subprocess", "requests",
+      "urllib3", "aiohttp", "pandas", "pyarrow", "sqlite3"}
 FORBIDDEN = {
-    "domain": {"dashboard", "feeds", "layouts", "redis", "cv2", "websockets", "dash", "flask"},
-    "feeds": {"dashboard", "layouts"},
-    "layouts": {"dashboard", "feeds", "redis", "cv2", "websockets", "flask"},
+    "domain": {"dashboard", "feeds", "layouts", "gridwatch", *IO, "dash"},
+    "feeds": {"dashboard", "layouts", "gridwatch"},
+    "layouts": {"dashboard", "feeds", "gridwatch", *IO},
+    "dashboard": {"gridwatch"},
 }
+CATALOGUES = {"layouts/i18n.py"}  # message catalogues may be long
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
 
 
-def imported_roots(path: Path) -> set[str]:
-    """Top-level package names a module imports."""
+def imports(path: Path) -> set[str]:
+    """Full dotted names of the modules a file imports (absolute imports only)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
+            names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
     return names
+
+
+def sources(*packages: str) -> list[Path]:
+    """Every .py file of the given top-level folders."""
+    return [p for pkg in packages for p in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def rel(path: Path) -> str:
+    """A path relative to the checkout."""
+    return str(path.relative_to(ROOT))
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_imports_only_what_the_design_allows(package):
     bad = {}
-    for path in sorted((ROOT / package).rglob("*.py")):
-        wrong = imported_roots(path) & FORBIDDEN[package]
+    for path in sources(package):
+        wrong = {n.split(".")[0] for n in imports(path)} & FORBIDDEN[package]
         if wrong:
-            bad[str(path.relative_to(ROOT))] = sorted(wrong)
+            bad[rel(path)] = sorted(wrong)
     assert bad == {}
+
+
+def test_feeds_is_made_of_the_rooms_and_nothing_else():
+    loose = sorted(p.name for p in (ROOT / "feeds").glob("*.py") if p.name != "__init__.py")
+    rooms = sorted(p.name for p in (ROOT / "feeds").iterdir()
+                   if p.is_dir() and (p / "__init__.py").exists())
+    assert loose == []
+    assert rooms == sorted(ROOMS)
+
+
+def test_only_the_demo_the_root_tests_and_benches_import_feeds_sim():
+    allowed = ("feeds/sim/", "gridwatch/")
+    bad = {rel(p): sorted(n for n in imports(p) if n == "feeds.sim" or n.startswith("feeds.sim."))
+           for p in sources("domain", "feeds", "layouts", "dashboard")
+           if not rel(p).startswith(allowed)}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_nothing_in_the_product_imports_the_composition_root():
+    bad = [rel(p) for p in sources("domain", "feeds", "layouts", "dashboard")
+           if any(n.split(".")[0] == "gridwatch" for n in imports(p))]
+    assert bad == []
+
+
+def test_modules_and_functions_stay_small():
+    long_modules, long_functions = [], []
+    for path in sources(*PRODUCT, "bench", "tests"):
+        text = path.read_text(encoding="utf-8")
+        if rel(path) not in CATALOGUES and len(text.splitlines()) > MAX_MODULE_LINES:
+            long_modules.append(f"{rel(path)}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{rel(path)}:{node.lineno} {node.name}: {n} lines")
+    assert long_modules == []
+    assert long_functions == []
+
+
+def test_every_module_says_what_it_is_in_a_docstring():
+    missing = [rel(p) for p in sources(*PRODUCT)
+               if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None]
+    assert missing == []
 
 
 def test_no_polling_interval_for_live_data_and_no_raw_html():

@@ -109,22 +109,37 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
     page.on("dialog", lambda dlg: (dialogs.append(dlg.message), dlg.dismiss()))
-    page.goto(d.url + "/login")  # the detector works: a payload parsed as HTML does run
+    _detector_works_and_a_payload_signs_in(page, d)
+    login(page, d.url)
+    _case_page_shows_text_and_takes_a_note(page, d)
+    _review_pages_show_text(page, d, client, info)
+    _admin_and_track_pages_show_text(page, d)
+    assert dialogs == []
+    _callback_without_the_token_is_refused(page, context, d, client)
+    context.close()
+
+
+def _detector_works_and_a_payload_signs_in(page, d) -> None:
+    """A payload parsed as HTML does run (the detector works); a failed sign-in whose user
+    name is a payload is audited, later shown on the audit page."""
+    page.goto(d.url + "/login")
     page.evaluate("h => { const d = document.createElement('div'); d.innerHTML = h; "
                   "document.body.append(d); }", FIELDS["TITLE"])
     page.wait_for_function("window.__xss !== undefined", timeout=5_000)
-    # a failed sign-in whose user name is a payload: audited, later shown on the audit page
     page.goto(d.url + "/login")
     page.fill("input[name=username]", FIELDS["LOGIN"])
     page.fill("input[name=password]", "wrong")
     page.click("button[type=submit]")
     assert page.locator(".gw-error").count() == 1
-    login(page, d.url)
+
+
+def _case_page_shows_text_and_takes_a_note(page, d) -> None:
+    """The case page's fields as text; a desk note through the real callback (the renderer
+    sends the CSRF header) and a video flag."""
     page.goto(d.url + "/case/XSS-1")
     for key in ("TITLE", "DESC", "TNOTE", "OFFICER", "CAMERA"):
         _shows(page, key)
     _no_script_ran(page, "the case page")
-    # a desk note through the real callback (the renderer sends the CSRF header)
     page.wait_for_selector("#gw-conn.gw-conn--open", timeout=30_000)
     answers = []
     for _ in range(5):  # a pushed update may re-render the form between fill and click
@@ -141,6 +156,10 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     page.click("#gw-video-flag")
     page.wait_for_selector("#gw-video-flag-msg a", timeout=10_000)
     _no_script_ran(page, "the case page after actions")
+
+
+def _review_pages_show_text(page, d, client, info) -> None:
+    """The review queue and the event page, with a review note."""
     ev = next(e for e in read_events(client, [info["grid"][:9]]) if e.incident_id == "XSS-1")
     page.goto(d.url + "/video")
     _shows(page, "TITLE")
@@ -150,6 +169,10 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     page.click("#gw-video-reviewed")
     _shows(page, "REVIEW")
     _no_script_ran(page, "the review page")
+
+
+def _admin_and_track_pages_show_text(page, d) -> None:
+    """Dead letters, the audit log and the track page."""
     page.goto(d.url + "/admin/deadletters")
     page.wait_for_selector("textarea.gw-dl-raw", timeout=15_000)
     raws = page.locator("textarea.gw-dl-raw").evaluate_all("els => els.map(e => e.value)")
@@ -162,8 +185,10 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     page.goto(d.url + "/track?at=XSS-1")
     _shows(page, "TITLE")
     _no_script_ran(page, "the track page")
-    assert dialogs == []
-    # the same callback without the token: refused, nothing applied
+
+
+def _callback_without_the_token_is_refused(page, context, d, client) -> None:
+    """The note callback without the CSRF token: 403, nothing applied; with it: applied."""
     before = len(reads.audit_entries(client, 1000, target="XSS-1"))
     r = page.request.post(d.url + "/_dash-update-component", data=orjson.dumps(
         _note_payload("forged")).decode(), headers={"Content-Type": "application/json"})
@@ -175,7 +200,6 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
                                                         "X-CSRFToken": token})
     assert ok.status == 200
     assert len(reads.audit_entries(client, 1000, target="XSS-1")) == before + 1
-    context.close()
 
 
 def _note_payload(note: str) -> dict:
