@@ -152,7 +152,12 @@ def env_names() -> Iterator[tuple[str, tuple[str, str]]]:
 
 class SectionEnvSource(EnvSettingsSource):
     """GRIDWATCH_<SECTION>__<FIELD>. A bare GRIDWATCH_<SECTION> is no section (the Compose
-    variable GRIDWATCH_PROCESSES, say, is not a JSON `processes` section)."""
+    variable GRIDWATCH_PROCESSES, say, is not a JSON `processes` section), and
+    GRIDWATCH_<SECTION>__<FIELD>_FILE names a file (NamedEnvSource reads it), not a field."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        files = {f"{name}_FILE".lower() for name, _ in env_names()}
+        return {k: v for k, v in super()._load_env_vars().items() if k.lower() not in files}
 
     def prepare_field_value(self, field_name: str, field: FieldInfo, value: Any,
                             value_is_complex: bool) -> Any:
@@ -229,7 +234,7 @@ def _load(overrides: dict[str, Any], config_file: Path | None) -> GridwatchConfi
     try:
         loaded = _FromEnvironment(**overrides)
     except yaml.YAMLError as e:
-        raise BadSettings(f"config file {file}: {e}") from None
+        raise BadSettings(f"config file {file}: {' '.join(str(e).split())}") from None
     finally:
         _YAML_FILE.reset(token)
     return GridwatchConfig(**{name: getattr(loaded, name)

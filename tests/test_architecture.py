@@ -1,4 +1,5 @@
-"""Imports go one way (DESIGN.md): dashboard → layouts → domain, dashboard → feeds → domain."""
+"""Imports go one way (DESIGN.md): gridwatch → dashboard → layouts → domain, dashboard → feeds →
+domain; only the config loader (gridwatch/) reads the environment."""
 from __future__ import annotations
 
 import ast
@@ -8,10 +9,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "domain": {"dashboard", "feeds", "layouts", "redis", "cv2", "websockets", "dash", "flask"},
-    "feeds": {"dashboard", "layouts"},
-    "layouts": {"dashboard", "feeds", "redis", "cv2", "websockets", "flask"},
+    "domain": {"dashboard", "feeds", "layouts", "gridwatch", "redis", "cv2", "websockets", "dash",
+               "flask"},
+    "feeds": {"dashboard", "layouts", "gridwatch"},
+    "layouts": {"dashboard", "feeds", "gridwatch", "redis", "cv2", "websockets", "flask"},
+    "dashboard": {"gridwatch"},
 }
+BELOW_THE_LOADER = ("domain", "feeds", "layouts", "dashboard")
+ENVIRON = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -33,6 +38,28 @@ def test_package_imports_only_what_the_design_allows(package):
         wrong = imported_roots(path) & FORBIDDEN[package]
         if wrong:
             bad[str(path.relative_to(ROOT))] = sorted(wrong)
+    assert bad == {}
+
+
+def environment_reads(path: Path) -> list[int]:
+    """Lines of a module that touch the process environment (os.environ, os.getenv …)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr in ENVIRON
+                and isinstance(node.value, ast.Name) and node.value.id == "os"):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                a.name in ENVIRON for a in node.names):
+            lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("package", BELOW_THE_LOADER)
+def test_no_environment_read_below_the_config_loader(package):
+    """Settings come down as typed sections of the tree gridwatch/config.py loads."""
+    bad = {str(p.relative_to(ROOT)): lines for p in sorted((ROOT / package).rglob("*.py"))
+           if (lines := environment_reads(p))}
     assert bad == {}
 
 
