@@ -26,7 +26,7 @@ def test_image_runs_as_a_user_with_a_health_check():
     text = (DOCKER / "Dockerfile").read_text()
     assert "\nUSER gridwatch" in text and "useradd" in text
     assert "HEALTHCHECK" in text and "/health" in text
-    for folder in ("domain", "feeds", "layouts", "dashboard", "assets"):
+    for folder in ("domain", "feeds", "layouts", "dashboard", "gridwatch", "assets"):
         assert f"COPY {folder} ./{folder}" in text
     assert 'ENTRYPOINT ["gridwatch"]' in text
 
