@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Child:
-    """One component process (`python -m dashboard.cli run NAME ...`), restartable."""
+    """One component process (`python -m gridwatch.cli run NAME`), restartable."""
 
     name: str
     args: list[str]

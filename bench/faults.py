@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
 import sys
 import tempfile
@@ -33,15 +32,21 @@ from bench.faultkit import (
     state_missing,
     stored_ids,
 )
-from dashboard.settings import Settings
+from dashboard.config import PushConfig, WebConfig
 from domain.access import Role
 from feeds.accounts import auth
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
+from feeds.ingest.config import IngestConfig
+from feeds.live.config import LiveConfig
 from feeds.live.context import CityContext
+from feeds.sim.config import DemoConfig
 from feeds.sim.simulator import SimConfig, Simulator
+from feeds.store.config import StoreConfig
 from feeds.store.embedded import EmbeddedRedis, free_port
-from gridwatch.demo import _child_args
+from feeds.video.config import VideoConfig
+from gridwatch.components import command
+from gridwatch.config import TREE_ENV, GridwatchConfig, child_env
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 log = logging.getLogger("bench.faults")
@@ -70,6 +75,7 @@ class Stack:
 
     redis: EmbeddedRedis
     children: dict[str, Child]
+    tree: GridwatchConfig  # what the children run with
 
     def stop(self) -> None:
         """Stop every child by PID, then Redis."""
@@ -78,20 +84,24 @@ class Stack:
         self.redis.stop()
 
 
-def make_stack(data_dir: Path, ctx: CityContext) -> tuple[Stack, Settings]:
+def make_stack(data_dir: Path, ctx: CityContext) -> tuple[Stack, GridwatchConfig]:
     """Start Redis (AOF, fsync always), the admin user and gateway, worker, push, web."""
     r = EmbeddedRedis(data_dir).start()
     client = redis.Redis.from_url(r.url)
     auth.add_user(client, "admin", PASSWORD, Role.ADMIN, ctx.hierarchy.city.code)
     client.close()
-    s = Settings(data_dir=data_dir, port=free_port(), gateway_port=free_port(),
-                 live_port=free_port(), osmand_port=free_port(), capture_port=free_port(),
-                 camsim_port=free_port(), history_days=0, simulate=False)
-    env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=TOKEN, GRIDWATCH_WORKER_NAME="worker-1")
-    env.pop("REDIS_URL", None)
-    ports = {"worker": None, "gateway": s.gateway_port, "push": s.live_port, "web": s.port}
-    children = {n: Child(n, _child_args(n, s, r.url), env, data_dir, p) for n, p in ports.items()}
-    stack = Stack(r, children)
+    s = GridwatchConfig(
+        store=StoreConfig(data_dir=data_dir, redis_url=r.url), web=WebConfig(port=free_port()),
+        ingest=IngestConfig(gateway_port=free_port(), osmand_port=free_port(),
+                            terminal_token=TOKEN),
+        push=PushConfig(port=free_port()), video=VideoConfig(capture_port=free_port()),
+        sim=DemoConfig(camsim_port=free_port(), history_days=0, simulate=False),
+        live=LiveConfig(worker_name="worker-1"))
+    env = child_env(s)
+    ports = {"worker": None, "gateway": s.ingest.gateway_port, "push": s.push.port,
+             "web": s.web.port}
+    children = {n: Child(n, command(n), env, data_dir, p) for n, p in ports.items()}
+    stack = Stack(r, children, s)
     try:
         for c in children.values():
             c.start()
@@ -101,7 +111,7 @@ def make_stack(data_dir: Path, ctx: CityContext) -> tuple[Stack, Settings]:
     return stack, s
 
 
-def make_driver(ctx: CityContext, s: Settings, load: float, cases_per_hour: float) -> Driver:
+def make_driver(ctx: CityContext, s: GridwatchConfig, load: float, cases_per_hour: float) -> Driver:
     """A simulator of the whole roster at `load` × Dongguan's position rate."""
     index = GridIndex(ctx.city)
     datum = ctx.hierarchy.datum
@@ -109,15 +119,15 @@ def make_driver(ctx: CityContext, s: Settings, load: float, cases_per_hour: floa
                     to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), rules=ctx.rules,
                     config=SimConfig(position_interval_s=10.0 / load,
                                      incidents_per_hour=cases_per_hour))
-    return Driver(sim, f"ws://127.0.0.1:{s.gateway_port}/terminal", TOKEN)
+    return Driver(sim, f"ws://127.0.0.1:{s.ingest.gateway_port}/terminal", TOKEN)
 
 
-async def open_page(pw, s: Settings) -> Page:
+async def open_page(pw, s: GridwatchConfig) -> Page:
     """Log in with headless Chromium and open the city view; mark the page (a reload would
     lose the mark)."""
     browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
-    base = f"http://127.0.0.1:{s.port}"
+    base = f"http://127.0.0.1:{s.web.port}"
     await page.goto(f"{base}/login")
     await page.fill("input[name=username]", "admin")
     await page.fill("input[name=password]", PASSWORD)
@@ -160,7 +170,8 @@ async def inject(fault: str, stack: Stack, streams: list[str]) -> tuple[float, s
         pend = await asyncio.to_thread(kill_mid_batch, child, stack.redis.url, streams)
         killed = time.time()
         note = f"killed with pending entries {pend}; restarted as worker-{child.starts + 1}"
-        child.with_env(GRIDWATCH_WORKER_NAME=f"worker-{child.starts + 1}")
+        tree = stack.tree.replace("live", worker_name=f"worker-{child.starts + 1}")
+        child.with_env(**{TREE_ENV: tree.tree_json()})
     else:
         child.kill()
     await asyncio.to_thread(child.start)
@@ -181,7 +192,7 @@ def kill_mid_batch(worker: Child, url: str, streams: list[str], within_s: float 
     return pend
 
 
-async def run_phases(stack: Stack, s: Settings, driver: Driver, seconds: float,
+async def run_phases(stack: Stack, s: GridwatchConfig, driver: Driver, seconds: float,
                      streams: list[str]) -> list[Phase]:
     """The baseline, then each fault in turn, each at least `seconds` long."""
     phases = []

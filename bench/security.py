@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.common import city
 from dashboard.app import create_app
 from dashboard.audit_page import csv_text
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig
 from domain.access import Role, User
 from domain.regions import Level
 from feeds.accounts import auth
@@ -22,6 +22,7 @@ from feeds.live.commands import AUDIT_MAXLEN
 from feeds.live.summary import child_stats, kpi, visible_counts
 from feeds.store import keys
 from feeds.store.client import sync_client
+from feeds.store.config import StoreConfig
 from feeds.store.embedded import EmbeddedRedis
 
 
@@ -70,7 +71,8 @@ def bench_auth(client, ctx, args) -> None:  # noqa: ANN001
         lambda: auth.session_record(client, token), args.n)))
     print("rate-limit check before a sign-in:", ms(timed(
         lambda: auth.login_wait(client, "b", "10.0.0.1"), args.n)))
-    app = create_app(Settings(data_dir=Path(tempfile.mkdtemp())), ctx, client)
+    app = create_app(DashboardConfig(store=StoreConfig(data_dir=Path(tempfile.mkdtemp()))),
+                     ctx, client)
     http = app.server.test_client()
     http.set_cookie("gw_session", token)
     http.get("/api/v1/openapi.json")

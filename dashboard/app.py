@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -25,7 +24,7 @@ from dashboard import (
 from dashboard import auth as web_auth
 from dashboard import lang as lang_switch
 from dashboard import wall as wall_mod
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig
 from dashboard.stats_page import CaseFrames, stats_view_model
 from dashboard.views import Snapshots
 from domain.regions import Level
@@ -68,29 +67,30 @@ def message_page(status: str, key: str, lang: str) -> html.Div:
                                      title=t("nav.lang_switch_title", lang))])
 
 
-def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> dash.Dash:
+def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis) -> dash.Dash:
     """Build the Dash app (and its Flask server) for a loaded city and a Redis client."""
     server = flask.Flask(__name__)
-    snaps = Snapshots(ctx, client)
+    snaps = Snapshots(ctx, client, settings.web.officer_view_min)
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps))
     server.register_blueprint(audit_page.blueprint(ctx, client))
     server.register_blueprint(wall_mod.blueprint(ctx, snaps))
     server.register_blueprint(video_routes.blueprint(
-        ctx, client, settings.data_dir / "clips", settings.capture_port,
-        public_capture_url=settings.capture_public_url))
+        ctx, client, settings.store.data_dir / "clips", settings.video.capture_port,
+        public_capture_url=settings.video.public_url))
     placer = functools.cache(lambda: make_placer(ctx, client))
     frames = CaseFrames()
+    key = settings.web.open311_key
     server.register_blueprint(open311.blueprint(
-        ctx, client, os.environ.get("GRIDWATCH_OPEN311_KEY", ""), placer))
+        ctx, client, key.get_secret_value() if key else "", placer))
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS),
-                    title=t("app.title", settings.lang), update_title=None,
+                    title=t("app.title", settings.web.lang), update_title=None,
                     suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([dcc.Location(id=URL), html.Div(id=PAGE)])
 
     def interpolate_index(**kw: str) -> str:  # the browser tab's title in the page's language
-        lang = lang_switch.page_lang(client, flask.request.args.get("lang"), settings.lang)
+        lang = lang_switch.page_lang(client, flask.request.args.get("lang"), settings.web.lang)
         return dash.Dash.interpolate_index(app, **{**kw, "title": t("app.title", lang)})
 
     app.interpolate_index = interpolate_index
@@ -99,11 +99,11 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
     def render(pathname: str | None, search: str | None) -> html.Div:
         user = flask.g.user
         query = parse_qs((search or "").lstrip("?"))
-        lang = lang_switch.page_lang(client, (query.get("lang") or [None])[0], settings.lang)
+        lang = lang_switch.page_lang(client, (query.get("lang") or [None])[0], settings.web.lang)
         wall = (query.get("wall") or ["0"])[0] in ("1", "true")
         host = flask.request.host.rsplit(":", 1)[0] if ":" in flask.request.host else \
             flask.request.host
-        live_base = f"ws://{host}:{settings.live_port}/live"
+        live_base = f"ws://{host}:{settings.push.port}/live"
         parts = [p for p in (pathname or "/").split("/") if p]
         if parts and parts[0] == "video":
             page = video_page.render_video_page(ctx, client, user, parts[1:], lang)
@@ -132,7 +132,7 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
                 "403", "msg.admins_only", lang)
         if len(parts) == 2 and parts[0] == "case":
             page = case_page.render_case_page(ctx, client, user, parts[1], lang, live_base,
-                                              settings.tile_url)
+                                              settings.web.tile_url)
             if page is None:
                 return message_page("404", "msg.no_case", lang)
             if page is False:
@@ -149,9 +149,9 @@ def create_app(settings: Settings, ctx: CityContext, client: redis.Redis) -> das
         if wall:
             w = wall_mod.wall_view(ctx, settings, user, code, query, lang)
             vm = snaps.map_view(code, user, f"{live_url}&watch={w.home}", lang, True,
-                                settings.tile_url)
+                                settings.web.tile_url)
             return map_page(vm, None, wall_chrome(w, lang))
-        vm = snaps.map_view(code, user, live_url, lang, wall, settings.tile_url)
+        vm = snaps.map_view(code, user, live_url, lang, wall, settings.web.tile_url)
         return map_page(vm, case_panel(vm.incidents, vm.region_level, lang, vm.as_of))
 
     def _track(query: dict[str, list[str]], user, lang: str):  # noqa: ANN001, ANN202

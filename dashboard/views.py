@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from functools import lru_cache
 from typing import Any
 
 import redis
 
+from dashboard.config import WebConfig
 from dashboard.video_routes import camera_rows
 from domain.access import User
 from domain.regions import ancestors_of, level_of
@@ -23,15 +23,18 @@ from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
 # More officers than this in a view: clustered per viewport by the push channel (measured:
 # the browser's clustered layer takes 175 ms per update at 10k points, 447 ms at 100k).
-OFFICER_VIEW_MIN = int(os.environ.get("GRIDWATCH_OFFICER_VIEW_MIN", "20000"))
+OFFICER_VIEW_MIN = WebConfig.model_fields["officer_view_min"].default
+
 
 
 class Snapshots:
     """Snapshot reads for pages and the API, scoped by the caller."""
 
-    def __init__(self, ctx: CityContext, client: redis.Redis):
+    def __init__(self, ctx: CityContext, client: redis.Redis,
+                 officer_view_min: int = OFFICER_VIEW_MIN):
         self.ctx = ctx
         self.client = client
+        self.officer_view_min = officer_view_min
         self.children_features = lru_cache(maxsize=256)(self._children_features)
         self.overlay_features = lru_cache(maxsize=256)(self._overlay_features)
 
@@ -71,7 +74,7 @@ class Snapshots:
         k = kpi(code, st["counts"], st["officers"].values(), now)
         stats = child_stats(code, self.ctx.hierarchy, st["counts"])
         rows = [o.row() for o in st["officers"].values() if o.lon is not None]
-        by_view = len(st["officers"]) > OFFICER_VIEW_MIN
+        by_view = len(st["officers"]) > self.officer_view_min
         if by_view:  # the push channel clusters them per viewport; the page carries none
             rows, live_url = [], f"{live_url}&officers=view"
         minx, miny, maxx, maxy = self.ctx.city.shapes[code].bounds

@@ -7,7 +7,7 @@ from typing import Any
 import flask
 import orjson
 
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig
 from dashboard.views import Snapshots
 from domain.access import User
 from domain.regions import VILLAGE_CODE_LEN, level_of
@@ -24,7 +24,7 @@ MAX_CHILDREN = 40  # regions per cycle
 MAX_RED = 12  # red cases per cycle, newest first
 
 
-def wall_view(ctx: CityContext, settings: Settings, user: User, code: str,
+def wall_view(ctx: CityContext, settings: DashboardConfig, user: User, code: str,
               query: dict[str, list[str]], lang: str) -> WallView:
     """The wall of a page of region `code`: its home (from ?home=, inside the user's scope and
     containing `code`, else `code`), playlist, dwell and staleness threshold."""
@@ -35,10 +35,10 @@ def wall_view(ctx: CityContext, settings: Settings, user: User, code: str,
     region = ctx.hierarchy[home]
     return WallView(
         home=home, home_name=region.name if lang == "zh" else (region.name_en or region.name),
-        rotate=parse_rotate(q.get("rotate"), settings.wall_rotate),
-        dwell_s=clamp(q.get("dwell"), settings.wall_dwell_s, 3, 3600),
-        stale_s=clamp(q.get("stale"), settings.wall_stale_s, 3, 3600),
-        timezone=settings.timezone)
+        rotate=parse_rotate(q.get("rotate"), settings.wall.rotate),
+        dwell_s=clamp(q.get("dwell"), settings.wall.dwell_s, 3, 3600),
+        stale_s=clamp(q.get("stale"), settings.wall.stale_s, 3, 3600),
+        timezone=settings.web.timezone)
 
 
 def region_item(ctx: CityContext, code: str, lang: str) -> dict[str, Any]:

@@ -1,92 +1,136 @@
-"""Several processes of one component behind one address: a supervisor and shared sockets.
+"""One supervisor for every process tree: `gridwatch demo` and `gridwatch run X --processes N`.
 
-`gridwatch run gateway|worker|push|web --processes N` starts N children (the same command
-with `--process-index i`). Servers bind their port with SO_REUSEPORT, so the kernel spreads
-new connections over the children; workers split the towns. A child that dies is started
-again; SIGTERM/SIGINT stop every child by its PID.
+It starts its children in order, starts again one that exits (as its restart policy says),
+and on SIGTERM/SIGINT stops them by their PIDs, last started first: SIGTERM, a deadline, then
+SIGKILL. `run X --processes N` runs N children of one component (`--process-index i`, the tree
+in their environment); servers bind their port with SO_REUSEPORT, so the kernel spreads new
+connections over them, and workers split the towns.
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
-import socket
 import subprocess
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-RESTART_DELAY_S = 1.0
+STOP_TIMEOUT_S = 10.0
+POLL_S = 0.2
 
 
-def shared_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound with SO_REUSEPORT, for a server that shares its port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When a child that exited is started again."""
+
+    min_uptime_s: float = 0.0  # not before it has run this long (no tight restart loop)
+    max_per_minute: int | None = None  # more exits of one child in a minute: give up (exit 1)
+
+
+DEMO = RestartPolicy(max_per_minute=5)  # a component that keeps dying stops the demo
+REPLICAS = RestartPolicy(min_uptime_s=1.0)  # `--processes N`: restart forever, once a second
+
+
+@dataclass
+class Child:
+    """One child process: its command, environment and how it is started."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] | None = None
+    nice: int = 0  # CPU priority (10: yields to the live path)
+    settle_s: float = 0.0  # wait this long after starting it before starting the next
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    exits: list[float] = field(default_factory=list)
 
 
 class Supervisor:
-    """Keeps N child processes of one component running until told to stop."""
+    """Keeps a set of child processes running until told to stop."""
 
-    def __init__(self, name: str, n: int, command: Callable[[int], list[str]]):
-        self.name = name
-        self.n = n
-        self.command = command
-        self.children: dict[int, subprocess.Popen] = {}
-        self.started: dict[int, float] = {}
+    def __init__(self, label: str, children: list[Child], policy: RestartPolicy):
+        self.label = label
+        self.children = children
+        self.policy = policy
         self.stopping = False
 
-    def spawn(self, i: int) -> None:
-        """Start child `i`."""
-        self.children[i] = subprocess.Popen(self.command(i))
-        self.started[i] = time.monotonic()
-        log.info("%s process %d/%d started (pid %d)", self.name, i + 1, self.n,
-                 self.children[i].pid)
+    def install_signals(self) -> None:
+        """SIGINT and SIGTERM stop the supervisor (and so its children)."""
+        def on_signal(*_: object) -> None:
+            self.stopping = True
 
-    def check(self) -> None:
-        """Start again any child that exited (at most once a RESTART_DELAY_S)."""
-        for i, p in list(self.children.items()):
-            code = p.poll()
-            if code is None or time.monotonic() - self.started[i] < RESTART_DELAY_S:
-                continue
-            log.warning("%s process %d (pid %d) exited with %s; starting it again",
-                        self.name, i + 1, p.pid, code)
-            self.spawn(i)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM every child by its PID, wait, SIGKILL the ones that linger."""
-        for p in self.children.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for p in self.children.values():
+    def spawn(self, child: Child) -> None:
+        """Start one child (at its CPU priority)."""
+        child.proc = subprocess.Popen(child.command, env=child.env)
+        child.started = time.monotonic()
+        if child.nice:
             try:
-                p.wait(max(0.1, deadline - time.monotonic()))
+                os.setpriority(os.PRIO_PROCESS, child.proc.pid, child.nice)
+            except OSError as e:  # not allowed here: it runs at normal priority
+                log.warning("could not lower the priority of %s: %s", child.name, e)
+        log.info("%s started (pid %d)", child.name, child.proc.pid)
+
+    def start(self) -> None:
+        """Start every child in order."""
+        for child in self.children:
+            if self.stopping:
+                return
+            self.spawn(child)
+            if child.settle_s:
+                time.sleep(child.settle_s)
+
+    def check(self) -> bool:
+        """Start again the children that exited; False when one keeps exiting (give up)."""
+        now = time.monotonic()
+        for child in self.children:
+            code = child.proc.poll() if child.proc else None
+            if code is None or now - child.started < self.policy.min_uptime_s:
+                continue
+            child.exits = [t for t in child.exits if now - t < 60] + [now]
+            limit = self.policy.max_per_minute
+            if limit is not None and len(child.exits) > limit:
+                log.error("%s keeps exiting (code %s); stopping %s", child.name, code,
+                          self.label)
+                return False
+            log.error("%s exited with code %s; starting it again", child.name, code)
+            self.spawn(child)
+        return True
+
+    def watch(self) -> int:
+        """Keep the children running until a signal (0) or one keeps exiting (1)."""
+        while not self.stopping:
+            if not self.check():
+                return 1
+            time.sleep(POLL_S)
+        return 0
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM every child by its PID (last started first), wait, SIGKILL the ones that
+        linger."""
+        running = [c for c in reversed(self.children) if c.proc is not None]
+        for c in running:
+            if c.proc.poll() is None:
+                c.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for c in running:
+            try:
+                c.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+                log.warning("%s did not stop in time; killing it", c.name)
+                c.proc.kill()
+                c.proc.wait()
 
-
-def supervise(name: str, n: int, command: Callable[[int], list[str]]) -> int:
-    """Run `n` children made by `command(i)` until SIGINT/SIGTERM; returns the exit code."""
-    sup = Supervisor(name, n, command)
-
-    def on_signal(*_: object) -> None:
-        sup.stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    for i in range(n):
-        sup.spawn(i)
-    try:
-        while not sup.stopping:
-            sup.check()
-            time.sleep(0.2)
-    finally:
-        sup.stop()
-        log.info("%s: %d processes stopped", name, n)
-    return 0
+    def run(self) -> int:
+        """Start, watch and stop: the whole life of a process tree; its exit code."""
+        self.install_signals()
+        try:
+            self.start()
+            return self.watch()
+        finally:
+            self.stop()
+            log.info("%s: %d processes stopped", self.label, len(self.children))

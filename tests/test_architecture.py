@@ -1,5 +1,6 @@
 """The house rules (DESIGN.md "Layout" and "Conventions"): imports go one way, the demo's fakes
-stay in feeds/sim, layouts do no I/O, modules and functions stay small."""
+stay in feeds/sim, layouts do no I/O, only the config loader (gridwatch/) reads the environment,
+modules and functions stay small."""
 from __future__ import annotations
 
 import ast
@@ -21,6 +22,8 @@ FORBIDDEN = {
 CATALOGUES = {"layouts/i18n.py"}  # message catalogues may be long
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
+BELOW_THE_LOADER = ("domain", "feeds", "layouts", "dashboard")
+ENVIRON = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
 
 
 def imports(path: Path) -> set[str]:
@@ -53,6 +56,27 @@ def test_package_imports_only_what_the_design_allows(package):
         wrong = {n.split(".")[0] for n in imports(path)} & FORBIDDEN[package]
         if wrong:
             bad[rel(path)] = sorted(wrong)
+    assert bad == {}
+
+
+def environment_reads(path: Path) -> list[int]:
+    """Lines of a module that touch the process environment (os.environ, os.getenv …)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr in ENVIRON
+                and isinstance(node.value, ast.Name) and node.value.id == "os"):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                a.name in ENVIRON for a in node.names):
+            lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("package", BELOW_THE_LOADER)
+def test_no_environment_read_below_the_config_loader(package):
+    """Settings come down as typed sections of the tree gridwatch/config.py loads."""
+    bad = {rel(p): lines for p in sources(package) if (lines := environment_reads(p))}
     assert bad == {}
 
 

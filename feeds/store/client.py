@@ -1,13 +1,13 @@
 """The one place Redis clients are made: a Redis Cluster when the URL says so, plain otherwise.
 
-`redis+cluster://host:port` (or `rediss+cluster://`, or any `redis://` URL with the
-environment variable `GRIDWATCH_REDIS_CLUSTER=1`) gives a cluster client that discovers the
-other nodes from that one; any other URL (`redis://`, `rediss://`, `unix://`) a plain client.
+`redis+cluster://host:port` (or `rediss+cluster://`, or any `redis://` URL when the caller
+says `cluster=True`, from the config tree's `store.redis_cluster`) gives a cluster client that
+discovers the other nodes from that one; any other URL (`redis://`, `rediss://`, `unix://`) a
+plain client.
 """
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,16 +23,26 @@ CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 TIMEOUTS: dict[str, Any] = {"socket_timeout": 10}
 
 
-def cluster_url(url: str) -> str | None:
-    """The plain redis:// URL of a cluster URL, or None if the URL is not a cluster's."""
+def cluster_url(url: str, cluster: bool = False) -> str | None:
+    """The plain redis:// URL of a cluster URL, or None if the URL is not a cluster's;
+    `cluster` says that a plain redis:// or rediss:// URL is a cluster's too."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return None
     if scheme in CLUSTER_SCHEMES:
         return f"{CLUSTER_SCHEMES[scheme]}://{rest}"
-    if os.environ.get("GRIDWATCH_REDIS_CLUSTER") == "1" and scheme in ("redis", "rediss"):
+    if cluster and scheme in ("redis", "rediss"):
         return url
     return None
+
+
+def client_url(url: str, cluster: bool = False) -> str:
+    """The URL every process makes its clients from: with `cluster`, a plain redis:// or
+    rediss:// URL in its cluster form (redis+cluster://), so no process needs the flag."""
+    scheme, sep, rest = url.partition("://")
+    if cluster and sep and scheme in ("redis", "rediss"):
+        return f"{scheme}+cluster://{rest}"
+    return url
 
 
 def is_cluster(client: Any) -> bool:
@@ -40,18 +50,18 @@ def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster | AsyncRedisCluster | AsyncClusterPipeline)
 
 
-def sync_client(url: str, **kw: Any) -> redis.Redis:
+def sync_client(url: str, *, cluster: bool = False, **kw: Any) -> redis.Redis:
     """A synchronous client for a URL (decode_responses off: values are JSON bytes)."""
     opts = {**TIMEOUTS, **kw}
-    plain = cluster_url(url)
+    plain = cluster_url(url, cluster)
     if plain is not None:
         return RedisCluster.from_url(plain, **opts)  # type: ignore[return-value]
     return redis.Redis.from_url(url, health_check_interval=30, **opts)
 
 
-def async_client(url: str, **kw: Any) -> aredis.Redis:
+def async_client(url: str, *, cluster: bool = False, **kw: Any) -> aredis.Redis:
     """An asyncio client for a URL (no socket timeout: blocking reads wait)."""
-    plain = cluster_url(url)
+    plain = cluster_url(url, cluster)
     if plain is not None:
         return AsyncRedisCluster.from_url(plain, **kw)  # type: ignore[return-value]
     return aredis.Redis.from_url(url, **kw)

@@ -18,13 +18,12 @@ from feeds.live import reads
 from feeds.store.client import async_client
 from feeds.video.capture import CaptureConfig, CaptureService
 from feeds.video.clips import ClipConfig, ClipMaker
+from feeds.video.config import VideoConfig
 from feeds.video.flagger import RedFlagger
 from feeds.video.motion import MotionConfig, MotionWorker, MotionZone, load_zones
 from feeds.video.registry import load_cameras, save_cameras, video_secret, write_health
 
 log = logging.getLogger(__name__)
-
-CAPTURE_PORT = 8767
 
 
 @dataclass
@@ -102,16 +101,21 @@ def motion_zones(cams: list[Camera], motion: bool, zones_file: Path | None,
     return list(default or [])
 
 
-def run_capture(data_dir: Path, redis_url: str, cams: list[Camera], host: str = "127.0.0.1",
-                port: int = CAPTURE_PORT, zones: list[MotionZone] | None = None,
+def run_capture(video: VideoConfig, data_dir: Path, redis_url: str, host: str,
+                cams: list[Camera] | None = None, default_zones: list[MotionZone] | None = None,
                 capture: CaptureConfig | None = None, clips: ClipConfig | None = None,
                 pre_s: float = 10.0, post_s: float = 10.0, flag_red: bool = True,
                 motion_cfg: MotionConfig | None = None) -> None:
-    """The capture worker process: registers the cameras in Redis, then reads them, serves
-    /snapshot and /stream, cuts clips of flagged events, flags cases turning red and
-    sustained motion in zones, until SIGINT/SIGTERM."""
+    """The capture worker process: registers the cameras (`cams`, else the section's camera
+    CSV) in Redis, then reads them, serves /snapshot and /stream, cuts clips of flagged
+    events, flags cases turning red and sustained motion in zones (the section's zone file,
+    else `default_zones`), until SIGINT/SIGTERM."""
+    if cams is None:
+        if video.cameras_file is None:
+            raise SystemExit("gridwatch: no cameras: set video.cameras_file (--cameras-file)")
+        cams = file_cameras(data_dir, video.cameras_file)
+    zones = motion_zones(cams, video.motion, video.motion_zones, default_zones)
     towns = town_codes(data_dir)
-    zones = zones or []
     sync = reads.connect(redis_url)
     save_cameras(sync, cams)
     secret = video_secret(sync)
@@ -131,9 +135,7 @@ def run_capture(data_dir: Path, redis_url: str, cams: list[Camera], host: str = 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_capture(parts, host, port, stop)
+        await serve_capture(parts, host, video.capture_port, stop)
         await client.aclose()
 
     asyncio.run(main())
-
-

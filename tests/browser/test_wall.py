@@ -49,7 +49,7 @@ def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
 
 
 def child_pid(demo: RunningDemo, component: str) -> int:
-    """The PID of one component process (`dashboard.cli run <component>`) of the demo."""
+    """The PID of one component process (`gridwatch.cli run <component>`) of the demo."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue

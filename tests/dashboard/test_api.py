@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig
 from domain.access import Role
 from feeds.accounts import auth
 from feeds.live.context import CityContext
@@ -47,7 +47,7 @@ def api(redis_url: str, city_ctx: CityContext):
     ids = {s: ">" for s in worker.streams}
     for _ in range(3):
         ids = worker.step(ids, block_ms=20)
-    app = create_app(Settings(), city_ctx, client)
+    app = create_app(DashboardConfig(), city_ctx, client)
     return app.server.test_client(), town_a, town_b
 
 

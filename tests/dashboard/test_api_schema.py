@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import ignored_auth
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
+from dashboard.config import DashboardConfig
 from dashboard.openapi import OPENAPI
-from dashboard.settings import Settings
 from domain.access import Role
 from feeds.accounts import auth
 from feeds.geo.locate import GridIndex
@@ -68,7 +68,7 @@ def api(redis_server: EmbeddedRedis, city_ctx: CityContext) -> Iterator[tuple[ob
     client = sync_client(redis_server.url)
     client.flushall()
     _seed(client, city_ctx)
-    app = create_app(Settings(), city_ctx, client)
+    app = create_app(DashboardConfig(), city_ctx, client)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig
 from domain.access import Role, User
 from feeds.accounts import auth
 from feeds.live import reads
@@ -37,7 +37,7 @@ def setup(redis_url: str, city_ctx: CityContext):
     auth.add_user(client, "boss", PW, Role.ADMIN, city_ctx.hierarchy.city.code)
     auth.add_user(client, "tadmin", PW, Role.ADMIN, town_a)
     auth.add_user(client, "viewer", PW, Role.VIEWER, town_a)
-    app = create_app(Settings(), city_ctx, client)
+    app = create_app(DashboardConfig(), city_ctx, client)
     return app, client, town_a, town_b
 
 
@@ -80,7 +80,7 @@ def test_failed_logins_are_rate_limited_across_processes_and_audited(setup, city
     for _ in range(auth.LOGIN_FAILS_PER_USER - 1):
         assert sign_in(http, "viewer", "wrong").status_code == 401
     assert sign_in(http, "viewer", "wrong").status_code == 429  # the last one allowed
-    other_process = create_app(Settings(), city_ctx, client).server.test_client()
+    other_process = create_app(DashboardConfig(), city_ctx, client).server.test_client()
     limited = sign_in(other_process, "viewer")  # right password, but the name must wait
     assert limited.status_code == 429
     wait = int(limited.headers["Retry-After"])

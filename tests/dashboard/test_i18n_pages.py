@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig
 from domain.access import Role, User
 from domain.cases import Action
 from feeds.accounts import auth
@@ -109,7 +109,7 @@ def site(redis_url: str, city_ctx: CityContext):
     codes = _seed(client, city_ctx)
     auth.add_user(client, "admin", PW, Role.ADMIN, city_ctx.hierarchy.city.code)
     auth.add_user(client, "towner", PW, Role.DUTY, codes["town"], lang="en")
-    app = create_app(Settings(), city_ctx, client)
+    app = create_app(DashboardConfig(), city_ctx, client)
     names = data_names(city_ctx, codes["cameras"] + codes["records"])
     yield app.server.test_client(), codes, client, names
     client.close()

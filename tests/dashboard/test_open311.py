@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
+from dashboard.config import DashboardConfig, WebConfig
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
 from feeds.live.context import CityContext
@@ -19,13 +19,12 @@ KEY = "test-open311-key"
 
 
 @pytest.fixture()
-def o311(redis_url: str, city_ctx: CityContext, monkeypatch):
-    monkeypatch.setenv("GRIDWATCH_OPEN311_KEY", KEY)
+def o311(redis_url: str, city_ctx: CityContext):
     client = sync_client(redis_url)
     worker = StateWorker(client, CityState.with_roster(city_ctx.rules, city_ctx.roster),
                          city_ctx.towns, ZoneInfo("Asia/Shanghai"))
     worker.bootstrap()
-    app = create_app(Settings(), city_ctx, client)
+    app = create_app(DashboardConfig(web=WebConfig(open311_key=KEY)), city_ctx, client)
 
     def apply() -> None:
         ids = {s: ">" for s in worker.streams}

@@ -29,8 +29,8 @@ from websockets.exceptions import InvalidStatus
 from dashboard import app as app_module
 from dashboard import auth as web_auth
 from dashboard.app import create_app
+from dashboard.config import DashboardConfig
 from dashboard.push import LiveHub, serve_push
-from dashboard.settings import Settings
 from domain.access import CLEARED_FOR_SENSITIVE, Role, User
 from domain.regions import Level
 from domain.video import Camera, Clip, EventStatus
@@ -40,7 +40,9 @@ from feeds.live.state import CityState
 from feeds.live.worker import StateWorker
 from feeds.store import keys
 from feeds.store.client import async_client, sync_client
+from feeds.store.config import StoreConfig
 from feeds.store.embedded import free_port
+from feeds.video.config import VideoConfig
 from feeds.video.registry import save_cameras
 from feeds.video.store import event_for, queue_clip, queue_event
 from tests.conftest import ThreadedServer
@@ -160,7 +162,8 @@ def world(redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
     va1, va2 = h.children_of(town_a)[:2]
     vb = h.children_of(town_b)[0]
     tmp = tmp_path_factory.mktemp("scope")
-    settings = Settings(data_dir=tmp, capture_port=free_port())  # no capture worker there
+    settings = DashboardConfig(store=StoreConfig(data_dir=tmp),  # no capture worker there:
+                               video=VideoConfig(capture_port=free_port()))
     w = World(city_ctx, client, create_app(settings, city_ctx, client))
     w.codes = {"city": h.city.code, "town": town_a, "village": va1, "other_village": va2,
                "A1": va1, "A2": va2, "B": vb}

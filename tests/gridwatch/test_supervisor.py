@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 import psutil
 
+from dashboard.serve import shared_socket
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
 from feeds.ingest.terminal_client import TerminalClient
@@ -24,7 +25,6 @@ from feeds.live.context import CityContext
 from feeds.live.worker import partition
 from feeds.store import keys
 from feeds.store.embedded import free_port, wait_port
-from gridwatch.supervisor import shared_socket
 
 TOKEN = "processes-test-token"
 CONNECTIONS = 16

@@ -1,19 +1,27 @@
 """Which URLs make a cluster client, and that the fixtures' Redis is the kind asked for."""
 from __future__ import annotations
 
-from feeds.store.client import cluster_url, is_cluster, sync_client
+from feeds.store.client import client_url, cluster_url, is_cluster, sync_client
 from tests.conftest import ON_CLUSTER
 
 
-def test_cluster_urls_are_recognised_and_others_are_not(monkeypatch):
-    monkeypatch.delenv("GRIDWATCH_REDIS_CLUSTER", raising=False)
+def test_cluster_urls_are_recognised_and_others_are_not():
     assert cluster_url("redis+cluster://10.0.0.1:7000") == "redis://10.0.0.1:7000"
     assert cluster_url("rediss+cluster://h:7000/0") == "rediss://h:7000/0"
     assert cluster_url("redis://h:6379/0") is None
     assert cluster_url("unix:///tmp/r.sock?db=0") is None
-    monkeypatch.setenv("GRIDWATCH_REDIS_CLUSTER", "1")
-    assert cluster_url("redis://h:6379") == "redis://h:6379"
-    assert cluster_url("unix:///tmp/r.sock") is None
+    # store.redis_cluster (GRIDWATCH_REDIS_CLUSTER=1): a plain URL is a cluster's
+    assert cluster_url("redis://h:6379", cluster=True) == "redis://h:6379"
+    assert cluster_url("unix:///tmp/r.sock", cluster=True) is None
+
+
+def test_the_cluster_flag_turns_a_plain_url_into_its_cluster_form_once():
+    assert client_url("redis://h:6379/0", cluster=True) == "redis+cluster://h:6379/0"
+    assert client_url("rediss://h:6379", cluster=True) == "rediss+cluster://h:6379"
+    assert cluster_url(client_url("redis://h:6379", cluster=True)) == "redis://h:6379"
+    assert client_url("redis://h:6379") == "redis://h:6379"
+    assert client_url("unix:///tmp/r.sock", cluster=True) == "unix:///tmp/r.sock"
+    assert client_url("redis+cluster://h:7000", cluster=True) == "redis+cluster://h:7000"
 
 
 def test_the_test_redis_is_a_cluster_exactly_on_the_cluster_pass(redis_url):

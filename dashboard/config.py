@@ -1,0 +1,74 @@
+"""The web app's sections of the config tree (web, wall, push) and what create_app takes."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from feeds.store.config import StoreConfig
+from feeds.video.config import VideoConfig
+
+FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebConfig(BaseModel):
+    """The Dash app: its port, language, local time, basemap and Open311 key."""
+
+    model_config = FROZEN
+
+    port: int = Field(default=8050, ge=0, le=65535, description="dashboard HTTP port")
+    lang: str = Field(default="zh", pattern="^(zh|en)$", description="default UI language")
+    timezone: str = Field(default="Asia/Shanghai", max_length=64,
+                          description="IANA zone for local times (also the worker's day)")
+    tile_url: str | None = Field(default=None, max_length=2048,
+                                 description="map tile URL template; unset: no basemap")
+    officer_view_min: int = Field(
+        default=20000, ge=0, le=10**9,
+        description="more officers than this in a view: clustered per viewport by the push "
+                    "channel")
+    open311_key: SecretStr | None = Field(
+        default=None, min_length=1, max_length=512,
+        description="api_key of the Open311 routes; unset: they refuse every call (the demo "
+                    "prints a random one)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class WallConfig(BaseModel):
+    """Kiosk walls (`?wall=1`): the defaults a wall's URL parameters override."""
+
+    model_config = FROZEN
+
+    stale_s: float = Field(default=30, ge=3, le=3600,
+                           description="feed older than this shows the stale banner")
+    dwell_s: float = Field(default=20, ge=3, le=3600, description="seconds per view")
+    rotate: str = Field(default="here,children,red", pattern=r"^[a-z,]*$", max_length=64,
+                        description="playlist: here, children, red (comma-separated)")
+
+
+class PushConfig(BaseModel):
+    """The live push channel (ws://HOST:PORT/live)."""
+
+    model_config = FROZEN
+
+    port: int = Field(default=8766, ge=0, le=65535, description="live push channel port")
+    flush_s: float = Field(default=0.2, ge=0.05, le=10, description="push delta period")
+
+
+class DashboardConfig(BaseModel):
+    """The sections the web app reads: what `create_app` takes."""
+
+    model_config = FROZEN
+
+    web: WebConfig = WebConfig()
+    wall: WallConfig = WallConfig()
+    push: PushConfig = PushConfig()
+    video: VideoConfig = VideoConfig()
+    store: StoreConfig = StoreConfig()

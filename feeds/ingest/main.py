@@ -1,0 +1,53 @@
+"""The gateway process: terminals (protocol v1) and OsmAnd trackers into the streams."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+
+from feeds.geo.locate import GridIndex
+from feeds.ingest.config import IngestConfig
+from feeds.ingest.gateway import Gateway, device_token_check, serve_gateway
+from feeds.ingest.intake import make_placer
+from feeds.ingest.osmand import OsmandServer, device_officer, serve_osmand
+from feeds.live import reads
+from feeds.live.context import CityContext
+from feeds.store.client import async_client
+
+log = logging.getLogger(__name__)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Set `stop` on SIGINT or SIGTERM (from inside the running loop)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
+                   shared_port: bool) -> None:
+    started = time.perf_counter()
+    index = GridIndex(ctx.city)
+    log.info("grid index built in %.1f s", time.perf_counter() - started)
+    client = async_client(redis_url)
+    placer = make_placer(ctx, reads.connect(redis_url), index)
+    shared = ingest.terminal_token.get_secret_value() if ingest.terminal_token else ""
+    if not shared:
+        log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")
+    gw = Gateway(client, placer, device_token_check(client, shared))
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    osmand = OsmandServer(gw, device_officer(client))
+    await asyncio.gather(serve_gateway(gw, host, ingest.gateway_port, stop,
+                                       reuse_port=shared_port),
+                         serve_osmand(osmand, host, ingest.osmand_port, stop,
+                                      reuse_port=shared_port))
+    await client.aclose()
+
+
+def run_gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
+                shared_port: bool = False) -> None:
+    """Serve the terminal gateway and the OsmAnd port until SIGINT/SIGTERM (`shared_port`:
+    other processes listen on the same ports)."""
+    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port))

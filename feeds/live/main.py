@@ -1,0 +1,32 @@
+"""The state worker process: applies the streams to the city state, re-levels cases."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from zoneinfo import ZoneInfo
+
+from feeds.live import reads
+from feeds.live.config import LiveConfig
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker, partition
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(ctx: CityContext, live: LiveConfig, redis_url: str, tz: ZoneInfo,
+               index: int = 0, count: int = 1) -> None:
+    """Run worker `index` of `count` (it takes its share of the towns) until SIGINT/SIGTERM."""
+    state = CityState.with_roster(ctx.rules, ctx.roster)
+    towns = partition(ctx.towns, index, count)
+    worker = StateWorker(reads.connect(redis_url), state, towns, tz,
+                         ctx.rules_config.relevel_interval_s,
+                         consumer=live.worker_name or f"worker-{index + 1}")
+    worker.bootstrap()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("worker %d/%d running for %d towns", index + 1, count, len(towns))
+    worker.run(stop)
+    log.info("worker stopped after %d entries", worker.applied)

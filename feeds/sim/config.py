@@ -1,0 +1,22 @@
+"""The `sim` section of the config tree: how the demo's fakes behave."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DemoConfig(BaseModel):
+    """The demo's simulator, its past cases and its synthetic cameras."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    simulate: bool = Field(default=True, description="run the simulator in the demo")
+    position_interval_s: float = Field(default=10, ge=1, le=600,
+                                       description="seconds between simulated position fixes")
+    incidents_per_hour: float = Field(default=300, ge=0, le=100_000,
+                                      description="simulated cases per hour")
+    connections: int = Field(default=8, ge=1, le=256,
+                             description="terminal sockets the simulator sends over")
+    history_days: int = Field(default=30, ge=0, le=90,
+                              description="days of past cases the demo makes on first run")
+    camsim_port: int = Field(default=8768, ge=0, le=65535,
+                             description="demo synthetic cameras port")

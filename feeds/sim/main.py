@@ -1,0 +1,99 @@
+"""The demo's processes: the simulator (with its past cases on the first run), the synthetic
+cameras, and the cameras the capture worker reads when no camera CSV is given."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.geo.datum import to_datum, to_datum_arrays
+from feeds.geo.locate import GridIndex
+from feeds.ingest.main import stop_on_signals
+from feeds.ingest.terminal_client import TerminalClient
+from feeds.live.context import CityContext
+from feeds.sim.backfill import history_messages
+from feeds.sim.config import DemoConfig
+from feeds.sim.driver import run_simulator
+from feeds.sim.simulator import SimConfig, Simulator
+
+if TYPE_CHECKING:  # OpenCV is imported by the capture process only
+    from domain.video import Camera
+    from feeds.video.motion import MotionZone
+
+log = logging.getLogger(__name__)
+
+DEMO_CAMERAS = 100  # demo cameras spread over the city when no camera CSV is given
+BACKFILL_BATCH = 1000
+
+
+def make_simulator(ctx: CityContext, index: GridIndex, sim: DemoConfig) -> Simulator:
+    """The simulator of the roster, reporting in WGS-84 as phones do."""
+    datum = ctx.hierarchy.datum
+    return Simulator(
+        officers=list(ctx.roster.values()), random_point=index.random_point,
+        to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), rules=ctx.rules,
+        config=SimConfig(position_interval_s=sim.position_interval_s,
+                         incidents_per_hour=sim.incidents_per_hour),
+        to_wgs84_many=lambda lons, lats: to_datum_arrays(lons, lats, datum, "wgs84"))
+
+
+async def backfill(ctx: CityContext, index: GridIndex, sim: DemoConfig, data_dir: Path,
+                   url: str, token: str, stop: asyncio.Event) -> None:
+    """On the first run, send the demo's past cases through the gateway (with progress)."""
+    marker = data_dir / ".history-sent"
+    if sim.history_days <= 0 or marker.exists():
+        return
+    datum = ctx.hierarchy.datum
+    started = time.perf_counter()
+    msgs = history_messages(list(ctx.roster.values()), index.random_point,
+                            lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), ctx.rules,
+                            days=sim.history_days)
+    log.info("sending %d days of past cases (%d messages, made in %.1f s)",
+             sim.history_days, len(msgs), time.perf_counter() - started)
+    client = TerminalClient(url, token)
+    for i in range(0, len(msgs), BACKFILL_BATCH):
+        if stop.is_set():
+            return
+        await client.deliver(msgs[i:i + BACKFILL_BATCH], stop=stop)
+        if (i // BACKFILL_BATCH) % 20 == 0:
+            log.info("past cases: %d%% sent", 100 * (i + BACKFILL_BATCH) // len(msgs))
+    await client.close()
+    marker.write_text(f"{len(msgs)} messages, {client.acked} acked, {client.nacked} refused\n")
+    log.info("past cases sent: %d acked, %d refused", client.acked, client.nacked)
+
+
+async def _simulate(ctx: CityContext, sim: DemoConfig, data_dir: Path, url: str,
+                    token: str) -> None:
+    index = GridIndex(ctx.city)
+    simulator = make_simulator(ctx, index, sim)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    await backfill(ctx, index, sim, data_dir, url, token, stop)
+    log.info("simulating %d officers every %.0f s, %.0f cases/h → %s", len(ctx.roster),
+             sim.position_interval_s, sim.incidents_per_hour, url)
+    await run_simulator(simulator, url, token, stop, connections=sim.connections)
+
+
+def run_simulate(ctx: CityContext, sim: DemoConfig, data_dir: Path, gateway_url: str,
+                 token: str) -> None:
+    """Run the demo simulator against the gateway at `gateway_url` until SIGINT/SIGTERM."""
+    asyncio.run(_simulate(ctx, sim, data_dir, gateway_url, token))
+
+
+def run_cameras(sim: DemoConfig) -> None:
+    """Serve the demo's synthetic cameras (MJPEG of rendered frames) on 127.0.0.1."""
+    from feeds.sim.camsim import run_camsim  # noqa: PLC0415  (OpenCV only in this process)
+
+    run_camsim("127.0.0.1", sim.camsim_port)
+
+
+def capture_cameras(city_file: Path, sim: DemoConfig) -> tuple[list[Camera], list[MotionZone]]:
+    """The demo cameras on the synthetic server and their motion zones (the quiet strips)."""
+    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
+    from feeds.sim.cameras import demo_cameras, demo_zones  # noqa: PLC0415
+
+    city = load_hierarchy(city_file)
+    cams = demo_cameras(city, f"http://127.0.0.1:{sim.camsim_port}", limit=DEMO_CAMERAS)
+    return cams, demo_zones(cams)

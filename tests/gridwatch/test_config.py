@@ -1,0 +1,209 @@
+"""The config tree: defaults, env nesting, the documented flat names, YAML, *_FILE secrets,
+flags, bad values naming the field and the reason, and the tree handed to child processes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from gridwatch.cli import main, overrides, parser
+from gridwatch.config import (
+    CONFIG_ENV,
+    LEGACY_ENV,
+    TREE_ENV,
+    GridwatchConfig,
+    child_env,
+    env_names,
+    load_config,
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """No GRIDWATCH_… or REDIS_URL from the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith("GRIDWATCH_") or name == "REDIS_URL":
+            monkeypatch.delenv(name)
+
+
+def bad(overrides: dict | None = None, config_file: Path | None = None) -> str:
+    with pytest.raises(SystemExit) as e:
+        load_config(overrides, config_file)
+    return str(e.value)
+
+
+def test_without_any_source_the_tree_is_its_defaults():
+    assert load_config() == GridwatchConfig()
+    cfg = load_config()
+    assert (cfg.web.port, cfg.ingest.gateway_port, cfg.push.port, cfg.ingest.osmand_port,
+            cfg.video.capture_port, cfg.sim.camsim_port) == (8050, 8765, 8766, 5055, 8767, 8768)
+    assert cfg.store.redis_url is None and cfg.store.data_dir == Path("data")
+
+
+def test_every_field_is_described_and_bounded():
+    for section, info in GridwatchConfig.model_fields.items():
+        model = info.annotation
+        assert issubclass(model, BaseModel) and model.__doc__, section
+        for name, field in model.model_fields.items():
+            where = f"{section}.{name}"
+            assert field.description, where
+            kinds = {type(m).__name__ for m in field.metadata}
+            text = str(field.annotation)
+            if "int" in text or "float" in text:
+                assert {"Ge", "Le"} <= kinds, where
+            elif "str" in text.lower() and "Path" not in text:
+                assert kinds & {"MaxLen", "_PydanticGeneralMetadata"}, where
+
+
+def test_nested_env_names_set_fields(monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_WALL__DWELL_S", "45")
+    monkeypatch.setenv("GRIDWATCH_INGEST__GATEWAY_PORT", "9999")
+    monkeypatch.setenv("GRIDWATCH_web__lang", "en")  # as pydantic-settings: any case
+    monkeypatch.setenv("GRIDWATCH_PROCESSES", "4")  # Compose's variable, not a section
+    cfg = load_config()
+    assert cfg.wall.dwell_s == 45 and cfg.ingest.gateway_port == 9999 and cfg.web.lang == "en"
+    assert cfg.processes.count == 1
+
+
+LEGACY_VALUES = {
+    "REDIS_URL": ("redis://r:6379/0", "redis://r:6379/0"),
+    "GRIDWATCH_REDIS_CLUSTER": ("1", True),
+    "GRIDWATCH_ADMIN_PASSWORD": ("pa55word", "pa55word"),
+    "GRIDWATCH_TERMINAL_TOKEN": ("t0ken", "t0ken"),
+    "GRIDWATCH_WORKER_NAME": ("worker-7", "worker-7"),
+    "GRIDWATCH_CAPTURE_URL": ("https://cams.example.cn", "https://cams.example.cn"),
+    "GRIDWATCH_MOTION": ("off", False),
+    "GRIDWATCH_MOTION_ZONES": ("/etc/zones.csv", Path("/etc/zones.csv")),
+    "GRIDWATCH_OPEN311_KEY": ("k3y", "k3y"),
+    "GRIDWATCH_TILE_URL": ("https://t/{z}/{x}/{y}.png", "https://t/{z}/{x}/{y}.png"),
+    "GRIDWATCH_OFFICER_VIEW_MIN": ("1000000000", 10**9),
+    "GRIDWATCH_WALL_ROTATE": ("red", "red"),
+    "GRIDWATCH_WALL_DWELL": ("33", 33),
+    "GRIDWATCH_WALL_STALE": ("44", 44),
+}
+
+
+def plain(value):
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY_ENV))
+def test_the_documented_flat_names_keep_working(monkeypatch, name):
+    raw, expected = LEGACY_VALUES[name]
+    monkeypatch.setenv(name, raw)
+    section, field = LEGACY_ENV[name]
+    assert plain(getattr(getattr(load_config(), section), field)) == expected
+
+
+def test_every_documented_gridwatch_name_is_known():
+    """Each GRIDWATCH_… name the README, docs/ and docker/ mention is read (or is no setting)."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = " ".join(p.read_text() for p in [root / "README.md", *(root / "docs").glob("*.md"),
+                                             *(root / "docker").iterdir()])
+    known = {n for n, _ in env_names()} | {f"{n}_FILE" for n, _ in env_names()}
+    not_settings = {"GRIDWATCH_TEST_REDIS", "GRIDWATCH_PROCESSES", "GRIDWATCH_TREE",
+                    "GRIDWATCH_CONFIG", "GRIDWATCH_PUBLIC_URL", "GRIDWATCH_TILES",
+                    "GRIDWATCH_TILES_DATUM", "GRIDWATCH_LOG_FORMAT"}
+    named = set(re.findall(r"\bGRIDWATCH_[A-Z0-9_]*[A-Z0-9]", text))
+    assert named - known - not_settings == set()
+
+
+def test_nested_names_win_over_flat_ones_and_flags_over_both(monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_WALL_DWELL", "30")
+    monkeypatch.setenv("GRIDWATCH_WALL__DWELL_S", "40")
+    assert load_config().wall.dwell_s == 40
+    assert load_config({"wall": {"dwell_s": "50"}}).wall.dwell_s == 50
+
+
+def test_a_yaml_file_by_flag_or_env_under_the_environment(tmp_path, monkeypatch):
+    f = tmp_path / "gridwatch.yaml"
+    f.write_text("server: {host: 0.0.0.0}\nwall:\n  dwell_s: 25\n  rotate: here,red\n"
+                 "store: {redis_url: 'redis://yaml:6379/0'}\n")
+    cfg = load_config(config_file=f)
+    assert (cfg.server.host, cfg.wall.dwell_s, cfg.wall.rotate) == ("0.0.0.0", 25, "here,red")
+    monkeypatch.setenv(CONFIG_ENV, str(f))
+    monkeypatch.setenv("REDIS_URL", "redis://env:6379/0")
+    cfg = load_config()
+    assert cfg.wall.dwell_s == 25 and cfg.store.redis_url == "redis://env:6379/0"
+
+
+def test_secrets_from_files_by_flat_and_nested_names(tmp_path, monkeypatch):
+    (tmp_path / "token").write_text("file-token\n")
+    (tmp_path / "key").write_text("file-key")
+    monkeypatch.setenv("GRIDWATCH_TERMINAL_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("GRIDWATCH_WEB__OPEN311_KEY_FILE", str(tmp_path / "key"))
+    cfg = load_config()
+    assert cfg.ingest.terminal_token.get_secret_value() == "file-token"
+    assert cfg.web.open311_key.get_secret_value() == "file-key"
+    assert "file-token" not in repr(cfg) and "file-token" not in str(cfg)
+    monkeypatch.setenv("GRIDWATCH_TERMINAL_TOKEN", "env-token")  # the value itself wins
+    assert load_config().ingest.terminal_token.get_secret_value() == "env-token"
+    monkeypatch.setenv("GRIDWATCH_WEB__OPEN311_KEY_FILE", str(tmp_path / "missing"))
+    assert bad().startswith("gridwatch: bad settings: web.open311_key: cannot read "
+                            "GRIDWATCH_WEB__OPEN311_KEY_FILE=")
+
+
+def test_a_bad_environment_value_names_the_field_and_the_reason(monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_WALL_DWELL", "1")
+    assert bad() == ("gridwatch: bad settings: wall.dwell_s: Input should be greater than or "
+                     "equal to 3")
+    monkeypatch.delenv("GRIDWATCH_WALL_DWELL")
+    monkeypatch.setenv("GRIDWATCH_WEB__TIMEZONE", "Mars/Olympus")
+    assert bad() == ("gridwatch: bad settings: web.timezone: Value error, unknown time zone "
+                     "'Mars/Olympus'")
+    monkeypatch.delenv("GRIDWATCH_WEB__TIMEZONE")
+    monkeypatch.setenv("REDIS_URL", "http://not-redis")
+    assert bad().startswith("gridwatch: bad settings: store.redis_url: String should match")
+
+
+def test_a_bad_yaml_value_names_the_field_and_the_reason(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("ingest: {gateway_port: 70000}\n")
+    assert bad(config_file=f) == ("gridwatch: bad settings: ingest.gateway_port: Input should "
+                                  "be less than or equal to 65535")
+    f.write_text("wall: {dwell: 20}\n")
+    assert bad(config_file=f) == "gridwatch: bad settings: wall.dwell: Extra inputs are not " \
+                                 "permitted"
+    f.write_text("wall: [\n")
+    assert bad(config_file=f).startswith(f"gridwatch: bad settings: config file {f}: ")
+    assert bad(config_file=tmp_path / "none.yaml") == (
+        f"gridwatch: bad settings: config file {tmp_path / 'none.yaml'}: no such file")
+
+
+def test_flags_set_the_tree_and_bad_ones_stop_start_up(capsys):
+    args = parser().parse_args(["demo", "--port", "9050", "--no-sim", "--history-days", "0",
+                                "--redis-url", "redis://h:1/0", "--rules", "r.yaml"])
+    assert overrides(args) == {"web": {"port": "9050"}, "sim": {"simulate": False,
+                               "history_days": "0"}, "store": {"redis_url": "redis://h:1/0"},
+                               "live": {"rules_file": "r.yaml"}}
+    assert parser().parse_args(["demo"]).__dict__.keys() == {"cmd", "config"}  # no defaults
+    with pytest.raises(SystemExit, match=r"^gridwatch: bad settings: web.port: Input should "
+                                         r"be less than or equal to 65535$"):
+        main(["demo", "--port", "70000"])
+    with pytest.raises(SystemExit, match=r"^gridwatch: bad settings: processes: Value error, "
+                                         r"process index 2 must be below the number of "
+                                         r"processes 2$"):
+        main(["run", "worker", "--processes", "2", "--process-index", "2"])
+    with pytest.raises(SystemExit, match=r"^gridwatch: bad settings: sim.position_interval_s: "):
+        main(["run", "simulate", "--position-interval", "0"])
+
+
+def test_a_child_runs_with_the_parents_tree_not_its_own_environment(tmp_path):
+    parent = load_config({"web": {"port": 9123}, "ingest": {"terminal_token": "s3cret"},
+                          "store": {"data_dir": str(tmp_path)}, "processes": {"count": 2}})
+    env = child_env(parent, {**os.environ, "GRIDWATCH_WEB__PORT": "1", "REDIS_URL": "x"})
+    assert json.loads(env[TREE_ENV])["ingest"]["terminal_token"] == "s3cret"
+    code = ("from gridwatch.config import load_config; "
+            "print(load_config({'processes': {'index': '1'}}).tree_json())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2]).stdout
+    child = GridwatchConfig.model_validate_json(out)
+    assert child == parent.replace("processes", index=1)
+    assert child.ingest.terminal_token.get_secret_value() == "s3cret"
