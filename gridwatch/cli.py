@@ -30,7 +30,10 @@ COMPONENT_NAMES = ("gateway", "worker", "push", "web", "simulate", "cameras", "c
 def _tree_flag(p: argparse.ArgumentParser, flag: str, path: str) -> None:
     """A flag that sets one field of the tree; its help says the field, default and env."""
     section, field = path.split(".")
-    info = GridwatchConfig.model_fields[section].annotation.model_fields[field]  # type: ignore[union-attr]
+    info = GridwatchConfig.model_fields[section].annotation.model_fields.get(field)  # type: ignore[union-attr]
+    if info is None:  # a field of a room that is not installed (the demo's feeds/sim)
+        p.add_argument(flag, dest=path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        return
     env = ENV_OF.get((section, field), f"GRIDWATCH_{section.upper()}__{field.upper()}")
     default = "unset" if info.default is None else info.default
     p.add_argument(flag, dest=path, default=argparse.SUPPRESS,
