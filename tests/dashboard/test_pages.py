@@ -1,5 +1,4 @@
-"""The registered pages: unknown paths and refused pages are the one message page, in the
-page's language; every app of a process serves its own pages; the tab title follows the page."""
+"""Registered pages: 404 / 403 through the one message page, one app's pages per app, tab title."""
 from __future__ import annotations
 
 import base64
