@@ -77,10 +77,12 @@ def bench_auth(client, ctx, args) -> None:  # noqa: ANN001
     http.set_cookie("gw_session", token)
     http.get("/api/v1/openapi.json")
     csrf = http.get_cookie("_csrf_token").value
-    body = {"output": "gw-page.children", "outputs": {"id": "gw-page", "property": "children"},
-            "inputs": [{"id": "gw-url", "property": "pathname", "value": "/nope"},
-                       {"id": "gw-url", "property": "search", "value": ""}],
-            "changedPropIds": ["gw-url.pathname"], "state": []}
+    body = {"output": ".._pages_content.children..._pages_store.data..",  # Dash Pages' router
+            "outputs": [{"id": "_pages_content", "property": "children"},
+                        {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/nope"},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
     print("callback POST with session + CSRF check (404 page):", ms(timed(
         lambda: http.post("/_dash-update-component", json=body,
                           headers={"X-CSRFToken": csrf}), args.n)))

@@ -11,7 +11,7 @@ import orjson
 import redis
 
 from bench.common import city, redis_server
-from dashboard.stats_page import DAYS, TZ, stats_view_model
+from dashboard.readmodel.stats import DAYS, TZ, stats_view_model
 from domain.regions import Level
 from feeds.geo.locate import GridIndex
 from feeds.history.cases import read_cases

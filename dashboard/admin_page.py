@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash
 import flask
@@ -12,33 +11,26 @@ import orjson
 import redis
 from dash import MATCH, Input, Output, State
 
-from domain.access import Role, User
-from domain.regions import Level, level_of
+from dashboard.readmodel import ReadModel
+from dashboard.readmodel.records import city_admin
+from domain.access import User
 from feeds.ingest.intake import store_sync
 from feeds.ingest.placement import Placer
 from feeds.ingest.protocol import Refused, decode
-from feeds.live import reads
 from feeds.live.commands import audit
 from feeds.store import keys
 from layouts.admin_view import DL_RESULT, DL_SEND, DL_TEXT, deadletter_page
 
+if TYPE_CHECKING:
+    from dashboard.actions import Actions
+
 log = logging.getLogger(__name__)
 
 
-def city_admin(user: User) -> bool:
-    """Whether a user administers the whole city (refused messages belong to no region)."""
-    try:
-        return user.role is Role.ADMIN and level_of(user.scope) is Level.CITY
-    except ValueError:  # not a region code
-        return False
-
-
-def render(client: redis.Redis, user: User, lang: str) -> Any:
-    """The dead-letter page for city administrators; None for anyone else."""
-    if not city_admin(user):
-        return None
-    done = {x.decode() for x in client.smembers(keys.DEAD_LETTER_DONE)}
-    return deadletter_page(reads.dead_letters(client, 100), done, lang)
+def render(reads: ReadModel, user: User, lang: str) -> Any:
+    """The dead-letter page for city administrators (Forbidden for anyone else)."""
+    vm = reads.dead_letters(user)
+    return deadletter_page(vm.entries, set(vm.done), lang)
 
 
 def resubmit(client: redis.Redis, placer: Placer, user: User, entry_id: str,
@@ -57,7 +49,7 @@ def resubmit(client: redis.Redis, placer: Placer, user: User, entry_id: str,
     return "✓ " + ", ".join(str(a["ack"]) for a in answers)
 
 
-def register(app: dash.Dash, client: redis.Redis, placer: Callable[[], Placer]) -> None:
+def register(app: dash.Dash, actions: Actions) -> None:
     """The resubmit callback."""
 
     @app.callback(Output({"type": DL_RESULT, "id": MATCH}, "children"),
@@ -67,4 +59,4 @@ def register(app: dash.Dash, client: redis.Redis, placer: Callable[[], Placer]) 
         user: User = flask.g.user
         if not n or not city_admin(user):
             raise dash.exceptions.PreventUpdate
-        return resubmit(client, placer(), user, dash.ctx.triggered_id["id"], text or "")
+        return actions.resubmit(user, dash.ctx.triggered_id["id"], text or "")

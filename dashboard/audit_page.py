@@ -1,5 +1,4 @@
-"""The audit log for administrators: /admin/audit (page) and /admin/audit.csv (export), same
-filters, scoped to the administrator's region."""
+"""The audit log for administrators: /admin/audit (page) and /admin/audit.csv (export)."""
 from __future__ import annotations
 
 import csv
@@ -12,61 +11,24 @@ from typing import Any
 import flask
 import redis
 
+from dashboard.readmodel import ReadModel
+from dashboard.readmodel.records import audit_filter, within
 from domain.access import Role, User
-from feeds.history.audit import AuditFilter, query
+from feeds.history.audit import query
 from feeds.live.commands import audit
 from feeds.live.context import CityContext
-from layouts.audit_view import AuditView, audit_page
+from layouts.audit_view import audit_page
 from layouts.format import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 
-PAGE_ROWS = 500
 CSV_ROWS = 100_000
 CSV_COLUMNS = ("time", "ts", "user", "action", "target", "region", "detail", "id")
-FILTER_KEYS = ("user", "kind", "since", "until")
 
 
-def parse_time(text: str) -> float | None:
-    """Epoch seconds of a local 'YYYY-MM-DD[ HH:MM[:SS]]' (or of an epoch number); None."""
-    text = (text or "").strip().replace("T", " ")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ).timestamp()
-        except ValueError:
-            continue
-    return None
-
-
-def audit_filter(args: Mapping[str, str]) -> AuditFilter:
-    """The filter of a request's query (unparseable times are ignored)."""
-    return AuditFilter(user=(args.get("user") or "").strip()[:64],
-                       kind=(args.get("kind") or "").strip()[:40],
-                       since=parse_time(args.get("since", "")),
-                       until=parse_time(args.get("until", "")))
-
-
-def within(ctx: CityContext, user: User) -> str | None:
-    """The region an administrator's audit reads are bounded to (None: the whole city)."""
-    return None if user.scope == ctx.hierarchy.city.code else user.scope
-
-
-def render(ctx: CityContext, client: redis.Redis, user: User, args: Mapping[str, str],
-           lang: str) -> Any:
-    """The audit page for administrators; None for anyone else."""
-    if user.role is not Role.ADMIN:
-        return None
-    entries = query(client, audit_filter(args), within(ctx, user), PAGE_ROWS)
-    region = ctx.hierarchy[user.scope] if user.scope in ctx.hierarchy else None
-    name = user.scope if region is None else (
-        region.name if lang == "zh" else region.name_en or region.name)
-    return audit_page(AuditView(entries, {k: args.get(k, "") for k in FILTER_KEYS}, name, lang))
+def render(reads: ReadModel, user: User, args: Mapping[str, str], lang: str) -> Any:
+    """The audit page for administrators (Forbidden for anyone else)."""
+    return audit_page(reads.audit_view(user, args, lang))
 
 
 def _cell(value: str) -> str:

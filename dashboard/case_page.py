@@ -1,105 +1,32 @@
-"""The case page: its view-model from the store, and the callbacks of its actions."""
+"""The case page: its layout from the read model, and the callbacks of its actions."""
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash
 import flask
-import redis
 from dash import ALL, Input, Output, State
 
-from dashboard import video_page
+from dashboard.readmodel import ReadModel
+from dashboard.refusals import Refusal
 from domain.access import User
-from domain.cases import Action, ActionRefused, allowed_actions, deadline
-from domain.model import Incident
-from domain.regions import ancestors_of, level_of
-from feeds.live import reads
-from feeds.live.commands import ACTING_ROLES, NotPermitted, send_action
-from feeds.live.context import CityContext
-from feeds.live.state import incident_to_json
+from domain.cases import Action, ActionRefused
+from feeds.live.commands import NotPermitted
 from layouts import ids
-from layouts.case_view import (
-    CaseView,
-    action_panel,
-    audit_list,
-    case_details,
-    case_page,
-    timeline,
-)
-from layouts.i18n import category_name, has, t
+from layouts.case_view import action_panel, audit_list, case_details, case_page, timeline
+from layouts.i18n import t
+
+if TYPE_CHECKING:
+    from dashboard.actions import Actions
 
 log = logging.getLogger(__name__)
 
 
-def nearest(ctx: CityContext, client: redis.Redis, inc: Incident, user: User
-            ) -> list[dict[str, Any]]:
-    """The on-duty officers nearest to a case whom the user may see, as plain rows."""
-    rows = []
-    for st, dist in reads.nearest_officers(client, ctx.towns, inc.lon, inc.lat):
-        rec = ctx.roster.get(st.officer_id)
-        if not user.may_see_region(rec.grid if rec else st.home):
-            continue
-        rows.append({"officer_id": st.officer_id, "name": rec.name if rec else st.officer_id,
-                     "dist_m": dist, "lon": st.lon, "lat": st.lat})
-    return rows
-
-
-def _label(ctx: CityContext, category: str, lang: str) -> str:
-    """A category's name: the catalogue's, else the configured rule's, else its code."""
-    rule = ctx.rules.get(category)
-    if has(f"cat.{category}") or rule is None:
-        return category_name(category, lang)
-    return rule.name if lang == "zh" else rule.name_en or rule.name
-
-
-def _names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]]) -> dict[str, str]:
-    wanted = {inc.officer_id, inc.assignee} | {e.get("officer_id", "") for e in inc.events}
-    names = {o: ctx.roster[o].name for o in wanted if o in ctx.roster}
-    names.update({o["officer_id"]: o["name"] for o in near})
-    return names
-
-
-def visible_case(ctx: CityContext, client: redis.Redis, user: User,
-                 incident_id: str) -> Incident | None | bool:
-    """The case if the user may see it; None if there is none; False if out of scope."""
-    inc = reads.read_incident(client, incident_id)
-    if inc is None:
-        return None
-    if not user.may_see_region(inc.grid) or not user.may_see_category(
-            ctx.rules.get(inc.category)):
-        return False
-    return inc
-
-
-def case_view_model(ctx: CityContext, client: redis.Redis, inc: Incident, user: User,
-                    lang: str, live_base: str, tile_url: str | None) -> CaseView:
-    """Everything the case page shows, read now."""
-    near = nearest(ctx, client, inc, user)
-    h = ctx.hierarchy
-    crumbs = [(level_of(c).value, c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
-              for c in reversed(ancestors_of(inc.grid)) if c in h]
-    rule = ctx.rules.get(inc.category)
-    return CaseView(
-        case=incident_to_json(inc), category_label=_label(ctx, inc.category, lang),
-        due_ts=deadline(rule, inc) if rule else None, officer_names=_names(ctx, inc, near),
-        nearest=near, cameras=video_page.case_cameras(ctx, client, user, inc),
-        video=video_page.case_video(ctx, client, user, inc, lang),
-        allowed=[a.value for a in allowed_actions(inc)],
-        can_act=user.role in ACTING_ROLES, breadcrumbs=crumbs,
-        live_url=f"{live_base}?region={inc.grid[:12]}&case={inc.incident_id}", now=time.time(),
-        audit=reads.audit_entries(client, 50, target=inc.incident_id), lang=lang,
-        tile_url=tile_url)
-
-
-def render_case_page(ctx: CityContext, client: redis.Redis, user: User, incident_id: str,
-                     lang: str, live_base: str, tile_url: str | None) -> Any:
-    """The case page, or None / False when missing / outside the user's scope."""
-    inc = visible_case(ctx, client, user, incident_id)
-    if not isinstance(inc, Incident):
-        return inc
-    return case_page(case_view_model(ctx, client, inc, user, lang, live_base, tile_url))
+def render_case_page(reads: ReadModel, user: User, incident_id: str, lang: str,
+                     live_base: str, tile_url: str | None) -> Any:
+    """The case page (NotFound / Forbidden when missing / outside the user's scope)."""
+    return case_page(reads.case_view(user, incident_id, lang, live_base, tile_url))
 
 
 def refusal_key(e: Exception, action: Action, officer_id: str, note: str) -> str:
@@ -113,8 +40,14 @@ def refusal_key(e: Exception, action: Action, officer_id: str, note: str) -> str
     return "err.not_now"
 
 
-def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
+def register(app: dash.Dash, reads: ReadModel, actions: Actions) -> None:
     """The case page's callbacks: re-render on every pushed change, run actions."""
+    _register_refresh(app, reads)
+    _register_actions(app, reads, actions)
+
+
+def _register_refresh(app: dash.Dash, reads: ReadModel) -> None:
+    """Details, timeline, actions and audit trail again whenever the case changes."""
 
     @app.callback(Output(ids.CASE_DETAILS, "children"), Output(ids.CASE_TIMELINE, "children"),
                   Output(ids.CASE_ACTIONS, "children"), Output(ids.CASE_AUDIT, "children"),
@@ -123,19 +56,19 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
     def refresh(data: dict[str, Any] | None, lang: str | None) -> tuple[Any, ...]:
         lang = lang or "zh"
         user: User = flask.g.user
-        inc = visible_case(ctx, client, user, (data or {}).get("incident_id", ""))
-        if not isinstance(inc, Incident):
-            raise dash.exceptions.PreventUpdate
-        near = nearest(ctx, client, inc, user)
-        rule = ctx.rules.get(inc.category)
-        c = incident_to_json(inc)
-        names = _names(ctx, inc, near)
-        return (case_details(c, _label(ctx, inc.category, lang),
-                             deadline(rule, inc) if rule else None, names, time.time(), lang),
-                timeline(c, names, lang),
-                action_panel([a.value for a in allowed_actions(inc)],
-                             user.role in ACTING_ROLES, near, lang),
-                audit_list(reads.audit_entries(client, 50, target=inc.incident_id), lang))
+        try:
+            vm = reads.case_view(user, (data or {}).get("incident_id", ""), lang, media=False)
+        except Refusal:
+            raise dash.exceptions.PreventUpdate from None
+        return (case_details(vm.case, vm.category_label, vm.due_ts, vm.officer_names, vm.now,
+                             lang),
+                timeline(vm.case, vm.officer_names, lang),
+                action_panel(vm.allowed, vm.can_act, vm.nearest, lang),
+                audit_list(vm.audit, lang))
+
+
+def _register_actions(app: dash.Dash, reads: ReadModel, actions: Actions) -> None:
+    """The action buttons: each sends its action on the case, as the user."""
 
     @app.callback(Output(ids.ACTION_MESSAGE, "children"),
                   Input({"type": ids.ACTION_BUTTON, "action": ALL}, "n_clicks"),
@@ -150,14 +83,15 @@ def register(app: dash.Dash, ctx: CityContext, client: redis.Redis) -> None:
             raise dash.exceptions.PreventUpdate
         lang = lang or "zh"
         user: User = flask.g.user
-        inc = visible_case(ctx, client, user, (data or {}).get("incident_id", ""))
-        if not isinstance(inc, Incident):
+        try:
+            inc = reads.visible_case(user, (data or {}).get("incident_id", ""))
+        except Refusal:
             return t("case.not_found", lang)
         action = Action(trigger["action"])
         officer_id = ((officer or [None])[0] or "") if action is Action.ASSIGN else ""
         text = ((note or [None])[0] or "").strip() if action is Action.NOTE else ""
         try:
-            send_action(client, user, inc, ctx.rules, action, officer_id=officer_id, note=text)
+            actions.case_action(user, inc, action, officer_id=officer_id, note=text)
         except (ActionRefused, NotPermitted, ValueError) as e:
             log.info("action %s on %s by %s refused: %s", action.value, inc.incident_id,
                      user.name, e)

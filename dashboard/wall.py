@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import flask
@@ -25,10 +26,10 @@ MAX_RED = 12  # red cases per cycle, newest first
 
 
 def wall_view(ctx: CityContext, settings: DashboardConfig, user: User, code: str,
-              query: dict[str, list[str]], lang: str) -> WallView:
+              query: Mapping[str, str], lang: str) -> WallView:
     """The wall of a page of region `code`: its home (from ?home=, inside the user's scope and
     containing `code`, else `code`), playlist, dwell and staleness threshold."""
-    q = {k: v[0] for k, v in query.items() if v}
+    q = {k: v for k, v in query.items() if v}
     home = q.get("home", code)
     if home not in ctx.hierarchy or not user.may_see_region(home) or not code.startswith(home):
         home = code

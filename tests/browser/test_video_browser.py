@@ -22,6 +22,8 @@ from werkzeug.serving import make_server
 
 from dashboard import auth as web_auth
 from dashboard import video_page, video_routes
+from dashboard.actions import Actions
+from dashboard.readmodel import ReadModel
 from domain.access import Role, User
 from domain.model import Incident
 from domain.regions import Level
@@ -70,6 +72,7 @@ def _app(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_port: i
     app.layout = html.Div([dcc.Location(id="url"), html.Div(id="page")])
     rows = [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,
              "state": s} for c, s in zip(cams, ("online", "stale", "offline"), strict=True)]
+    rm = ReadModel(ctx, client)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"))
     def render(path: str | None) -> Any:
@@ -83,10 +86,12 @@ def _app(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_port: i
             inc = reads.read_incident(client, parts[1])
             return html.Div(id=ids.ROOT, className="gw-root gw-desk", **{"data-lang": "zh"},
                             children=[dcc.Store(id=ids.CASE_STORE, data={"incident_id": parts[1]}),
-                                      video_page.case_video(ctx, client, flask.g.user, inc, "zh")])
-        return video_page.render_video_page(ctx, client, flask.g.user, parts[1:], "zh")
+                                      rm.case_video(flask.g.user, inc, "zh")])
+        if len(parts) == 2:  # /video/<event_id>
+            return video_page.render_event_page(rm, flask.g.user, parts[1], "zh")
+        return video_page.render_queue_page(rm, flask.g.user, "zh")
 
-    video_page.register(app, ctx, client)
+    video_page.register(app, rm, Actions(ctx, client))
     return server
 
 

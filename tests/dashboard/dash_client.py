@@ -6,14 +6,23 @@ from typing import Any
 
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER
 
+PAGES_OUTPUT = ".._pages_content.children..._pages_store.data.."  # Dash Pages' router
+PAGES_LOCATION, PAGES_CONTENT = "_pages_location", "_pages_content"
+
 
 def render_payload(path: str, search: str = "") -> dict[str, Any]:
-    """The body of the page-render callback for a URL path (what the renderer posts)."""
-    return {"output": "gw-page.children",
-            "outputs": {"id": "gw-page", "property": "children"},
-            "inputs": [{"id": "gw-url", "property": "pathname", "value": path},
-                       {"id": "gw-url", "property": "search", "value": search}],
-            "changedPropIds": ["gw-url.pathname"], "state": []}
+    """The body of Dash Pages' routing callback for a URL path (what the renderer posts)."""
+    return {"output": PAGES_OUTPUT,
+            "outputs": [{"id": PAGES_CONTENT, "property": "children"},
+                        {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": PAGES_LOCATION, "property": "pathname", "value": path},
+                       {"id": PAGES_LOCATION, "property": "search", "value": search}],
+            "changedPropIds": [f"{PAGES_LOCATION}.pathname"], "state": []}
+
+
+def page_of(response: dict[str, Any]) -> dict[str, Any]:
+    """The page component tree in a routing callback's JSON answer."""
+    return response["response"][PAGES_CONTENT]["children"]
 
 
 def csrf_headers(http: Any) -> dict[str, str]:
@@ -34,7 +43,7 @@ def page_status(status: int, body: str) -> int:
     """The status a rendered page stands for: 403 / 404 message pages, else the HTTP status."""
     if status != 200:
         return status
-    page = json.loads(body)["response"]["gw-page"]["children"]
+    page = page_of(json.loads(body))
     status_of_message = page.get("props", {}).get("data-status")
     if status_of_message:
         return int(status_of_message)

@@ -6,8 +6,11 @@ import time
 
 import numpy as np
 import orjson
+import pytest
 
 from dashboard.admin_page import render, resubmit
+from dashboard.readmodel import ReadModel
+from dashboard.refusals import Forbidden
 from domain.access import Role, User
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
@@ -33,9 +36,11 @@ def test_refused_message_is_listed_fixed_and_resubmitted(redis_url, city_ctx):
     [answer] = store_sync(client, [decode_one(bad, time.time())], "phone@10.0.0.9")
     assert "speed_mps" in answer["error"]
     admin = User("root", Role.ADMIN, "441900")
-    page = flatten(render(client, admin, "zh"))
+    rm = ReadModel(city_ctx, client)
+    page = flatten(render(rm, admin, "zh"))
     assert "speed_mps" in page and "phone@10.0.0.9" in page and "dl-1" in page
-    assert render(client, User("v", Role.VIEWER, "441900"), "zh") is None
+    with pytest.raises(Forbidden):
+        render(rm, User("v", Role.VIEWER, "441900"), "zh")
     [entry] = reads.dead_letters(client)
     placer = make_placer(city_ctx, client)
     still_bad = resubmit(client, placer, admin, entry["id"], entry["raw"])
@@ -44,6 +49,6 @@ def test_refused_message_is_listed_fixed_and_resubmitted(redis_url, city_ctx):
     assert resubmit(client, placer, admin, entry["id"], fixed) == "✓ dl-1"
     [stored] = client.xrange(keys.positions(officer.grid[:9]))
     assert orjson.loads(stored[1][b"m"])["speed_mps"] == 3
-    assert "已重新提交" in flatten(render(client, admin, "zh"))
+    assert "已重新提交" in flatten(render(rm, admin, "zh"))
     [audited] = reads.audit_entries(client, 5)
     assert audited["action"] == "deadletter.resubmit" and audited["user"] == "root"

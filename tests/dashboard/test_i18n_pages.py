@@ -31,6 +31,7 @@ from feeds.sim.cameras import demo_cameras
 from feeds.store.client import sync_client
 from feeds.video.registry import save_cameras
 from feeds.video.store import flag_case
+from tests.dashboard.dash_client import page_of, render_payload
 
 PW = "secret-pass-1"
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
@@ -117,14 +118,10 @@ def site(redis_url: str, city_ctx: CityContext):
 
 def render(http, path: str, search: str = "", user: str = "admin") -> dict:
     """The page component tree the app's render callback answers for a URL."""
-    body = {"output": "gw-page.children",
-            "outputs": {"id": "gw-page", "property": "children"},
-            "inputs": [{"id": "gw-url", "property": "pathname", "value": path},
-                       {"id": "gw-url", "property": "search", "value": search}],
-            "changedPropIds": ["gw-url.pathname"], "state": []}
-    r = http.post("/_dash-update-component", json=body, headers=basic(user))
+    r = http.post("/_dash-update-component", json=render_payload(path, search),
+                  headers=basic(user))
     assert r.status_code == 200, r.data[:300]
-    return r.get_json()["response"]["gw-page"]["children"]
+    return page_of(r.get_json())
 
 
 def visible_texts(node: object, key: str = "children") -> list[str]:

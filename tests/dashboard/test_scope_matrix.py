@@ -1,7 +1,7 @@
 """Scope enforcement as one table: every HTTP route, page, Dash callback and push subscription,
 for users scoped to the city, a town, a village and another village, in every role.
 
-Routes come from the Flask url_map, pages from the render callback's source and callbacks from
+Routes come from the Flask url_map, pages from Dash Pages' registry and callbacks from
 the Dash callback map: one that the table does not cover fails the test. Each answer is
 compared with the expected status, and every answer a user may read is searched for the ids
 and titles of cases, events, clips and cameras outside their scope (or of sensitive cases
@@ -10,9 +10,7 @@ their role is not cleared for): none may appear.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,14 +18,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import dash
 import orjson
 import pytest
 import redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from dashboard import app as app_module
 from dashboard import auth as web_auth
+from dashboard import pages
 from dashboard.app import create_app
 from dashboard.config import DashboardConfig
 from dashboard.push import LiveHub, serve_push
@@ -46,7 +45,7 @@ from feeds.video.config import VideoConfig
 from feeds.video.registry import save_cameras
 from feeds.video.store import event_for, queue_clip, queue_event
 from tests.conftest import ThreadedServer
-from tests.dashboard.dash_client import page_status, render
+from tests.dashboard.dash_client import PAGES_OUTPUT, page_status, render
 
 SCOPES = ("city", "town", "village", "other_village")
 SEES = {"city": {"A1", "A2", "B"}, "town": {"A1", "A2"}, "village": {"A1"},
@@ -65,7 +64,8 @@ EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested els
     "/open311/v2/requests/<request_id>.json",  # public by API key (tests/dashboard/test_open311)
 }
 EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
-                    "gw-page.children"}  # the render callback: the page table
+                    PAGES_OUTPUT,  # Dash Pages' router: the page table
+                    "_pages_dummy.children"}  # the tab's title, clientside
 
 
 @dataclass
@@ -281,13 +281,15 @@ def page_expected(p: Probe, scope: str, role: Role) -> int:
 
 
 def render_prefixes() -> set[str]:
-    """The page kinds the render callback knows, read from its source."""
-    src = inspect.getsource(app_module.create_app) + inspect.getsource(
-        app_module.region_for_path)
-    kinds = set(re.findall(r'parts\[0\] == "(\w+)"', src))
-    kinds |= {"/".join(m) if isinstance(m, tuple) else m for m in re.findall(
-        r'parts == \["(\w+)"(?:, "(\w+)")?\]', src)}
-    kinds = {k.rstrip("/") for k in kinds} | set(app_module.PATH_LEVELS) | {""}
+    """The page kinds registered with Dash Pages: each page's path without its variables
+    (the not-found page aside: it is what no kind matches)."""
+    kinds = set()
+    for page in dash.page_registry.values():
+        if not page["module"].startswith(pages.MODULE + ".") or \
+                page["module"].endswith("not_found_404"):
+            continue
+        path = page["path_template"] or page["path"]
+        kinds.add("/".join(p for p in path.strip("/").split("/") if not p.startswith("<")))
     return kinds
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
-from dashboard.stats_page import CaseFrames, stats_view_model
+from dashboard.readmodel.stats import CaseFrames, stats_view_model
 from domain.access import Role, User
 from domain.model import Incident
 from feeds.geo.locate import GridIndex

@@ -16,7 +16,10 @@ import redis
 
 from dashboard import auth as web_auth
 from dashboard import video_routes
-from dashboard.video_page import case_cameras, render_video_page
+from dashboard.readmodel import ReadModel
+from dashboard.readmodel.cases import case_cameras
+from dashboard.refusals import Forbidden, NotFound
+from dashboard.video_page import render_event_page, render_queue_page
 from domain.access import Role, User
 from domain.model import Incident
 from domain.regions import Level
@@ -180,13 +183,16 @@ def _tree(component: Any) -> Any:
 
 def test_review_pages(world: World):
     ctx, client, u = world.ctx, world.client, world.users
-    queue = _tree(render_video_page(ctx, client, u["a"], [], "en"))
+    rm = ReadModel(ctx, client)
+    queue = _tree(render_queue_page(rm, u["a"], "en"))
     links = [a["props"].get("href") for a in _find(queue, "A")]
     assert f"/video/{world.event.event_id}?lang=en" in links
-    assert _find(_tree(render_video_page(ctx, client, u["b"], [], "zh")), "Tr") == []
-    assert render_video_page(ctx, client, u["b"], [world.event.event_id], "zh") is False
-    assert render_video_page(ctx, client, u["a"], ["ev000000000000"], "zh") is None
-    page = _tree(render_video_page(ctx, client, u["a"], [world.event.event_id], "zh"))
+    assert _find(_tree(render_queue_page(rm, u["b"], "zh")), "Tr") == []
+    with pytest.raises(Forbidden):
+        render_event_page(rm, u["b"], world.event.event_id, "zh")
+    with pytest.raises(NotFound):
+        render_event_page(rm, u["a"], "ev000000000000", "zh")
+    page = _tree(render_event_page(rm, u["a"], world.event.event_id, "zh"))
     (video,) = _find(page, "Video")
     assert video["props"]["src"] == f"/video/clip/{world.clip.clip_id}.webm"
     assert float(video["props"]["data-offset"]) == 0.0

@@ -126,7 +126,9 @@ def test_zone_file_errors_name_row_and_field(tmp_path):
 
 
 def test_intruder_on_camsim_flags_a_motion_event_with_its_clip(redis_url, tmp_path, city_ctx):
-    from dashboard.video_page import render_video_page  # the pages list and show it
+    from dashboard.readmodel import ReadModel  # the pages list and show it
+    from dashboard.refusals import Forbidden
+    from dashboard.video_page import render_event_page, render_queue_page
 
     client = sync_client(redis_url)
     cfg = MotionConfig(analysis_fps=4, warmup_frames=4, pre_s=1.5, post_s=1.5)
@@ -152,11 +154,13 @@ def test_intruder_on_camsim_flags_a_motion_event_with_its_clip(redis_url, tmp_pa
     (entry,) = reads.audit_entries(client, 10, target="camera:cam1")
     assert entry["action"] == "video.flag" and ev.event_id in entry["detail"]
     admin = User("admin", Role.ADMIN, "441900")
-    queue = str(render_video_page(city_ctx, client, admin, [], "en"))
+    rm = ReadModel(city_ctx, client)
+    queue = str(render_queue_page(rm, admin, "en"))
     assert f"/video/{ev.event_id}" in queue and "Motion detected" in queue
-    page = str(render_video_page(city_ctx, client, admin, [ev.event_id], "en"))
+    page = str(render_event_page(rm, admin, ev.event_id, "en"))
     assert f"/video/clip/{clip.clip_id}.webm" in page and "/case/" not in page
     other = User("b", Role.REVIEWER, city_ctx.towns[-1])
-    assert render_video_page(city_ctx, client, other, [ev.event_id], "en") is False
+    with pytest.raises(Forbidden):
+        render_event_page(rm, other, ev.event_id, "en")
     print(f"motion: {worker.stats.frames} frames analysed, "
           f"{worker.stats.cpu_s / max(1, worker.stats.frames) * 1000:.2f} ms CPU each")
