@@ -25,8 +25,8 @@ from dashboard import auth as web_auth
 from dashboard import lang as lang_switch
 from dashboard import wall as wall_mod
 from dashboard.actions import Actions
-from dashboard.readmodel import ReadModel
 from dashboard.config import DashboardConfig
+from dashboard.readmodel import ReadModel
 from dashboard.views import Snapshots
 from feeds.ingest.intake import make_placer
 from feeds.ingest.placement import Placer

@@ -12,9 +12,9 @@ import flask
 from dash import html
 
 from dashboard import admin_page, audit_page, case_page, track_page, video_page
+from dashboard.config import DashboardConfig
 from dashboard.readmodel import ReadModel
 from dashboard.refusals import NotFound, Refusal
-from dashboard.config import DashboardConfig
 from domain.access import User
 from domain.regions import Level
 from layouts import ids

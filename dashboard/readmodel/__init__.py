@@ -8,11 +8,11 @@ import redis
 
 from dashboard import lang as lang_switch
 from dashboard import wall as wall_mod
+from dashboard.config import DashboardConfig
 from dashboard.readmodel import cases, records, video
 from dashboard.readmodel.records import DeadLetters
 from dashboard.readmodel.stats import CaseFrames, stats_view_model
 from dashboard.refusals import Forbidden, NotFound, Refusal
-from dashboard.config import DashboardConfig
 from dashboard.views import Snapshots
 from domain.access import User
 from domain.model import Incident

@@ -9,9 +9,9 @@ import plotly
 import pytest
 
 from dashboard.app import create_app
+from dashboard.config import DashboardConfig, PushConfig
 from dashboard.pages import message_page
 from dashboard.refusals import Forbidden, NotFound
-from dashboard.config import DashboardConfig, PushConfig
 from domain.access import Role
 from feeds.accounts import auth
 from feeds.live.context import CityContext
