@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_component(name: str, settings: Settings, args: argparse.Namespace) -> int:
-    from dashboard import components as c  # noqa: PLC0415
+    from gridwatch import components as c  # noqa: PLC0415
 
     if name == "simulate":
         c.run_simulator_process(settings)
