@@ -6,7 +6,7 @@ import time
 import orjson
 
 from feeds.store import keys
-from tests.feeds.test_worker import live_frames, make_worker
+from tests.feeds.live.test_worker import live_frames, make_worker
 
 
 def test_cases_reach_the_live_stream_before_the_positions_read_with_them(redis_url, city_ctx):
