@@ -1,8 +1,10 @@
 """Applying stream events to the city state, with a frozen clock (no Redis)."""
 from __future__ import annotations
 
-from domain.entries import Entry, entry_of
-from domain.model import Officer
+import orjson
+
+from domain.entries import Entry, decode_entry, entry_of
+from domain.model import Officer, Status
 from feeds.live.rules import load_rules
 from feeds.live.state import Changes, CityState
 
@@ -98,3 +100,25 @@ def city_with(*cases: tuple[str, float]) -> CityState:
     for iid, ts in cases:
         st.apply(incident(iid, "dispute", ts), ts, Changes())
     return st
+
+
+def test_stored_bytes_decode_once_into_entries_the_state_applies():
+    st = city()
+    ch = Changes()
+    for fields in ({"msg_id": "p1", "ts": T0, "type": "position", "officer_id": "O1",
+                    "lat": 23.0, "lon": 113.8, "battery": 55.0, "grid": GRID},
+                   {"msg_id": "i1", "ts": T0, "type": "incident", "incident_id": "I1",
+                    "officer_id": "O1", "lat": 23.0, "lon": 113.8, "category": "dispute",
+                    "title": "t", "description": "", "severity": 0, "grid": GRID},
+                   {"type": "command", "msg_id": "c1", "incident_id": "I1", "action": "assign",
+                    "by": "duty1", "ts": T0 + 60, "officer_id": "O2"},
+                   {"type": "attachment", "msg_id": "a1"}):  # a kind no one applies: skipped
+        entry = decode_entry(orjson.dumps(fields))
+        assert entry is None or isinstance(entry, Entry)
+        if entry is not None:
+            st.apply(entry, T0 + 60, ch)
+    assert (st.officers["O1"].lon, st.officers["O1"].battery) == (113.8, 55.0)
+    inc = st.incidents["I1"]
+    assert inc.status is Status.DISPATCHED and inc.assignee == "O2"
+    assert any(e["kind"] == "assign" and e["by"] == "duty1" for e in inc.events)
+    assert ch.fixes == [("441900101", "O1", T0, 113.8, 23.0, GRID)]
