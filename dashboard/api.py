@@ -12,7 +12,7 @@ from dashboard.openapi import OPENAPI
 from dashboard.views import Snapshots
 from domain.access import User
 from domain.model import Status
-from domain.regions import Level, level_of
+from domain.regions import Level, level_of, town_of
 from feeds.live import reads
 from feeds.live.context import CityContext
 from feeds.live.state import incident_to_json
@@ -128,7 +128,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots) -> flask.
             return _error(404, "no such officer")
         if not user.may_see_region(rec.grid):
             return _error(403, "officer outside your scope")
-        st = reads.read_officers(client, [rec.grid[:9]]).get(officer_id)
+        st = reads.read_officers(client, [town_of(rec.grid)]).get(officer_id)
         return _json(_officer(ctx, st) if st else {"officer_id": officer_id, "name": rec.name,
                                                    "grid": rec.grid, "position": None,
                                                    "on_duty": False})

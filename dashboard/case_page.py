@@ -14,7 +14,7 @@ from dashboard import video_page
 from domain.access import User
 from domain.cases import Action, ActionRefused, allowed_actions, deadline
 from domain.model import Incident
-from domain.regions import ancestors_of, level_of
+from domain.regions import ancestors_of, level_of, village_of
 from feeds.live import reads
 from feeds.live.commands import ACTING_ROLES, NotPermitted, send_action
 from feeds.live.context import CityContext
@@ -88,7 +88,8 @@ def case_view_model(ctx: CityContext, client: redis.Redis, inc: Incident, user: 
         video=video_page.case_video(ctx, client, user, inc, lang),
         allowed=[a.value for a in allowed_actions(inc)],
         can_act=user.role in ACTING_ROLES, breadcrumbs=crumbs,
-        live_url=f"{live_base}?region={inc.grid[:12]}&case={inc.incident_id}", now=time.time(),
+        live_url=f"{live_base}?region={village_of(inc.grid)}&case={inc.incident_id}",
+        now=time.time(),
         audit=reads.audit_entries(client, 50, target=inc.incident_id), lang=lang,
         tile_url=tile_url)
 

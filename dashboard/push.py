@@ -23,7 +23,7 @@ from domain.access import User
 from domain.alerts import AlertLevel, CategoryRule
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
-from domain.regions import TOWN_CODE_LEN, Hierarchy, town_of
+from domain.regions import Hierarchy, above_town, town_of, towns_covering
 from feeds.live.clusters import OfficerIndex, View
 from feeds.live.follow import follow_live, live_ends
 from feeds.live.state import OfficerState, marker_of
@@ -173,7 +173,7 @@ class LiveHub:
 
     def feed_as_of(self, region: str) -> float:
         """When the worker last published live data for any town of a region (0 if never)."""
-        towns = [town_of(region)] if len(region) >= TOWN_CODE_LEN else self.towns
+        towns = towns_covering(region, self.towns)
         return max((self.town_as_of.get(t, 0.0) for t in towns), default=0.0)
 
     async def read_case(self, incident_id: str) -> CaseRecord | None:
@@ -189,7 +189,7 @@ class LiveHub:
 
     def officers_under(self, region: str) -> Iterable[OfficerState]:
         """The officers of a region's town (all of them for the city): a superset to filter."""
-        if len(region) < TOWN_CODE_LEN:
+        if above_town(region):
             return self.officers.values()
         return [self.officers[o] for o in self.town_officers.get(town_of(region), ())]
 

@@ -13,6 +13,7 @@ from dash import Input, Output, State
 from dashboard.video_routes import camera_urls, clip_urls
 from domain.access import User
 from domain.model import Incident
+from domain.regions import towns_covering
 from domain.video import FLAG_ROLES, REVIEW_ROLES, FlaggedEvent, review_order
 from feeds.live import reads
 from feeds.live.commands import NotPermitted
@@ -56,7 +57,7 @@ QUEUE_LIMIT = 300
 
 def towns_in(ctx: CityContext, code: str) -> list[str]:
     """The towns a region's data lives in."""
-    return ctx.towns if len(code) < 9 else [code[:9]]
+    return towns_covering(code, ctx.towns)
 
 
 def event_visible(ctx: CityContext, user: User, ev: FlaggedEvent) -> bool:

@@ -15,6 +15,7 @@ import orjson
 import redis
 
 from domain.access import User
+from domain.regions import towns_covering
 from domain.video import Camera, Clip, sign_ticket, valid_camera_id
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera, read_cameras, read_health, video_secret
@@ -178,7 +179,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
 def camera_rows(client: redis.Redis, ctx: CityContext, region: str) -> list[dict[str, Any]]:
     """The cameras of a region with their health, as API / map rows (stream URLs are the
     dashboard's scoped routes, never the upstream URL, which may hold credentials)."""
-    towns = ctx.towns if len(region) < 9 else [region[:9]]
+    towns = towns_covering(region, ctx.towns)
     cams = [c for c in read_cameras(client, towns) if c.grid.startswith(region)]
     health = read_health(client, cams)
     return [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,

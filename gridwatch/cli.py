@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from dashboard.settings import Settings, wall_env
 from domain.access import Role
+from domain.regions import town_of
 
 log = logging.getLogger("gridwatch")
 SCALED = ("gateway", "worker", "push", "web")  # components `--processes N` multiplies
@@ -223,7 +224,7 @@ def _export(args: argparse.Namespace) -> int:
     from feeds.live import reads  # noqa: PLC0415
 
     client = reads.connect(_store_url(args))
-    towns = sorted({o.grid[:9] for o in load_officers(args.data_dir / "officers.csv")})
+    towns = sorted({town_of(o.grid) for o in load_officers(args.data_dir / "officers.csv")})
     end = time.time() - args.older_than * 3600
     total = export_history(client, towns, args.out, end,
                            lambda stream, n: print(f"{stream}: {n} rows", file=sys.stderr))
