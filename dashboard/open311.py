@@ -49,7 +49,7 @@ def service_request(inc: Incident, ctx: CityContext) -> dict[str, Any]:
             "status_notes": notes[-1] if notes else None,
             "service_name": rule.name_en if rule else inc.category,
             "service_code": inc.category, "description": inc.description,
-            "agency_responsible": inc.grid[:9], "service_notice": None,
+            "agency_responsible": inc.town, "service_notice": None,
             "requested_datetime": _iso(inc.reported_ts),
             "updated_datetime": _iso(inc.updated_ts or inc.reported_ts),
             "expected_datetime": None, "address": None, "address_id": None, "zipcode": None,

@@ -20,12 +20,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from domain.access import User
-from domain.alerts import CategoryRule
+from domain.alerts import AlertLevel, CategoryRule
+from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
-from domain.regions import Hierarchy
+from domain.regions import Hierarchy, above_town, town_of, towns_covering
 from feeds.live.clusters import OfficerIndex, View
 from feeds.live.follow import follow_live, live_ends
-from feeds.live.state import OfficerState, incident_from_json, marker
+from feeds.live.state import OfficerState, marker_of
 from feeds.live.summary import child_stats, kpi, visible_counts
 from feeds.store import keys
 
@@ -58,10 +59,10 @@ class Pending:
     """Changes gathered since the last flush."""
 
     officers: set[str] = field(default_factory=set)
-    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    closed: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → last marker
-    cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → whole case
-    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → newly red marker
+    incidents: dict[str, Marker] = field(default_factory=dict)
+    closed: dict[str, Marker] = field(default_factory=dict)  # id → last marker
+    cases: dict[str, CaseRecord] = field(default_factory=dict)  # id → whole case
+    alerts: dict[str, Marker] = field(default_factory=dict)  # id → newly red marker
     counts: bool = False
 
     def __bool__(self) -> bool:
@@ -93,9 +94,9 @@ class LiveHub:
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.town_officers: dict[str, list[str]] = {}  # town → ids of the officers homed there
         for o in roster.values():
-            self.town_officers.setdefault(o.grid[:9], []).append(o.officer_id)
+            self.town_officers.setdefault(town_of(o.grid), []).append(o.officer_id)
         self.index = OfficerIndex(hierarchy, roster.values())
-        self.incidents: dict[str, dict[str, Any]] = {}
+        self.incidents: dict[str, Marker] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.pending = Pending()
         self.clients: set[Client] = set()
@@ -103,7 +104,7 @@ class LiveHub:
         self.as_of = 0.0
         self.town_as_of: dict[str, float] = {}  # newest live frame applied, per town
         # new red cases of the last ALERT_KEEP_S, replayed to a wall that (re)connects
-        self.recent_alerts: deque[tuple[float, dict[str, Any]]] = deque(maxlen=500)
+        self.recent_alerts: deque[tuple[float, Marker]] = deque(maxlen=500)
 
     async def bootstrap(self) -> None:
         """Load the current state; remember the live streams' positions first."""
@@ -128,65 +129,69 @@ class LiveHub:
             if open_ids:
                 for raw in await self.client.hmget(keys.incidents(t), open_ids):
                     if raw:
-                        m = marker(incident_from_json(orjson.loads(raw)), self.rules)
-                        self.incidents[m["id"]] = m
+                        m = marker_of(decode_case(raw).incident(), self.rules)
+                        self.incidents[m.id] = m
         self.as_of = time.time()
         log.info("push loaded %d officers, %d open cases", len(self.officers), len(self.incidents))
 
-    def apply(self, frame: Mapping[str, Any]) -> None:
+    def apply(self, frame: LiveFrame) -> None:
         """Merge one live-stream frame into the state and the pending delta."""
-        ts = frame.get("ts", time.time())
-        for oid, lon, lat, on_duty in frame.get("officers", ()):
+        ts = frame.ts
+        for oid, lon, lat, on_duty in frame.officers:
             st = self.officers.get(oid)
             if st is not None:
                 st.lon, st.lat, st.on_duty, st.ts = lon, lat, bool(on_duty), ts
                 self.pending.officers.add(oid)
                 self.index.update(oid, lon, lat, bool(on_duty))
-        for m in frame.get("incidents", ()):
-            prev = self.incidents.get(m["id"])
-            if m.get("level") == "red" and (prev is None or prev.get("level") != "red"):
-                self.pending.alerts[m["id"]] = m
-                self.recent_alerts.append((time.time(), m))
-            self.incidents[m["id"]] = m
-            self.pending.incidents[m["id"]] = m
-            self.pending.closed.pop(m["id"], None)
-        if (frame.get("incidents") or frame.get("closed")) and self.urgent is not None:
+        for m in frame.incidents:
+            self._marker(m)
+        if (frame.incidents or frame.closed) and self.urgent is not None:
             self.urgent.set()
-        for iid in frame.get("closed", ()):
+        for iid in frame.closed:
             last = self.incidents.pop(iid, None)
             self.pending.incidents.pop(iid, None)
             if last is not None:
                 self.pending.closed[iid] = last
-        for case in frame.get("cases", ()):
-            self.pending.cases[case["incident_id"]] = case
-        if "counts" in frame:
-            self.counts[frame["town"]] = frame["counts"]
+        for case in frame.cases:
+            self.pending.cases[case.incident_id] = case
+        if frame.counts is not None and frame.town is not None:
+            self.counts[frame.town] = frame.counts
             self.pending.counts = True
         self.as_of = max(self.as_of, ts)
-        if "town" in frame:
-            self.town_as_of[frame["town"]] = max(self.town_as_of.get(frame["town"], 0.0), ts)
+        if frame.town is not None:
+            self.town_as_of[frame.town] = max(self.town_as_of.get(frame.town, 0.0), ts)
+
+    def _marker(self, m: Marker) -> None:
+        """Hold an open case's new marker; one newly red is also an alert."""
+        prev = self.incidents.get(m.id)
+        if m.level is AlertLevel.RED and (prev is None or prev.level is not AlertLevel.RED):
+            self.pending.alerts[m.id] = m
+            self.recent_alerts.append((time.time(), m))
+        self.incidents[m.id] = m
+        self.pending.incidents[m.id] = m
+        self.pending.closed.pop(m.id, None)
 
     def feed_as_of(self, region: str) -> float:
         """When the worker last published live data for any town of a region (0 if never)."""
-        towns = [region[:9]] if len(region) >= 9 else self.towns
+        towns = towns_covering(region, self.towns)
         return max((self.town_as_of.get(t, 0.0) for t in towns), default=0.0)
 
-    async def read_case(self, incident_id: str) -> dict[str, Any] | None:
+    async def read_case(self, incident_id: str) -> CaseRecord | None:
         """The stored form of one case, or None."""
         town = await self.client.hget(keys.INCIDENT_TOWN, incident_id)
         raw = town and await self.client.hget(keys.incidents(town.decode()), incident_id)
-        return orjson.loads(raw) if raw else None
+        return decode_case(raw) if raw else None
 
-    def visible(self, client: Client, m: Mapping[str, Any]) -> bool:
+    def visible(self, client: Client, m: Marker | CaseRecord) -> bool:
         """Whether a case is in the client's region and category clearance."""
-        return m["grid"].startswith(client.region) and client.user.may_see_category(
-            self.rules.get(m["category"]))
+        return m.grid.startswith(client.region) and client.user.may_see_category(
+            self.rules.get(m.category))
 
     def officers_under(self, region: str) -> Iterable[OfficerState]:
         """The officers of a region's town (all of them for the city): a superset to filter."""
-        if len(region) < 9:
+        if above_town(region):
             return self.officers.values()
-        return [self.officers[o] for o in self.town_officers.get(region[:9], ())]
+        return [self.officers[o] for o in self.town_officers.get(town_of(region), ())]
 
     def summary(self, region: str, now: float, cache: dict[Any, tuple[Any, Any]] | None = None,
                 cleared: bool = True) -> tuple[Any, Any]:
@@ -220,8 +225,8 @@ class LiveHub:
                "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
         if client.watch:
-            alerts = [m for m in self.alerts_since(p, now) if m["grid"].startswith(client.watch)
-                      and client.user.may_see_category(self.rules.get(m["category"]))]
+            alerts = [m for m in self.alerts_since(p, now) if m.grid.startswith(client.watch)
+                      and client.user.may_see_category(self.rules.get(m.category))]
             if alerts:
                 out["alerts"] = alerts
         if client.by_view and (p is None or p.officers or client.view_stale):
@@ -231,12 +236,12 @@ class LiveHub:
             out["case"] = p.cases[client.case]
         return out
 
-    def alerts_since(self, p: Pending | None, now: float) -> list[dict[str, Any]]:
+    def alerts_since(self, p: Pending | None, now: float) -> list[Marker]:
         """A delta's new red cases; for a sync, those of the last ALERT_KEEP_S still open."""
         if p is not None:
             return list(p.alerts.values())
-        return [self.incidents[m["id"]] for ts, m in self.recent_alerts
-                if ts > now - ALERT_KEEP_S and m["id"] in self.incidents]
+        return [self.incidents[m.id] for ts, m in self.recent_alerts
+                if ts > now - ALERT_KEEP_S and m.id in self.incidents]
 
     def add_view(self, client: Client, frame: dict[str, Any], now: float) -> None:
         """Put the client's viewport clusters in a frame, at most once per VIEW_EVERY_S."""
@@ -260,7 +265,7 @@ class LiveHub:
         client.view, client.view_sent = view, 0.0
         frame: dict[str, Any] = {"type": "delta"}
         self.add_view(client, frame, time.time())
-        await client.ws.send(orjson.dumps(frame).decode())
+        await client.ws.send(encode(frame).decode())
 
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
@@ -271,7 +276,7 @@ class LiveHub:
         for c in list(self.clients):
             frame = self.frame_for(c, "delta", p, cache)
             try:
-                await c.ws.send(orjson.dumps(frame).decode())
+                await c.ws.send(encode(frame).decode())
             except ConnectionClosed:
                 self.clients.discard(c)
 
@@ -309,7 +314,7 @@ class LiveHub:
             whole = await self.read_case(case)
             if whole is not None and self.visible(client, whole):
                 frame["case"] = whole
-        await ws.send(orjson.dumps(frame).decode())
+        await ws.send(encode(frame).decode())
         self.clients.add(client)
         try:
             async for raw in ws:
@@ -323,7 +328,7 @@ class LiveHub:
         """XREAD the live streams and apply what arrives (follow_live survives errors: a
         reader that died silently would freeze every wall while heartbeats go on)."""
         await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
-                          who="push")
+                          who="push", decode=decode_live)
 
     def sessions_alive(self, clients: list[Client]) -> list[bool]:
         """Whether each client's session is still live (blocking Redis reads: run in a
@@ -360,7 +365,7 @@ class LiveHub:
             frame = {"type": "beat", "now": now,
                      "feed_as_of": self.feed_as_of(c.watch or c.region)}
             try:
-                await c.ws.send(orjson.dumps(frame).decode())
+                await c.ws.send(encode(frame).decode())
             except ConnectionClosed:
                 self.clients.discard(c)
 

@@ -14,7 +14,10 @@ import flask
 import orjson
 import redis
 
+from dashboard.api_models import REGION, Cameras, Operation
+from dashboard.api_models import Camera as CameraAnswer
 from domain.access import User
+from domain.regions import towns_covering
 from domain.video import Camera, Clip, sign_ticket, valid_camera_id
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera, read_cameras, read_health, video_secret
@@ -169,8 +172,8 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
             return _json({"error": f"unknown region {code}"}, 404)
         if not user.may_see_region(code):
             return _json({"error": "region outside your scope"}, 403)
-        return _json({"region": code, "cameras": camera_rows(client, ctx, code),
-                      "as_of": time.time()})
+        rows = [CameraAnswer.model_validate(r) for r in camera_rows(client, ctx, code)]
+        return _json(Cameras(region=code, cameras=rows, as_of=time.time()).wire())
 
     return bp
 
@@ -178,7 +181,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
 def camera_rows(client: redis.Redis, ctx: CityContext, region: str) -> list[dict[str, Any]]:
     """The cameras of a region with their health, as API / map rows (stream URLs are the
     dashboard's scoped routes, never the upstream URL, which may hold credentials)."""
-    towns = ctx.towns if len(region) < 9 else [region[:9]]
+    towns = towns_covering(region, ctx.towns)
     cams = [c for c in read_cameras(client, towns) if c.grid.startswith(region)]
     health = read_health(client, cams)
     return [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,
@@ -187,22 +190,6 @@ def camera_rows(client: redis.Redis, ctx: CityContext, region: str) -> list[dict
             for c in cams]
 
 
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/cameras": {"get": {
-        "summary": "Cameras of a region with their health (online, stale, offline)",
-        "parameters": [{"name": "region", "in": "query", "required": False,
-                        "description": "region code (default: the caller's scope)",
-                        "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "OK", "content": {"application/json": {
-            "schema": {"type": "object", "properties": {
-                "region": {"type": "string"}, "as_of": {"type": "number"},
-                "cameras": {"type": "array", "items": {"type": "object", "properties": {
-                    "id": {"type": "string"}, "name": {"type": "string"},
-                    "lon": {"type": "number"}, "lat": {"type": "number"},
-                    "grid": {"type": "string"}, "stream_url": {"type": "string"},
-                    "snapshot_url": {"type": "string"},
-                    "state": {"type": "string", "enum": ["online", "stale", "offline"]}}}}}}}}},
-            "401": {"description": "login required"},
-            "403": {"description": "outside the caller's scope"},
-            "404": {"description": "no such region"}}}},
-}
+OPERATIONS = (Operation("/api/v1/cameras",
+                        "Cameras of a region with their health (online, stale, offline)",
+                        Cameras, (REGION,), (401, 403, 404, 429)),)

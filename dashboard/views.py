@@ -11,7 +11,7 @@ import redis
 from dashboard.config import WebConfig
 from dashboard.video_routes import camera_rows
 from domain.access import User
-from domain.regions import ancestors_of, level_of
+from domain.regions import ancestors_of, level_of, town_of, towns_covering
 from feeds.geo.hierarchy import region_features
 from feeds.geo.overlays import overlay_features
 from feeds.live import reads
@@ -49,14 +49,14 @@ class Snapshots:
 
     def towns_of(self, code: str) -> list[str]:
         """The towns a region's data lives in."""
-        return self.ctx.towns if len(code) < 9 else [code[:9]]
+        return towns_covering(code, self.ctx.towns)
 
     def live_state(self, code: str, user: User) -> dict[str, Any]:
         """Officers, visible open cases and counts of a region, now."""
         towns = self.towns_of(code)
         offs = reads.read_officers(self.client, towns)
         for oid, o in self.ctx.roster.items():
-            if oid not in offs and o.grid[:9] in towns:
+            if oid not in offs and town_of(o.grid) in towns:
                 offs[oid] = OfficerState(oid, o.grid)
         rules = self.ctx.rules
         incs = [i for i in reads.read_open_incidents(self.client, towns)

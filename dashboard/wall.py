@@ -11,7 +11,7 @@ import orjson
 from dashboard.config import DashboardConfig
 from dashboard.views import Snapshots
 from domain.access import User
-from domain.regions import VILLAGE_CODE_LEN, level_of
+from domain.regions import VILLAGE_CODE_LEN, level_of, village_of
 from feeds.live.context import CityContext
 from feeds.live.state import marker
 from feeds.live.summary import child_stats
@@ -52,7 +52,7 @@ def region_item(ctx: CityContext, code: str, lang: str) -> dict[str, Any]:
 
 def case_item(ctx: CityContext, home: str, m: dict[str, Any], lang: str) -> dict[str, Any]:
     """A playlist entry showing one case on its village's map (never above the wall's home)."""
-    code = m["grid"][:VILLAGE_CODE_LEN] if len(home) <= VILLAGE_CODE_LEN else home
+    code = village_of(m["grid"]) if len(home) <= VILLAGE_CODE_LEN else home
     if code not in ctx.hierarchy:
         code = home
     item = region_item(ctx, code, lang)

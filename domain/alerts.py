@@ -43,6 +43,7 @@ def _rank_of(other: object) -> int:
     return other.rank
 
 
+LEVELS: tuple[str, ...] = tuple(level.value for level in AlertLevel)  # wire values, mildest first
 _RANK = {AlertLevel.GREEN: 0, AlertLevel.YELLOW: 1, AlertLevel.RED: 2}
 _BY_RANK = {v: k for k, v in _RANK.items()}
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.alerts import AlertLevel
+from domain.regions import town_of
 
 
 class Status(StrEnum):
@@ -29,10 +30,26 @@ class Status(StrEnum):
         return self in (Status.DISPATCHED, Status.ON_SCENE, Status.RESOLVED, Status.CLOSED)
 
 
-CATEGORIES = (
-    "dispute", "safety_hazard", "rental_housing", "fire", "work_safety", "food_drug",
-    "public_order", "mental_health", "community_correction", "environment",
-)
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)  # wire values, in life order
+DONE_STATUSES: tuple[str, ...] = tuple(s.value for s in Status if not s.is_open)
+
+
+class Category(StrEnum):
+    """The standard case categories (a city's rules may configure more codes)."""
+
+    DISPUTE = "dispute"
+    SAFETY_HAZARD = "safety_hazard"
+    RENTAL_HOUSING = "rental_housing"
+    FIRE = "fire"
+    WORK_SAFETY = "work_safety"
+    FOOD_DRUG = "food_drug"
+    PUBLIC_ORDER = "public_order"
+    MENTAL_HEALTH = "mental_health"
+    COMMUNITY_CORRECTION = "community_correction"
+    ENVIRONMENT = "environment"
+
+
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 
 
 @dataclass(frozen=True)
@@ -82,4 +99,4 @@ class Incident:
     @property
     def town(self) -> str:
         """The town code of the case's grid."""
-        return self.grid[:9]
+        return town_of(self.grid)

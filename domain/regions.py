@@ -50,6 +50,28 @@ def town_of(code: str) -> str:
     return code[:TOWN_CODE_LEN]
 
 
+def village_of(code: str) -> str:
+    """The village code a village or grid code belongs to."""
+    if len(code) < VILLAGE_CODE_LEN:
+        raise ValueError(f"{code!r} is above village level")
+    return code[:VILLAGE_CODE_LEN]
+
+
+def above_town(code: str) -> bool:
+    """Whether a region code is above town level (the city: it spans every town)."""
+    return len(code) < TOWN_CODE_LEN
+
+
+def above_village(code: str) -> bool:
+    """Whether a region code is above village level (the city or a town)."""
+    return len(code) < VILLAGE_CODE_LEN
+
+
+def towns_covering(code: str, towns: Iterable[str]) -> list[str]:
+    """The towns a region lies in: every one of `towns` for the city, else its own town."""
+    return list(towns) if above_town(code) else [town_of(code)]
+
+
 def ancestors_of(code: str) -> list[str]:
     """Codes of the region and every region above it, the region first."""
     lens = [n for n in (GRID_CODE_LEN, VILLAGE_CODE_LEN, TOWN_CODE_LEN, CITY_CODE_LEN)

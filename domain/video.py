@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from domain.model import DONE_STATUSES, Status
+from domain.regions import town_of
+
 # Ids that are safe in URLs, file names and Redis keys.
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RECORD_ID = re.compile(r"^[a-z]{2}[0-9a-f]{12}$")  # ev…, cl… (made by Gridwatch)
@@ -61,7 +64,7 @@ class Camera:
     @property
     def town(self) -> str:
         """The town code of the camera's grid."""
-        return self.grid[:9]
+        return town_of(self.grid)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -132,7 +135,7 @@ class FlaggedEvent:
     @property
     def town(self) -> str:
         """The town code of the event's grid."""
-        return self.grid[:9]
+        return town_of(self.grid)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -196,10 +199,10 @@ def red_transitions(levels: Mapping[str, str], cases: Iterable[Mapping[str, Any]
     out, known = [], dict(levels)
     for c in cases:
         iid = c.get("incident_id") or c.get("id")
-        level, status = c.get("level"), c.get("status", "reported")
+        level, status = c.get("level"), c.get("status", Status.REPORTED)
         if not iid:
             continue
-        if status in ("resolved", "closed"):
+        if status in DONE_STATUSES:
             known.pop(iid, None)
             continue
         if level == "red" and known.get(iid) != "red":

@@ -6,6 +6,7 @@ import getpass
 import sys
 
 from domain.access import Role
+from domain.regions import town_of
 from feeds.store.client import client_url
 from gridwatch.config import GridwatchConfig
 
@@ -120,7 +121,7 @@ def export(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     from feeds.live import reads  # noqa: PLC0415
 
     client = reads.connect(store_url(cfg))
-    towns = sorted({o.grid[:9] for o in load_officers(cfg.store.officers_file)})
+    towns = sorted({town_of(o.grid) for o in load_officers(cfg.store.officers_file)})
     end = time.time() - args.older_than * 3600
     total = export_history(client, towns, args.out, end,
                            lambda stream, n: print(f"{stream}: {n} rows", file=sys.stderr))

@@ -6,12 +6,13 @@ from typing import Any
 
 from dash import dash_table, html
 
+from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.i18n import CATEGORIES, LEVELS, STATUSES, category_name, level_name, status_name, t
 from layouts.viewmodels import IncidentMarker
 
-CUE = {"red": "◆", "yellow": "▲", "green": "●"}
-RANK = {"red": 3, "yellow": 2, "green": 1}
+CUE = {AlertLevel.RED: "◆", AlertLevel.YELLOW: "▲", AlertLevel.GREEN: "●"}
+RANK = {lv: lv.rank + 1 for lv in AlertLevel}
 
 
 def labels(lang: str) -> dict[str, dict[str, str]]:

@@ -9,6 +9,8 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
+from domain.alerts import AlertLevel
+from domain.model import DONE_STATUSES
 from layouts import ids
 from layouts.format import countdown, duration, local_time
 from layouts.i18n import (
@@ -25,7 +27,7 @@ from layouts.map_view import connection_indicator, popup_labels, region_path
 from layouts.video_view import vt
 
 _NS = Namespace("gridwatch", "map")
-CUE = {"red": "◆", "yellow": "▲", "green": "●"}
+CUE = {AlertLevel.RED: "◆", AlertLevel.YELLOW: "▲", AlertLevel.GREEN: "●"}
 LIVE_IDS = (ids.CONN, ids.CLOCK, ids.ASOF, ids.INCIDENTS, ids.CASE_STORE)
 
 
@@ -133,7 +135,7 @@ def level_badge(level: str, lang: str) -> html.Span:
 def case_details(c: dict[str, Any], category_label: str, due_ts: float | None,
                  names: dict[str, str], now: float, lang: str) -> html.Div:
     """The case's facts and its SLA countdown."""
-    open_ = c["status"] not in ("resolved", "closed")
+    open_ = c["status"] not in DONE_STATUSES
     rows = [
         (t("case.level", lang), level_badge(c["level"], lang)),
         (t("case.status", lang), status_name(c["status"], lang)),

@@ -4,15 +4,15 @@ from __future__ import annotations
 import json
 import logging
 
+from domain.alerts import LEVELS
+from domain.model import CATEGORIES, STATUSES
+
 log = logging.getLogger(__name__)
 
 DEFAULT_LANG = "zh"
 LANGS = ("zh", "en")
 
-LEVELS = ("green", "yellow", "red")
-CATEGORIES = ("dispute", "safety_hazard", "rental_housing", "fire", "work_safety", "food_drug",
-              "public_order", "mental_health", "community_correction", "environment")
-STATUSES = ("reported", "acknowledged", "dispatched", "on_scene", "resolved", "closed")
+__all__ = ["CATEGORIES", "LEVELS", "STATUSES"]  # the domain's codes, re-exported for layouts
 
 # key: (zh, en)
 _MESSAGES: dict[str, tuple[str, str]] = {

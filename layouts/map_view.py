@@ -10,6 +10,7 @@ import dash_leaflet as dl
 from dash import html
 from dash_extensions.javascript import Namespace
 
+from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.camera_layer import camera_layer
 from layouts.i18n import POPUP_KEYS, catalogue, js_texts, level_name, norm_lang, switch_href, t
@@ -318,12 +319,10 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
 
 def legend(lang: str) -> html.Div:
     """The map legend: level colours with their shapes, officer marks, cluster bubble."""
-    items = [("inc-red", level_name("red", lang)),
-             ("inc-yellow", level_name("yellow", lang)),
-             ("inc-green", level_name("green", lang)),
-             ("duty-on", t("legend.officer_on", lang)),
-             ("duty-off", t("legend.officer_off", lang)),
-             ("cluster", t("legend.cluster", lang))]
+    items = [(f"inc-{lv}", level_name(lv, lang)) for lv in reversed(AlertLevel)]
+    items += [("duty-on", t("legend.officer_on", lang)),
+              ("duty-off", t("legend.officer_off", lang)),
+              ("cluster", t("legend.cluster", lang))]
     return html.Div(id=ids.LEGEND, className="gw-legend", children=[
         html.Div(t("legend.title", lang), className="gw-legend-title")] + [
         html.Div(className="gw-legend-item", children=[

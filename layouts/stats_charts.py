@@ -7,25 +7,16 @@ from typing import Any
 import plotly.graph_objects as go
 from dash import dcc
 
+from domain.alerts import LEVELS, AlertLevel
+from domain.model import Category
 from layouts.i18n import category_name, level_name, norm_lang, t
 from layouts.stats_model import StatsView, text
 
-LEVELS = ("green", "yellow", "red")
-
-
-LEVEL_COLOURS = {"green": "#1fd17a", "yellow": "#ffc53d", "red": "#ff3d3d"}
-
-
-LEVEL_PATTERNS = {"green": "", "yellow": "/", "red": "x"}  # a second cue beside colour
-
-
-CATEGORY_COLOURS = {
-    "dispute": "#5b9bff", "safety_hazard": "#ff9f43", "rental_housing": "#b18cff",
-    "fire": "#ff6b9a", "work_safety": "#d9b650", "food_drug": "#2ed8b6",
-    "public_order": "#38bdf8", "mental_health": "#94a3b8", "community_correction": "#a3e635",
-    "environment": "#f0abfc"}
-
-
+LEVEL_COLOURS = dict(zip(AlertLevel, ("#1fd17a", "#ffc53d", "#ff3d3d"), strict=True))
+LEVEL_PATTERNS = dict(zip(AlertLevel, ("", "/", "x"), strict=True))  # a cue beside colour
+CATEGORY_COLOURS = dict(zip(Category, (  # in the order of domain.model.Category
+    "#5b9bff", "#ff9f43", "#b18cff", "#ff6b9a", "#d9b650", "#2ed8b6", "#38bdf8", "#94a3b8",
+    "#a3e635", "#f0abfc"), strict=True))
 OTHER_COLOURS = ("#7dd3fc", "#fda4af", "#bef264", "#fcd34d", "#c4b5fd", "#99f6e4")
 
 

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from dash import dcc, html
 
+from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.format import local_time
 from layouts.i18n import category_name, level_name, norm_lang, status_name, switch_href, t
@@ -22,7 +23,7 @@ REVIEW_STATE = "gw-video-review-state"
 FLAG_BUTTON = "gw-video-flag"
 FLAG_MSG = "gw-video-flag-msg"
 
-CUE = {"red": "◆", "yellow": "▲", "green": "●"}
+CUE = {AlertLevel.RED: "◆", AlertLevel.YELLOW: "▲", AlertLevel.GREEN: "●"}
 
 
 def vt(key: str, lang: str) -> str:

@@ -11,7 +11,7 @@ from dashboard.video_routes import camera_urls
 from domain.access import User
 from domain.cases import allowed_actions, deadline
 from domain.model import Incident
-from domain.regions import ancestors_of, level_of
+from domain.regions import ancestors_of, level_of, village_of
 from domain.video import FLAG_ROLES
 from feeds.live import reads
 from feeds.live.commands import ACTING_ROLES
@@ -101,6 +101,7 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
         video=case_video(client, user, inc, lang) if media else None,
         allowed=[a.value for a in allowed_actions(inc)],
         can_act=user.role in ACTING_ROLES, breadcrumbs=crumbs,
-        live_url=f"{live_base}?region={inc.grid[:12]}&case={inc.incident_id}", now=time.time(),
+        live_url=f"{live_base}?region={village_of(inc.grid)}&case={inc.incident_id}",
+        now=time.time(),
         audit=reads.audit_entries(client, AUDIT_ROWS, target=inc.incident_id), lang=lang,
         tile_url=tile_url)

@@ -11,7 +11,7 @@ import pandas as pd
 import redis
 
 from domain.access import User
-from domain.regions import Hierarchy, level_of
+from domain.regions import Hierarchy, level_of, town_of, village_of
 from feeds.history.cases import read_cases
 from feeds.history.stats import (
     DAY_S,
@@ -125,7 +125,7 @@ def place_name(h: Hierarchy, grid: str, lang: str) -> tuple[str, str]:
         r = h[code]
         return (r.name_en or r.name) if lang == "en" else r.name
 
-    return name(grid), " · ".join(name(c) for c in (grid[:12], grid[:9]))
+    return name(grid), " · ".join(name(c) for c in (village_of(grid), town_of(grid)))
 
 
 def hotspot_rows(h: Hierarchy, frame: pd.DataFrame, lang: str) -> list[HotspotRow]:

@@ -6,6 +6,7 @@ import redis
 from dashboard.refusals import Forbidden, NotFound
 from dashboard.video_routes import camera_urls, clip_urls
 from domain.access import User
+from domain.regions import towns_covering
 from domain.video import REVIEW_ROLES, FlaggedEvent, review_order
 from feeds.live import reads
 from feeds.live.context import CityContext
@@ -18,7 +19,7 @@ QUEUE_LIMIT = 300
 
 def towns_in(ctx: CityContext, code: str) -> list[str]:
     """The towns a region's data lives in."""
-    return ctx.towns if len(code) < 9 else [code[:9]]
+    return towns_covering(code, ctx.towns)
 
 
 def event_visible(ctx: CityContext, user: User, ev: FlaggedEvent) -> bool:

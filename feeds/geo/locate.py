@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from domain.model import Placement
-from domain.regions import Level
+from domain.regions import Level, town_of, village_of
 from feeds.geo.hierarchy import CityGeo
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class GridIndex:
         self.codes: list[str] = [r.code for r in grids]
         self.geoms = np.array([city.shapes[c] for c in self.codes], dtype=object)
         shapely.prepare(self.geoms)
-        self._placements = [Placement(c[:9], c[:12], c) for c in self.codes]
+        self._placements = [Placement(town_of(c), village_of(c), c) for c in self.codes]
         self._by_code = {c: i for i, c in enumerate(self.codes)}
         xmin, ymin, xmax, ymax = shapely.total_bounds(self.geoms)
         self.cell = float(cell_deg)

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from domain.alerts import LEVELS
+from domain.model import DONE_STATUSES
+
 DEFAULT_TZ = "Asia/Shanghai"
 DAY_S = 86400.0
-LEVELS = ("green", "yellow", "red")
-CLOSED_STATUSES = ("resolved", "closed")
+CLOSED_STATUSES = DONE_STATUSES
 HOTSPOT_COLUMNS = ("grid", "count", "share", "red", "top_category", "top_title", "last_ts")
 
 # The handling-time stages: (name, column of the end time).

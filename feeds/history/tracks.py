@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import redis
 
+from domain.regions import town_of
 from feeds.store import keys
 
 EARTH_M = 6_371_000.0
@@ -43,7 +44,7 @@ def metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def read_track(client: redis.Redis, officer_id: str, home_grid: str, t0: float,
                t1: float) -> list[Fix]:
     """An officer's fixes between t0 and t1 (as far back as the track stream keeps)."""
-    key = keys.track(home_grid[:9], officer_id)
+    key = keys.track(town_of(home_grid), officer_id)
     out = []
     for _, fields in client.xrange(key, min=int(t0 * 1000) - 600_000, max="+"):
         ts, lon, lat, grid = fields[b"p"].decode().split(",")

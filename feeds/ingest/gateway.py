@@ -19,6 +19,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from domain.entries import encode
 from feeds.accounts.devices import token_matches
 from feeds.ingest.placement import Placer, Routed
 from feeds.ingest.protocol import (
@@ -183,7 +184,7 @@ class Gateway:
     def _add_groups(self, pipe: Any, groups: list[list[Routed]]) -> None:
         for group in groups:
             script_call(pipe, self.sha, [group[0].stream, *(r.seen_key for r in group)],
-                        [self.seen_ttl_s, *(orjson.dumps(r.body) for r in group)])
+                        [self.seen_ttl_s, *(encode(r.entry) for r in group)])
 
     async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-import orjson
 import redis
 
+from domain.entries import encode
 from feeds.geo.datum import to_datum, to_datum_arrays
 from feeds.geo.locate import GridIndex
 from feeds.ingest.gateway import (
@@ -32,7 +32,7 @@ def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str
             pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now), maxlen=DEAD_LETTER_MAXLEN,
                       approximate=True)
         else:
-            script_call(pipe, sha, [r.stream, r.seen_key], [SEEN_TTL_S, orjson.dumps(r.body)])
+            script_call(pipe, sha, [r.stream, r.seen_key], [SEEN_TTL_S, encode(r.entry)])
             if r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
     pipe.execute()

@@ -5,9 +5,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import numpy as np
 
+from domain.entries import DutyEntry, Entry, IncidentEntry, PositionEntry, UpdateEntry
 from domain.model import Officer, Placement
+from domain.regions import town_of
 from feeds.ingest.protocol import (
     DutyMsg,
     IncidentMsg,
@@ -28,13 +31,18 @@ LocateMany = Callable[[np.ndarray, np.ndarray], list[Placement | None]]
 
 @dataclass(frozen=True)
 class Routed:
-    """An accepted message ready to store: its stream, dedup key and stored fields."""
+    """An accepted message ready to store: its stream, dedup key and typed entry."""
 
     msg_id: str
     stream: str
     seen_key: str
-    body: dict[str, Any]
+    entry: Entry
     incident_town: tuple[str, str] | None = None  # (incident_id, town) to index
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The stored fields as plain values, in their stored order."""
+        return msgspec.to_builtins(self.entry)
 
 
 @dataclass
@@ -104,20 +112,14 @@ class Placer:
             if off is None or where is None:
                 out.append(None)
                 continue
-            body = {"msg_id": q.msg_id, "ts": q.ts, "type": "position",
-                    "officer_id": q.officer_id, "lat": round(lat, 6), "lon": round(lon, 6)}
-            if q.accuracy_m is not None:
-                body["accuracy_m"] = q.accuracy_m
-            if q.speed_mps is not None:
-                body["speed_mps"] = q.speed_mps
-            if q.heading_deg is not None:
-                body["heading_deg"] = q.heading_deg
-            if q.battery is not None:
-                body["battery"] = q.battery
-            body["grid"] = where.grid
-            home = off.grid[:9]
+            entry = PositionEntry(
+                msg_id=q.msg_id, ts=q.ts, type="position", officer_id=q.officer_id,
+                lat=round(lat, 6), lon=round(lon, 6), accuracy_m=q.accuracy_m,
+                speed_mps=q.speed_mps, heading_deg=q.heading_deg, battery=q.battery,
+                grid=where.grid)
+            home = town_of(off.grid)
             stream, seen = streams.get(home) or self._stream_keys(home)
-            out.append(Routed(q.msg_id, stream, seen + q.msg_id, body))
+            out.append(Routed(q.msg_id, stream, seen + q.msg_id, entry))
         return out
 
     def _stream_keys(self, home: str) -> tuple[str, str]:
@@ -141,9 +143,9 @@ class Placer:
                            msg.model_dump(mode="json"))
         return round(lon, 6), round(lat, 6), where
 
-    def _placed_body(self, msg: PositionMsg | IncidentMsg, body: dict[str, Any]
-                     ) -> tuple[Officer, Placement, dict[str, Any]] | Refused:
-        """Check the officer, place the point, and put its datum position and grid in body."""
+    def _placed(self, msg: PositionMsg | IncidentMsg
+                ) -> tuple[Officer, float, float, Placement] | Refused:
+        """Check the officer and place the point: the officer, datum lon, lat and place."""
         if isinstance(msg, IncidentMsg) and msg.officer_id in self.reporters:
             off: Officer | Refused = Officer(msg.officer_id, msg.officer_id, "")
         else:
@@ -153,42 +155,51 @@ class Placer:
         placed = self._place(msg)
         if isinstance(placed, Refused):
             return placed
-        lon, lat, where = placed
-        body.update(lon=lon, lat=lat, grid=where.grid)
-        return off, where, body
+        return off, *placed
 
     def _position(self, msg: PositionMsg) -> Routed | Refused:
-        r = self._placed_body(msg, msg.model_dump(exclude_none=True))
+        r = self._placed(msg)
         if isinstance(r, Refused):
             return r
-        off, _, body = r
-        home = off.grid[:9]
-        return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id), body)
+        off, lon, lat, where = r
+        entry = PositionEntry(
+            msg_id=msg.msg_id, ts=msg.ts, type="position", officer_id=msg.officer_id,
+            lat=lat, lon=lon, accuracy_m=msg.accuracy_m, speed_mps=msg.speed_mps,
+            heading_deg=msg.heading_deg, battery=msg.battery, grid=where.grid)
+        home = town_of(off.grid)
+        return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id), entry)
 
     def _incident(self, msg: IncidentMsg) -> Routed | Refused:
         if msg.category not in self.categories:
             return Refused(msg.msg_id, f"category: unknown category {msg.category!r}",
                            msg.model_dump(mode="json"))
-        r = self._placed_body(msg, msg.model_dump())
+        r = self._placed(msg)
         if isinstance(r, Refused):
             return r
-        _, where, body = r
+        _, lon, lat, where = r
+        entry = IncidentEntry(
+            msg_id=msg.msg_id, ts=msg.ts, type="incident", incident_id=msg.incident_id,
+            officer_id=msg.officer_id, lat=lat, lon=lon, category=msg.category,
+            title=msg.title, description=msg.description, severity=msg.severity,
+            grid=where.grid)
         self._remember(msg.incident_id, where.town)
         return Routed(msg.msg_id, keys.incidents_in(where.town), keys.seen(where.town, msg.msg_id),
-                      body, incident_town=(msg.incident_id, where.town))
+                      entry, incident_town=(msg.incident_id, where.town))
 
     def _update(self, msg: IncidentUpdateMsg) -> Routed | Refused:
         town = self.town_of_incident(msg.incident_id)
         if town is None:
             return Refused(msg.msg_id, f"incident_id: unknown incident {msg.incident_id!r}",
                            msg.model_dump(mode="json"))
-        body = msg.model_dump(mode="json")
-        return Routed(msg.msg_id, keys.incidents_in(town), keys.seen(town, msg.msg_id), body)
+        entry = UpdateEntry(msg_id=msg.msg_id, ts=msg.ts, type="incident_update",
+                            incident_id=msg.incident_id, status=msg.status, note=msg.note)
+        return Routed(msg.msg_id, keys.incidents_in(town), keys.seen(town, msg.msg_id), entry)
 
     def _duty(self, msg: DutyMsg) -> Routed | Refused:
         off = self._officer(msg)
         if isinstance(off, Refused):
             return off
-        home = off.grid[:9]
-        return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id),
-                      msg.model_dump())
+        home = town_of(off.grid)
+        entry = DutyEntry(msg_id=msg.msg_id, ts=msg.ts, type="duty", officer_id=msg.officer_id,
+                          on_duty=msg.on_duty)
+        return Routed(msg.msg_id, keys.positions(home), keys.seen(home, msg.msg_id), entry)

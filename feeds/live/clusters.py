@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from domain.model import Officer
-from domain.regions import Hierarchy
+from domain.regions import Hierarchy, above_town, above_village
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,8 @@ class OfficerIndex:
         seen = self.mask(region) & ~np.isnan(self.lon)
         inside = seen & (self.lon >= view.west - pad_x) & (self.lon <= view.east + pad_x) & (
             self.lat >= view.south - pad_y) & (self.lat <= view.north + pad_y)
-        if view.zoom < VILLAGE_ZOOM and len(region) < 12:
-            kind = "town" if view.zoom < TOWN_ZOOM and len(region) < 9 else "village"
+        if view.zoom < VILLAGE_ZOOM and above_village(region):
+            kind = "town" if view.zoom < TOWN_ZOOM and above_town(region) else "village"
             counts = self._by_region(kind, seen, view, (pad_x, pad_y))
             if len(counts) <= REGION_MAX:
                 return counts

@@ -6,12 +6,12 @@ import time
 import uuid
 from collections.abc import Mapping
 
-import orjson
 import redis
 
 from domain.access import Role, User
 from domain.alerts import CategoryRule
 from domain.cases import Action, ActionRefused, check
+from domain.entries import CommandEntry, encode
 from domain.model import Incident
 from feeds.store import keys
 
@@ -54,14 +54,11 @@ def send_action(client: redis.Redis, user: User, inc: Incident,
     check(inc, action, officer_id, note)
     ts = time.time()
     cmd_id = f"cmd-{uuid.uuid4().hex[:12]}"
-    msg = {"type": "command", "msg_id": cmd_id, "incident_id": inc.incident_id,
-           "action": action.value, "by": user.name, "ts": ts}
-    if officer_id:
-        msg["officer_id"] = officer_id
-    if note:
-        msg["note"] = note[:2000]
+    entry = CommandEntry(type="command", msg_id=cmd_id, incident_id=inc.incident_id,
+                         action=action, by=user.name, ts=ts, officer_id=officer_id,
+                         note=note[:2000])
     pipe = client.pipeline(transaction=False)
-    pipe.xadd(keys.incidents_in(inc.town), {"m": orjson.dumps(msg)})
+    pipe.xadd(keys.incidents_in(inc.town), {"m": encode(entry)})
     detail = " ".join(x for x in (officer_id, note[:200]) if x)
     audit(pipe, user.name, f"case.{action.value}", inc.incident_id, detail, ts, inc.grid)
     pipe.execute()

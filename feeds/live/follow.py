@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
@@ -14,7 +14,8 @@ from feeds.store import keys, slotread
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Mapping[str, Any]], Awaitable[Any] | Any]
+Handler = Callable[[Any], Awaitable[Any] | Any]
+Decode = Callable[[bytes], Any]
 
 
 async def live_ends(client: aredis.Redis, towns: Iterable[str]) -> dict[str, str]:
@@ -29,9 +30,10 @@ async def live_ends(client: aredis.Redis, towns: Iterable[str]) -> dict[str, str
 
 async def follow_live(client: aredis.Redis, ids: dict[str, str], handle: Handler,
                       stop: asyncio.Event, count: int = 1000, block_ms: int = 200,
-                      who: str = "live") -> None:
-    """XREAD the live streams from `ids` (kept up to date) and hand each frame to `handle`,
-    until `stop`; waits out a Redis outage, skips (and logs) an entry it cannot apply."""
+                      who: str = "live", decode: Decode = orjson.loads) -> None:
+    """XREAD the live streams from `ids` (kept up to date) and hand each frame, as `decode`
+    reads it (domain.entries.decode_live: a typed LiveFrame), to `handle`, until `stop`;
+    waits out a Redis outage, skips (and logs) an entry it cannot decode or apply."""
     while not stop.is_set():
         try:
             resp = await slotread.xread(client, ids, count=count, block_ms=block_ms)
@@ -43,7 +45,7 @@ async def follow_live(client: aredis.Redis, ids: dict[str, str], handle: Handler
             for eid, fields in items:
                 ids[stream.decode()] = eid.decode()
                 try:
-                    done = handle(orjson.loads(fields[b"m"]))
+                    done = handle(decode(fields[b"m"]))
                     if inspect.isawaitable(done):
                         await done
                 except (KeyError, ValueError, TypeError) as e:

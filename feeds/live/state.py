@@ -6,10 +6,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import msgspec
+
 from domain.alerts import AlertLevel, CategoryRule, alert_level, is_overdue
-from domain.cases import Action, ActionRefused, apply_action, deadline, set_status, with_event
-from domain.model import Incident, Officer, Status
-from domain.regions import ancestors_of
+from domain.cases import ActionRefused, apply_action, deadline, set_status, with_event
+from domain.entries import (
+    CaseRecord,
+    CommandEntry,
+    DutyEntry,
+    Entry,
+    IncidentEntry,
+    LevelEntry,
+    Marker,
+    PositionEntry,
+    UpdateEntry,
+)
+from domain.model import Incident, Officer
+from domain.regions import ancestors_of, town_of
 
 SENSITIVE_MARK = "!"  # prefix of the counts of sensitive cases alone ("!<region>|<kind>")
 RECENT_S = 36 * 3600  # closed cases stay in memory this long (for "new today")
@@ -45,29 +58,13 @@ class OfficerState:
 
 
 def incident_to_json(inc: Incident) -> dict[str, Any]:
-    """The stored form of a case."""
-    return {"incident_id": inc.incident_id, "category": inc.category, "title": inc.title,
-            "description": inc.description, "lat": inc.lat, "lon": inc.lon, "grid": inc.grid,
-            "reported_ts": inc.reported_ts, "officer_id": inc.officer_id,
-            "severity": inc.severity, "status": inc.status.value, "level": inc.level.value,
-            "escalations": inc.escalations, "updated_ts": inc.updated_ts,
-            "assignee": inc.assignee, "ack_ts": inc.ack_ts, "dispatched_ts": inc.dispatched_ts,
-            "on_scene_ts": inc.on_scene_ts, "resolved_ts": inc.resolved_ts,
-            "closed_ts": inc.closed_ts, "events": list(inc.events)}
+    """The stored form of a case as plain values (pages and layouts read it)."""
+    return msgspec.to_builtins(CaseRecord.of(inc))
 
 
 def incident_from_json(d: Mapping[str, Any]) -> Incident:
-    """Rebuild a case from its stored form."""
-    return Incident(
-        incident_id=d["incident_id"], category=d["category"], title=d["title"],
-        description=d.get("description", ""), lat=d["lat"], lon=d["lon"], grid=d["grid"],
-        reported_ts=d["reported_ts"], officer_id=d.get("officer_id", ""),
-        severity=d.get("severity", 0), status=Status(d.get("status", "reported")),
-        level=AlertLevel(d.get("level", "green")), escalations=d.get("escalations", 0),
-        updated_ts=d.get("updated_ts", 0.0), assignee=d.get("assignee", ""),
-        ack_ts=d.get("ack_ts"), dispatched_ts=d.get("dispatched_ts"),
-        on_scene_ts=d.get("on_scene_ts"), resolved_ts=d.get("resolved_ts"),
-        closed_ts=d.get("closed_ts"), events=tuple(d.get("events", ())))
+    """Rebuild a case from its stored form given as plain values."""
+    return msgspec.convert(d, CaseRecord).incident()
 
 
 @dataclass
@@ -120,53 +117,52 @@ class CityState:
         return alert_level(rule, now - inc.reported_ts, inc.status.is_dispatched,
                            inc.severity, inc.escalations)
 
-    def apply(self, msg: Mapping[str, Any], now: float, changes: Changes) -> None:
-        """Apply one stored stream message to the state, recording what changed."""
-        kind = msg.get("type")
-        if kind == "position":
-            self._position(msg, changes)
-        elif kind == "duty":
-            self._duty(msg, changes)
-        elif kind == "incident":
-            self._incident(msg, now, changes)
-        elif kind == "incident_update":
-            self._update(msg, now, changes)
-        elif kind == "level":
-            self._level(msg, changes)
-        elif kind == "command":
-            self._command(msg, now, changes)
+    def apply(self, entry: Entry, now: float, changes: Changes) -> None:
+        """Apply one typed stream entry to the state, recording what changed."""
+        if isinstance(entry, PositionEntry):
+            self._position(entry, changes)
+        elif isinstance(entry, DutyEntry):
+            self._duty(entry, changes)
+        elif isinstance(entry, IncidentEntry):
+            self._incident(entry, now, changes)
+        elif isinstance(entry, UpdateEntry):
+            self._update(entry, now, changes)
+        elif isinstance(entry, LevelEntry):
+            self._level(entry, changes)
+        elif isinstance(entry, CommandEntry):
+            self._command(entry, now, changes)
 
-    def _position(self, m: Mapping[str, Any], changes: Changes) -> None:
-        st = self.officers.get(m["officer_id"])
+    def _position(self, m: PositionEntry, changes: Changes) -> None:
+        st = self.officers.get(m.officer_id)
         if st is None:
             return
-        changes.fixes.append((st.home[:9], st.officer_id, m["ts"], m["lon"], m["lat"],
-                              m["grid"]))
-        if m["ts"] < st.ts:
+        home = town_of(st.home)
+        changes.fixes.append((home, st.officer_id, m.ts, m.lon, m.lat, m.grid))
+        if m.ts < st.ts:
             return  # a late fix: it joins the track, not the current position
-        st.lon, st.lat, st.ts, st.grid = m["lon"], m["lat"], m["ts"], m["grid"]
-        st.battery = m.get("battery", st.battery)
-        changes.touch_officer(st.home[:9], st)
+        st.lon, st.lat, st.ts, st.grid = m.lon, m.lat, m.ts, m.grid
+        if m.battery is not None:
+            st.battery = m.battery
+        changes.touch_officer(home, st)
 
-    def _duty(self, m: Mapping[str, Any], changes: Changes) -> None:
-        st = self.officers.get(m["officer_id"])
+    def _duty(self, m: DutyEntry, changes: Changes) -> None:
+        st = self.officers.get(m.officer_id)
         if st is None:
             return
-        st.on_duty = bool(m["on_duty"])
-        changes.touch_officer(st.home[:9], st)
+        st.on_duty = m.on_duty
+        changes.touch_officer(town_of(st.home), st)
 
-    def _incident(self, m: Mapping[str, Any], now: float, changes: Changes) -> None:
-        if m["incident_id"] in self.incidents or m["category"] not in self.rules:
+    def _incident(self, m: IncidentEntry, now: float, changes: Changes) -> None:
+        if m.incident_id in self.incidents or m.category not in self.rules:
             return
-        inc = Incident(incident_id=m["incident_id"], category=m["category"], title=m["title"],
-                       description=m.get("description", ""), lat=m["lat"], lon=m["lon"],
-                       grid=m["grid"], reported_ts=m["ts"], officer_id=m.get("officer_id", ""),
-                       severity=m.get("severity", 0), updated_ts=m["ts"],
-                       events=({"ts": m["ts"], "kind": "reported",
-                                "officer_id": m.get("officer_id", "")},))
-        level = self.level_of(inc, min(now, m["ts"]))  # its level when reported
+        inc = Incident(incident_id=m.incident_id, category=m.category, title=m.title,
+                       description=m.description, lat=m.lat, lon=m.lon, grid=m.grid,
+                       reported_ts=m.ts, officer_id=m.officer_id, severity=m.severity,
+                       updated_ts=m.ts, events=({"ts": m.ts, "kind": "reported",
+                                                 "officer_id": m.officer_id},))
+        level = self.level_of(inc, min(now, m.ts))  # its level when reported
         inc = with_event(replace(inc, level=level),
-                         {"ts": m["ts"], "kind": "level", "level": level.value})
+                         {"ts": m.ts, "kind": "level", "level": level.value})
         self.add(inc)
         changes.touch_incident(inc)
 
@@ -175,12 +171,12 @@ class CityState:
         self.incidents[inc.incident_id] = inc
         self.by_town.setdefault(inc.town, set()).add(inc.incident_id)
 
-    def _update(self, m: Mapping[str, Any], now: float, changes: Changes) -> None:
-        inc = self.incidents.get(m["incident_id"])
+    def _update(self, m: UpdateEntry, now: float, changes: Changes) -> None:
+        inc = self.incidents.get(m.incident_id)
         if inc is None:
             return
-        inc = set_status(inc, Status(m["status"]), m["ts"], m.get("by", ""), m.get("note", ""))
-        self._store(self._relevelled(inc, min(now, m["ts"])), changes)
+        inc = set_status(inc, m.status, m.ts, "", m.note)
+        self._store(self._relevelled(inc, min(now, m.ts)), changes)
 
     def _relevelled(self, inc: Incident, now: float) -> Incident:
         """The case with the level the rules give it now (an event if it changed)."""
@@ -196,36 +192,34 @@ class CityState:
         self.incidents[inc.incident_id] = inc
         changes.touch_incident(inc)
 
-    def _command(self, m: Mapping[str, Any], now: float, changes: Changes) -> None:
-        inc = self.incidents.get(m["incident_id"])
+    def _command(self, m: CommandEntry, now: float, changes: Changes) -> None:
+        inc = self.incidents.get(m.incident_id)
         if inc is None:
             return
         try:
-            inc = apply_action(inc, Action(m["action"]), m["ts"], m.get("by", ""),
-                               m.get("officer_id", ""), m.get("note", ""))
+            inc = apply_action(inc, m.action, m.ts, m.by, m.officer_id, m.note)
         except (ActionRefused, ValueError) as e:  # raced with another change
-            inc = with_event(inc, {"ts": m["ts"], "kind": "refused", "by": m.get("by", ""),
-                                   "action": m.get("action", ""), "note": str(e)})
-        self._store(self._relevelled(inc, min(now, m["ts"])), changes)
+            inc = with_event(inc, {"ts": m.ts, "kind": "refused", "by": m.by,
+                                   "action": m.action.value, "note": str(e)})
+        self._store(self._relevelled(inc, min(now, m.ts)), changes)
 
-    def _level(self, m: Mapping[str, Any], changes: Changes) -> None:
-        inc = self.incidents.get(m["incident_id"])
-        if inc is None or not inc.status.is_open or inc.level.value == m["level"]:
+    def _level(self, m: LevelEntry, changes: Changes) -> None:
+        inc = self.incidents.get(m.incident_id)
+        if inc is None or not inc.status.is_open or inc.level is m.level:
             return
-        inc = with_event(replace(inc, level=AlertLevel(m["level"])),
-                         {"ts": m["ts"], "kind": "level", "level": m["level"]})
+        inc = with_event(replace(inc, level=m.level),
+                         {"ts": m.ts, "kind": "level", "level": m.level.value})
         self._store(inc, changes)
 
-    def relevel(self, now: float) -> list[dict[str, Any]]:
-        """Level messages for open cases whose level the clock has changed."""
+    def relevel(self, now: float) -> list[LevelEntry]:
+        """Level entries for open cases whose level the clock has changed."""
         out = []
         for inc in self.incidents.values():
             if inc.status.is_open:
                 level = self.level_of(inc, now)
                 if level is not inc.level:
-                    out.append({"type": "level", "incident_id": inc.incident_id,
-                                "level": level.value, "ts": self.changed_at(inc, level, now),
-                                "town": inc.town})
+                    out.append(LevelEntry(type="level", incident_id=inc.incident_id,
+                                          level=level, ts=self.changed_at(inc, level, now)))
         return out
 
     def changed_at(self, inc: Incident, level: AlertLevel, now: float) -> float:
@@ -266,10 +260,15 @@ class CityState:
         return dict(c)
 
 
-def marker(inc: Incident, rules: Mapping[str, CategoryRule]) -> dict[str, Any]:
-    """The wire form of an open case on maps and lists (push channel and snapshots)."""
+def marker_of(inc: Incident, rules: Mapping[str, CategoryRule]) -> Marker:
+    """An open case as maps and lists show it (push channel and snapshots)."""
     rule = rules.get(inc.category)
-    return {"id": inc.incident_id, "lon": inc.lon, "lat": inc.lat, "level": inc.level.value,
-            "category": inc.category, "title": inc.title, "status": inc.status.value,
-            "reported_ts": inc.reported_ts, "grid": inc.grid, "assignee": inc.assignee,
-            "due_ts": deadline(rule, inc) if rule else None}
+    return Marker(id=inc.incident_id, lon=inc.lon, lat=inc.lat, level=inc.level,
+                  category=inc.category, title=inc.title, status=inc.status,
+                  reported_ts=inc.reported_ts, grid=inc.grid, assignee=inc.assignee,
+                  due_ts=deadline(rule, inc) if rule else None)
+
+
+def marker(inc: Incident, rules: Mapping[str, CategoryRule]) -> dict[str, Any]:
+    """The wire form of an open case as plain values (pages' snapshots)."""
+    return msgspec.to_builtins(marker_of(inc, rules))

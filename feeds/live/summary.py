@@ -4,11 +4,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from domain.regions import Hierarchy, Level, level_of
+from domain.alerts import LEVELS, AlertLevel, worst
+from domain.regions import Hierarchy, Level, level_of, town_of
 from feeds.live.state import SENSITIVE_MARK, OfficerState
 
 ONLINE_S = 300.0
-KINDS = ("green", "yellow", "red", "overdue", "new")
+KINDS = (*LEVELS, "overdue", "new")
 
 
 class WithoutSensitive(Mapping[str, int]):
@@ -42,7 +43,7 @@ def region_counts(code: str, counts: Mapping[str, Mapping[str, int]]) -> dict[st
     """Open cases by level, overdue and new-today for a region and everything below it."""
     if level_of(code) is Level.CITY:
         return {k: sum(c.get(f"{t}|{k}", 0) for t, c in counts.items()) for k in KINDS}
-    town = counts.get(code[:9], {})
+    town = counts.get(town_of(code), {})
     return {k: town.get(f"{code}|{k}", 0) for k in KINDS}
 
 
@@ -62,7 +63,7 @@ def kpi(code: str, counts: Mapping[str, Mapping[str, int]], officers: Iterable[O
     """The KPI strip of a region in the push channel's wire form."""
     c = region_counts(code, counts)
     o = officer_counts(code, officers, now)
-    return {"open": {"green": c["green"], "yellow": c["yellow"], "red": c["red"]},
+    return {"open": {lv: c[lv] for lv in LEVELS},
             "new_today": c["new"], "overdue": c["overdue"], "on_duty": o["on_duty"],
             "officers": o["officers"]}
 
@@ -73,7 +74,6 @@ def child_stats(code: str, hierarchy: Hierarchy,
     out = {}
     for child in hierarchy.children_of(code):
         c = region_counts(child, counts)
-        worst = "red" if c["red"] else "yellow" if c["yellow"] else "green" if c["green"] else None
-        out[child] = {"green": c["green"], "yellow": c["yellow"], "red": c["red"],
-                      "level": worst}
+        top = worst(AlertLevel(lv) for lv in LEVELS if c[lv])
+        out[child] = {**{lv: c[lv] for lv in LEVELS}, "level": top.value if top else None}
     return out

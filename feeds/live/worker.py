@@ -12,14 +12,9 @@ from zoneinfo import ZoneInfo
 import orjson
 import redis
 
-from feeds.live.state import (
-    Changes,
-    CityState,
-    OfficerState,
-    incident_from_json,
-    incident_to_json,
-    marker,
-)
+from domain.entries import CaseRecord, LiveFrame, decode_case, decode_entry, encode
+from domain.model import Incident
+from feeds.live.state import Changes, CityState, OfficerState, marker_of
 from feeds.store import keys, slotread
 from feeds.store.client import is_cluster
 
@@ -108,7 +103,7 @@ class StateWorker:
                 if oid in self.state.officers:
                     self.state.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
             for raw in incs.values():
-                self.state.add(incident_from_json(orjson.loads(raw)))
+                self.state.add(decode_case(raw).incident())
         self.state.prune(now)
         log.info("worker loaded %d officers, %d cases", len(self.state.officers),
                  len(self.state.incidents))
@@ -239,7 +234,9 @@ class StateWorker:
         changes = Changes()
         for _stream, _eid, fields in entries:
             try:
-                self.state.apply(orjson.loads(fields[b"m"]), now, changes)
+                entry = decode_entry(fields[b"m"])
+                if entry is not None:
+                    self.state.apply(entry, now, changes)
             except (KeyError, ValueError, TypeError) as e:
                 log.error("skipping malformed stream entry %s: %s", _eid, e)
         # MULTI/EXEC per town (a cluster transaction cannot span slots; a town's keys share
@@ -258,46 +255,50 @@ class StateWorker:
     def _write(self, pipes: TownPipes, changes: Changes, now: float) -> None:
         for town, oid, ts, lon, lat, grid in changes.fixes:
             pipes(town).xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
-                      maxlen=TRACK_MAXLEN, approximate=True)
+                             maxlen=TRACK_MAXLEN, approximate=True)
         towns_with_cases = set(changes.incidents) | set(changes.closed)
         counts = self._recount(towns_with_cases, now)
         for town in changes.towns | set(counts):
             pipe = pipes(town)
             self.persist_counts(pipe, {town: counts[town]} if town in counts else {})
             offs = changes.officers.get(town, {})
+            if offs:
+                self._write_officers(pipe, town, offs)
             incs = changes.incidents.get(town, {})
             closed = changes.closed.get(town, set())
-            if offs:
-                pipe.hset(keys.officers(town), mapping={
-                    k: orjson.dumps(v.to_json()) for k, v in offs.items()})
-                geo = [x for v in offs.values() if v.lon is not None
-                       for x in (v.lon, v.lat, v.officer_id)]
-                if geo:
-                    pipe.geoadd(keys.officers_geo(town), geo)
-            cases = []
-            for iid in closed:
-                case = incident_to_json(self.state.incidents[iid])
-                cases.append(case)
-                pipe.hset(keys.incidents(town), iid, orjson.dumps(case))
-                pipe.zrem(keys.open_incidents(town), iid)
-            for iid, inc in incs.items():
-                case = incident_to_json(inc)
-                cases.append(case)
-                pipe.hset(keys.incidents(town), iid, orjson.dumps(case))
-                pipe.zadd(keys.open_incidents(town), {iid: inc.reported_ts})
-            frame: dict[str, Any] = {"ts": now, "town": town}
-            if offs:
-                frame["officers"] = [v.row() for v in offs.values()]
-            if incs:
-                frame["incidents"] = [marker(v, self.state.rules) for v in incs.values()]
-            if cases:
-                frame["cases"] = cases
-            if closed:
-                frame["closed"] = sorted(closed)
-            if town in counts:
-                frame["counts"] = counts[town]
-            pipe.xadd(keys.live(town), {"m": orjson.dumps(frame)}, maxlen=LIVE_MAXLEN,
+            frame = LiveFrame(
+                ts=now, town=town, officers=[v.row() for v in offs.values()],
+                incidents=[marker_of(v, self.state.rules) for v in incs.values()],
+                cases=self._write_cases(pipe, town, incs, closed), closed=sorted(closed),
+                counts=counts.get(town))
+            pipe.xadd(keys.live(town), {"m": encode(frame)}, maxlen=LIVE_MAXLEN,
                       approximate=True)
+
+    @staticmethod
+    def _write_officers(pipe: Any, town: str, offs: dict[str, OfficerState]) -> None:
+        """Store changed officers: their hash values and their places on the map."""
+        pipe.hset(keys.officers(town), mapping={
+            k: orjson.dumps(v.to_json()) for k, v in offs.items()})
+        geo = [x for v in offs.values() if v.lon is not None
+               for x in (v.lon, v.lat, v.officer_id)]
+        if geo:
+            pipe.geoadd(keys.officers_geo(town), geo)
+
+    def _write_cases(self, pipe: Any, town: str, incs: dict[str, Incident],
+                     closed: set[str]) -> list[CaseRecord]:
+        """Store changed cases (closed ones leave the open set); returns their records."""
+        cases = []
+        for iid in closed:
+            case = CaseRecord.of(self.state.incidents[iid])
+            cases.append(case)
+            pipe.hset(keys.incidents(town), iid, encode(case))
+            pipe.zrem(keys.open_incidents(town), iid)
+        for iid, inc in incs.items():
+            case = CaseRecord.of(inc)
+            cases.append(case)
+            pipe.hset(keys.incidents(town), iid, encode(case))
+            pipe.zadd(keys.open_incidents(town), {iid: inc.reported_ts})
+        return cases
 
     def _recount(self, towns: Iterable[str], now: float) -> dict[str, dict[str, int]]:
         """Recount the given towns; returns those whose counts changed (and stores them)."""
@@ -322,12 +323,12 @@ class StateWorker:
         msgs = self.state.relevel(now)
         pipe = self.client.pipeline(transaction=False)
         for m in msgs:
-            town = m.pop("town")
-            pipe.xadd(keys.incidents_in(town), {"m": orjson.dumps(m)})
+            town = self.state.incidents[m.incident_id].town
+            pipe.xadd(keys.incidents_in(town), {"m": encode(m)})
         counts = self._recount(self.towns, now)
         self.persist_counts(pipe, counts)
         for town, c in counts.items():
-            pipe.xadd(keys.live(town), {"m": orjson.dumps({"ts": now, "town": town, "counts": c})},
+            pipe.xadd(keys.live(town), {"m": encode(LiveFrame(ts=now, town=town, counts=c))},
                       maxlen=LIVE_MAXLEN, approximate=True)
         pipe.execute()
         if msgs:

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from domain.alerts import CategoryRule
-from domain.model import Incident, Officer
+from domain.entries import IncidentEntry, UpdateEntry
+from domain.model import Incident, Officer, Status
 from feeds.live.state import Changes, CityState
 from feeds.sim.simulator import TITLES, WEIGHTS
 
@@ -60,7 +61,7 @@ class PlannedCase:
     description: str
     severity: int
     reported_ts: float
-    steps: tuple[tuple[str, float], ...]  # (status, ts), in order, all before now
+    steps: tuple[tuple[Status, float], ...]  # (status, ts), in order, all before now
 
 
 def report_times(rng: np.random.Generator, start: float, now: float,
@@ -102,7 +103,7 @@ def pick_hotspots(rng: np.random.Generator, grids: Sequence[str], random_point: 
 
 
 def lifecycle(rng: np.random.Generator, rule: CategoryRule, reported: float,
-              now: float, strain: float = 1.0) -> tuple[tuple[str, float], ...]:
+              now: float, strain: float = 1.0) -> tuple[tuple[Status, float], ...]:
     """Status changes of a case: mostly within the SLA, some late, a few stuck open.
 
     `strain` scales how often the category runs late (some kinds are harder than others).
@@ -117,8 +118,8 @@ def lifecycle(rng: np.random.Generator, rule: CategoryRule, reported: float,
     resolve = r * (1 + rng.exponential(0.5)) if late_r else r * rng.beta(3, 3)
     resolve = max(resolve, on_scene + 300)
     close = resolve + 60 + rng.exponential(1800)
-    steps = [("acknowledged", ack), ("dispatched", dispatch), ("on_scene", on_scene),
-             ("resolved", resolve), ("closed", close)]
+    steps = [(Status.ACKNOWLEDGED, ack), (Status.DISPATCHED, dispatch),
+             (Status.ON_SCENE, on_scene), (Status.RESOLVED, resolve), (Status.CLOSED, close)]
     fate = rng.random() if now - reported < STUCK_WITHIN_S else 1.0  # old cases got closed
     if fate < STUCK_P[0]:
         steps = steps[:1]
@@ -233,13 +234,13 @@ def history_incidents(cases: Sequence[PlannedCase], rules: Mapping[str, Category
     state = CityState(rules=rules)
     changes = Changes()
     for c in cases:
-        state.apply({"type": "incident", "incident_id": c.incident_id, "ts": c.reported_ts,
-                     "officer_id": c.officer_id, "lat": c.lat, "lon": c.lon, "grid": c.grid,
-                     "category": c.category, "title": c.title, "description": c.description,
-                     "severity": c.severity}, now, changes)
+        state.apply(IncidentEntry(
+            type="incident", incident_id=c.incident_id, ts=c.reported_ts,
+            officer_id=c.officer_id, lat=c.lat, lon=c.lon, grid=c.grid, category=c.category,
+            title=c.title, description=c.description, severity=c.severity), now, changes)
         for status, ts in c.steps:
-            state.apply({"type": "incident_update", "incident_id": c.incident_id, "ts": ts,
-                         "status": status}, now, changes)
+            state.apply(UpdateEntry(type="incident_update", incident_id=c.incident_id, ts=ts,
+                                    status=status), now, changes)
     for m in state.relevel(now):  # the worker's periodic pass over the cases still open
         state.apply(m, now, changes)
     return list(state.incidents.values())

@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from domain.model import Officer
-from domain.regions import Hierarchy, Level, Region
+from domain.regions import Hierarchy, Level, Region, town_of
 from feeds.geo.hierarchy import CityGeo, label_point, load_hierarchy, save_hierarchy
 from feeds.geo.roster import save_officers
 
@@ -242,7 +242,7 @@ def _level_below(parents: list[Region], shapes: dict[str, BaseGeometry], total: 
     counts = allocate(np.array([shapes[p.code].area for p in parents]), total, minimum)
     by_town: dict[str, list[tuple[Region, int]]] = {}
     for parent, n in zip(parents, counts, strict=True):
-        by_town.setdefault(parent.code[:9], []).append((parent, n))
+        by_town.setdefault(town_of(parent.code), []).append((parent, n))
     out: list[Region] = []
     for done, items in enumerate(by_town.values(), start=1):
         for parent, n in items:

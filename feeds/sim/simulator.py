@@ -12,26 +12,24 @@ from typing import Any
 import numpy as np
 
 from domain.alerts import CategoryRule
-from domain.model import Officer
+from domain.model import Category, Officer, Status
 
 M_PER_DEG = 111_320.0
 
 TITLES = {
-    "dispute": ["邻里噪音纠纷", "租金纠纷", "停车位纠纷", "劳资纠纷"],
-    "safety_hazard": ["电动车楼道充电", "井盖缺失", "广告牌松动", "围墙开裂"],
-    "rental_housing": ["出租屋未登记", "群租房核查", "出租屋消防通道堵塞"],
-    "fire": ["商铺冒烟", "垃圾堆起火", "厨房油烟起火"],
-    "work_safety": ["工地未戴安全帽", "厂房违规动火", "危化品存放不规范"],
-    "food_drug": ["无证摊贩", "过期食品销售", "药店处方药违规"],
-    "public_order": ["聚众斗殴", "可疑人员徘徊", "醉酒滋事"],
-    "mental_health": ["精神障碍患者走失", "患者情绪异常"],
-    "community_correction": ["矫正对象未按时报到", "矫正对象越界"],
-    "environment": ["垃圾堆积", "污水外溢", "违规焚烧"],
+    Category.DISPUTE: ["邻里噪音纠纷", "租金纠纷", "停车位纠纷", "劳资纠纷"],
+    Category.SAFETY_HAZARD: ["电动车楼道充电", "井盖缺失", "广告牌松动", "围墙开裂"],
+    Category.RENTAL_HOUSING: ["出租屋未登记", "群租房核查", "出租屋消防通道堵塞"],
+    Category.FIRE: ["商铺冒烟", "垃圾堆起火", "厨房油烟起火"],
+    Category.WORK_SAFETY: ["工地未戴安全帽", "厂房违规动火", "危化品存放不规范"],
+    Category.FOOD_DRUG: ["无证摊贩", "过期食品销售", "药店处方药违规"],
+    Category.PUBLIC_ORDER: ["聚众斗殴", "可疑人员徘徊", "醉酒滋事"],
+    Category.MENTAL_HEALTH: ["精神障碍患者走失", "患者情绪异常"],
+    Category.COMMUNITY_CORRECTION: ["矫正对象未按时报到", "矫正对象越界"],
+    Category.ENVIRONMENT: ["垃圾堆积", "污水外溢", "违规焚烧"],
 }
-WEIGHTS = {"dispute": 18, "safety_hazard": 16, "rental_housing": 14, "fire": 3,
-           "work_safety": 8, "food_drug": 8, "public_order": 12, "mental_health": 3,
-           "community_correction": 3, "environment": 15}
-LIFECYCLE = ("acknowledged", "dispatched", "on_scene", "resolved", "closed")
+WEIGHTS = dict(zip(Category, (18, 16, 14, 3, 8, 8, 12, 3, 3, 15), strict=True))  # share of cases
+LIFECYCLE = tuple(s for s in Status if s is not Status.REPORTED)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import redis.asyncio as aredis
 
+from domain.regions import town_of
 from domain.video import (
     Camera,
     Clip,
@@ -238,7 +239,7 @@ class ClipMaker:
         for c in victims:
             for suffix in (".webm", ".jpg"):
                 (self.dir / f"{c.clip_id}{suffix}").unlink(missing_ok=True)
-            pipe.hdel(vk.clips(c.grid[:9]), c.clip_id)
+            pipe.hdel(vk.clips(town_of(c.grid)), c.clip_id)
             pipe.hdel(vk.CLIP_TOWN, c.clip_id)
         await pipe.execute()
         log.info("retention: deleted %d clips", len(victims))

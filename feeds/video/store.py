@@ -13,6 +13,7 @@ import redis
 
 from domain.access import User
 from domain.model import Incident
+from domain.regions import town_of
 from domain.video import FLAG_ROLES, REVIEW_ROLES, Camera, Clip, FlaggedEvent
 from feeds.live.commands import NotPermitted, audit
 from feeds.store import video_keys as vk
@@ -133,7 +134,7 @@ def mark_reviewed(client: redis.Redis, event_id: str, user: User, note: str = ""
 
 def queue_clip(pipe: Any, clip: Clip) -> Any:
     """Queue writing a clip record (on a sync or async pipeline)."""
-    town = clip.grid[:9]
+    town = town_of(clip.grid)
     pipe.hset(vk.clips(town), clip.clip_id, orjson.dumps(clip.to_json()))
     pipe.hset(vk.CLIP_TOWN, clip.clip_id, town)
     return pipe

@@ -1,7 +1,10 @@
 """Applying stream events to the city state, with a frozen clock (no Redis)."""
 from __future__ import annotations
 
-from domain.model import Officer
+import orjson
+
+from domain.entries import Entry, decode_entry, entry_of
+from domain.model import Officer, Status
 from feeds.live.rules import load_rules
 from feeds.live.state import Changes, CityState
 
@@ -15,13 +18,14 @@ def city() -> CityState:
     return CityState.with_roster(load_rules().rules(), roster)
 
 
-def incident(iid: str, category: str, ts: float, grid: str = GRID) -> dict:
-    return {"type": "incident", "incident_id": iid, "officer_id": "O1", "ts": ts,
-            "lat": 23.0, "lon": 113.8, "grid": grid, "category": category, "title": "t"}
+def incident(iid: str, category: str, ts: float, grid: str = GRID) -> Entry:
+    return entry_of({"type": "incident", "incident_id": iid, "officer_id": "O1", "ts": ts,
+                     "lat": 23.0, "lon": 113.8, "grid": grid, "category": category,
+                     "title": "t"})
 
 
-def update(iid: str, status: str, ts: float) -> dict:
-    return {"type": "incident_update", "incident_id": iid, "status": status, "ts": ts}
+def update(iid: str, status: str, ts: float) -> Entry:
+    return entry_of({"type": "incident_update", "incident_id": iid, "status": status, "ts": ts})
 
 
 def test_case_turns_yellow_then_red_as_the_frozen_clock_passes_its_deadline():
@@ -30,10 +34,10 @@ def test_case_turns_yellow_then_red_as_the_frozen_clock_passes_its_deadline():
     assert st.incidents["I1"].level == "green"
     assert st.relevel(T0 + 14 * 60) == []
     [msg] = st.relevel(T0 + 15 * 60)
-    assert msg["level"] == "yellow"
+    assert msg.level == "yellow"
     st.apply(msg, T0 + 15 * 60, Changes())
     [msg] = st.relevel(T0 + 30 * 60)
-    assert msg["level"] == "red"
+    assert msg.level == "red"
     st.apply(msg, T0 + 30 * 60, Changes())
     counts = st.town_counts("441900101", T0 + 30 * 60, T0 - 3600)
     assert counts[f"{GRID}|red"] == counts["441900101|red"] == 1
@@ -65,11 +69,11 @@ def test_fire_starts_red_and_counts_stay_in_their_town():
 def test_positions_update_officers_and_older_fixes_are_ignored():
     st = city()
     ch = Changes()
-    st.apply({"type": "position", "officer_id": "O1", "ts": T0, "lon": 113.8, "lat": 23.0,
-              "grid": GRID}, T0, ch)
-    st.apply({"type": "position", "officer_id": "O1", "ts": T0 - 10, "lon": 1.0, "lat": 1.0,
-              "grid": GRID}, T0, ch)
-    st.apply({"type": "duty", "officer_id": "O1", "ts": T0, "on_duty": True}, T0, ch)
+    st.apply(entry_of({"type": "position", "officer_id": "O1", "ts": T0, "lon": 113.8,
+                       "lat": 23.0, "grid": GRID}), T0, ch)
+    st.apply(entry_of({"type": "position", "officer_id": "O1", "ts": T0 - 10, "lon": 1.0,
+                       "lat": 1.0, "grid": GRID}), T0, ch)
+    st.apply(entry_of({"type": "duty", "officer_id": "O1", "ts": T0, "on_duty": True}), T0, ch)
     assert st.officers["O1"].row() == ["O1", 113.8, 23.0, 1]
     assert set(ch.officers["441900101"]) == {"O1"}
 
@@ -86,9 +90,9 @@ def test_a_late_clock_pass_dates_level_changes_when_they_happened():
     st = city()  # dispute: 30 min to dispatch, yellow at 15 min
     st.apply(incident("I1", "dispute", T0), T0, Changes())
     [msg] = st.relevel(T0 + 3 * 3600)  # the worker was down for hours
-    assert msg["level"] == "red" and msg["ts"] == T0 + 30 * 60
+    assert msg.level == "red" and msg.ts == T0 + 30 * 60
     [soon] = city_with(("I2", T0)).relevel(T0 + 15 * 60 + 3)
-    assert soon["level"] == "yellow" and soon["ts"] == T0 + 15 * 60
+    assert soon.level == "yellow" and soon.ts == T0 + 15 * 60
 
 
 def city_with(*cases: tuple[str, float]) -> CityState:
@@ -96,3 +100,25 @@ def city_with(*cases: tuple[str, float]) -> CityState:
     for iid, ts in cases:
         st.apply(incident(iid, "dispute", ts), ts, Changes())
     return st
+
+
+def test_stored_bytes_decode_once_into_entries_the_state_applies():
+    st = city()
+    ch = Changes()
+    for fields in ({"msg_id": "p1", "ts": T0, "type": "position", "officer_id": "O1",
+                    "lat": 23.0, "lon": 113.8, "battery": 55.0, "grid": GRID},
+                   {"msg_id": "i1", "ts": T0, "type": "incident", "incident_id": "I1",
+                    "officer_id": "O1", "lat": 23.0, "lon": 113.8, "category": "dispute",
+                    "title": "t", "description": "", "severity": 0, "grid": GRID},
+                   {"type": "command", "msg_id": "c1", "incident_id": "I1", "action": "assign",
+                    "by": "duty1", "ts": T0 + 60, "officer_id": "O2"},
+                   {"type": "attachment", "msg_id": "a1"}):  # a kind no one applies: skipped
+        entry = decode_entry(orjson.dumps(fields))
+        assert entry is None or isinstance(entry, Entry)
+        if entry is not None:
+            st.apply(entry, T0 + 60, ch)
+    assert (st.officers["O1"].lon, st.officers["O1"].battery) == (113.8, 55.0)
+    inc = st.incidents["I1"]
+    assert inc.status is Status.DISPATCHED and inc.assignee == "O2"
+    assert any(e["kind"] == "assign" and e["by"] == "duty1" for e in inc.events)
+    assert ch.fixes == [("441900101", "O1", T0, 113.8, 23.0, GRID)]

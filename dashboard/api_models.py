@@ -1,0 +1,216 @@
+"""The JSON API's answers as pydantic models; /api/v1/openapi.json is generated from them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, NonNegativeInt
+
+from domain.alerts import LEVELS, AlertLevel
+from domain.model import Incident as Case
+from domain.model import Status
+from domain.regions import Level
+from domain.video import CameraKind
+from domain.video import Health as CameraHealth
+
+CAMERA_STATES = tuple(h.value for h in CameraHealth)
+
+
+class Answer(BaseModel):
+    """An API answer: built once from the domain's values, dumped as JSON."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The answer as JSON-ready plain values, fields in their declared order."""
+        return self.model_dump(mode="json")
+
+
+class Error(Answer):
+    """An error answer: why the request was refused."""
+
+    error: str
+
+
+class Health(Answer):
+    """GET /health: the feed's lag and the worker's backlog, or why the store is down."""
+
+    status: str
+    feed_lag_s: float | None = None
+    worker_pending: int | None = None
+    time: float | None = None
+    error: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """Only the fields given: lag, backlog and time when up, the error when down."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class LevelCounts(Answer):
+    """Open cases by alert level."""
+
+    green: NonNegativeInt
+    yellow: NonNegativeInt
+    red: NonNegativeInt
+
+    @classmethod
+    def of(cls, counts: dict[str, Any]) -> LevelCounts:
+        """The level counts out of a counts mapping keyed by level."""
+        return cls(**{lv: counts[lv] for lv in LEVELS})
+
+
+class RegionRef(Answer):
+    """A region named: its code, name and level."""
+
+    code: str
+    name: str
+    level: Level
+
+
+class SummaryCounts(Answer):
+    """What a region and everything below it holds."""
+
+    towns: NonNegativeInt
+    villages: NonNegativeInt
+    grids: NonNegativeInt
+    officers: NonNegativeInt
+    officers_online: NonNegativeInt
+    officers_on_duty: NonNegativeInt
+    incidents_open: LevelCounts
+    incidents_overdue: NonNegativeInt
+    incidents_new_today: NonNegativeInt
+
+
+class ChildSummary(Answer):
+    """A child region: its open cases and its worst level (null with none open)."""
+
+    code: str
+    name: str
+    level: Level
+    alert: AlertLevel | None
+    incidents_open: LevelCounts
+
+
+class Summary(Answer):
+    """GET /api/v1/summary: counts of a region and its children."""
+
+    region: RegionRef
+    counts: SummaryCounts
+    children: list[ChildSummary]
+    as_of: float
+
+
+class Incident(Answer):
+    """A case in its stored form (the fields of feeds.live.state.incident_to_json)."""
+
+    incident_id: str
+    category: str
+    title: str
+    description: str
+    lat: float
+    lon: float
+    grid: str
+    reported_ts: float
+    officer_id: str
+    severity: int
+    status: Status
+    level: AlertLevel
+    escalations: NonNegativeInt
+    updated_ts: float
+    assignee: str
+    ack_ts: float | None
+    dispatched_ts: float | None
+    on_scene_ts: float | None
+    resolved_ts: float | None
+    closed_ts: float | None
+    events: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, inc: Case) -> Incident:
+        """The answer for one case."""
+        return cls.model_validate(inc, from_attributes=True)
+
+
+class Incidents(Answer):
+    """GET /api/v1/incidents: the open cases of a region."""
+
+    region: str
+    incidents: list[Incident]
+    as_of: float
+
+
+class Position(Answer):
+    """An officer's last fix."""
+
+    lon: float
+    lat: float
+    ts: float
+    grid: str
+    battery: float | None
+
+
+class Officer(Answer):
+    """An officer: home grid, last position (null if none yet) and duty."""
+
+    officer_id: str
+    name: str
+    grid: str
+    position: Position | None
+    on_duty: bool
+
+
+class Officers(Answer):
+    """GET /api/v1/officers: the officers of a region."""
+
+    region: str
+    officers: list[Officer]
+    as_of: float
+
+
+class Camera(Answer):
+    """A camera with its health; its URLs are the dashboard's scoped routes."""
+
+    id: str
+    name: str
+    lon: float
+    lat: float
+    grid: str
+    kind: CameraKind
+    state: Literal[CAMERA_STATES]  # domain.video.Health, inline ("Health" is /health's answer)
+    last_ts: int | float | None  # as the capture worker reported it
+    stream_url: str
+    snapshot_url: str
+
+
+class Cameras(Answer):
+    """GET /api/v1/cameras: the cameras of a region."""
+
+    region: str
+    cameras: list[Camera]
+    as_of: float
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an API route; `enum` names the allowed values of a query parameter."""
+
+    name: str
+    where: str = "query"
+    description: str = ""
+    enum: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A GET route of the API: its path, summary, parameters, answer and error statuses."""
+
+    path: str
+    summary: str
+    answer: type[Answer]
+    params: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = (400, 401, 403, 404, 429)
+
+
+REGION = Param("region", description="region code (default: the caller's scope)")
+ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, Incidents, Officer,
+                                     Officers, Cameras)
