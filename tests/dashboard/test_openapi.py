@@ -11,8 +11,8 @@ import pytest
 
 from dashboard.api_models import ANSWERS
 from dashboard.app import create_app
+from dashboard.config import DashboardConfig
 from dashboard.openapi import OPENAPI
-from dashboard.settings import Settings
 from domain.access import Role
 from domain.alerts import AlertLevel
 from domain.model import Status
@@ -78,7 +78,7 @@ def http(redis_url: str, city_ctx: CityContext):
          "title": "t", "description": "", "severity": 0, "grid": officer.grid})])
     client.hset(keys.INCIDENT_TOWN, "OA1", town)
     header = {"Authorization": "Basic " + base64.b64encode(f"admin:{PW}".encode()).decode()}
-    return create_app(Settings(), city_ctx, client).server.test_client(), header, officer
+    return create_app(DashboardConfig(), city_ctx, client).server.test_client(), header, officer
 
 
 def test_real_answers_validate_against_the_generated_schemas(http):

@@ -1,0 +1,2 @@
+"""Fixtures of the dashboard tests: the scope tests' world (tests/dashboard/scope_world.py)."""
+from tests.dashboard.scope_world import world  # noqa: F401

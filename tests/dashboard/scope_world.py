@@ -1,0 +1,163 @@
+"""The world of the scope tests: two towns' villages with cases, video and cameras, and a
+signed-in user for every scope and role."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+import redis
+
+from dashboard import auth as web_auth
+from dashboard.app import create_app
+from dashboard.config import DashboardConfig
+from domain.access import CLEARED_FOR_SENSITIVE, Role, User
+from domain.regions import Level
+from domain.video import Camera, Clip, EventStatus
+from feeds.accounts import auth
+from feeds.live.context import CityContext
+from feeds.live.state import CityState
+from feeds.live.worker import StateWorker
+from feeds.store import keys
+from feeds.store.client import sync_client
+from feeds.store.config import StoreConfig
+from feeds.store.embedded import free_port
+from feeds.video.config import VideoConfig
+from feeds.video.registry import save_cameras
+from feeds.video.store import event_for, queue_clip, queue_event
+from tests.dashboard.dash_client import PAGES_OUTPUT
+
+SCOPES = ("city", "town", "village", "other_village")
+SEES = {"city": {"A1", "A2", "B"}, "town": {"A1", "A2"}, "village": {"A1"},
+        "other_village": {"A2"}}  # which of the seeded places each scope covers
+ACTING, REVIEW, FLAG = {Role.DUTY, Role.ADMIN}, {Role.REVIEWER, Role.ADMIN}, \
+    {Role.DUTY, Role.REVIEWER, Role.ADMIN}
+# (place, sensitive) of the seeded cases; each has a flagged event and a clip
+CASES = {"SCOPE-A1": ("A1", False), "SCOPE-A1S": ("A1", True), "SCOPE-A2": ("A2", False),
+         "SCOPE-B": ("B", False)}
+EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested elsewhere
+    "/static/<path:filename>", "/assets/<path:filename>", "/login", "/health",
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+    "/_dash-layout", "/_dash-dependencies", "/_reload-hash", "/_favicon.ico", "/",
+    "/<path:path>", "/_dash-update-component",  # the pages and callbacks: tables below
+    "/open311/v2/services.json", "/open311/v2/requests.json",
+    "/open311/v2/requests/<request_id>.json",  # public by API key (tests/dashboard/test_open311)
+}
+EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
+                    PAGES_OUTPUT,  # Dash Pages' router: the page table
+                    "_pages_dummy.children"}  # the tab's title, clientside
+
+
+@dataclass
+class World:
+    """The seeded city: region codes and object ids per place, the app and its users."""
+
+    ctx: CityContext
+    client: redis.Redis
+    http_app: Any
+    codes: dict[str, str] = field(default_factory=dict)  # scope / place → region code
+    grids: dict[str, str] = field(default_factory=dict)  # place → a grid
+    officers: dict[str, str] = field(default_factory=dict)  # place → officer id
+    cameras: dict[str, str] = field(default_factory=dict)  # place → camera id
+    events: dict[str, str] = field(default_factory=dict)  # case id → event id
+    clips: dict[str, str] = field(default_factory=dict)  # case id → clip id
+    tokens: dict[tuple[str, Role], str] = field(default_factory=dict)
+
+    def user(self, scope: str, role: Role) -> User:
+        """The test user of a scope and role."""
+        return User(f"{scope}-{role.value}", role, self.codes[scope])
+
+    def client_for(self, scope: str, role: Role) -> Any:
+        """A test client signed in as that user."""
+        http = self.http_app.server.test_client()
+        http.set_cookie(web_auth.SESSION_COOKIE, self.tokens[scope, role])
+        http.get("/api/v1/openapi.json")  # any request hands out the CSRF cookie
+        return http
+
+    def hidden_markers(self, scope: str, role: Role) -> set[str]:
+        """Ids and titles the user must never read."""
+        out = set()
+        for case_id, (place, sensitive) in CASES.items():
+            if place not in SEES[scope] or (sensitive and role not in CLEARED_FOR_SENSITIVE):
+                out |= {case_id, f"TITLE-{case_id}", self.events[case_id], self.clips[case_id]}
+        for place, cam in self.cameras.items():
+            if place not in SEES[scope]:
+                out.add(cam)
+        return out
+
+
+def _seed_cases(w: World, client: redis.Redis) -> None:
+    worker = StateWorker(client, CityState.with_roster(w.ctx.rules, w.ctx.roster),
+                         w.ctx.towns, ZoneInfo("Asia/Shanghai"))
+    worker.bootstrap()
+    now = time.time()
+    for case_id, (place, sensitive) in CASES.items():
+        grid = w.grids[place]
+        p = w.ctx.city.shapes[grid].representative_point()
+        client.xadd(keys.incidents_in(grid[:9]), {"m": orjson.dumps({
+            "type": "incident", "msg_id": case_id, "incident_id": case_id,
+            "officer_id": w.officers[place], "ts": now - 60, "lon": p.x, "lat": p.y,
+            "grid": grid, "category": "mental_health" if sensitive else "dispute",
+            "title": f"TITLE-{case_id}", "severity": 0})})
+        client.hset(keys.INCIDENT_TOWN, case_id, grid[:9])
+    ids = {s: ">" for s in worker.streams}
+    for _ in range(3):
+        ids = worker.step(ids, block_ms=20)
+
+
+def _seed_video(w: World, client: redis.Redis, clips_dir: Path) -> None:
+    cams = []
+    for place, grid in w.grids.items():
+        p = w.ctx.city.shapes[grid].representative_point()
+        cams.append(Camera(f"cam{place}", f"camera {place}", p.x, p.y, grid,
+                           "http://127.0.0.1:9/none.mjpg"))
+        w.cameras[place] = f"cam{place}"
+    save_cameras(client, cams)
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    for case_id, (place, sensitive) in CASES.items():
+        grid = w.grids[place]
+        p = w.ctx.city.shapes[grid].representative_point()
+        ev = event_for({"id": case_id, "lon": p.x, "lat": p.y, "grid": grid, "title":
+                        f"TITLE-{case_id}", "category": "mental_health" if sensitive else
+                        "dispute", "level": "green"}, time.time() - 30, "manual", "seed")
+        clip_id = f"cl{abs(hash(case_id)) % 10**12:012d}"
+        (clips_dir / f"{clip_id}.webm").write_bytes(b"\x1aE\xdf\xa3 webm")
+        (clips_dir / f"{clip_id}.jpg").write_bytes(b"\xff\xd8\xff jpeg")
+        clip = Clip(clip_id, ev.event_id, f"cam{place}", f"camera {place}", grid, ev.ts - 5,
+                    ev.ts + 5, 10, 1.0, 320, 240, 10, time.time())
+        ev = replace(ev, clips=(clip_id,), cameras=(f"cam{place}",), status=EventStatus.READY)
+        pipe = client.pipeline(transaction=False)
+        queue_event(pipe, ev)
+        queue_clip(pipe, clip)
+        pipe.execute()
+        w.events[case_id], w.clips[case_id] = ev.event_id, clip_id
+
+
+@pytest.fixture(scope="module")
+def world(redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
+    client = sync_client(redis_server.url)
+    client.flushall()
+    h = city_ctx.hierarchy
+    town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
+    va1, va2 = h.children_of(town_a)[:2]
+    vb = h.children_of(town_b)[0]
+    tmp = tmp_path_factory.mktemp("scope")
+    settings = DashboardConfig(store=StoreConfig(data_dir=tmp),  # no capture worker there:
+                               video=VideoConfig(capture_port=free_port()))
+    w = World(city_ctx, client, create_app(settings, city_ctx, client))
+    w.codes = {"city": h.city.code, "town": town_a, "village": va1, "other_village": va2,
+               "A1": va1, "A2": va2, "B": vb}
+    for place in ("A1", "A2", "B"):
+        w.grids[place] = next(h.descendants(w.codes[place], Level.GRID)).code
+        w.officers[place] = next(o.officer_id for o in city_ctx.roster.values()
+                                 if o.grid == w.grids[place])
+    _seed_cases(w, client)
+    _seed_video(w, client, tmp / "clips")
+    for scope in SCOPES:
+        for role in Role:
+            w.tokens[scope, role] = auth.open_session(client, w.user(scope, role))
+    return w
