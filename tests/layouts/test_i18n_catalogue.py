@@ -80,7 +80,7 @@ def test_keys_built_at_run_time_exist():
 
 
 def test_bundled_rule_categories_have_names():
-    rules = yaml.safe_load((ROOT / "feeds/data/rules.yaml").read_text(encoding="utf-8"))
+    rules = yaml.safe_load((ROOT / "feeds/live/rules.yaml").read_text(encoding="utf-8"))
     codes = set(rules.get("categories", rules)) if isinstance(rules, dict) else set()
     assert codes and codes <= set(i18n.CATEGORIES)
     assert category_name("fire", "en") == "Fire" and category_name("unknown", "en") == "unknown"
