@@ -29,7 +29,7 @@ from feeds.live.context import CityContext
 from feeds.sim.overlays import demo_police_beats, ensure_demo_overlays
 
 N_GRIDS = 2958
-DOC_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "overlay-format.md"
+DOC_EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "overlay-format.md"
 
 
 @pytest.fixture(scope="module")
