@@ -49,8 +49,8 @@ def schemas() -> dict[str, Any]:
 def parameter(p: Param) -> dict[str, Any]:
     """An OpenAPI parameter object."""
     schema: dict[str, Any] = {"type": "string"}
-    if p.enum:
-        schema["enum"] = list(p.enum)
+    if p.enum:  # a filter given empty filters nothing, as if it were left out
+        schema["enum"] = list(p.enum) + ([""] if p.where == "query" else [])
     if p.where == "path":
         return {"name": p.name, "in": "path", "required": True, "schema": schema}
     return {"name": p.name, "in": p.where, "required": False, "description": p.description,

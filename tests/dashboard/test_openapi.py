@@ -55,8 +55,8 @@ def test_paths_parameters_and_security_are_kept():
         assert ok == {"$ref": f"#/components/schemas/{model}"}
         assert {"401", "403", "404", "429"} <= set(op["responses"])
     params = {p["name"]: p for p in OPENAPI["paths"]["/api/v1/incidents"]["get"]["parameters"]}
-    assert params["level"]["schema"]["enum"] == ["green", "yellow", "red"]
-    assert params["status"]["schema"]["enum"] == [s.value for s in Status]
+    assert params["level"]["schema"]["enum"] == ["green", "yellow", "red", ""]  # "": any
+    assert params["status"]["schema"]["enum"] == [s.value for s in Status] + [""]
     one = OPENAPI["paths"]["/api/v1/officers/{officer_id}"]["get"]["parameters"]
     assert one == [{"name": "officer_id", "in": "path", "required": True,
                     "schema": {"type": "string"}}]
