@@ -119,3 +119,20 @@ def send_messages(gateway_url: str, messages: list[dict]) -> list[dict]:
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, go()).result(30)
+
+
+@contextmanager
+def background(cmd: list[str], log_path: Path, **popen: object) -> Iterator[subprocess.Popen]:
+    """A process in the background, its output in `log_path`; SIGTERM to its PID at the end
+    (SIGKILL after 30 s)."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **popen)
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

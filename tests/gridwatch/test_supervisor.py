@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from feeds.live.context import CityContext
 from feeds.live.worker import partition
 from feeds.store import keys
 from feeds.store.embedded import free_port, wait_port
+from tests.support import background  # noqa: E402
 
 TOKEN = "processes-test-token"
 CONNECTIONS = 16
@@ -35,20 +35,10 @@ def component(name: str, data_dir: Path, redis_url: str, *extra: str
               ) -> Iterator[subprocess.Popen]:
     """`gridwatch run NAME --processes 2 …` in the background, stopped by its PID."""
     env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=TOKEN)
-    log = open(data_dir / f"{name}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "gridwatch.cli", "run", name, "--processes",
-                             "2", "--data-dir", str(data_dir), "--redis-url", redis_url, *extra],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with background([sys.executable, "-m", "gridwatch.cli", "run", name, "--processes", "2",
+                     "--data-dir", str(data_dir), "--redis-url", redis_url, *extra],
+                    data_dir / f"{name}.log", env=env) as proc:
         yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def listeners(proc: subprocess.Popen, port: int, status: str) -> dict[int, int]:

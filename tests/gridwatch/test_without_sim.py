@@ -6,7 +6,6 @@ import asyncio
 import base64
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import orjson
 from feeds.geo.datum import to_datum
 from feeds.ingest.terminal_client import TerminalClient
 from feeds.store.embedded import free_port, wait_port
+from tests.support import background
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "no-sim-token"
@@ -61,21 +61,11 @@ def env_for(tree: Path) -> dict[str, str]:
 @contextmanager
 def component(tree: Path, name: str, data_dir: Path, redis_url: str, ports: dict[str, int]):
     """`gridwatch run NAME` of the copied tree in the background, stopped by its PID."""
-    log = open(data_dir / f"{name}.log", "wb")  # noqa: SIM115
     args = ["--data-dir", str(data_dir), "--redis-url", redis_url,
             *[x for k, v in ports.items() for x in (f"--{k}", str(v))]]
-    proc = subprocess.Popen([*python(tree, "gridwatch.cli"), "run", name, *args],
-                            cwd=tree, env=env_for(tree), stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with background([*python(tree, "gridwatch.cli"), "run", name, *args],
+                    data_dir / f"{name}.log", cwd=tree, env=env_for(tree)) as proc:
         yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def get_json(url: str) -> dict:
