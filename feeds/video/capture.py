@@ -222,11 +222,15 @@ class CaptureService:
                       for cid, f in self.feeds.items()]
 
     async def stop(self) -> None:
-        """Stop the readers."""
-        for t in self.tasks:
-            t.cancel()
+        """Stop the readers. Python 3.11's asyncio.wait_for can swallow a cancellation that
+        arrives as its read completes (fixed in 3.12), and that reader would read on: cancel
+        again until every reader has ended."""
         for f in self.feeds.values():
             f._cv_stop.set()
+        while pending := [t for t in self.tasks if not t.done()]:
+            for t in pending:
+                t.cancel()
+            await asyncio.wait(pending, timeout=0.5)
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def reports(self, now: float) -> dict[str, dict[str, Any]]:
