@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,20 @@ class ThreadedServer:
         if self._loop and self._stop:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+        if self._thread.is_alive():
+            raise RuntimeError(f"server thread still running 10 s after stop:\n{self._stuck()}")
+
+    def _stuck(self) -> str:
+        """Where the server's thread and its tasks are (for the stop error)."""
+        frame = sys._current_frames().get(self._thread.ident or 0)
+        lines = traceback.format_stack(frame) if frame else []
+        loop = self._loop
+        tasks = asyncio.all_tasks(loop) if loop else set()
+        for task in tasks:
+            lines.append(f"task {task.get_name()}: {task!r}\n")
+            for f in task.get_stack(limit=3):
+                lines.extend(traceback.format_stack(f, limit=1))
+        return "".join(lines)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

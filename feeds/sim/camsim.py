@@ -221,7 +221,8 @@ async def serve_camsim(sim: CamSim, host: str, port: int, stop: asyncio.Event,
                        ready: Callable[[int], None] | None = None) -> None:
     """Serve the synthetic cameras until `stop` is set."""
     sim.loop = asyncio.get_running_loop()
-    server = await asyncio.start_server(sim.handle, host, port, backlog=256)
+    connections = mjpeg.Connections(sim.handle)
+    server = await asyncio.start_server(connections, host, port, backlog=256)
     bound = server.sockets[0].getsockname()[1]
     log.info("synthetic cameras on http://%s:%s/cam/<id>.mjpg (%.1f fps, %dx%d)", host, bound,
              sim.fps, sim.width, sim.height)
@@ -229,9 +230,8 @@ async def serve_camsim(sim: CamSim, host: str, port: int, stop: asyncio.Event,
         ready(bound)
     async with server:
         await stop.wait()
-    for cam in sim.cameras.values():
-        if cam.task:
-            cam.task.cancel()
+    await connections.close()
+    await mjpeg.cancel_all(cam.task for cam in sim.cameras.values() if cam.task)
     sim.pool.shutdown(wait=False, cancel_futures=True)
 
 

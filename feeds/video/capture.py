@@ -222,16 +222,10 @@ class CaptureService:
                       for cid, f in self.feeds.items()]
 
     async def stop(self) -> None:
-        """Stop the readers. Python 3.11's asyncio.wait_for can swallow a cancellation that
-        arrives as its read completes (fixed in 3.12), and that reader would read on: cancel
-        again until every reader has ended."""
+        """Stop the readers."""
         for f in self.feeds.values():
             f._cv_stop.set()
-        while pending := [t for t in self.tasks if not t.done()]:
-            for t in pending:
-                t.cancel()
-            await asyncio.wait(pending, timeout=0.5)
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await mjpeg.cancel_all(self.tasks)
 
     def reports(self, now: float) -> dict[str, dict[str, Any]]:
         """Health reports of every camera."""

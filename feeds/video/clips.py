@@ -96,19 +96,24 @@ class ClipMaker:
         self.tasks: set[asyncio.Task] = set()
 
     async def flag_loop(self, stop: asyncio.Event) -> None:
-        """Handle flagged events until `stop` (consumer group: pending first, then new)."""
+        """Handle flagged events until `stop` (consumer group: pending first, then new).
+        Redis errors are logged and retried; a group lost with its stream is made again."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        try:
-            await self.client.xgroup_create(vk.FLAGS, vk.FLAG_GROUP, id="0", mkstream=True)
-        except aredis.ResponseError as e:
-            if "BUSYGROUP" not in str(e):
-                raise
-        cursor = "0"
+        cursor, need_group = "0", True
         while not stop.is_set():
             try:
+                if need_group:
+                    await self._ensure_group()
+                    need_group = False
                 resp = await self.client.xreadgroup(vk.FLAG_GROUP, self.consumer,
                                                     {vk.FLAGS: cursor}, count=50, block=500)
-            except aredis.ConnectionError as e:
+            except aredis.ResponseError as e:
+                if "NOGROUP" not in str(e):
+                    raise
+                log.warning("capture: flag group gone (%s), making it again", e)
+                need_group = True
+                continue
+            except aredis.RedisError as e:
                 log.warning("capture: redis unavailable (%s), retrying", e)
                 await asyncio.sleep(1.0)
                 continue
@@ -123,6 +128,14 @@ class ClipMaker:
                 cursor = items[-1][0].decode()
         for t in list(self.tasks):
             t.cancel()
+
+    async def _ensure_group(self) -> None:
+        """The flag stream's consumer group (made with the stream if missing)."""
+        try:
+            await self.client.xgroup_create(vk.FLAGS, vk.FLAG_GROUP, id="0", mkstream=True)
+        except aredis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
 
     async def _handle_entry(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
         async with self.sem:

@@ -16,6 +16,7 @@ from domain.video import Camera
 from feeds.geo.hierarchy import load_hierarchy
 from feeds.live import reads
 from feeds.store.client import async_client
+from feeds.video import mjpeg
 from feeds.video.capture import CaptureConfig, CaptureService
 from feeds.video.clips import ClipConfig, ClipMaker
 from feeds.video.config import VideoConfig
@@ -59,7 +60,8 @@ async def serve_capture(parts: CaptureParts, host: str, port: int, stop: asyncio
                         ready: Callable[[int], None] | None = None) -> None:
     """Run readers, HTTP routes, health, clips and the red flagger until `stop` is set."""
     parts.service.start()
-    server = await asyncio.start_server(parts.service.handle, host, port, backlog=512)
+    connections = mjpeg.Connections(parts.service.handle)
+    server = await asyncio.start_server(connections, host, port, backlog=512)
     bound = server.sockets[0].getsockname()[1]
     parts.tasks = [asyncio.create_task(health_loop(parts, stop)),
                    asyncio.create_task(parts.clips.flag_loop(stop))]
@@ -73,9 +75,8 @@ async def serve_capture(parts: CaptureParts, host: str, port: int, stop: asyncio
         ready(bound)
     async with server:
         await stop.wait()
-    for t in parts.tasks:
-        t.cancel()
-    await asyncio.gather(*parts.tasks, return_exceptions=True)
+    await connections.close()
+    await mjpeg.cancel_all(parts.tasks)
     await parts.service.stop()
     parts.clips.pool.shutdown(wait=True)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -187,3 +187,37 @@ async def open_stream(url: str, timeout: float = 5.0, limit: int = 2 ** 20
         writer.close()
         raise
     return reader, writer, boundary
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task]) -> None:
+    """Cancel tasks until every one has ended: Python 3.11's asyncio.wait_for can swallow a
+    cancellation that arrives as its wait completes (fixed in 3.12), and the task runs on."""
+    tasks = list(tasks)
+    while pending := [t for t in tasks if not t.done()]:
+        for t in pending:
+            t.cancel()
+        await asyncio.wait(pending, timeout=0.5)
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Connections:
+    """A connection handler for asyncio.start_server that can end every open connection."""
+
+    def __init__(self, handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter],
+                                         Awaitable[None]]):
+        self.handler = handler
+        self.tasks: set[asyncio.Task] = set()
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one connection, remembered until it ends."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        try:
+            await self.handler(reader, writer)
+        finally:
+            self.tasks.discard(task)
+
+    async def close(self) -> None:
+        """End every open connection (after the server stopped accepting)."""
+        await cancel_all([t for t in self.tasks if t is not asyncio.current_task()])
