@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from domain.video import Camera
+from feeds.geo.hierarchy import load_hierarchy
 from feeds.live.context import CityContext
+from feeds.video.registry import CameraFileError, load_cameras
 from gridwatch.config import GridwatchConfig
 
 
@@ -82,6 +85,18 @@ def _cameras(cfg: GridwatchConfig, _url: str) -> None:
     from feeds.sim.main import run_cameras  # noqa: PLC0415
 
     run_cameras(cfg.sim)
+
+
+def registry_cameras(cfg: GridwatchConfig) -> list[Camera]:
+    """The cameras to register: the section's camera CSV, else the demo's synthetic ones."""
+    if cfg.video.cameras_file is None:
+        from feeds.sim.main import registry_cameras as demo_cameras  # noqa: PLC0415
+
+        return demo_cameras(cfg.store.city_file, cfg.sim)
+    try:
+        return load_cameras(cfg.video.cameras_file, load_hierarchy(cfg.store.city_file))
+    except CameraFileError as e:
+        raise SystemExit(f"gridwatch: bad camera file: {e}") from None
 
 
 def _capture(cfg: GridwatchConfig, url: str) -> None:

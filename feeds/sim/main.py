@@ -89,11 +89,18 @@ def run_cameras(sim: DemoConfig) -> None:
     run_camsim("127.0.0.1", sim.camsim_port)
 
 
+def registry_cameras(city_file: Path, sim: DemoConfig) -> list[Camera]:
+    """The demo cameras on the synthetic server (what the registry holds; no OpenCV)."""
+    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
+    from feeds.sim.cameras import demo_cameras  # noqa: PLC0415
+
+    return demo_cameras(load_hierarchy(city_file), f"http://127.0.0.1:{sim.camsim_port}",
+                        limit=DEMO_CAMERAS)
+
+
 def capture_cameras(city_file: Path, sim: DemoConfig) -> tuple[list[Camera], list[MotionZone]]:
     """The demo cameras on the synthetic server and their motion zones (the quiet strips)."""
-    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
-    from feeds.sim.cameras import demo_cameras, demo_zones  # noqa: PLC0415
+    from feeds.sim.cameras import demo_zones  # noqa: PLC0415
 
-    city = load_hierarchy(city_file)
-    cams = demo_cameras(city, f"http://127.0.0.1:{sim.camsim_port}", limit=DEMO_CAMERAS)
+    cams = registry_cameras(city_file, sim)
     return cams, demo_zones(cams)
