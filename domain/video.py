@@ -45,6 +45,30 @@ class EventStatus(StrEnum):
     FAILED = "failed"  # no frames for the window
 
 
+class FlagReason(StrEnum):
+    """Why an event was flagged for video review (FlaggedEvent.reason)."""
+
+    RED = "red"  # its case turned red
+    MANUAL = "manual"  # flagged by hand
+    MOTION = "motion"  # sustained motion in a camera's zone (no case)
+
+
+class ClipState(StrEnum):
+    """Where one camera's clip of an event stands (the video events API)."""
+
+    RECORDING = "recording"  # the event is still being recorded
+    READY = "ready"  # written: it plays
+    FAILED = "failed"  # no frames of the window (or the clip has expired)
+
+
+def clip_state(status: EventStatus, written: bool) -> ClipState:
+    """The state of a camera's clip: written, still to come, or not made."""
+    if written:
+        return ClipState.READY
+    return ClipState.RECORDING if status in (EventStatus.PENDING, EventStatus.RECORDING) \
+        else ClipState.FAILED
+
+
 REVIEW_ROLES = frozenset({"reviewer", "admin"})
 FLAG_ROLES = frozenset({"duty", "reviewer", "admin"})
 
@@ -121,7 +145,7 @@ class FlaggedEvent:
     category: str
     title: str
     level: str
-    reason: str  # "red" (automatic) or "manual"
+    reason: str  # a FlagReason
     by: str
     pre_s: float
     post_s: float
