@@ -103,11 +103,12 @@ def _capture(cfg: GridwatchConfig, url: str) -> None:
     from feeds.video.main import run_capture  # noqa: PLC0415  (OpenCV only in this process)
 
     cams = zones = None
-    if cfg.video.cameras_file is None:  # the demo's cameras on the synthetic server
-        from feeds.sim.main import capture_cameras  # noqa: PLC0415
+    if cfg.video.cameras_file is None:  # the demo's cameras on the synthetic server, one per
+        from feeds.sim.main import capture_cameras  # noqa: PLC0415  grid, read on demand
 
         cams, zones = capture_cameras(cfg.store.city_file, cfg.sim)
-    run_capture(cfg.video, cfg.store.data_dir, url, cfg.server.host, cams, zones)
+    run_capture(cfg.video, cfg.store.data_dir, url, cfg.server.host, cams, zones,
+                on_demand=cams is not None)
 
 
 # In the demo's start order (it stops them the other way round, feeders first).

@@ -214,7 +214,7 @@ def read_health(client: redis.Redis, cameras: Iterable[Camera], now: float | Non
     for c in cams:
         rep = raw.get(c.camera_id, {})
         state = health_state(rep.get("last_ts"), bool(rep.get("connected")), rep.get("checked"),
-                             now, stale_s, offline_s)
+                             now, stale_s, offline_s, rep.get("answered"))
         out[c.camera_id] = {"state": state.value, "last_ts": rep.get("last_ts"),
                             "connected": bool(rep.get("connected")),
                             "error": rep.get("error", ""), "fps": rep.get("fps", 0.0),
