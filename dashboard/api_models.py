@@ -10,7 +10,7 @@ from domain.alerts import LEVELS, AlertLevel
 from domain.model import Incident as Case
 from domain.model import Status
 from domain.regions import Level
-from domain.video import CameraKind
+from domain.video import CameraKind, ClipState, EventStatus, FlagReason
 from domain.video import Health as CameraHealth
 
 CAMERA_STATES = tuple(h.value for h in CameraHealth)
@@ -190,6 +190,39 @@ class Cameras(Answer):
     as_of: float
 
 
+class VideoClip(Answer):
+    """One camera's clip of a flagged event; `url` and `poster_url` (the dashboard's scoped
+    routes) are set once it is ready, `clip_id` once it is written."""
+
+    clip_id: str | None
+    camera_id: str
+    distance_m: float | None  # from the case to the camera (null: camera no longer listed)
+    state: ClipState
+    url: str | None
+    poster_url: str | None
+
+
+class VideoEvent(Answer):
+    """A case (or a camera's motion) flagged for video review, with its clips."""
+
+    event_id: str
+    incident_id: str  # "" for a motion event (no case)
+    flagged_ts: float
+    source: FlagReason  # why it was flagged: turned red, by hand, motion seen
+    by: str
+    grid: str
+    state: EventStatus
+    clips: list[VideoClip]
+
+
+class VideoEvents(Answer):
+    """GET /api/v1/video/events: the flagged events of a region, newest first."""
+
+    region: str
+    events: list[VideoEvent]
+    as_of: float
+
+
 @dataclass(frozen=True)
 class Param:
     """A parameter of an API route; `enum` names the allowed values of a query parameter."""
@@ -213,4 +246,4 @@ class Operation:
 
 REGION = Param("region", description="region code (default: the caller's scope)")
 ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, Incidents, Officer,
-                                     Officers, Cameras)
+                                     Officers, Cameras, VideoEvent, VideoEvents)

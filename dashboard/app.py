@@ -18,6 +18,7 @@ from dashboard import (
     case_page,
     open311,
     pages,
+    video_api,
     video_page,
     video_routes,
 )
@@ -73,6 +74,7 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
     server.register_blueprint(video_routes.blueprint(
         ctx, client, settings.store.data_dir / "clips", settings.video.capture_port,
         public_capture_url=settings.video.public_url))
+    server.register_blueprint(video_api.blueprint(ctx, client))
     key = settings.web.open311_key
     server.register_blueprint(open311.blueprint(
         ctx, client, key.get_secret_value() if key else "", placer))

@@ -16,6 +16,7 @@ from dashboard.api_models import (
     Param,
     Summary,
 )
+from dashboard.video_api import OPERATIONS as VIDEO_EVENT_OPERATIONS
 from dashboard.video_routes import OPERATIONS as VIDEO_OPERATIONS
 from domain.alerts import LEVELS
 from domain.model import STATUSES
@@ -35,6 +36,7 @@ OPERATIONS = (
     Operation("/api/v1/officers/{officer_id}", "One officer", Officer,
               (Param("officer_id", "path"),)),
     *VIDEO_OPERATIONS,
+    *VIDEO_EVENT_OPERATIONS,
 )
 SECURITY_SCHEMES = {"basic": {"type": "http", "scheme": "basic"},
                     "session": {"type": "apiKey", "in": "cookie", "name": "gw_session"}}

@@ -55,7 +55,8 @@ class VideoRoutes:
     def __init__(self, ctx: CityContext, client: redis.Redis, clips_dir: Path,
                  capture_port: int, capture_host: str = "127.0.0.1",
                  public_capture_url: str | None = None):
-        self.ctx, self.client, self.clips_dir = ctx, client, Path(clips_dir)
+        self.ctx, self.client = ctx, client
+        self.clips_dir = Path(clips_dir).resolve()  # send_file: a relative path is the package's
         self.capture = f"http://{capture_host}:{capture_port}"
         self.capture_port = capture_port
         self.public = public_capture_url.rstrip("/") if public_capture_url else None

@@ -45,6 +45,30 @@ class EventStatus(StrEnum):
     FAILED = "failed"  # no frames for the window
 
 
+class FlagReason(StrEnum):
+    """Why an event was flagged for video review (FlaggedEvent.reason)."""
+
+    RED = "red"  # its case turned red
+    MANUAL = "manual"  # flagged by hand
+    MOTION = "motion"  # sustained motion in a camera's zone (no case)
+
+
+class ClipState(StrEnum):
+    """Where one camera's clip of an event stands (the video events API)."""
+
+    RECORDING = "recording"  # the event is still being recorded
+    READY = "ready"  # written: it plays
+    FAILED = "failed"  # no frames of the window (or the clip has expired)
+
+
+def clip_state(status: EventStatus, written: bool) -> ClipState:
+    """The state of a camera's clip: written, still to come, or not made."""
+    if written:
+        return ClipState.READY
+    return ClipState.RECORDING if status in (EventStatus.PENDING, EventStatus.RECORDING) \
+        else ClipState.FAILED
+
+
 REVIEW_ROLES = frozenset({"reviewer", "admin"})
 FLAG_ROLES = frozenset({"duty", "reviewer", "admin"})
 
@@ -121,7 +145,7 @@ class FlaggedEvent:
     category: str
     title: str
     level: str
-    reason: str  # "red" (automatic) or "manual"
+    reason: str  # a FlagReason
     by: str
     pre_s: float
     post_s: float
@@ -159,13 +183,19 @@ def valid_camera_id(camera_id: str) -> bool:
 
 
 def health_state(last_frame_ts: float | None, connected: bool, checked_ts: float | None,
-                 now: float, stale_s: float = 5.0, offline_s: float = 30.0) -> Health:
+                 now: float, stale_s: float = 5.0, offline_s: float = 30.0,
+                 answered_ts: float | None = None, answer_s: float = 300.0) -> Health:
     """A camera's health from its last frame time, link state and the worker's last report.
 
     Offline: never seen, the capture worker silent for offline_s, or the link down for longer
-    than stale_s. Stale: the link just dropped, or it is up but frames stopped.
+    than stale_s. Stale: the link just dropped, or it is up but frames stopped. A camera read
+    on demand, idle now, is online while it answered its last probe within answer_s.
     """
-    if checked_ts is None or now - checked_ts > offline_s or last_frame_ts is None:
+    if checked_ts is None or now - checked_ts > offline_s:
+        return Health.OFFLINE
+    if answered_ts is not None and now - answered_ts <= answer_s:
+        return Health.ONLINE
+    if last_frame_ts is None:
         return Health.OFFLINE
     age = now - last_frame_ts
     if not connected:

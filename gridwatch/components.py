@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from domain.video import Camera
+from feeds.geo.hierarchy import load_hierarchy
 from feeds.live.context import CityContext
+from feeds.video.registry import CameraFileError, load_cameras
 from gridwatch.config import GridwatchConfig
 
 
@@ -84,15 +87,28 @@ def _cameras(cfg: GridwatchConfig, _url: str) -> None:
     run_cameras(cfg.sim)
 
 
+def registry_cameras(cfg: GridwatchConfig) -> list[Camera]:
+    """The cameras to register: the section's camera CSV, else the demo's synthetic ones."""
+    if cfg.video.cameras_file is None:
+        from feeds.sim.main import registry_cameras as demo_cameras  # noqa: PLC0415
+
+        return demo_cameras(cfg.store.city_file, cfg.sim)
+    try:
+        return load_cameras(cfg.video.cameras_file, load_hierarchy(cfg.store.city_file))
+    except CameraFileError as e:
+        raise SystemExit(f"gridwatch: bad camera file: {e}") from None
+
+
 def _capture(cfg: GridwatchConfig, url: str) -> None:
     from feeds.video.main import run_capture  # noqa: PLC0415  (OpenCV only in this process)
 
     cams = zones = None
-    if cfg.video.cameras_file is None:  # the demo's cameras on the synthetic server
-        from feeds.sim.main import capture_cameras  # noqa: PLC0415
+    if cfg.video.cameras_file is None:  # the demo's cameras on the synthetic server, one per
+        from feeds.sim.main import capture_cameras  # noqa: PLC0415  grid, read on demand
 
         cams, zones = capture_cameras(cfg.store.city_file, cfg.sim)
-    run_capture(cfg.video, cfg.store.data_dir, url, cfg.server.host, cams, zones)
+    run_capture(cfg.video, cfg.store.data_dir, url, cfg.server.host, cams, zones,
+                on_demand=cams is not None)
 
 
 # In the demo's start order (it stops them the other way round, feeders first).

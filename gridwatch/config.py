@@ -248,12 +248,28 @@ def _load(overrides: dict[str, Any], config_file: Path | None) -> GridwatchConfi
                               for name in GridwatchConfig.model_fields})
 
 
+def absolute_paths(cfg: GridwatchConfig, cwd: Path | None = None) -> GridwatchConfig:
+    """The tree with every relative path (the data dir, the rules, camera and zone files)
+    resolved once against the working directory the command was started in: each consumer
+    (Flask's send_file resolves against its package, a child may change directory) then
+    gets the same absolute path."""
+    base = Path.cwd() if cwd is None else cwd
+    for section in GridwatchConfig.model_fields:
+        part = getattr(cfg, section)
+        paths = {k: (base / v.expanduser()).resolve() for k, v in part if isinstance(v, Path)
+                 and not v.expanduser().is_absolute()}
+        if paths:
+            cfg = cfg.replace(section, **paths)
+    return cfg
+
+
 def load_config(overrides: Mapping[str, Any] | None = None,
                 config_file: Path | None = None) -> GridwatchConfig:
     """The tree, loaded once per process; `overrides` are the flags given, by section. A bad
-    value stops start-up: `gridwatch: bad settings: <field>: <reason>`."""
+    value stops start-up: `gridwatch: bad settings: <field>: <reason>`. Relative paths come
+    back resolved against the working directory."""
     try:
-        return _load(dict(overrides or {}), config_file)
+        return absolute_paths(_load(dict(overrides or {}), config_file))
     except ValidationError as e:
         raise SystemExit(f"gridwatch: bad settings: {describe(e)}") from None
     except BadSettings as e:

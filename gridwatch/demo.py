@@ -17,7 +17,8 @@ from feeds.sim.citygen import ensure_demo_city
 from feeds.sim.overlays import ensure_demo_overlays
 from feeds.store.client import client_url
 from feeds.store.embedded import EmbeddedRedis
-from gridwatch.components import COMPONENTS, command
+from feeds.video.registry import save_cameras
+from gridwatch.components import COMPONENTS, command, registry_cameras
 from gridwatch.config import GridwatchConfig, child_env
 from gridwatch.supervisor import DEMO, Child, Supervisor
 
@@ -97,6 +98,7 @@ def run_demo(cfg: GridwatchConfig) -> int:
         o311_key, o311_new = _secret(cfg.web.open311_key)
         client = reads.connect(redis_url)
         auth.add_user(client, "admin", password, Role.ADMIN, demo.city_code)
+        save_cameras(client, registry_cameras(cfg))  # listed before /health turns 200
         client.close()
         tree = (cfg.replace("store", redis_url=redis_url)
                 .replace("ingest", terminal_token=SecretStr(token))

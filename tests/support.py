@@ -34,6 +34,7 @@ class RunningDemo:
     live_port: int
     osmand_port: int
     pid: int
+    capture_port: int = 0
 
     @property
     def url(self) -> str:
@@ -62,9 +63,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 @contextmanager
-def running_demo(city_dir: Path, data_dir: Path, *extra: str,
-                 timeout: float = 90) -> Iterator[RunningDemo]:
-    """Run `gridwatch demo` (city files copied from city_dir) and stop it by its PID."""
+def running_demo(city_dir: Path, data_dir: Path, *extra: str, timeout: float = 90,
+                 cwd: Path | None = None) -> Iterator[RunningDemo]:
+    """Run `gridwatch demo` (city files copied from city_dir) and stop it by its PID. With
+    `cwd`, run it as `make demo` does: the console script, started in `cwd`, given the data
+    dir relative to it (`--data-dir data`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("city.geojson", "officers.csv"):
         shutil.copy(city_dir / name, data_dir / name)
@@ -72,13 +75,15 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str,
     env = dict(os.environ, GRIDWATCH_ADMIN_PASSWORD=ADMIN_PASSWORD,
                GRIDWATCH_TERMINAL_TOKEN=TERMINAL_TOKEN)
     env.pop("REDIS_URL", None)
-    cmd = [sys.executable, "-m", "gridwatch.cli", "demo", "--data-dir", str(data_dir),
-           "--port", str(ports[0]), "--gateway-port", str(ports[1]),
-           "--live-port", str(ports[2]), "--osmand-port", str(ports[3]),
-           "--capture-port", str(ports[4]), "--camsim-port", str(ports[5]), *extra]
+    script = Path(sys.executable).with_name("gridwatch")
+    cmd = [str(script), "demo", "--data-dir", str(data_dir.relative_to(cwd))] if cwd else [
+        sys.executable, "-m", "gridwatch.cli", "demo", "--data-dir", str(data_dir)]
+    cmd += ["--port", str(ports[0]), "--gateway-port", str(ports[1]),
+            "--live-port", str(ports[2]), "--osmand-port", str(ports[3]),
+            "--capture-port", str(ports[4]), "--camsim-port", str(ports[5]), *extra]
     log = open(data_dir / "demo.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    demo = RunningDemo(data_dir, ports[0], ports[1], ports[2], ports[3], proc.pid)
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    demo = RunningDemo(data_dir, ports[0], ports[1], ports[2], ports[3], proc.pid, ports[4])
     try:
         _wait_healthy(demo.url, proc, timeout)
         wait_port(ports[1], timeout)

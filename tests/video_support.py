@@ -79,18 +79,21 @@ def capture(cams: list[Camera], redis_url: str, clips_dir: object = None,
             cfg: CaptureConfig = FAST, clip_cfg: ClipConfig | None = None,
             secret: bytes | None = None, flag_red: bool = False,
             towns: list[str] | None = None,
-            motion: tuple[list[MotionZone], MotionConfig] | None = None) -> Iterator[Capture]:
+            motion: tuple[list[MotionZone], MotionConfig] | None = None,
+            always: list[str] | None = None, probe_every_s: float = 120.0
+            ) -> Iterator[Capture]:
     """A capture worker in a thread: readers, HTTP routes, health, clips (and flagger, and
-    motion flagging of the given zones)."""
+    motion flagging of the given zones); `always`: the cameras read continuously (None:
+    all, the others on demand)."""
     holder: list[CaptureParts] = []
 
     async def run(stop: asyncio.Event, ready: Callable[[int], None]) -> None:
         client = async_client(redis_url)
-        service = CaptureService(cams, cfg, secret)
+        service = CaptureService(cams, cfg, secret, always)
         parts = CaptureParts(service, client,
                              ClipMaker(service, client, clips_dir or "/tmp/gw-clips", clip_cfg),
                              RedFlagger(client, towns or [GRID[:9]], 2, 2) if flag_red else None,
-                             health_every_s=0.3,
+                             health_every_s=0.3, probe_every_s=probe_every_s,
                              motion=MotionWorker(service, client, *motion) if motion else None)
         holder.append(parts)
         await serve_capture(parts, "127.0.0.1", 0, stop, ready)

@@ -28,10 +28,34 @@ def _point_in(geom: Any, rng: np.random.Generator) -> tuple[float, float]:
     return round(p.x, 6), round(p.y, 6)
 
 
+STREET_INSET_DEG = 1.5e-4  # ~15 m: a camera stands on the kerb of the street bounding its grid
+
+
+def _on_street(geom: Any, rng: np.random.Generator) -> tuple[float, float]:
+    """A point along the streets of a grid: grids are drawn along roads, so on the grid's
+    boundary moved ~15 m inwards, at a seeded place along it (else anywhere inside)."""
+    inner = geom.buffer(-STREET_INSET_DEG)
+    if inner.is_empty or inner.length == 0:
+        return _point_in(geom, rng)
+    ring = max(getattr(inner, "geoms", [inner]), key=lambda g: g.area).exterior
+    p = ring.interpolate(float(rng.uniform(0, 1)), normalized=True)
+    if not shapely.contains_xy(geom, p.x, p.y):
+        return _point_in(geom, rng)
+    return round(p.x, 6), round(p.y, 6)
+
+
+def spread(cameras: list[Camera], n: int) -> list[Camera]:
+    """n of the cameras spread evenly over the list (it is in grid order: over the city)."""
+    if n >= len(cameras):
+        return list(cameras)
+    return [cameras[int(i * len(cameras) / n)] for i in range(n)]
+
+
 def demo_cameras(city: CityGeo, base_url: str, per_grid: int = 1, seed: int = 7,
                  limit: int | None = None) -> list[Camera]:
     """Demo cameras: per_grid in each grid (or in `limit` grids spread over the city), each
-    placed inside its grid, streaming from the synthetic camera server at base_url."""
+    placed along a street of its grid, streaming from the synthetic camera server at
+    base_url."""
     grids = city.hierarchy.at_level(Level.GRID)
     if limit is not None and limit < len(grids) * per_grid:
         n = max(1, limit // per_grid)
@@ -40,7 +64,7 @@ def demo_cameras(city: CityGeo, base_url: str, per_grid: int = 1, seed: int = 7,
     out = []
     for g in grids:
         for k in range(1, per_grid + 1):
-            lon, lat = _point_in(city.shapes[g.code], rng)
+            lon, lat = _on_street(city.shapes[g.code], rng)
             cid = f"cam-{g.code}-{k}"
             out.append(Camera(cid, f"{g.name} {k}号摄像头", lon, lat, g.code,
                               f"{base_url.rstrip('/')}/cam/{cid}.mjpg", CameraKind.MJPEG))

@@ -5,7 +5,8 @@ GET /cam/<id>.jpg (one fresh frame), POST|GET /control/<id>/drop?seconds=S (the 
 streams break and it refuses connections for S seconds), POST|GET
 /control/<id>/intruder?seconds=S (an intruder walks through the frame's quiet strip for S
 seconds; some cameras also get intruders on a seeded schedule), GET /health (JSON counters).
-Any valid camera id is served (up to max_cameras); a camera renders only while watched.
+Any valid camera id is served (up to max_cameras); a camera renders only while watched, and a
+HEAD of its stream (a health probe) renders nothing.
 Run: python -m feeds.camsim --port P --cameras N [--fps F --width W --height H
      --intruder-every S --intruder-share X]
 """
@@ -37,7 +38,7 @@ class SimCamera:
     """One synthetic camera: its background, frame counter, latest frame and viewers."""
 
     camera_id: str
-    bg: np.ndarray
+    bg: np.ndarray | None  # drawn when it renders, dropped when nobody watches
     index: int = -1
     ts: float = 0.0
     jpeg: bytes = b""
@@ -87,7 +88,7 @@ class CamSim:
         """The camera of an id (made on first use), None past max_cameras."""
         cam = self.cameras.get(camera_id)
         if cam is None and len(self.cameras) < self.max_cameras:
-            cam = SimCamera(camera_id, camframes.background(camera_id, self.width, self.height))
+            cam = SimCamera(camera_id, None)
             if self._scheduled(camera_id):
                 rng = random.Random(f"{self.seed}:{camera_id}")
                 cam.next_intruder = time.time() + rng.uniform(0.1, 1.0) * self.intruder_every_s
@@ -116,6 +117,8 @@ class CamSim:
         return (ts - cam.intruder_from) / max(0.1, cam.intruder_until - cam.intruder_from)
 
     async def _render(self, cam: SimCamera) -> tuple[int, float, bytes]:
+        if cam.bg is None:
+            cam.bg = camframes.background(cam.camera_id, self.width, self.height)
         ts = time.time()
         index = cam.index + 1
         jpeg = await asyncio.get_running_loop().run_in_executor(
@@ -135,6 +138,7 @@ class CamSim:
                 next_t = time.monotonic()
             await asyncio.sleep(max(0.0, delay))
         cam.task = None
+        cam.bg = None  # 3,000 idle cameras hold no images
         cam.publish(cam.index, cam.ts, cam.jpeg)  # wake streams so they see the state
 
     def drop(self, camera_id: str, seconds: float) -> None:
@@ -179,13 +183,19 @@ class CamSim:
                 writer.write(mjpeg.response(200, "intruder\n"))
         elif len(parts) == 2 and parts[0] == "cam" and parts[1].endswith((".mjpg", ".jpg")):
             cid, _, ext = parts[1].rpartition(".")
-            cam = self.camera(cid) if valid_camera_id(cid) else None
-            if cam is None:
+            cam = self.camera(cid) if valid_camera_id(cid) and req.method != "HEAD" else None
+            if req.method == "HEAD" and valid_camera_id(cid):  # a probe: it renders nothing
+                known = self.cameras.get(cid)
+                writer.write(mjpeg.response(503, "camera down\n") if known and time.time()
+                             < known.down_until else mjpeg.stream_head())
+            elif cam is None:
                 writer.write(mjpeg.response(404, "no such camera\n"))
             elif time.time() < cam.down_until:
                 writer.write(mjpeg.response(503, "camera down\n"))
             elif ext == "jpg":
                 _, ts, jpeg = await self._render(cam)
+                if cam.task is None:
+                    cam.bg = None
                 writer.write(mjpeg.response(200, jpeg, "image/jpeg",
                                             {"X-Timestamp": f"{ts:.3f}"}))
             else:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # OpenCV is imported by the capture process only
 
 log = logging.getLogger(__name__)
 
-DEMO_CAMERAS = 100  # demo cameras spread over the city when no camera CSV is given
+MOTION_CAMERAS = 100  # demo cameras read continuously for motion, spread over the city
+CAMSIM_CAMERAS = 10_000  # distinct camera ids the synthetic server serves
 BACKFILL_BATCH = 1000
 
 
@@ -86,14 +87,21 @@ def run_cameras(sim: DemoConfig) -> None:
     """Serve the demo's synthetic cameras (MJPEG of rendered frames) on 127.0.0.1."""
     from feeds.sim.camsim import run_camsim  # noqa: PLC0415  (OpenCV only in this process)
 
-    run_camsim("127.0.0.1", sim.camsim_port)
+    run_camsim("127.0.0.1", sim.camsim_port, cameras=CAMSIM_CAMERAS)
+
+
+def registry_cameras(city_file: Path, sim: DemoConfig) -> list[Camera]:
+    """The demo cameras on the synthetic server, one per grid (what the registry holds)."""
+    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
+    from feeds.sim.cameras import demo_cameras  # noqa: PLC0415
+
+    return demo_cameras(load_hierarchy(city_file), f"http://127.0.0.1:{sim.camsim_port}")
 
 
 def capture_cameras(city_file: Path, sim: DemoConfig) -> tuple[list[Camera], list[MotionZone]]:
-    """The demo cameras on the synthetic server and their motion zones (the quiet strips)."""
-    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
-    from feeds.sim.cameras import demo_cameras, demo_zones  # noqa: PLC0415
+    """The demo cameras on the synthetic server and the motion zones (the quiet strips) of a
+    hundred of them spread over the city: those are read continuously, the rest on demand."""
+    from feeds.sim.cameras import demo_zones, spread  # noqa: PLC0415
 
-    city = load_hierarchy(city_file)
-    cams = demo_cameras(city, f"http://127.0.0.1:{sim.camsim_port}", limit=DEMO_CAMERAS)
-    return cams, demo_zones(cams)
+    cams = registry_cameras(city_file, sim)
+    return cams, demo_zones(spread(cams, MOTION_CAMERAS))

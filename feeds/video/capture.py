@@ -39,6 +39,7 @@ class CaptureConfig:
     opencv_max_fps: float = 5.0  # rtsp/hls: frames kept per second (the rest are skipped)
     jpeg_quality: int = 80
     start_jitter_s: float = 1.0  # readers start spread over this long (no thundering herd)
+    linger_s: float = 5.0  # an on-demand camera is read on for this long after its last user
 
 
 def _part_ts(headers: dict[str, str], now: float) -> float:
@@ -62,6 +63,10 @@ class CameraFeed:
         self.connects = 0  # upstream connections opened
         self.error = ""
         self.viewers = 0
+        self.always = True  # read continuously (else only while watched or recorded)
+        self.users = 0  # viewers, snapshots and clips reading it now
+        self.task: asyncio.Task | None = None  # its reader, while it runs
+        self.answered: float | None = None  # when an idle camera last answered a probe
         self._new = asyncio.Event()
         self._cv_stop = threading.Event()
 
@@ -97,6 +102,16 @@ class CameraFeed:
         n = sum(1 for ts, _ in reversed(self.frames) if ts > now - window)
         return n / window
 
+    async def wait_frames(self, n: int, timeout: float) -> None:
+        """Wait until n more frames have arrived, or timeout (a reader just started)."""
+        loop = asyncio.get_running_loop()
+        until, target = loop.time() + timeout, self.seq + n
+        while self.seq < target and (left := until - loop.time()) > 0:
+            try:
+                await asyncio.wait_for(self._new.wait(), left)
+            except TimeoutError:
+                return
+
     async def next_frame(self, seq: int, timeout: float) -> tuple[int, float, bytes]:
         """The first frame after `seq` (waits up to timeout; raises TimeoutError)."""
         ev = self._new
@@ -108,9 +123,11 @@ class CameraFeed:
     def report(self, now: float) -> dict[str, Any]:
         """The health report stored in Redis (feeds.cameras.read_health reads it)."""
         last = self.latest()
+        idle = self.task is None
         return {"last_ts": last[0] if last else None, "connected": self.connected,
                 "checked": now, "error": self.error[:200], "fps": round(self.fps(now), 2),
-                "viewers": self.viewers}
+                "viewers": self.viewers, "idle": idle,
+                "answered": self.answered if idle else None}
 
     async def run(self) -> None:
         """Read the upstream forever, reconnecting with exponential back-off."""
@@ -210,16 +227,50 @@ class CaptureService:
     """Every camera's feed and the worker's HTTP routes (snapshot, stream, health)."""
 
     def __init__(self, cameras: Iterable[Camera], cfg: CaptureConfig | None = None,
-                 secret: bytes | None = None):
+                 secret: bytes | None = None, always: Iterable[str] | None = None):
+        """`always`: the cameras read continuously (ring buffers, motion); None: every one.
+        The others are read on demand: while watched, snapshotted or recorded."""
         self.cfg = cfg or CaptureConfig()
         self.secret = secret
         self.feeds = {c.camera_id: CameraFeed(c, self.cfg) for c in cameras}
+        keep = None if always is None else set(always)
+        for cid, f in self.feeds.items():
+            f.always = keep is None or cid in keep
         self.tasks: list[asyncio.Task] = []
+        self._ending: set[asyncio.Task] = set()
 
     def start(self) -> None:
-        """Start one reader task per camera (in the running loop)."""
-        self.tasks = [asyncio.create_task(f.run(), name=f"cam-{cid}")
-                      for cid, f in self.feeds.items()]
+        """Start the reader of every continuously read camera (in the running loop)."""
+        for f in self.feeds.values():
+            if f.always:
+                self._start(f)
+
+    def _start(self, f: CameraFeed) -> None:
+        f.task = asyncio.create_task(f.run(), name=f"cam-{f.camera.camera_id}")
+        self.tasks = [t for t in self.tasks if not t.done()] + [f.task]
+
+    def acquire(self, f: CameraFeed) -> None:
+        """Someone reads the camera now: start its reader if it is idle."""
+        f.users += 1
+        if f.task is None:
+            self._start(f)
+
+    def release(self, f: CameraFeed) -> None:
+        """Someone stopped reading it: an on-demand camera goes idle after linger_s."""
+        f.users -= 1
+        if f.users <= 0 and not f.always:
+            asyncio.get_running_loop().call_later(self.cfg.linger_s, self._idle, f)
+
+    def _idle(self, f: CameraFeed) -> None:
+        if f.users > 0 or f.always or f.task is None:
+            return
+        task, f.task = f.task, None
+        f._cv_stop.set()
+        f.connected = False
+        f.frames.clear()
+        ender = asyncio.get_running_loop().create_task(mjpeg.cancel_all([task]))
+        self._ending.add(ender)  # the loop keeps only weak references to tasks
+        ender.add_done_callback(self._ending.discard)
 
     async def stop(self) -> None:
         """Stop the readers."""
@@ -235,7 +286,8 @@ class CaptureService:
         """Counts for /health: cameras, how many have a fresh frame, viewers."""
         fresh = sum(1 for f in self.feeds.values()
                     if (last := f.latest()) and now - last[0] <= self.cfg.stale_s)
-        return {"cameras": len(self.feeds), "fresh": fresh, "viewers": self.viewers}
+        return {"cameras": len(self.feeds), "fresh": fresh, "viewers": self.viewers,
+                "reading": sum(1 for f in self.feeds.values() if f.task is not None)}
 
     @property
     def viewers(self) -> int:
@@ -267,7 +319,7 @@ class CaptureService:
                                         "application/json"))
         elif req.path.startswith("/snapshot/"):
             feed, err = self._feed_for(req, "snapshot", ".jpg")
-            writer.write(err or self._snapshot(feed))
+            writer.write(err or await self._snapshot(feed))
         elif req.path.startswith("/stream/"):
             feed, err = self._feed_for(req, "stream", ".mjpg")
             if feed is not None and req.method == "HEAD":
@@ -281,8 +333,15 @@ class CaptureService:
             writer.write(mjpeg.response(404, "not found\n"))
         await writer.drain()
 
-    def _snapshot(self, feed: CameraFeed) -> bytes:
+    async def _snapshot(self, feed: CameraFeed) -> bytes:
         last = feed.latest()
+        if not feed.always and (last is None or time.time() - last[0] > self.cfg.stale_s):
+            self.acquire(feed)  # an idle camera: read it for a fresh frame
+            try:
+                await feed.wait_frames(1, self.cfg.read_timeout_s)
+            finally:
+                self.release(feed)
+            last = feed.latest()
         age = time.time() - last[0] if last else None
         if last is None or age > self.cfg.stale_s:
             why = "no frame yet" if last is None else f"no frame for {age:.0f} s"
@@ -301,6 +360,7 @@ class CaptureService:
             writer.write(mjpeg.response(503, "viewer limit of the capture worker reached\n"))
             return await writer.drain()
         feed.viewers += 1
+        self.acquire(feed)
         try:
             writer.write(mjpeg.stream_head())
             last = feed.latest()
@@ -317,3 +377,4 @@ class CaptureService:
             pass
         finally:
             feed.viewers -= 1
+            self.release(feed)

@@ -25,7 +25,7 @@ from domain.video import (
     retention_victims,
 )
 from feeds.store import video_keys as vk
-from feeds.video.capture import CaptureService
+from feeds.video.capture import CameraFeed, CaptureService
 from feeds.video.store import new_id, queue_clip, queue_event
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ class ClipConfig:
     """What a flagged event records, and how long clips are kept (docs/cameras.md)."""
 
     cameras: int = 4  # the N nearest cameras
-    radius_km: float = 5.0  # ... within this distance of the case
+    radius_m: float = 300.0  # ... within this distance of the case
+    fallback: int = 2  # none within it: the nearest few
+    fallback_m: float = 2000.0  # ... no farther than this
     max_fps: float = 10.0
     grace_s: float = 0.4  # wait for frames in flight after the post-roll ends
     step_s: float = 0.5  # encode what arrived every step_s during the post-roll
@@ -164,8 +166,9 @@ class ClipMaker:
         if ev.cameras:
             named = [self.service.feeds[c].camera for c in ev.cameras if c in self.service.feeds]
             return [(c, distance_m(ev.lon, ev.lat, c.lon, c.lat)) for c in named]
-        return nearest((f.camera for f in self.service.feeds.values()), ev.lon, ev.lat,
-                       self.cfg.cameras, self.cfg.radius_km * 1000)
+        cams = [f.camera for f in self.service.feeds.values()]
+        return nearest(cams, ev.lon, ev.lat, self.cfg.cameras, self.cfg.radius_m) or nearest(
+            cams, ev.lon, ev.lat, self.cfg.fallback, self.cfg.fallback_m)
 
     async def handle(self, event_id: str) -> FlaggedEvent | None:
         """Cut the clips of one event and store them; returns the updated event."""
@@ -190,8 +193,20 @@ class ClipMaker:
         return ev
 
     async def cut(self, ev: FlaggedEvent, camera: Camera, dist_m: float) -> Clip | None:
-        """Write one camera's clip of [T - pre, T + post] while its post-roll arrives."""
+        """Write one camera's clip of [T - pre, T + post] while its post-roll arrives (a camera
+        read on demand is read meanwhile: its clip starts when its reader does)."""
         feed = self.service.feeds[camera.camera_id]
+        idle = feed.task is None
+        self.service.acquire(feed)
+        try:
+            if idle:  # its first frames tell the clip's frame rate
+                await feed.wait_frames(3, self.service.cfg.read_timeout_s)
+            return await self._cut(ev, camera, dist_m, feed)
+        finally:
+            self.service.release(feed)
+
+    async def _cut(self, ev: FlaggedEvent, camera: Camera, dist_m: float, feed: CameraFeed
+                   ) -> Clip | None:
         loop = asyncio.get_running_loop()
         start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
         clip_id = new_id("cl")

@@ -19,6 +19,17 @@ class VideoConfig(BaseModel):
     cameras_file: Path | None = Field(
         default=None, description="camera registry CSV (docs/cameras.md); unset: demo cameras")
     motion: bool = Field(default=True, description="flag sustained motion in camera zones")
+    clip_radius_m: float = Field(default=300.0, ge=1, le=50_000,
+                                 description="a flagged event is recorded by the cameras "
+                                             "within this distance of it")
+    clip_cameras: int = Field(default=4, ge=1, le=32,
+                              description="at most this many cameras record an event")
+    clip_fallback: int = Field(default=2, ge=0, le=8,
+                               description="no camera within the radius: the nearest few "
+                                           "(within 2 km)")
+    probe_every_s: float = Field(default=120.0, ge=5, le=3600,
+                                 description="cameras read on demand are probed this often "
+                                             "while idle (their health)")
     motion_zones: Path | None = Field(
         default=None, description="motion zones file; unset: the demo cameras' quiet strips "
                                   "(none for a camera CSV)")

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aredis
 
-from domain.video import red_since, red_transitions
+from domain.video import FlagReason, red_since, red_transitions
 from feeds.live.follow import follow_live, live_ends
 from feeds.store import keys
 from feeds.store import video_keys as vk
@@ -64,8 +64,8 @@ class RedFlagger:
             since = red_since(case)
             if since is not None and now - since > self.max_late_s:
                 continue  # it turned red long ago (history, a backlog): no footage is left
-            ev = event_for(dict(case), float(frame.get("ts", time.time())), "red", SYSTEM_USER,
-                           self.pre_s, self.post_s)
+            ev = event_for(dict(case), float(frame.get("ts", time.time())), FlagReason.RED,
+                           SYSTEM_USER, self.pre_s, self.post_s)
             if not await self.client.hsetnx(vk.auto_flagged(ev.town), iid, ev.event_id):
                 continue  # flagged before (e.g. before a restart)
             await queue_flag(self.client.pipeline(transaction=False), ev).execute()

@@ -22,6 +22,7 @@ from feeds.video.clips import ClipConfig, ClipMaker
 from feeds.video.config import VideoConfig
 from feeds.video.flagger import RedFlagger
 from feeds.video.motion import MotionConfig, MotionWorker, MotionZone, load_zones
+from feeds.video.probe import probe_loop
 from feeds.video.registry import load_cameras, save_cameras, video_secret, write_health
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class CaptureParts:
     clips: ClipMaker
     flagger: RedFlagger | None
     health_every_s: float = 1.0
+    probe_every_s: float = 120.0
     motion: MotionWorker | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -65,12 +67,15 @@ async def serve_capture(parts: CaptureParts, host: str, port: int, stop: asyncio
     bound = server.sockets[0].getsockname()[1]
     parts.tasks = [asyncio.create_task(health_loop(parts, stop)),
                    asyncio.create_task(parts.clips.flag_loop(stop))]
+    if not all(f.always for f in parts.service.feeds.values()):
+        parts.tasks.append(asyncio.create_task(probe_loop(parts.service, stop,
+                                                          parts.probe_every_s)))
     if parts.flagger is not None:
         parts.tasks.append(asyncio.create_task(parts.flagger.run(stop)))
     if parts.motion is not None and parts.motion.detectors:
         parts.tasks.append(asyncio.create_task(parts.motion.run(stop)))
-    log.info("capture worker on http://%s:%s (%d cameras)", host, bound,
-             len(parts.service.feeds))
+    log.info("capture worker on http://%s:%s (%d cameras, %d read continuously)", host, bound,
+             len(parts.service.feeds), sum(f.always for f in parts.service.feeds.values()))
     if ready:
         ready(bound)
     async with server:
@@ -106,11 +111,12 @@ def run_capture(video: VideoConfig, data_dir: Path, redis_url: str, host: str,
                 cams: list[Camera] | None = None, default_zones: list[MotionZone] | None = None,
                 capture: CaptureConfig | None = None, clips: ClipConfig | None = None,
                 pre_s: float = 10.0, post_s: float = 10.0, flag_red: bool = True,
-                motion_cfg: MotionConfig | None = None) -> None:
+                motion_cfg: MotionConfig | None = None, on_demand: bool = False) -> None:
     """The capture worker process: registers the cameras (`cams`, else the section's camera
     CSV) in Redis, then reads them, serves /snapshot and /stream, cuts clips of flagged
     events, flags cases turning red and sustained motion in zones (the section's zone file,
-    else `default_zones`), until SIGINT/SIGTERM."""
+    else `default_zones`), until SIGINT/SIGTERM. `on_demand`: only the cameras with motion
+    zones are read continuously, the others while watched or recorded (probed meanwhile)."""
     if cams is None:
         if video.cameras_file is None:
             raise SystemExit("gridwatch: no cameras: set video.cameras_file (--cameras-file)")
@@ -122,16 +128,19 @@ def run_capture(video: VideoConfig, data_dir: Path, redis_url: str, host: str,
     secret = video_secret(sync)
     sync.close()
     capture = capture or CaptureConfig(buffer_s=max(15.0, pre_s + 5))
+    clips = clips or ClipConfig(cameras=video.clip_cameras, radius_m=video.clip_radius_m,
+                                fallback=video.clip_fallback)
+    always = {z.camera_id for z in zones} if on_demand else None
 
     async def main() -> None:
         client = async_client(redis_url)
-        service = CaptureService(cams, capture, secret)
+        service = CaptureService(cams, capture, secret, always)
         parts = CaptureParts(service, client,
                              ClipMaker(service, client, Path(data_dir) / "clips", clips),
                              RedFlagger(client, towns, pre_s, post_s) if flag_red else None,
                              motion=MotionWorker(service, client, zones, motion_cfg or
                                                  MotionConfig(pre_s=pre_s, post_s=post_s))
-                             if zones else None)
+                             if zones else None, probe_every_s=video.probe_every_s)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -126,25 +126,32 @@ def load_cameras(path: str | Path, city: CityGeo) -> list[Camera]:
 
 
 def save_cameras(client: redis.Redis, cameras: Iterable[Camera]) -> int:
-    """Replace the registry in Redis (per-town hash and GEO set); returns how many."""
+    """Replace the registry in Redis (per-town hash and GEO set); returns how many. New and
+    changed cameras are written before the ones gone are removed, so a reader never sees an
+    empty registry while the same cameras are saved again (the demo saves them before the
+    web turns healthy, the capture worker again when it starts)."""
     cameras = list(cameras)
-    old_towns = {t.decode() for t in client.hvals(vk.CAMERA_TOWN)}
-    pipe = client.pipeline(transaction=False)
-    for t in old_towns:
-        pipe.delete(vk.cameras(t))  # one key per DEL: a cluster pipeline takes no more
-        pipe.delete(vk.cameras_geo(t))
-    pipe.delete(vk.CAMERA_TOWN)
+    old = {cid.decode(): t.decode() for cid, t in client.hgetall(vk.CAMERA_TOWN).items()}
+    new = {c.camera_id: c.town for c in cameras}
     by_town: dict[str, list[Camera]] = {}
     for c in cameras:
         by_town.setdefault(c.town, []).append(c)
+    pipe = client.pipeline(transaction=False)
     for town, cams in by_town.items():
         pipe.hset(vk.cameras(town), mapping={c.camera_id: orjson.dumps(c.to_json())
                                              for c in cams})
         pipe.geoadd(vk.cameras_geo(town), [x for c in cams for x in (c.lon, c.lat, c.camera_id)])
     if cameras:
-        pipe.hset(vk.CAMERA_TOWN, mapping={c.camera_id: c.town for c in cameras})
+        pipe.hset(vk.CAMERA_TOWN, mapping=new)
+    moved = [(cid, t) for cid, t in old.items() if new.get(cid) != t]
+    for cid, town in moved:  # one key per command: a cluster pipeline takes no more
+        pipe.hdel(vk.cameras(town), cid)
+        pipe.zrem(vk.cameras_geo(town), cid)
+    if gone := [cid for cid in old if cid not in new]:
+        pipe.hdel(vk.CAMERA_TOWN, *gone)
     pipe.execute()
-    log.info("camera registry: %d cameras in %d towns", len(cameras), len(by_town))
+    log.info("camera registry: %d cameras in %d towns (%d removed)", len(cameras), len(by_town),
+             len(gone))
     return len(cameras)
 
 
@@ -207,7 +214,7 @@ def read_health(client: redis.Redis, cameras: Iterable[Camera], now: float | Non
     for c in cams:
         rep = raw.get(c.camera_id, {})
         state = health_state(rep.get("last_ts"), bool(rep.get("connected")), rep.get("checked"),
-                             now, stale_s, offline_s)
+                             now, stale_s, offline_s, rep.get("answered"))
         out[c.camera_id] = {"state": state.value, "last_ts": rep.get("last_ts"),
                             "connected": bool(rep.get("connected")),
                             "error": rep.get("error", ""), "fps": rep.get("fps", 0.0),

@@ -14,7 +14,7 @@ import redis
 from domain.access import User
 from domain.model import Incident
 from domain.regions import town_of
-from domain.video import FLAG_ROLES, REVIEW_ROLES, Camera, Clip, FlaggedEvent
+from domain.video import FLAG_ROLES, REVIEW_ROLES, Camera, Clip, FlaggedEvent, FlagReason
 from feeds.live.commands import NotPermitted, audit
 from feeds.store import video_keys as vk
 
@@ -50,8 +50,8 @@ def motion_event(camera: Camera, zone: str, ts: float, category: str,
     """A new flagged event of sustained motion on a camera: no case (incident_id ""), the
     camera's grid and position, only that camera recorded; T is when the motion began."""
     return FlaggedEvent(new_id("ev"), "", ts, camera.lon, camera.lat, camera.grid, category,
-                        f"{camera.name} · {zone}", "", "motion", SYSTEM_USER, pre_s, post_s,
-                        cameras=(camera.camera_id,))
+                        f"{camera.name} · {zone}", "", FlagReason.MOTION, SYSTEM_USER, pre_s,
+                        post_s, cameras=(camera.camera_id,))
 
 
 def queue_event(pipe: Any, ev: FlaggedEvent) -> Any:
@@ -83,7 +83,7 @@ def flag_case(client: redis.Redis, incident: Incident, by_user: User,
         raise NotPermitted(f"role {by_user.role.value} cannot flag cases for video review")
     if not by_user.may_see_region(incident.grid):
         raise NotPermitted("case outside your scope")
-    ev = event_for(incident, time.time() if ts is None else ts, "manual", by_user.name,
+    ev = event_for(incident, time.time() if ts is None else ts, FlagReason.MANUAL, by_user.name,
                    pre_s, post_s)
     queue_flag(client.pipeline(transaction=False), ev).execute()
     log.info("%s flagged %s for video review (%s)", by_user.name, incident.incident_id,

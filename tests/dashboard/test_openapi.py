@@ -27,7 +27,8 @@ from feeds.store.client import sync_client
 PW = "openapi-pass-1"
 PATHS = {"/api/v1/summary": "Summary", "/api/v1/incidents": "Incidents",
          "/api/v1/incidents/{incident_id}": "Incident", "/api/v1/officers": "Officers",
-         "/api/v1/officers/{officer_id}": "Officer", "/api/v1/cameras": "Cameras"}
+         "/api/v1/officers/{officer_id}": "Officer", "/api/v1/cameras": "Cameras",
+         "/api/v1/video/events": "VideoEvents", "/api/v1/video/events/{event_id}": "VideoEvent"}
 
 
 def validator(model: str) -> jsonschema_rs.Draft202012Validator:

@@ -70,7 +70,7 @@ def http_probes(w: World) -> list[Probe]:
            Probe("/lang/<code>", "/lang/en", None, ok=302)]
     for place in ("A1", "A2", "B"):
         code = w.codes[place]
-        for api in ("summary", "incidents", "officers", "cameras"):
+        for api in ("summary", "incidents", "officers", "cameras", "video/events"):
             out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}?region={code}", place))
         out.append(Probe("/api/v1/officers/<officer_id>",
                          f"/api/v1/officers/{w.officers[place]}", place))
@@ -80,7 +80,7 @@ def http_probes(w: World) -> list[Probe]:
                       ok=503),  # allowed: then the (absent) capture worker is asked
                 Probe("/video/camera/<camera_id>.mjpg", f"/video/camera/{cam}.mjpg", place,
                       ok=302)]
-    for api in ("summary", "incidents", "officers", "cameras"):
+    for api in ("summary", "incidents", "officers", "cameras", "video/events"):
         out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}", None))  # own scope
     out += [Probe("/wall/playlist.json", "/wall/playlist.json", None),
             Probe("/wall/playlist.json", "/wall/playlist.json?home=441999999", None,
@@ -91,11 +91,15 @@ def http_probes(w: World) -> list[Probe]:
                       sensitive),
                 Probe("/video/clip/<clip_id>.webm", f"/video/clip/{clip}.webm", place,
                       sensitive),
+                Probe("/api/v1/video/events/<event_id>",
+                      f"/api/v1/video/events/{w.events[case_id]}", place, sensitive),
                 Probe("/video/clip/<clip_id>.jpg", f"/video/clip/{clip}.jpg", place,
                       sensitive)]
     out += [Probe("/api/v1/incidents/<incident_id>", "/api/v1/incidents/NOPE", None,
                   missing=True),
             Probe("/api/v1/officers/<officer_id>", "/api/v1/officers/NOPE", None, missing=True),
+            Probe("/api/v1/video/events/<event_id>", "/api/v1/video/events/ev000000000000",
+                  None, missing=True),
             Probe("/video/camera/<camera_id>.jpg", "/video/camera/nope.jpg", None, missing=True),
             Probe("/video/clip/<clip_id>.webm", "/video/clip/cl000000000000.webm", None,
                   missing=True),

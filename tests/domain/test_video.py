@@ -31,6 +31,10 @@ def test_health_states():
     assert health_state(990.0, False, now, now) is Health.OFFLINE
     assert health_state(960.0, True, now, now) is Health.OFFLINE
     assert health_state(999.0, True, 900.0, now) is Health.OFFLINE  # worker silent
+    # read on demand and idle: online while its last probe answered (no frames needed)
+    assert health_state(None, False, now, now, answered_ts=now - 200) is Health.ONLINE
+    assert health_state(None, False, now, now, answered_ts=now - 400) is Health.OFFLINE
+    assert health_state(None, False, 900.0, now, answered_ts=now) is Health.OFFLINE
 
 
 def test_red_transitions_flag_once_and_forget_closed():

@@ -38,11 +38,28 @@ def bad(overrides: dict | None = None, config_file: Path | None = None) -> str:
 
 
 def test_without_any_source_the_tree_is_its_defaults():
-    assert load_config() == GridwatchConfig()
     cfg = load_config()
+    assert cfg == GridwatchConfig().replace("store", data_dir=Path.cwd().resolve() / "data")
     assert (cfg.web.port, cfg.ingest.gateway_port, cfg.push.port, cfg.ingest.osmand_port,
             cfg.video.capture_port, cfg.sim.camsim_port) == (8050, 8765, 8766, 5055, 8767, 8768)
-    assert cfg.store.redis_url is None and cfg.store.data_dir == Path("data")
+    assert cfg.store.redis_url is None
+
+
+def test_relative_paths_are_resolved_once_against_the_working_directory(tmp_path, monkeypatch):
+    """`make demo` runs `gridwatch demo --data-dir data`: every process and Flask's send_file
+    (which resolves a relative path against its package) must get <cwd>/data."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules.yaml").write_text("{}\n")
+    cfg = load_config({"store": {"data_dir": "data"}, "live": {"rules_file": "rules.yaml"},
+                       "video": {"cameras_file": "../cams.csv"}})
+    assert cfg.store.data_dir == tmp_path.resolve() / "data"
+    assert cfg.store.city_file == tmp_path.resolve() / "data" / "city.geojson"
+    assert cfg.live.rules_file == tmp_path.resolve() / "rules.yaml"
+    assert cfg.video.cameras_file == tmp_path.resolve().parent / "cams.csv"
+    env = child_env(cfg, {})
+    monkeypatch.chdir(tmp_path.parent)  # a child elsewhere still gets the same directory
+    monkeypatch.setenv(TREE_ENV, env[TREE_ENV])
+    assert load_config().store.data_dir == tmp_path.resolve() / "data"
 
 
 def test_every_field_is_described_and_bounded():

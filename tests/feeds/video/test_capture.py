@@ -59,7 +59,7 @@ def test_snapshot_restream_and_one_upstream(redis_url, tmp_path):
         status, body, _ = _get(f"{cap.url}/snapshot/nope.jpg")
         assert status == 404
         assert orjson.loads(_get(f"{cap.url}/health")[1]) == {"cameras": 2, "fresh": 2,
-                                                               "viewers": 0}
+                                                               "viewers": 0, "reading": 2}
 
 
 def test_viewer_cap_and_tickets(redis_url, tmp_path):

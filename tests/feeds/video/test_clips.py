@@ -41,7 +41,7 @@ def test_flag_makes_webm_clips_inside_the_window(redis_url, tmp_path):
     with camsim(fps=8) as (_, base):
         cams = cameras(base, 2) + [replace(cameras(base, 1)[0], camera_id="far", lon=113.9,
                                            stream_url=f"{base}/cam/far.mjpg")]
-        cfg = ClipConfig(cameras=3, radius_km=2.0, step_s=0.3, grace_s=0.3)
+        cfg = ClipConfig(cameras=3, radius_m=2000.0, step_s=0.3, grace_s=0.3)
         with capture(cams, redis_url, tmp_path, clip_cfg=cfg) as cap:
             feeds = cap.service.feeds
             wait_for(lambda: all(f.frames and f.frames[-1][0] - f.frames[0][0] > PRE + 0.3

@@ -81,7 +81,11 @@ def test_demo_cameras_lie_in_their_grid(city_ctx):
         assert shapely.contains_xy(city_ctx.city.shapes[c.grid], c.lon, c.lat)
         assert c.stream_url == f"http://127.0.0.1:9/cam/{c.camera_id}.mjpg"
     everyone = demo_cameras(city_ctx.city, "http://h", per_grid=1)
-    assert len(everyone) == len(city_ctx.hierarchy.at_level(Level.GRID))
+    assert len(everyone) == len(city_ctx.hierarchy.at_level(Level.GRID))  # a camera per grid
+    assert len({c.grid for c in everyone}) == len(everyone)
+    kerb = [shapely.Point(c.lon, c.lat).distance(city_ctx.city.shapes[c.grid].boundary)
+            for c in everyone]  # along the streets bounding the grid, ~15 m in
+    assert sum(1.0e-4 < d < 2.0e-4 for d in kerb) > 0.95 * len(everyone)
     assert demo_cameras(city_ctx.city, "http://127.0.0.1:9/", limit=60) == cams  # seeded
 
 
