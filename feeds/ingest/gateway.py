@@ -21,6 +21,7 @@ from websockets.http11 import Request, Response
 
 from domain.entries import encode
 from feeds.accounts.devices import token_matches
+from feeds.ingest.downlink_io import DownlinkHub, is_ack_frame
 from feeds.ingest.placement import Placer, Routed
 from feeds.ingest.protocol import (
     Message,
@@ -83,6 +84,7 @@ class Gateway:
         self.seen_ttl_s = seen_ttl_s
         self.sha = hashlib.sha1(DEDUP_XADD.encode()).hexdigest()
         self.stats = {"acked": 0, "nacked": 0, "frames": 0}
+        self.downlink = DownlinkHub(client, placer.officers)
 
     async def process_request(self, connection: ServerConnection,
                               request: Request) -> Response | None:
@@ -101,12 +103,24 @@ class Gateway:
         access: Access = ws.gw_access  # type: ignore[attr-defined]
         peer = "%s:%s" % (ws.remote_address[:2] if ws.remote_address else ("?", "?"))
         source = f"{access.device or 'shared-token'}@{peer}"
+        conn = None
         try:
+            if access.device and access.officer:  # a device token: its officer's tasks come down
+                conn = await self.downlink.attach(ws, access.officer, access.device)
             async for frame in ws:
+                acks = is_ack_frame(frame)
+                if acks is not None:
+                    nacks = await self.downlink.acks(conn, frame, acks)
+                    if nacks:
+                        await ws.send(orjson.dumps(nacks if isinstance(acks, list)
+                                                   else nacks[0]).decode())
+                    continue
                 reply = await self.handle_frame(frame, source, access.officer)
                 await ws.send(reply)
         except ConnectionClosed:
             pass
+        finally:
+            await self.downlink.detach(conn)
 
     async def handle_frame(self, frame: str | bytes, source: str,
                            officer: str | None = None) -> str:
@@ -247,9 +261,11 @@ async def serve_gateway(gateway: Gateway, host: str, port: int,
                      reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("gateway listening on ws://%s:%s/terminal", host, bound)
+        reader = asyncio.create_task(gateway.downlink.run(stop))
         if ready:
             ready(bound)
         await stop.wait()
+        await reader
 
 
 @dataclass(frozen=True)
