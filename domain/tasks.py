@@ -2,9 +2,11 @@
 means, and whether the assignee's phone has the case yet (pure)."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
-from domain.cases import Action, ActionRefused
+from domain.cases import Action, ActionRefused, with_event
 from domain.model import Incident, Status
 
 
@@ -63,12 +65,18 @@ def field_action(inc: Incident, status: Status, officer_id: str) -> Action:
 
 def delivery(inc: Incident) -> Delivery | None:
     """Whether the assignee's terminal has the latest assignment (None: not assigned)."""
-    if not inc.assignee or not inc.status.is_open:
+    return delivery_of(inc.assignee, inc.status.is_open, inc.events)
+
+
+def delivery_of(assignee: str, is_open: bool, events: Iterable[Mapping[str, Any]]
+                ) -> Delivery | None:
+    """delivery() of a case given as its assignee, whether it is open, and its events."""
+    if not assignee or not is_open:
         return None
     state = None
-    for e in inc.events:
+    for e in events:
         kind, oid = e.get("kind"), e.get("officer_id")
-        if oid != inc.assignee or (kind != "assign" and e.get("action") != "assign"):
+        if oid != assignee or (kind != "assign" and e.get("action") != "assign"):
             continue
         if kind == "assign":
             state = Delivery.PENDING
@@ -77,3 +85,10 @@ def delivery(inc: Incident) -> Delivery | None:
         elif kind == TASK_ACKED and state is not None:
             state = Delivery.ACKED
     return state
+
+
+def with_task_event(inc: Incident, kind: str, officer_id: str, action: str, device: str,
+                    ts: float, task: str = "") -> Incident:
+    """The case with a task_delivered / task_acked event on its timeline."""
+    return with_event(inc, {"ts": ts, "kind": kind, "officer_id": officer_id, "device": device,
+                            "task": task, "action": action})

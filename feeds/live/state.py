@@ -24,7 +24,7 @@ from domain.entries import (
 )
 from domain.model import Incident, Officer
 from domain.regions import ancestors_of, town_of
-from domain.tasks import TaskAction, tasks_for
+from domain.tasks import TaskAction, tasks_for, with_task_event
 
 SENSITIVE_MARK = "!"  # prefix of the counts of sensitive cases alone ("!<region>|<kind>")
 RECENT_S = 36 * 3600  # closed cases stay in memory this long (for "new today")
@@ -219,9 +219,8 @@ class CityState:
         inc = self.incidents.get(m.incident_id)
         if inc is None:
             return
-        self._store(with_event(inc, {"ts": m.ts, "kind": m.kind, "officer_id": m.officer_id,
-                                     "device": m.device, "task": m.task,
-                                     "action": m.action.value}), changes)
+        self._store(with_task_event(inc, m.kind, m.officer_id, m.action.value, m.device, m.ts,
+                                    m.task), changes)
 
     def _level(self, m: LevelEntry, changes: Changes) -> None:
         inc = self.incidents.get(m.incident_id)
