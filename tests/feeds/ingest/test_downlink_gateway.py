@@ -183,3 +183,45 @@ def test_reassignment_tells_the_old_assignee_and_bad_acks_are_nacked(world):
     inc = reads.read_incident(world["client"], "D4")
     from domain.tasks import Delivery, delivery
     assert delivery(inc) is Delivery.PENDING
+
+
+def test_field_updates_go_through_the_command_path_audited_as_the_device(world):
+    new_case(world, "D5")
+    act(world, "D5", Action.ASSIGN, "O000001")
+
+    def update(msg_id: str, status: str, note: str = "") -> bytes:
+        return orjson.dumps({"type": "incident_update", "msg_id": msg_id, "incident_id": "D5",
+                             "ts": time.time(), "status": status, "note": note})
+
+    async def go(who: str, frames: list[bytes]) -> list[dict]:
+        async with terminal(world, who) as ws:
+            out = []
+            for f in frames:
+                await ws.send(f)
+                while (reply := await recv(ws)).get("type") == "task":
+                    pass  # its task comes first; answers follow
+                out.append(reply)
+            return out
+
+    assert asyncio.run(go("a", [update("f1", "on_scene"), update("f1", "on_scene")])) == [
+        {"ack": "f1"}, {"ack": "f1"}]
+    [other] = asyncio.run(go("c", [update("f2", "resolved")]))
+    assert other["nack"] == "f2" and "neither assigned to nor reported by O000002" in \
+        other["error"]
+    drain(world["worker"])
+    [again, closed] = asyncio.run(go("b", [update("f3", "on_scene"), update("f4", "closed")]))
+    assert again["nack"] == "f3" and "cannot on_scene a case that is on_scene" in again["error"]
+    assert closed["nack"] == "f4" and "may report acknowledged, on_scene, resolved" in \
+        closed["error"]
+    assert asyncio.run(go("b", [update("f5", "resolved", "已处理")])) == [{"ack": "f5"}]
+    drain(world["worker"])
+    inc = reads.read_incident(world["client"], "D5")
+    assert inc.status == "resolved" and inc.on_scene_ts is not None
+    by = [(e.get("status"), e.get("by"), e.get("note")) for e in inc.events
+          if e["kind"] == "status"]
+    assert by[-2:] == [("on_scene", "device:phone-a", None),
+                       ("resolved", "device:phone-b", "已处理")]
+    audit = [(e["user"], e["action"]) for e in reads.audit_entries(world["client"], 20,
+                                                                   target="D5")]
+    assert audit.count(("device:phone-a", "case.on_scene")) == 1  # the repeat is not audited
+    assert ("device:phone-b", "case.resolve") in audit
