@@ -28,10 +28,11 @@ class Actions:
         self._placer = placer or functools.cache(lambda: make_placer(ctx, client))
 
     def case_action(self, user: User, inc: Incident, action: Action, officer_id: str = "",
-                    note: str = "") -> None:
-        """Send an action on a case to the command stream (raises when refused)."""
-        send_action(self._client, user, inc, self.ctx.rules, action, officer_id=officer_id,
-                    note=note)
+                    note: str = "") -> str:
+        """Send an action on a case to the command stream (raises when refused); returns the
+        command id."""
+        return send_action(self._client, user, inc, self.ctx.rules, action,
+                           officer_id=officer_id, note=note)
 
     def review(self, user: User, event_id: str, note: str) -> FlaggedEvent:
         """Mark a flagged event reviewed (raises NotPermitted / KeyError)."""

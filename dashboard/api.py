@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 import orjson
+import pydantic
 import redis
 
 from dashboard.api_models import (
+    ActionRequest,
     Answer,
     ChildSummary,
+    CommandAccepted,
     Error,
     Health,
     Incident,
@@ -27,12 +30,17 @@ from dashboard.openapi import OPENAPI
 from dashboard.views import Snapshots
 from domain.access import User
 from domain.alerts import LEVELS
+from domain.cases import Action, ActionRefused
 from domain.model import STATUSES
 from domain.regions import Hierarchy, Level, level_of, town_of
 from feeds.live import reads
+from feeds.live.commands import NotPermitted
 from feeds.live.context import CityContext
 from feeds.live.state import OfficerState
 from feeds.live.summary import child_stats, officer_counts, region_counts
+
+if TYPE_CHECKING:
+    from dashboard.actions import Actions
 
 
 def _json(data: Any, status: int = 200) -> flask.Response:
@@ -53,11 +61,20 @@ def _count(h: Hierarchy, code: str, level: Level) -> int:
     return h.count(code, level)
 
 
+def _bad_body(err: pydantic.ValidationError) -> str:
+    parts = []
+    for e in err.errors()[:3]:
+        where = ".".join(str(p) for p in e["loc"]) or "body"
+        parts.append(f"{where}: {e['msg']}")
+    return "; ".join(parts)
+
+
 class Api:
     """The API's answers for one city, its store and its snapshots."""
 
-    def __init__(self, ctx: CityContext, client: redis.Redis, snaps: Snapshots):
-        self.ctx, self.client, self.snaps = ctx, client, snaps
+    def __init__(self, ctx: CityContext, client: redis.Redis, snaps: Snapshots,
+                 actions: Actions | None = None):
+        self.ctx, self.client, self.snaps, self.actions = ctx, client, snaps, actions
 
     def region(self, user: User) -> str | flask.Response:
         """The ?region= the caller asks for (default: their scope), or the error answer."""
@@ -137,6 +154,51 @@ class Api:
             return _error(403, "incident outside your scope")
         return _answer(Incident.of(inc))
 
+    def act(self, incident_id: str) -> flask.Response:
+        """POST /api/v1/incidents/<id>/actions: the case page's action, as the caller
+        (flask.g.user: HTTP Basic or a session with its CSRF token, checked by dashboard.auth;
+        the bearer API tokens of issue 16 arrive the same way, as a user)."""
+        user: User = flask.g.user
+        try:
+            req = ActionRequest.model_validate_json(flask.request.get_data() or b"{}")
+        except pydantic.ValidationError as e:
+            return _error(400, _bad_body(e))
+        inc = reads.read_incident(self.client, incident_id)
+        if inc is None:
+            return _error(404, "no such incident")
+        if not user.may_see_region(inc.grid) or not user.may_see_category(
+                self.ctx.rules.get(inc.category)):
+            return _error(403, "incident outside your scope")
+        action = Action(req.action)
+        refused = self.bad_input(user, action, req)
+        if refused is not None:
+            return refused
+        if self.actions is None:
+            return _error(404, "actions are not served here")
+        try:
+            cmd = self.actions.case_action(user, inc, action, req.officer_id, req.note.strip())
+        except NotPermitted as e:
+            return _error(403, str(e))
+        except ActionRefused as e:
+            return _error(409, str(e))
+        return _answer(CommandAccepted(command_id=cmd), 202)
+
+    def bad_input(self, user: User, action: Action, req: ActionRequest
+                  ) -> flask.Response | None:
+        """400 for what the request lacks, 403 for an officer outside the caller's scope."""
+        if action is Action.ASSIGN:
+            off = self.ctx.roster.get(req.officer_id)
+            if off is None:
+                return _error(400, f"officer_id: unknown officer {req.officer_id!r}"
+                              if req.officer_id else "officer_id: assign needs an officer")
+            if not user.may_see_region(off.grid):
+                return _error(403, "officer outside your scope")
+        elif req.officer_id:
+            return _error(400, f"officer_id: only assign takes an officer, not {action.value}")
+        if action is Action.NOTE and not req.note.strip():
+            return _error(400, "note: a note needs text")
+        return None
+
     def officers(self) -> flask.Response:
         """GET /api/v1/officers?region=."""
         user: User = flask.g.user
@@ -168,15 +230,18 @@ class Api:
                        on_duty=o.on_duty)
 
 
-def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots) -> flask.Blueprint:
-    """The API routes."""
+def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots,
+              actions: Actions | None = None) -> flask.Blueprint:
+    """The API routes (the actions route with `actions`, the page's own)."""
     bp = flask.Blueprint("api", __name__)
-    api = Api(ctx, client, snaps)
+    api = Api(ctx, client, snaps, actions)
     bp.get("/health")(api.health)
     bp.get("/api/v1/openapi.json")(api.openapi)
     bp.get("/api/v1/summary")(api.summary)
     bp.get("/api/v1/incidents")(api.incidents)
     bp.get("/api/v1/incidents/<incident_id>")(api.incident)
+    if actions is not None:
+        bp.post("/api/v1/incidents/<incident_id>/actions")(api.act)
     bp.get("/api/v1/officers")(api.officers)
     bp.get("/api/v1/officers/<officer_id>")(api.officer)
     return bp

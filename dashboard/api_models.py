@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from domain.alerts import LEVELS, AlertLevel
+from domain.cases import DESK_ACTIONS
 from domain.model import Incident as Case
 from domain.model import Status
 from domain.regions import Level
@@ -223,6 +224,26 @@ class VideoEvents(Answer):
     as_of: float
 
 
+DESK_ACTION_NAMES = tuple(a.value for a in DESK_ACTIONS)
+
+
+class ActionRequest(BaseModel):
+    """POST /api/v1/incidents/<id>/actions: what to do to the case (as the case page's
+    buttons: assign needs officer_id, note needs a note)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal[DESK_ACTION_NAMES]  # type: ignore[valid-type]
+    officer_id: str = Field(default="", max_length=64)
+    note: str = Field(default="", max_length=2000)
+
+
+class CommandAccepted(Answer):
+    """202: the action is queued for the state worker (see the case's events for its effect)."""
+
+    command_id: str
+
+
 @dataclass(frozen=True)
 class Param:
     """A parameter of an API route; `enum` names the allowed values of a query parameter."""
@@ -235,15 +256,21 @@ class Param:
 
 @dataclass(frozen=True)
 class Operation:
-    """A GET route of the API: its path, summary, parameters, answer and error statuses."""
+    """A route of the API: its path, summary, parameters, answer and error statuses (a POST
+    also its request body and success status)."""
 
     path: str
     summary: str
     answer: type[Answer]
     params: tuple[Param, ...] = ()
     errors: tuple[int, ...] = (400, 401, 403, 404, 429)
+    method: str = "get"
+    body: type[BaseModel] | None = None
+    status: int = 200
 
 
 REGION = Param("region", description="region code (default: the caller's scope)")
 ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, Incidents, Officer,
-                                     Officers, Cameras, VideoEvent, VideoEvents)
+                                     Officers, Cameras, VideoEvent, VideoEvents,
+                                     CommandAccepted)
+REQUESTS: tuple[type[BaseModel], ...] = (ActionRequest,)

@@ -45,7 +45,8 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
     """Build the Dash app (and its Flask server) for a loaded city and a Redis client."""
     reads = ReadModel(ctx, client, Snapshots(ctx, client, settings.web.officer_view_min))
     placer = functools.cache(lambda: make_placer(ctx, client))
-    server = _server(settings, ctx, client, reads.snaps, placer)
+    actions = Actions(ctx, client, placer)
+    server = _server(settings, ctx, client, reads.snaps, placer, actions)
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), use_pages=True,
                     pages_folder="", include_pages_meta=False,
                     title=t("app.title", settings.web.lang), update_title=None,
@@ -53,7 +54,6 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
     app.layout = html.Div([dcc.Location(id=URL), dash.page_container])
     app.interpolate_index = _index_in_page_lang(app, client, settings.web.lang)
     pages.install(app, pages.PageDeps(reads, settings))
-    actions = Actions(ctx, client, placer)
     case_page.register(app, reads, actions)
     video_page.register(app, reads, actions)
     admin_page.register(app, actions)
@@ -62,13 +62,13 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
 
 
 def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, snaps: Snapshots,
-            placer: Callable[[], Placer]) -> flask.Flask:
+            placer: Callable[[], Placer], actions: Actions) -> flask.Flask:
     """The Flask server: login and language, the API, audit export, wall playlist, video and
     Open311 routes."""
     server = flask.Flask(__name__)
     web_auth.install(server, client)
     lang_switch.install(server, client)
-    server.register_blueprint(api.blueprint(ctx, client, snaps))
+    server.register_blueprint(api.blueprint(ctx, client, snaps, actions))
     server.register_blueprint(audit_page.blueprint(ctx, client))
     server.register_blueprint(wall_mod.blueprint(ctx, snaps))
     server.register_blueprint(video_routes.blueprint(

@@ -8,6 +8,9 @@ from pydantic.json_schema import models_json_schema
 from dashboard.api_models import (
     ANSWERS,
     REGION,
+    REQUESTS,
+    ActionRequest,
+    CommandAccepted,
     Incident,
     Incidents,
     Officer,
@@ -22,8 +25,10 @@ from domain.alerts import LEVELS
 from domain.model import STATUSES
 
 REF = "#/components/schemas/{model}"
-ERRORS = {400: "a parameter is not one of its allowed values", 401: "login required",
+ERRORS = {400: "a parameter (or the request body) is not valid; `error` says why",
+          401: "login required",
           403: "outside the caller's scope", 404: "no such region or item",
+          409: "the action is not allowed in the case's present state",
           429: "too many failed logins from this address; see Retry-After"}
 OPERATIONS = (
     Operation("/api/v1/summary", "Counts of a region and its children", Summary, (REGION,)),
@@ -35,6 +40,10 @@ OPERATIONS = (
     Operation("/api/v1/officers", "Officers of a region", Officers, (REGION,)),
     Operation("/api/v1/officers/{officer_id}", "One officer", Officer,
               (Param("officer_id", "path"),)),
+    Operation("/api/v1/incidents/{incident_id}/actions",
+              "Act on a case (scoped and audited as the case page's buttons)", CommandAccepted,
+              (Param("incident_id", "path"),), (400, 401, 403, 404, 409, 429), method="post",
+              body=ActionRequest, status=202),
     *VIDEO_OPERATIONS,
     *VIDEO_EVENT_OPERATIONS,
 )
@@ -44,7 +53,8 @@ SECURITY_SCHEMES = {"basic": {"type": "http", "scheme": "basic"},
 
 def schemas() -> dict[str, Any]:
     """components.schemas: every answer model and the models and enums they use."""
-    _, top = models_json_schema([(m, "serialization") for m in ANSWERS], ref_template=REF)
+    _, top = models_json_schema([(m, "serialization") for m in ANSWERS]
+                                + [(m, "validation") for m in REQUESTS], ref_template=REF)
     return top["$defs"]
 
 
@@ -64,12 +74,20 @@ def _content(model: str) -> dict[str, Any]:
 
 
 def path_item(op: Operation) -> dict[str, Any]:
-    """The GET operation of one path: its parameters, answer and error answers."""
-    responses = {"200": {"description": "OK", "content": _content(op.answer.__name__)}}
+    """The operation of one path: its parameters, request body, answer and error answers."""
+    ok = "Accepted" if op.status == 202 else "OK"
+    responses = {str(op.status): {"description": ok, "content": _content(op.answer.__name__)}}
     for status in op.errors:
         responses[str(status)] = {"description": ERRORS[status], "content": _content("Error")}
-    return {"get": {"summary": op.summary, "parameters": [parameter(p) for p in op.params],
-                    "responses": responses}}
+    item: dict[str, Any] = {"summary": op.summary,
+                            "parameters": [parameter(p) for p in op.params],
+                            "responses": responses}
+    if op.method != "get":
+        item["description"] = ("HTTP Basic, or a session cookie with its CSRF token (cookie "
+                               "_csrf_token) in the X-CSRFToken header.")
+    if op.body is not None:
+        item["requestBody"] = {"required": True, "content": _content(op.body.__name__)}
+    return {op.method: item}
 
 
 def document() -> dict[str, Any]:

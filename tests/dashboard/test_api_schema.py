@@ -87,7 +87,7 @@ def api(redis_server: EmbeddedRedis, city_ctx: CityContext) -> Iterator[tuple[ob
 def test_api_answers_conform_for_every_scope(api, path, redis_server):
     schema, base = api
     limits = sync_client(redis_server.url)
-    operation = schema[path]["GET"]
+    operation = schema[path][next(iter(OPENAPI["paths"][path])).upper()]  # its one method
     cases = (operation.as_strategy(GenerationMode.POSITIVE)
              | operation.as_strategy(GenerationMode.NEGATIVE))
 

@@ -25,6 +25,7 @@ from feeds.store import keys
 from feeds.store.client import sync_client
 
 PW = "openapi-pass-1"
+ACTIONS = "/api/v1/incidents/{incident_id}/actions"
 PATHS = {"/api/v1/summary": "Summary", "/api/v1/incidents": "Incidents",
          "/api/v1/incidents/{incident_id}": "Incident", "/api/v1/officers": "Officers",
          "/api/v1/officers/{officer_id}": "Officer", "/api/v1/cameras": "Cameras",
@@ -49,7 +50,7 @@ def test_paths_parameters_and_security_are_kept():
     assert OPENAPI["openapi"] == "3.1.0"
     assert set(OPENAPI["components"]["securitySchemes"]) == {"basic", "session"}
     assert OPENAPI["security"] == [{"basic": []}, {"session": []}]
-    assert set(OPENAPI["paths"]) == set(PATHS)
+    assert set(OPENAPI["paths"]) == set(PATHS) | {ACTIONS}
     for path, model in PATHS.items():
         op = OPENAPI["paths"][path]["get"]
         ok = op["responses"]["200"]["content"]["application/json"]["schema"]
@@ -82,6 +83,18 @@ def http(redis_url: str, city_ctx: CityContext):
     return create_app(DashboardConfig(), city_ctx, client).server.test_client(), header, officer
 
 
+def test_the_actions_route_is_a_post_with_its_body_and_answers():
+    op = OPENAPI["paths"][ACTIONS]["post"]
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ActionRequest"}
+    assert set(op["responses"]) == {"202", "400", "401", "403", "404", "409", "429"}
+    body = OPENAPI["components"]["schemas"]["ActionRequest"]
+    assert body["properties"]["action"]["enum"] == [
+        "acknowledge", "assign", "escalate", "note", "resolve", "close", "reopen"]
+    validator("ActionRequest").validate({"action": "assign", "officer_id": "O1"})
+    assert not validator("ActionRequest").is_valid({"action": "on_scene"})
+
+
 def test_real_answers_validate_against_the_generated_schemas(http):
     client, header, officer = http
     for url, model in (("/api/v1/summary", "Summary"), ("/api/v1/incidents", "Incidents"),
@@ -92,5 +105,9 @@ def test_real_answers_validate_against_the_generated_schemas(http):
         answer = client.get(url, headers=header).get_json()
         validator(model).validate(answer)
     assert client.get("/api/v1/openapi.json", headers=header).get_json() == OPENAPI
+    r = client.post("/api/v1/incidents/OA1/actions", data=b'{"action":"acknowledge"}',
+                    headers=header)
+    assert r.status_code == 202
+    validator("CommandAccepted").validate(r.get_json())
     listed = client.get("/api/v1/incidents", headers=header).get_json()["incidents"]
     assert [i["incident_id"] for i in listed] == ["OA1"] and listed[0]["level"] == "red"
