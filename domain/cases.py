@@ -21,6 +21,14 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     CLOSE = "close"
     REOPEN = "reopen"
+    ON_SCENE = "on_scene"  # from the field only: the officer has arrived
+    ACCEPT = "accept"  # from the field only: the assignee has taken the dispatch
+
+
+DESK_ACTIONS: tuple[Action, ...] = tuple(a for a in Action
+                                         if a not in (Action.ON_SCENE, Action.ACCEPT))
+FIELD_ACTIONS: tuple[Action, ...] = (Action.ACKNOWLEDGE, Action.ACCEPT, Action.ON_SCENE,
+                                     Action.RESOLVE)
 
 
 _ALLOWED: dict[Action, frozenset[Status]] = {
@@ -34,6 +42,8 @@ _ALLOWED: dict[Action, frozenset[Status]] = {
                                Status.ON_SCENE}),
     Action.CLOSE: frozenset({Status.RESOLVED}),
     Action.REOPEN: frozenset({Status.RESOLVED, Status.CLOSED}),
+    Action.ON_SCENE: frozenset({Status.REPORTED, Status.ACKNOWLEDGED, Status.DISPATCHED}),
+    Action.ACCEPT: frozenset({Status.DISPATCHED, Status.ON_SCENE}),
 }
 _TS_FIELD = {Status.ACKNOWLEDGED: "ack_ts", Status.DISPATCHED: "dispatched_ts",
              Status.ON_SCENE: "on_scene_ts", Status.RESOLVED: "resolved_ts",
@@ -44,9 +54,9 @@ class ActionRefused(ValueError):
     """An action that the case's current state does not allow; the message says why."""
 
 
-def allowed_actions(inc: Incident) -> list[Action]:
-    """The actions a case allows now, in display order."""
-    acts = [a for a in Action if inc.status in _ALLOWED[a]]
+def allowed_actions(inc: Incident, among: tuple[Action, ...] = DESK_ACTIONS) -> list[Action]:
+    """The actions (of `among`: a duty desk's by default) a case allows now, in display order."""
+    acts = [a for a in among if inc.status in _ALLOWED[a]]
     if inc.escalations >= MAX_ESCALATIONS or inc.level is AlertLevel.RED:
         acts = [a for a in acts if a is not Action.ESCALATE]
     return acts
@@ -54,7 +64,7 @@ def allowed_actions(inc: Incident) -> list[Action]:
 
 def check(inc: Incident, action: Action, officer_id: str = "", note: str = "") -> None:
     """Raise ActionRefused if `action` is not allowed on the case now."""
-    if action not in allowed_actions(inc):
+    if action not in allowed_actions(inc, tuple(Action)):
         raise ActionRefused(f"cannot {action.value} a case that is {inc.status.value}"
                             + (" and already red" if action is Action.ESCALATE else ""))
     if action is Action.ASSIGN and not officer_id:
@@ -108,6 +118,11 @@ def apply_action(inc: Incident, action: Action, ts: float, by: str, officer_id: 
     if action is Action.NOTE:
         return with_event(replace(inc, updated_ts=ts),
                           {"ts": ts, "kind": "note", "by": by, "note": note})
+    if action is Action.ACCEPT:
+        return with_event(replace(inc, updated_ts=ts),
+                          {"ts": ts, "kind": "accepted", "by": by, "note": note})
+    if action is Action.ON_SCENE:
+        return set_status(inc, Status.ON_SCENE, ts, by, note)
     if action is Action.REOPEN:
         reopened = replace(inc, resolved_ts=None, closed_ts=None)
         return set_status(reopened, Status.ACKNOWLEDGED, ts, by, note or "reopened")

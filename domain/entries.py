@@ -8,6 +8,7 @@ import msgspec
 from domain.alerts import AlertLevel
 from domain.cases import Action
 from domain.model import Incident, Status
+from domain.tasks import TaskAction
 
 # Each model lists its fields in the order the writers have always stored them, so that
 # msgspec writes the very bytes orjson wrote from the dicts before. `type` is an ordinary
@@ -90,10 +91,51 @@ class CommandEntry(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True
     note: str = ""
 
 
-Entry = PositionEntry | DutyEntry | IncidentEntry | UpdateEntry | LevelEntry | CommandEntry
+class TaskEventEntry(msgspec.Struct, kw_only=True, frozen=True):
+    """A task reached an officer's terminal or was acknowledged by it (written by the
+    gateway into the case's town stream; the worker adds it to the case's timeline)."""
+
+    type: Literal["task_event"]
+    msg_id: str  # of this entry (dedup): "<kind>:<task msg_id>:<device>"
+    kind: Literal["task_delivered", "task_acked"]
+    incident_id: str
+    task: str  # the task's msg_id
+    action: TaskAction
+    officer_id: str
+    device: str
+    ts: float
+
+
+Entry = (PositionEntry | DutyEntry | IncidentEntry | UpdateEntry | LevelEntry | CommandEntry
+         | TaskEventEntry)
 KINDS: dict[str, type[Any]] = {"position": PositionEntry, "duty": DutyEntry,
                                "incident": IncidentEntry, "incident_update": UpdateEntry,
-                               "level": LevelEntry, "command": CommandEntry}
+                               "level": LevelEntry, "command": CommandEntry,
+                               "task_event": TaskEventEntry}
+
+
+class TaskCase(msgspec.Struct, kw_only=True, frozen=True):
+    """What a task tells the terminal about its case."""
+
+    title: str
+    category: str
+    level: AlertLevel
+    lat: float
+    lon: float
+    status: Status
+    note: str = ""
+
+
+class TaskMsg(msgspec.Struct, kw_only=True, frozen=True):
+    """A task for an officer's terminals, exactly as terminal protocol v1 sends it down
+    (stored so in the officer's task stream, field `m`)."""
+
+    type: Literal["task"]
+    msg_id: str
+    incident_id: str
+    action: TaskAction
+    ts: float
+    case: TaskCase
 
 
 class _Kind(msgspec.Struct):

@@ -11,6 +11,7 @@ from dash_extensions.javascript import Namespace
 
 from domain.alerts import AlertLevel
 from domain.model import DONE_STATUSES
+from domain.tasks import TASK_ACKED, TASK_DELIVERED, delivery_of
 from layouts import ids
 from layouts.format import countdown, duration, local_time
 from layouts.i18n import (
@@ -142,8 +143,7 @@ def case_details(c: dict[str, Any], category_label: str, due_ts: float | None,
         (t("case.category", lang), category_label),
         (t("case.reported", lang), local_time(c["reported_ts"], with_date=True)),
         (t("case.reporter", lang), names.get(c.get("officer_id", ""), c.get("officer_id", ""))),
-        (t("case.assignee", lang), names.get(c.get("assignee") or "", c.get("assignee") or "")
-         or t("case.unassigned", lang)),
+        (t("case.assignee", lang), assignee_cell(c, names, lang)),
         (t("case.grid", lang), c["grid"]),
     ]
     if open_ and due_ts is not None:
@@ -159,8 +159,26 @@ def case_details(c: dict[str, Any], category_label: str, due_ts: float | None,
     ])
 
 
+def assignee_cell(c: dict[str, Any], names: dict[str, str], lang: str) -> Any:
+    """The assignee's name and whether their phone has the dispatch yet (未送达 …)."""
+    oid = c.get("assignee") or ""
+    if not oid:
+        return t("case.unassigned", lang)
+    state = delivery_of(oid, c["status"] not in DONE_STATUSES, c.get("events", ()))
+    name = names.get(oid, oid)
+    if state is None:
+        return name
+    return html.Span([name, " ", html.Span(t(f"case.delivery.{state.value}", lang),
+                                           className=f"gw-delivery gw-delivery-{state.value}",
+                                           id=ids.CASE_DELIVERY)])
+
+
 def _event_text(e: dict[str, Any], names: dict[str, str], lang: str) -> list[Any]:
     kind = e.get("kind", "")
+    if kind in (TASK_DELIVERED, TASK_ACKED):
+        oid = e.get("officer_id", "")
+        return [names.get(oid, oid), " · ", t(f"task.{e.get('action', 'assign')}", lang), " · ",
+                html.Span(e.get("device", ""), className="gw-ev-device")]
     if kind == "status":
         return [status_name(e.get("status", ""), lang)]
     if kind == "level":

@@ -46,6 +46,7 @@ CASE_DETAILS = "gw-case-details"
 CASE_TIMELINE = "gw-case-timeline"
 CASE_ACTIONS = "gw-case-actions"
 CASE_AUDIT = "gw-case-audit"
+CASE_DELIVERY = "gw-case-delivery"  # the assignee's phone: not yet delivered, delivered, acked
 ACTION_BUTTON = "gw-act"  # pattern-matching type: {"type": ACTION_BUTTON, "action": name}
 ASSIGN_OFFICER = "gw-assign-officer"
 NOTE_TEXT = "gw-note"

@@ -21,6 +21,8 @@ from websockets.http11 import Request, Response
 
 from domain.entries import encode
 from feeds.accounts.devices import token_matches
+from feeds.ingest.downlink_io import DownlinkHub, is_ack_frame
+from feeds.ingest.field import field_commands
 from feeds.ingest.placement import Placer, Routed
 from feeds.ingest.protocol import (
     Message,
@@ -31,6 +33,7 @@ from feeds.ingest.protocol import (
     quick_frame,
     quick_position,
 )
+from feeds.live.commands import audit_command
 from feeds.store import keys
 from feeds.store.client import is_cluster
 from feeds.store.packing import use_hiredis_packing
@@ -83,6 +86,7 @@ class Gateway:
         self.seen_ttl_s = seen_ttl_s
         self.sha = hashlib.sha1(DEDUP_XADD.encode()).hexdigest()
         self.stats = {"acked": 0, "nacked": 0, "frames": 0}
+        self.downlink = DownlinkHub(client, placer.officers)
 
     async def process_request(self, connection: ServerConnection,
                               request: Request) -> Response | None:
@@ -101,20 +105,35 @@ class Gateway:
         access: Access = ws.gw_access  # type: ignore[attr-defined]
         peer = "%s:%s" % (ws.remote_address[:2] if ws.remote_address else ("?", "?"))
         source = f"{access.device or 'shared-token'}@{peer}"
+        conn = None
         try:
+            if access.device and access.officer:  # a device token: its officer's tasks come down
+                conn = await self.downlink.attach(ws, access.officer, access.device)
             async for frame in ws:
-                reply = await self.handle_frame(frame, source, access.officer)
+                acks = is_ack_frame(frame)
+                if acks is not None:
+                    nacks = await self.downlink.acks(conn, frame, acks)
+                    if nacks:
+                        await ws.send(orjson.dumps(nacks if isinstance(acks, list)
+                                                   else nacks[0]).decode())
+                    continue
+                reply = await self.handle_frame(frame, source, access.officer, access.device)
                 await ws.send(reply)
         except ConnectionClosed:
             pass
+        finally:
+            await self.downlink.detach(conn)
 
     async def handle_frame(self, frame: str | bytes, source: str,
-                           officer: str | None = None) -> str:
-        """Decode, place, store and answer one frame; returns the JSON reply."""
+                           officer: str | None = None, device: str | None = None) -> str:
+        """Decode, place, store and answer one frame; returns the JSON reply. A device's
+        case updates become commands (checked, audited as the device)."""
         now = time.time()
         self.stats["frames"] += 1
         try:
             results, is_batch = self.route_frame(frame, officer, now)
+            if officer and device:
+                results = await field_commands(self.client, results, officer, device)
         except RedisError as e:  # a case's town lookup met a Redis outage
             items, is_batch = decode(frame, now)
             log.error("routing failed, nacking %d messages: %s", len(items), e)
@@ -186,10 +205,21 @@ class Gateway:
             script_call(pipe, self.sha, [group[0].stream, *(r.seen_key for r in group)],
                         [self.seen_ttl_s, *(encode(r.entry) for r in group)])
 
+    async def _audit(self, groups: list[list[Routed]], replies: list[Any]) -> None:
+        """Audit the devices' commands that were stored now (not the repeats of a msg_id)."""
+        pipe = self.client.pipeline(transaction=False)
+        done = [g[0] for g, rep in zip(groups, replies, strict=False)
+                if g[0].audit_grid and rep == 1]
+        for r in done:
+            audit_command(pipe, r.entry, r.audit_grid)  # type: ignore[arg-type]
+        if done:
+            await pipe.execute()
+
     async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and
         dead-letter refused ones."""
-        groups = by_stream(r for r in results if isinstance(r, Routed))
+        groups = by_stream(r for r in results if isinstance(r, Routed) and not r.audit_grid)
+        groups += [[r] for r in results if isinstance(r, Routed) and r.audit_grid]
         pipe = self.client.pipeline(transaction=False)
         self._add_groups(pipe, groups)
         for r in results:
@@ -207,10 +237,12 @@ class Gateway:
             await self.client.script_load(DEDUP_XADD)
             pipe = self.client.pipeline(transaction=False)
             self._add_groups(pipe, missing)
-            errors += [r for r in await pipe.execute(raise_on_error=False)
-                       if isinstance(r, Exception)]
+            again = await pipe.execute(raise_on_error=False)
+            errors += [r for r in again if isinstance(r, Exception)]
+            await self._audit(missing, again)
         if errors:
             raise errors[0]
+        await self._audit(groups, replies)
 
 
 def script_call(pipe: Any, sha: str, keys_: list[str], args: list[Any]) -> None:
@@ -247,9 +279,11 @@ async def serve_gateway(gateway: Gateway, host: str, port: int,
                      reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("gateway listening on ws://%s:%s/terminal", host, bound)
+        reader = asyncio.create_task(gateway.downlink.run(stop))
         if ready:
             ready(bound)
         await stop.wait()
+        await reader
 
 
 @dataclass(frozen=True)

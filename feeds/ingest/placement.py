@@ -38,6 +38,7 @@ class Routed:
     seen_key: str
     entry: Entry
     incident_town: tuple[str, str] | None = None  # (incident_id, town) to index
+    audit_grid: str = ""  # a device's command on a case: audited (in this region) once stored
 
     @property
     def body(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 import redis
 
@@ -43,6 +44,23 @@ def audit(client: redis.Redis | redis.client.Pipeline, user: str, action: str, t
     client.xadd(keys.AUDIT, fields, maxlen=AUDIT_MAXLEN, approximate=True)
 
 
+def command_entry(by: str, inc: Incident, action: Action, officer_id: str = "",
+                  note: str = "", ts: float | None = None, cmd_id: str = "") -> CommandEntry:
+    """The checked command for the case's stream (raises ActionRefused with the reason)."""
+    check(inc, action, officer_id, note)
+    return CommandEntry(type="command", msg_id=cmd_id or f"cmd-{uuid.uuid4().hex[:12]}",
+                        incident_id=inc.incident_id, action=action, by=by,
+                        ts=time.time() if ts is None else ts, officer_id=officer_id,
+                        note=note[:2000])
+
+
+def audit_command(pipe: Any, entry: CommandEntry, grid: str) -> None:
+    """Queue the audit entry of a command (who, which action, on which case, where)."""
+    detail = " ".join(x for x in (entry.officer_id, entry.note[:200]) if x)
+    audit(pipe, entry.by, f"case.{entry.action.value}", entry.incident_id, detail, entry.ts,
+          grid)
+
+
 def send_action(client: redis.Redis, user: User, inc: Incident,
                 rules: Mapping[str, CategoryRule], action: Action, officer_id: str = "",
                 note: str = "") -> str:
@@ -51,19 +69,14 @@ def send_action(client: redis.Redis, user: User, inc: Incident,
     Raises NotPermitted or ActionRefused with a reason the user can read.
     """
     permit(user, inc, rules)
-    check(inc, action, officer_id, note)
-    ts = time.time()
-    cmd_id = f"cmd-{uuid.uuid4().hex[:12]}"
-    entry = CommandEntry(type="command", msg_id=cmd_id, incident_id=inc.incident_id,
-                         action=action, by=user.name, ts=ts, officer_id=officer_id,
-                         note=note[:2000])
+    entry = command_entry(user.name, inc, action, officer_id, note)
     pipe = client.pipeline(transaction=False)
     pipe.xadd(keys.incidents_in(inc.town), {"m": encode(entry)})
-    detail = " ".join(x for x in (officer_id, note[:200]) if x)
-    audit(pipe, user.name, f"case.{action.value}", inc.incident_id, detail, ts, inc.grid)
+    audit_command(pipe, entry, inc.grid)
     pipe.execute()
     log.info("%s: %s %s %s", user.name, action.value, inc.incident_id, officer_id)
-    return cmd_id
+    return entry.msg_id
 
 
-__all__ = ["ActionRefused", "NotPermitted", "audit", "permit", "send_action"]
+__all__ = ["ActionRefused", "NotPermitted", "audit", "audit_command", "command_entry", "permit",
+           "send_action"]

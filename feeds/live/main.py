@@ -6,6 +6,7 @@ import signal
 import threading
 from zoneinfo import ZoneInfo
 
+from feeds.geo.datum import to_datum
 from feeds.live import reads
 from feeds.live.config import LiveConfig
 from feeds.live.context import CityContext
@@ -20,9 +21,11 @@ def run_worker(ctx: CityContext, live: LiveConfig, redis_url: str, tz: ZoneInfo,
     """Run worker `index` of `count` (it takes its share of the towns) until SIGINT/SIGTERM."""
     state = CityState.with_roster(ctx.rules, ctx.roster)
     towns = partition(ctx.towns, index, count)
+    datum = ctx.hierarchy.datum
     worker = StateWorker(reads.connect(redis_url), state, towns, tz,
                          ctx.rules_config.relevel_interval_s,
-                         consumer=live.worker_name or f"worker-{index + 1}")
+                         consumer=live.worker_name or f"worker-{index + 1}",
+                         to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"))
     worker.bootstrap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -19,10 +19,12 @@ from domain.entries import (
     LevelEntry,
     Marker,
     PositionEntry,
+    TaskEventEntry,
     UpdateEntry,
 )
 from domain.model import Incident, Officer
 from domain.regions import ancestors_of, town_of
+from domain.tasks import TaskAction, tasks_for, with_task_event
 
 SENSITIVE_MARK = "!"  # prefix of the counts of sensitive cases alone ("!<region>|<kind>")
 RECENT_S = 36 * 3600  # closed cases stay in memory this long (for "new today")
@@ -76,6 +78,8 @@ class Changes:
     closed: dict[str, set[str]] = field(default_factory=dict)
     fixes: list[tuple[str, str, float, float, float, str]] = field(default_factory=list)
     # every accepted fix: (home town, officer, ts, lon, lat, grid), for the track streams
+    tasks: list[tuple[str, TaskAction, Incident, CommandEntry]] = field(default_factory=list)
+    # tasks to send down: (officer, why, the case after the command, the command)
 
     def touch_officer(self, town: str, st: OfficerState) -> None:
         """Record an officer change."""
@@ -131,6 +135,8 @@ class CityState:
             self._level(entry, changes)
         elif isinstance(entry, CommandEntry):
             self._command(entry, now, changes)
+        elif isinstance(entry, TaskEventEntry):
+            self._task_event(entry, changes)
 
     def _position(self, m: PositionEntry, changes: Changes) -> None:
         st = self.officers.get(m.officer_id)
@@ -196,12 +202,25 @@ class CityState:
         inc = self.incidents.get(m.incident_id)
         if inc is None:
             return
+        before = inc
         try:
             inc = apply_action(inc, m.action, m.ts, m.by, m.officer_id, m.note)
         except (ActionRefused, ValueError) as e:  # raced with another change
             inc = with_event(inc, {"ts": m.ts, "kind": "refused", "by": m.by,
                                    "action": m.action.value, "note": str(e)})
+        else:
+            inc = self._relevelled(inc, min(now, m.ts))
+            changes.tasks += [(oid, why, inc, m) for oid, why in tasks_for(before, inc, m.action)
+                              if oid in self.officers]
         self._store(self._relevelled(inc, min(now, m.ts)), changes)
+
+    def _task_event(self, m: TaskEventEntry, changes: Changes) -> None:
+        """A task reached an officer's terminal, or the terminal acknowledged it."""
+        inc = self.incidents.get(m.incident_id)
+        if inc is None:
+            return
+        self._store(with_task_event(inc, m.kind, m.officer_id, m.action.value, m.device, m.ts,
+                                    m.task), changes)
 
     def _level(self, m: LevelEntry, changes: Changes) -> None:
         inc = self.incidents.get(m.incident_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,9 @@ import redis
 
 from domain.entries import CaseRecord, LiveFrame, decode_case, decode_entry, encode
 from domain.model import Incident
+from domain.regions import town_of
 from feeds.live.state import Changes, CityState, OfficerState, marker_of
+from feeds.live.tasks import add_task, task_msg
 from feeds.store import keys, slotread
 from feeds.store.client import is_cluster
 
@@ -67,8 +69,11 @@ class StateWorker:
     """Reads the towns' input streams as consumer group 'state' and keeps Redis state."""
 
     def __init__(self, client: redis.Redis, state: CityState, towns: Iterable[str],
-                 tz: ZoneInfo, relevel_interval_s: float = 5.0, consumer: str = "worker-1"):
+                 tz: ZoneInfo, relevel_interval_s: float = 5.0, consumer: str = "worker-1",
+                 to_wgs84: Callable[[float, float], tuple[float, float]] | None = None):
         self.client = client
+        self.to_wgs84 = to_wgs84 or (lambda lon, lat: (lon, lat))  # the store's datum → phones'
+
         self.state = state
         self.towns = sorted(towns)
         self.tz = tz
@@ -252,7 +257,16 @@ class StateWorker:
         pipes.execute()
         self.applied += len(entries)
 
+    def _write_tasks(self, pipes: TownPipes, changes: Changes) -> None:
+        """Append the tasks the commands send down to their officers' streams."""
+        for oid, why, inc, cmd in changes.tasks:
+            home = self.state.officers[oid].home
+            base = cmd.msg_id or f"{cmd.incident_id}.{int(cmd.ts * 1000)}"
+            msg = task_msg(inc, why, f"task:{base}:{oid}", cmd.ts, cmd.note, self.to_wgs84)
+            add_task(pipes(town_of(home)), home, oid, msg, inc.town)
+
     def _write(self, pipes: TownPipes, changes: Changes, now: float) -> None:
+        self._write_tasks(pipes, changes)
         for town, oid, ts, lon, lat, grid in changes.fixes:
             pipes(town).xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
                              maxlen=TRACK_MAXLEN, approximate=True)

@@ -54,6 +54,19 @@ def counts(town: str) -> str:
     return f"counts:{{{town}}}"
 
 
+# The downlink, per officer (hash tag: the officer's home town).
+def tasks(town: str, officer_id: str) -> str:
+    """Stream of the tasks sent down to an officer's terminals (fields m: the wire message,
+    id: its msg_id, town: the case's town), capped (feeds.live.tasks.TASK_MAXLEN)."""
+    return f"tasks:{{{town}}}:{officer_id}"
+
+
+def task_acks(town: str, officer_id: str) -> str:
+    """Hash of an officer's acknowledged tasks: 'pos' → the stream id up to which every task
+    is acknowledged; '<entry id>' → 1 for tasks acknowledged beyond it (out of order)."""
+    return f"task-acks:{{{town}}}:{officer_id}"
+
+
 def town_of(key: str) -> str:
     """The town of a town-scoped key (its hash tag)."""
     start = key.index("{") + 1
