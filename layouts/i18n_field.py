@@ -70,6 +70,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "m.task.assign": ("任务更新：{title}", "Task updated: {title}"),
     "m.task.escalated_tag": ("已升级", "Escalated"),
     "m.task.away": ("距离 {d}", "{d} away"),
+    "m.task.here": ("就在附近", "right here"),
     "m.task.note_from": ("指挥中心：", "Centre:"),
     "m.task.unassigned_note": ("已改派给其他网格员", "Reassigned to another officer"),
     "m.step.accept": ("接单", "Accept"),

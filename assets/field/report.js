@@ -93,6 +93,7 @@ export const refused = (msg, reason) => update(msg, (r) => { r.refused = reason;
 
 async function renderList() {
   const rows = (await store.all("reports")).sort((a, b) => b.ts - a.ts).slice(0, 30);
+  $("#gw-reports-h").hidden = rows.length === 0;
   $("#gw-reports").replaceChildren(...rows.map((r) => {
     const sync = r.refused ? "refused" : r.pending.length ? "queued" : "sent";
     return h("li", { class: "gw-item", dataset: { incident: r.incident_id, sync } },

@@ -9,6 +9,7 @@ const SHELL = [
   "/m/static/photos.js", "/m/static/icons/icon-192.png", "/m/static/icons/icon-512.png",
   "/m/static/icons/maskable-512.png", "/m/static/icons/tasks.svg",
   "/m/static/icons/report.svg", "/m/static/icons/me.svg", "/m/static/icons/camera.svg",
+  "/m/static/icons/pin.svg",
 ];
 
 self.addEventListener("install", (ev) => {

@@ -62,6 +62,7 @@ export async function receive(m) {
   t.unread = t.active && m.action !== "unassign";
   await store.put("tasks", t);
   await render();
+  if (!$("#v-tasks").hidden) setTimeout(seen, 8000); // looked at where it appeared
   if (m.action === "assign" && t.active) {
     chime();
     toast(T("m.task.new", { title: t.title || t.incident_id }), "warn", 6000);
@@ -142,9 +143,10 @@ function stepper(t) {
 }
 
 function actions(t) {
-  const done = STEPS.indexOf(t.local);
-  const next = STEPS.filter((s, i) => i > done);
-  return h("div", { class: "gw-card-actions" }, next.map((s, i) => h("button", {
+  const next = STEPS[STEPS.indexOf(t.local) + 1];
+  const buttons = [next];
+  if (next !== "resolved") buttons.push("resolved"); // resolving may skip a step
+  return h("div", { class: "gw-card-actions" }, buttons.map((s, i) => h("button", {
     type: "button", class: `gw-btn ${i === 0 ? "gw-btn--primary" : "gw-btn--ghost"}`,
     dataset: { step: s },
     onclick: () => (s === "resolved" ? openSheet(t) : step(t, s)),
@@ -155,8 +157,9 @@ function card(t, active) {
   const level = t.level || "green";
   const sync = syncState(t);
   const here = app.fix;
-  const far = here && Number.isFinite(t.lat) && Number.isFinite(t.lon)
-    ? distance(metres(here.lat, here.lon, t.lat, t.lon)) : "";
+  const m = active && here && Number.isFinite(t.lat) && Number.isFinite(t.lon)
+    ? metres(here.lat, here.lon, t.lat, t.lon) : null;
+  const far = m === null ? "" : m < 30 ? T("m.task.here") : T("m.task.away", { d: distance(m) });
   const status = t.local || t.status || "";
   return h("li", {
     class: `gw-card gw-card--${level}${t.unread ? " gw-card--new" : ""}`,
@@ -168,7 +171,7 @@ function card(t, active) {
       h("span", { class: "gw-time" }, clock(t.ts || t.first_ts))),
     h("h3", { class: "gw-card-title" }, t.title || t.incident_id),
     h("p", { class: "gw-card-meta" },
-      [status ? T(`status.${status}`) : "", far ? T("m.task.away", { d: far }) : "", t.incident_id]
+      [status ? T(`status.${status}`) : "", far, t.incident_id]
         .filter(Boolean).join(" · ")),
     t.note ? h("p", { class: "gw-card-note" }, h("b", {}, T("m.task.note_from")), " ", t.note) : null,
     !active && t.action === "unassign" ? h("p", { class: "gw-card-note" }, T("m.task.unassigned_note")) : null,
@@ -188,6 +191,7 @@ export async function render() {
   $("#gw-tasks").replaceChildren(...open.map((t) => card(t, true)));
   $("#gw-tasks-done").replaceChildren(...done.map((t) => card(t, false)));
   $("#gw-tasks-empty").hidden = open.length > 0;
+  $("#gw-tasks-done-h").hidden = done.length === 0;
   const unread = open.filter((t) => t.unread).length;
   const badge = $("#gw-tab-badge");
   badge.hidden = open.length === 0;

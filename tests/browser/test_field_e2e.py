@@ -1,0 +1,290 @@
+"""The field terminal /m/ in Chromium at 360×800 against a running demo: paired with the code
+`gridwatch devices add` prints, its position reaches the API, a desk's dispatch reaches it
+and is answered with a photo, and offline it loses nothing and doubles nothing."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from feeds.geo.datum import to_datum
+from feeds.geo.locate import GridIndex
+from feeds.live.context import CityContext
+from tests.support import (
+    ADMIN_PASSWORD,
+    CHROMIUM,
+    SCREENSHOTS,
+    RunningDemo,
+    login,
+    running_demo,
+    send_messages,
+)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
+PHONE = {"width": 360, "height": 800}
+TASK_S = 2.0  # a dispatch is on the phone within this
+
+
+def api(demo: RunningDemo, path: str) -> dict:
+    auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    req = urllib.request.Request(demo.url + path, headers={"Authorization": f"Basic {auth}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def wait_for(check, timeout: float = 15.0, what: str = ""):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def png(path: Path, w: int = 1200, h: int = 900) -> Path:
+    """A real PNG photo (colour ramps) for the file picker."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    img[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
+    img[..., 2] = 140
+    raw = b"".join(b"\x00" + img[y].tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    head = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head)
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return path
+
+
+def devices_add(demo: RunningDemo, device: str, officer: str) -> str:
+    """`gridwatch devices add` against the demo's store, as an administrator runs it; the
+    pairing code it prints."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    out = subprocess.run([sys.executable, "-m", "gridwatch.cli", "devices", "add", device,
+                          "--officer", officer, "--data-dir", str(demo.data_dir)],
+                         capture_output=True, text=True, timeout=60, env=env, check=True)
+    return re.search(r"^pairing code: (\S+)", out.stdout, re.M).group(1)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    with running_demo(demo_dir, tmp_path_factory.mktemp("field"), "--no-sim") as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def where(city_ctx: CityContext) -> dict:
+    """An officer and a WGS-84 point in their grid (where the phone says it is)."""
+    ids = sorted(city_ctx.roster)
+    officer, reporter = city_ctx.roster[ids[3]], ids[0]
+    lon, lat = to_datum(*GridIndex(city_ctx.city).random_point(
+        officer.grid, np.random.default_rng(5)), city_ctx.hierarchy.datum, "wgs84")
+    return {"officer": officer, "lon": lon, "lat": lat, "datum": city_ctx.hierarchy.datum,
+            "reporter": reporter}
+
+
+@pytest.fixture(scope="module")
+def phone(browser, where: dict):  # noqa: ANN001, ANN201
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+        geolocation={"latitude": where["lat"], "longitude": where["lon"], "accuracy": 8},
+        permissions=["geolocation"])
+    page = context.new_page()
+    yield context, page
+    context.close()
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"field_{name}.png"))
+
+
+def test_the_phone_pairs_with_the_printed_code_and_shares_its_position(demo, browser, phone,
+                                                                       where):
+    context, page = phone
+    officer = where["officer"]
+    code = devices_add(demo, "phone-e2e", officer.officer_id)
+    page.goto(demo.url + "/m/")
+    page.wait_for_selector("#gw-pair:not([hidden])")
+    shot(page, "pair")
+    page.fill("#gw-code", "2345-6789")
+    page.click("#gw-pair-go")
+    page.wait_for_selector("#gw-pair-error:not([hidden])")
+    assert "配对码不正确" in page.inner_text("#gw-pair-error")
+    page.fill("#gw-code", code.lower())
+    page.click("#gw-pair-go")
+    page.wait_for_selector("#gw-conn.gw-conn--online", timeout=15_000)
+    assert page.inner_text("#gw-officer") == officer.name
+    assert "token" not in page.url and code not in page.url
+
+    other = browser.new_page(viewport=PHONE)  # the same code on another phone: used
+    other.goto(demo.url + "/m/")
+    other.fill("#gw-code", code)
+    other.click("#gw-pair-go")
+    other.wait_for_selector("#gw-pair-error:not([hidden])")
+    assert "已经使用过" in other.inner_text("#gw-pair-error")
+    other.close()
+
+    def arrived() -> dict | None:
+        o = api(demo, f"/api/v1/officers/{officer.officer_id}")
+        return o if o.get("position") and o.get("on_duty") else None
+
+    pos = wait_for(arrived, 20, "the phone's position in the API")["position"]
+    lon, lat = to_datum(pos["lon"], pos["lat"], where["datum"], "wgs84")
+    assert abs(lon - where["lon"]) < 2e-5 and abs(lat - where["lat"]) < 2e-5
+    shot(page, "tasks_empty")
+
+
+def assign_on_desk(desk, demo: RunningDemo, incident_id: str, page) -> float:  # noqa: ANN001
+    """Assign a case on its /case/ page (the phone's officer is the nearest on duty); seconds
+    until the phone shows the task."""
+    desk.goto(f"{demo.url}/case/{incident_id}")
+    desk.wait_for_selector("#gw-conn.gw-conn--open", timeout=20_000)
+    desk.wait_for_selector("button.gw-btn-assign")
+    t0 = time.monotonic()
+    desk.click("button.gw-btn-assign")
+    page.wait_for_selector(f".gw-card[data-incident='{incident_id}']", timeout=10_000)
+    return time.monotonic() - t0
+
+
+def report_case(demo: RunningDemo, where: dict, incident_id: str, title: str) -> None:
+    assert all("ack" in r for r in send_messages(demo.gateway_url, [{
+        "type": "incident", "msg_id": f"m-{incident_id}", "incident_id": incident_id,
+        "officer_id": where["reporter"], "ts": time.time(), "lat": where["lat"] + 0.0004,
+        "lon": where["lon"], "category": "safety_hazard", "title": title}]))
+    wait_for(lambda: _exists(demo, incident_id), 10, f"{incident_id} in the store")
+
+
+def _exists(demo: RunningDemo, incident_id: str) -> bool:
+    try:
+        return bool(api(demo, f"/api/v1/incidents/{incident_id}"))
+    except urllib.error.HTTPError:
+        return False
+
+
+def resolve_on_phone(page, incident_id: str, note: str, photo: Path | None) -> None:  # noqa: ANN001
+    card = f".gw-card[data-incident='{incident_id}']"
+    page.click(f"{card} button[data-step=resolved]")
+    page.fill("#gw-resolve-note", note)
+    if photo:
+        page.set_input_files("#gw-resolve-file", str(photo))
+        page.wait_for_selector("#gw-resolve-photos .gw-thumb img")
+    page.click("#gw-resolve button[type=submit]")
+
+
+def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser, phone,
+                                                                    where, tmp_path):
+    context, page = phone
+    report_case(demo, where, "FIELD-1", "电动车在楼道充电")
+    desk = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(desk, demo.url)
+    seconds = assign_on_desk(desk, demo, "FIELD-1", page)
+    print(f"\ndesk assign → task on the phone: {seconds:.3f} s")
+    assert seconds < TASK_S
+    card = ".gw-card[data-incident='FIELD-1']"
+    assert "电动车在楼道充电" in page.inner_text(card)
+    shot(page, "task_new")
+    page.click(f"{card} button[data-step=acknowledged]")
+    page.wait_for_selector(f"{card}[data-local=acknowledged][data-sync=sent]")
+    page.click(f"{card} button[data-step=on_scene]")
+    page.wait_for_selector(f"{card}[data-local=on_scene][data-sync=sent]")
+    desk.wait_for_function("() => document.querySelector('#gw-case-details')"
+                           ".innerText.includes('已到场')", timeout=10_000)
+    resolve_on_phone(page, "FIELD-1", "已劝离，电动车已移至充电棚", png(tmp_path / "p.png"))
+    shot(page, "resolved")
+    page.wait_for_selector(".gw-card[data-incident='FIELD-1'][data-sync=sent]",
+                           timeout=15_000)
+    inc = api(demo, "/api/v1/incidents/FIELD-1")
+    assert inc["status"] == "resolved"
+    by = [e.get("by") for e in inc["events"] if e.get("kind") == "status"]
+    assert by[-2:] == ["device:phone-e2e"] * 2  # on scene, resolved: from the phone
+    assert len(inc.get("attachments", [])) == 1 and inc["attachments"][0]["mime"] == \
+        "image/jpeg"
+    desk.wait_for_function("() => document.querySelector('#gw-case-details')"
+                           ".innerText.includes('已办结')", timeout=10_000)
+    desk.close()
+
+
+def lose_first_ack(context, prefix: str) -> threading.Event:  # noqa: ANN001
+    """Proxy the phone's sockets; the first ack of a message whose msg_id starts with
+    `prefix` is lost with the connection (the phone must send it again, same msg_id)."""
+    lost = threading.Event()
+
+    def route(ws) -> None:  # noqa: ANN001
+        server = ws.connect_to_server()
+
+        def down(message: str | bytes) -> None:
+            if not lost.is_set() and f'"ack":"{prefix}' in str(message).replace(" ", ""):
+                lost.set()
+                ws.close()
+                server.close()
+                return
+            ws.send(message)
+
+        server.on_message(down)
+        ws.on_message(server.send)
+
+    context.route_web_socket(re.compile(r".*/terminal.*"), route)
+    return lost
+
+
+def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phone, where,
+                                                              tmp_path):
+    context, page = phone
+    report_case(demo, where, "FIELD-2", "井盖缺失")
+    desk = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(desk, demo.url)
+    assign_on_desk(desk, demo, "FIELD-2", page)
+    desk.close()
+    page.wait_for_function("!!navigator.serviceWorker.controller", timeout=10_000)
+    context.set_offline(True)
+    page.wait_for_selector("#gw-conn.gw-conn--offline", timeout=10_000)
+    resolve_on_phone(page, "FIELD-2", "已设置警示围挡，通知市政", None)
+    page.click(".gw-tab[data-view=v-report]")
+    page.click("#gw-cats [data-category=environment]")
+    page.fill("#gw-r-title", "河道垃圾堆积")
+    page.fill("#gw-r-desc", "桥下约 20 米河段")
+    page.set_input_files("#gw-r-file", str(png(tmp_path / "r.png", 900, 1200)))
+    page.wait_for_selector("#gw-r-photos .gw-thumb img")
+    page.click("#gw-report button[type=submit]")
+    page.wait_for_selector("#gw-reports li[data-sync=queued]")
+    new_id = page.get_attribute("#gw-reports li", "data-incident")
+    page.reload()  # offline: the service worker serves the app, IndexedDB keeps the queue
+    page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+    page.wait_for_selector("#gw-queue:not([hidden])")
+    assert page.inner_text("#gw-queue").startswith("3")  # update, report, photo
+    shot(page, "offline")
+    lost = lose_first_ack(context, "i-")
+    context.set_offline(False)
+    page.wait_for_selector("#gw-queue", state="hidden", timeout=30_000)
+    assert lost.is_set()  # the report's first ack was lost: it was sent twice
+    page.click(".gw-tab[data-view=v-report]")
+    page.wait_for_selector(f"#gw-reports li[data-incident='{new_id}'][data-sync=sent]")
+    assert page.query_selector("#gw-problems li") is None  # nothing refused
+    mine = wait_for(lambda: _exists(demo, new_id) and api(demo, f"/api/v1/incidents/{new_id}"),
+                    10, "the offline report")
+    assert mine["title"] == "河道垃圾堆积" and mine["category"] == "environment"
+    assert [e["kind"] for e in mine["events"]].count("reported") == 1
+    assert len(mine.get("attachments", [])) == 1
+    done = wait_for(lambda: (i := api(demo, "/api/v1/incidents/FIELD-2"))["status"] ==
+                    "resolved" and i, 10, "the offline resolution")
+    assert [e.get("status") for e in done["events"]].count("resolved") == 1
