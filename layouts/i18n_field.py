@@ -49,6 +49,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "m.dist_km": ("{n} 公里", "{n} km"),
     # duty and position
     "m.duty.on": ("在岗 · 正在共享位置", "On duty · sharing position"),
+    "m.duty.on_offline": ("在岗 · 位置先存在手机上", "On duty · positions kept on the phone"),
     "m.duty.off": ("已下岗 · 不共享位置", "Off duty · position not shared"),
     "m.duty.go_on": ("上岗", "Go on duty"),
     "m.duty.go_off": ("下岗", "Go off duty"),
@@ -70,6 +71,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "m.task.assign": ("任务更新：{title}", "Task updated: {title}"),
     "m.task.escalated_tag": ("已升级", "Escalated"),
     "m.task.away": ("距离 {d}", "{d} away"),
+    "m.task.my_resolution": ("我的办结：", "My resolution:"),
     "m.task.here": ("就在附近", "right here"),
     "m.task.note_from": ("指挥中心：", "Centre:"),
     "m.task.unassigned_note": ("已改派给其他网格员", "Reassigned to another officer"),
@@ -89,7 +91,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     # photos
     "m.photos": ("照片", "Photos"),
     "m.photo": ("照片", "Photo"),
-    "m.photos_n": ("{n} 张照片", "{n} photos"),
+    "m.photos_n": ("{n} 张照片", "photos: {n}"),
     "m.photo_add": ("拍照 / 选择照片", "Take or pick a photo"),
     "m.photo_remove": ("删除照片", "Remove photo"),
     "m.photo_max": ("最多 4 张照片", "At most 4 photos"),

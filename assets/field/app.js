@@ -167,6 +167,7 @@ function onState(state) {
   box.className = `gw-conn gw-conn--${state}`;
   box.dataset.state = state;
   $("#gw-conn-text").textContent = T(`m.conn.${state}`);
+  if (app.pairing) me.renderDuty();
 }
 
 async function onAck(msgId, row) {

@@ -27,12 +27,13 @@ export async function setDuty(on) {
   renderDuty();
 }
 
-function renderDuty() {
+export function renderDuty() {
   const b = $("#gw-duty");
   b.textContent = T(app.duty ? "m.duty.go_off" : "m.duty.go_on");
   b.className = `gw-btn gw-btn--block gw-duty-toggle ${app.duty ? "gw-btn--ghost" : "gw-btn--primary"}`;
   $("#gw-duty-off").hidden = app.duty;
-  $("#gw-officer-sub").textContent = T(app.duty ? "m.duty.on" : "m.duty.off");
+  const offline = app.link && app.link.state !== "online";
+  $("#gw-officer-sub").textContent = T(!app.duty ? "m.duty.off" : offline ? "m.duty.on_offline" : "m.duty.on");
 }
 
 export function showPosition() {

@@ -88,6 +88,7 @@ async function step(t, status, note = "", pics = []) {
   const msg = { type: "incident_update", msg_id: newId("u"), incident_id: t.incident_id,
                 ts: Math.round(ts * 1000) / 1000, status };
   if (note) msg.note = note;
+  if (status === "resolved") { t.resolution = note; t.photos = pics.length; }
   t.local = status;
   t.pending = [msg.msg_id];
   t.refused = "";
@@ -175,6 +176,9 @@ function card(t, active) {
         .filter(Boolean).join(" · ")),
     t.note ? h("p", { class: "gw-card-note" }, h("b", {}, T("m.task.note_from")), " ", t.note) : null,
     !active && t.action === "unassign" ? h("p", { class: "gw-card-note" }, T("m.task.unassigned_note")) : null,
+    !active && t.resolution ? h("p", { class: "gw-card-note gw-card-note--mine" },
+      h("b", {}, T("m.task.my_resolution")), " ", t.resolution,
+      t.photos ? ` · ${T("m.photos_n", { n: t.photos })}` : "") : null,
     active ? stepper(t) : null,
     sync ? h("p", { class: `gw-sync gw-sync--${sync}` },
       sync === "refused" ? T("m.sync.refused", { reason: t.refused }) : T(`m.sync.${sync}`)) : null,

@@ -10,7 +10,6 @@ import re
 import struct
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import zlib
@@ -224,17 +223,20 @@ def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser
     desk.close()
 
 
-def lose_first_ack(context, prefix: str) -> threading.Event:  # noqa: ANN001
-    """Proxy the phone's sockets; the first ack of a message whose msg_id starts with
-    `prefix` is lost with the connection (the phone must send it again, same msg_id)."""
-    lost = threading.Event()
+def lose_first_acks(context, prefixes: tuple[str, ...]) -> set[str]:  # noqa: ANN001
+    """Proxy the phone's sockets; the first ack of a message whose msg_id starts with each
+    prefix is lost with the connection (the phone must send it again, same msg_id). The
+    prefixes whose ack was lost so far."""
+    lost: set[str] = set()
 
     def route(ws) -> None:  # noqa: ANN001
         server = ws.connect_to_server()
 
         def down(message: str | bytes) -> None:
-            if not lost.is_set() and f'"ack":"{prefix}' in str(message).replace(" ", ""):
-                lost.set()
+            text = str(message).replace(" ", "")
+            hit = [p for p in prefixes if p not in lost and f'"ack":"{p}' in text]
+            if hit:
+                lost.update(hit)
                 ws.close()
                 server.close()
                 return
@@ -273,10 +275,11 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
     page.wait_for_selector("#gw-queue:not([hidden])")
     assert page.inner_text("#gw-queue").startswith("3")  # update, report, photo
     shot(page, "offline")
-    lost = lose_first_ack(context, "i-")
+    lost = lose_first_acks(context, ("u-", "i-"))
     context.set_offline(False)
     page.wait_for_selector("#gw-queue", state="hidden", timeout=30_000)
-    assert lost.is_set()  # the report's first ack was lost: it was sent twice
+    assert lost == {"u-", "i-"}  # the first acks of the update and the report were lost:
+    # both were sent again, with the same msg_id
     page.click(".gw-tab[data-view=v-report]")
     page.wait_for_selector(f"#gw-reports li[data-incident='{new_id}'][data-sync=sent]")
     assert page.query_selector("#gw-problems li") is None  # nothing refused
