@@ -11,7 +11,7 @@ import redis
 
 from dashboard import auth as web_auth
 from dashboard.config import DashboardConfig
-from feeds.accounts import pairing
+from feeds.accounts import devices, pairing
 from feeds.live.commands import audit
 from feeds.live.context import CityContext
 from layouts.i18n import LANGS, field_texts, norm_lang, t
@@ -113,6 +113,17 @@ def blueprint(ctx: CityContext, client: redis.Redis, settings: DashboardConfig
     @bp.post(f"{PREFIX}/pair")
     def pair() -> flask.Response:
         return _pair(ctx, client)
+
+    @bp.get(f"{PREFIX}/device")
+    def device() -> flask.Response:
+        """Whether the phone's token still holds (the phone asks when the gateway keeps
+        refusing it): its device and officer, or 401 once revoked or re-registered."""
+        header = flask.request.headers.get("Authorization", "")
+        found = (devices.device_of_token(client, header[7:].strip())
+                 if header.lower().startswith("bearer ") else None)
+        if found is None:
+            return _json({"error": "revoked"}, 401)
+        return _json({"device_id": found.device_id, "officer_id": found.officer_id})
 
     return bp
 

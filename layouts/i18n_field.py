@@ -29,6 +29,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                            "Too many tries: wait {s} s and try again"),
     "m.pair.err.origin": ("请求来源不正确，请直接打开本页面", "Request refused: open this page "
                           "directly"),
+    "m.pair.err.revoked": ("这部手机的配对已被注销，请输入新的配对码",
+                           "This phone's pairing was revoked: type a new pairing code"),
     "m.pair.err.offline": ("无法连接服务器，配对需要网络", "Cannot reach the server: pairing "
                            "needs a network"),
     # frame
@@ -133,4 +135,5 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "m.msg.incident_update": ("任务进展", "Task step"),
     "m.msg.duty": ("上下岗", "Duty"),
     "m.msg.attachment": ("照片", "Photo"),
+    "m.msg.other": ("消息", "Message"),
 }

@@ -80,6 +80,7 @@ function pairError(text) {
 
 async function pair(ev) {
   ev.preventDefault();
+  if (!app.cfg) { window.location.reload(); return; } // the settings never came: try again
   const code = $("#gw-code").value.trim();
   if (!/^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/.test(code)) { pairError(T("m.pair.err.format")); return; }
   const btn = $("#gw-pair-go");
@@ -180,7 +181,7 @@ async function onAck(msgId, row) {
 }
 
 async function onNack(msgId, reason, row) {
-  const msg = row ? row.msg : { type: "?" };
+  const msg = row ? row.msg : { type: "other" };
   await store.put("problems", { msg_id: msgId, type: msg.type, label: row ? row.label : "",
                                 error: reason, ts: app.now() });
   await tasks.refused(msg, reason);
@@ -190,9 +191,24 @@ async function onNack(msgId, reason, row) {
   me.renderProblems();
 }
 
+/** The gateway keeps refusing the socket: ask the dashboard whether the token still holds;
+ *  a revoked or re-registered device goes back to pairing (the gateway only says 401). */
+async function onFailing() {
+  let r;
+  try {
+    r = await fetch("/m/device", { headers: { Authorization: `Bearer ${app.pairing.token}` },
+                                   cache: "no-store" });
+  } catch (e) {
+    return; // the dashboard is not reachable either: keep trying
+  }
+  if (r.status !== 401) return;
+  await unpair();
+  pairError(T("m.pair.err.revoked"));
+}
+
 function startLink() {
   app.link = new Link({ url: app.cfg.gateway_url, token: app.pairing.token, onState,
-                        onTask: tasks.receive, onAck, onNack });
+                        onTask: tasks.receive, onAck, onNack, onFailing });
   app.link.connect(true);
 }
 
@@ -244,6 +260,13 @@ async function boot() {
   app.cfg = await loadJson("/m/config.json", "cfg");
   await useLang(localStorage.getItem(LANG_KEY) || (app.cfg && app.cfg.default_lang) || "zh");
   wire();
+  if (!app.cfg) { // never reached the server yet: nothing to work with until it answers
+    $("#gw-boot").hidden = true;
+    showPair();
+    pairError(T("m.pair.err.offline"));
+    window.addEventListener("online", () => window.location.reload(), { once: true });
+    return;
+  }
   $("#gw-boot").hidden = true;
   app.pairing = await store.getKv("pairing");
   if (app.pairing) await startMain(false);

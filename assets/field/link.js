@@ -7,10 +7,11 @@ const RETRY_LATER = /retry later|unavailable/i; // a nack worth trying again
 const MAX_WAIT_MS = 30000;
 
 export class Link {
-  constructor({ url, token, onState, onTask, onAck, onNack }) {
+  constructor({ url, token, onState, onTask, onAck, onNack, onFailing }) {
     this.url = url;
     this.token = token;
-    this.handlers = { onState, onTask, onAck, onNack };
+    this.handlers = { onState, onTask, onAck, onNack, onFailing };
+    this.failures = 0; // connections in a row that never opened
     this.ws = null;
     this.state = "closed";
     this.inFlight = new Set();
@@ -40,12 +41,15 @@ export class Link {
       return;
     }
     this.ws = ws;
-    ws.onopen = () => { this.wait = 1000; this.setState("online"); this.flush(); };
+    ws.onopen = () => { this.wait = 1000; this.failures = 0; this.setState("online"); this.flush(); };
     ws.onmessage = (ev) => this.receive(ev.data);
+    let opened = false;
+    ws.addEventListener("open", () => { opened = true; });
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.inFlight.clear();
+      if (!opened && navigator.onLine && ++this.failures % 3 === 0) this.handlers.onFailing();
       if (ev.code === 1008 || ev.code === 4001) { this.setState("refused"); return; }
       this.setState(navigator.onLine ? "closed" : "offline");
       this.later();

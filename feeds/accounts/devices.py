@@ -66,6 +66,18 @@ def list_devices(client: redis.Redis) -> list[Device]:
     return sorted(out, key=lambda d: d.device_id)
 
 
+def device_of_token(client: redis.Redis, token: str) -> Device | None:
+    """The device a token (printed or paired) belongs to, or None if it is not valid."""
+    if not token or len(token) > 256:
+        return None
+    device_id = client.hget(keys.DEVICE_TOKENS, _hash(token))
+    raw = client.hget(keys.DEVICES, device_id) if device_id else None
+    if raw is None:
+        return None
+    rec = orjson.loads(raw)
+    return Device(device_id.decode(), rec["officer"], rec.get("created", 0.0))
+
+
 def token_matches(token: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented token with a shared one."""
     return bool(token) and bool(expected) and hmac.compare_digest(token.encode(),

@@ -111,6 +111,11 @@ def test_a_pairing_code_is_exchanged_once_for_a_device_token(field):
         == b"phone-1"
     again = post_code(http, code)
     assert (again.status_code, again.get_json()["error"]) == (409, "used")
+    mine = {"Authorization": f"Bearer {body['token']}"}
+    assert http.get("/m/device", headers=mine).get_json()["device_id"] == "phone-1"
+    devices.revoke_device(client, "phone-1")
+    assert http.get("/m/device", headers=mine).status_code == 401  # the phone asks: unpaired
+    assert http.get("/m/device").status_code == 401
     assert client.xrevrange(keys.AUDIT, count=1)[0][1][b"action"] == b"device.paired"
 
 
