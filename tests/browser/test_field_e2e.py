@@ -1,6 +1,7 @@
 """The field terminal /m/ in Chromium at 360×800 against a running demo: paired with the code
 `gridwatch devices add` prints, its position reaches the API, a desk's dispatch reaches it
-and is answered with a photo, and offline it loses nothing and doubles nothing."""
+and is answered with a photo, offline it loses nothing and doubles nothing, and a revoked
+phone goes back to pairing."""
 from __future__ import annotations
 
 import base64
@@ -291,3 +292,19 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
     done = wait_for(lambda: (i := api(demo, "/api/v1/incidents/FIELD-2"))["status"] ==
                     "resolved" and i, 10, "the offline resolution")
     assert [e.get("status") for e in done["events"]].count("resolved") == 1
+
+
+def test_a_revoked_phone_goes_back_to_pairing_and_says_why(demo, phone):
+    context, page = phone
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    subprocess.run([sys.executable, "-m", "gridwatch.cli", "devices", "revoke", "phone-e2e",
+                    "--data-dir", str(demo.data_dir)], check=True, timeout=60, env=env,
+                   capture_output=True)
+    context.set_offline(True)  # the next connection meets the revoked token
+    page.wait_for_selector("#gw-conn.gw-conn--offline", timeout=10_000)
+    context.set_offline(False)
+    page.wait_for_selector("#gw-pair:not([hidden])", timeout=30_000)
+    assert "已被注销" in page.inner_text("#gw-pair-error")
+    assert page.evaluate("""() => new Promise(ok => { const r = indexedDB.open('gridwatch-field');
+        r.onsuccess = () => r.result.transaction('kv').objectStore('kv').get('pairing')
+          .onsuccess = (e) => ok(e.target.result === undefined); })""")  # token forgotten
