@@ -5,6 +5,7 @@ import * as store from "./store.js";
 
 const RETRY_LATER = /retry later|unavailable/i; // a nack worth trying again
 const MAX_WAIT_MS = 30000;
+const MAX_BATCH = 200; // positions per frame (the gateway takes up to 2000)
 
 export class Link {
   constructor({ url, token, onState, onTask, onAck, onNack, onFailing }) {
@@ -83,15 +84,25 @@ export class Link {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Send whatever the outbox holds that is not on its way already, oldest first. */
+  /** Send whatever the outbox holds that is not on its way already, oldest first; runs of
+   *  positions (hours of them after a long time offline) go as one JSON array per frame. */
   async flush() {
     if (!this.open) return;
+    let batch = [];
+    const sendBatch = () => {
+      if (batch.length) this.ws.send(JSON.stringify(batch.length === 1 ? batch[0] : batch));
+      batch = [];
+    };
     for (const row of await store.queued()) {
       if (!this.open) return;
       if (this.inFlight.has(row.msg_id)) continue;
       this.inFlight.add(row.msg_id);
-      this.ws.send(JSON.stringify(row.msg));
+      if (row.msg.type === "position" && batch.length < MAX_BATCH) { batch.push(row.msg); continue; }
+      sendBatch();
+      if (row.msg.type === "position") batch.push(row.msg);
+      else this.ws.send(JSON.stringify(row.msg));
     }
+    if (this.open) sendBatch();
   }
 
   async receive(data) {

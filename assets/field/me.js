@@ -11,6 +11,10 @@ export function init(a, unpair) {
   for (const b of document.querySelectorAll(".gw-duty-toggle")) {
     b.addEventListener("click", () => setDuty(!app.duty));
   }
+  $("#gw-notify").addEventListener("click", async () => {
+    await Notification.requestPermission();
+    renderNotify();
+  });
   $("#gw-unpair").addEventListener("click", async () => {
     const warn = queuedItems ? T("m.me.unpair_queued", { n: queuedItems }) : T("m.me.unpair_ask");
     if (window.confirm(warn)) await unpair();
@@ -58,6 +62,13 @@ export async function renderProblems() {
   $("#gw-problems-none").hidden = rows.length > 0;
 }
 
+function renderNotify() {
+  const can = "Notification" in window;
+  $("#gw-notify").hidden = !can || Notification.permission !== "default";
+  $("#gw-notify-state").textContent = !can ? "—"
+    : T(Notification.permission === "granted" ? "m.notify.on" : "m.notify.off");
+}
+
 export function render() {
   const p = app.pairing;
   $("#gw-officer").textContent = p.officer_name || p.officer_id;
@@ -66,4 +77,5 @@ export function render() {
   renderDuty();
   showPosition();
   renderProblems();
+  renderNotify();
 }

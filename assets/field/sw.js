@@ -42,3 +42,11 @@ self.addEventListener("fetch", (ev) => {
   if (!url.pathname.startsWith("/m/")) return;
   ev.respondWith(networkFirst(ev.request));
 });
+
+self.addEventListener("notificationclick", (ev) => {
+  ev.notification.close();
+  ev.waitUntil(self.clients.matchAll({ type: "window" }).then((list) => {
+    const open = list.find((c) => new URL(c.url).pathname.startsWith("/m/"));
+    return open ? open.focus() : self.clients.openWindow("/m/");
+  }));
+});

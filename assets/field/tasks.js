@@ -43,6 +43,15 @@ function chime() {
   }
 }
 
+/** A system notification when the app is in the background (permission asked on "me"). */
+function notify(text, t) {
+  if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
+  navigator.serviceWorker.ready.then((reg) => reg.showNotification(text, {
+    body: [t.category ? T(`cat.${t.category}`) : "", t.incident_id].filter(Boolean).join(" · "),
+    tag: t.incident_id, renotify: true, icon: "/m/static/icons/icon-192.png",
+    vibrate: [300, 120, 300] })).catch(() => {});
+}
+
 /** A `task` message from the gateway: stored (once per msg_id) before link.js acks it. */
 export async function receive(m) {
   let t = await store.get("tasks", m.incident_id);
@@ -63,14 +72,14 @@ export async function receive(m) {
   await store.put("tasks", t);
   await render();
   if (!$("#v-tasks").hidden) setTimeout(seen, 8000); // looked at where it appeared
-  if (m.action === "assign" && t.active) {
-    chime();
-    toast(T("m.task.new", { title: t.title || t.incident_id }), "warn", 6000);
-  } else if (m.action === "unassign") {
-    toast(T("m.task.unassigned", { title: t.title || t.incident_id }), "info", 6000);
+  const title = t.title || t.incident_id;
+  if (m.action === "unassign") {
+    toast(T("m.task.unassigned", { title }), "info", 6000);
   } else if (t.active) {
+    const text = T(m.action === "assign" ? "m.task.new" : `m.task.${m.action}`, { title });
     chime();
-    toast(T(`m.task.${m.action}`, { title: t.title || t.incident_id }), "warn", 6000);
+    toast(text, "warn", 6000);
+    notify(text, t);
   }
 }
 
