@@ -13,10 +13,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -57,22 +57,64 @@ def wait_for(check, timeout: float = 15.0, what: str = ""):  # noqa: ANN001, ANN
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def png(path: Path, w: int = 1200, h: int = 900) -> Path:
-    """A real PNG photo (colour ramps) for the file picker."""
+def photo(path: Path, w: int, h: int, exif: bytes = b"") -> Path:
+    """A real photo (colour ramps) for the file picker: PNG, or JPEG with an EXIF block."""
     img = np.zeros((h, w, 3), np.uint8)
     img[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
     img[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
     img[..., 2] = 140
-    raw = b"".join(b"\x00" + img[y].tobytes() for y in range(h))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    head = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head)
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    ok, data = cv2.imencode(path.suffix, img)
+    assert ok
+    body = data.tobytes()
+    if exif:  # an APP1 segment right after SOI, as cameras write it
+        app1 = b"Exif\x00\x00" + exif
+        body = body[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + body[2:]
+    path.write_bytes(body)
     return path
+
+
+# a little-endian TIFF block: IFD0 with Orientation = 1, then bytes a phone would leak
+EXIF = (b"II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x01\x00\x00\x00"
+        b"\x00\x00\x00\x00" + b"GPS 22.9876N 113.7654E")
+
+
+class Proxy:
+    """The phone's sockets, proxied: every frame it sends is kept; the first ack of a msg_id
+    starting with each prefix in `lose` is lost together with the connection."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.lose: set[str] = set()
+        self.lost: set[str] = set()
+
+    def route(self, ws) -> None:  # noqa: ANN001
+        server = ws.connect_to_server()
+
+        def up(message: str | bytes) -> None:
+            self.sent.append(message if isinstance(message, str) else message.decode())
+            server.send(message)
+
+        def down(message: str | bytes) -> None:
+            text = str(message).replace(" ", "")
+            hit = [p for p in self.lose - self.lost if f'"ack":"{p}' in text]
+            if hit:
+                self.lost.update(hit)
+                ws.close()
+                server.close()
+                return
+            ws.send(message)
+
+        server.on_message(down)
+        ws.on_message(up)
+
+    def messages(self, kind: str) -> list[dict]:
+        """The messages of a type the phone sent (repeats included)."""
+        out = []
+        for frame in self.sent:
+            value = json.loads(frame)
+            out += [m for m in (value if isinstance(value, list) else [value])
+                    if isinstance(m, dict) and m.get("type") == kind]
+        return out
 
 
 def devices_add(demo: RunningDemo, device: str, officer: str) -> str:
@@ -108,8 +150,10 @@ def phone(browser, where: dict):  # noqa: ANN001, ANN201
         viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
         geolocation={"latitude": where["lat"], "longitude": where["lon"], "accuracy": 8},
         permissions=["geolocation"])
+    proxy = Proxy()
+    context.route_web_socket(re.compile(r".*/terminal.*"), proxy.route)
     page = context.new_page()
-    yield context, page
+    yield context, page, proxy
     context.close()
 
 
@@ -120,7 +164,7 @@ def shot(page, name: str) -> None:  # noqa: ANN001
 
 def test_the_phone_pairs_with_the_printed_code_and_shares_its_position(demo, browser, phone,
                                                                        where):
-    context, page = phone
+    context, page, proxy = phone
     officer = where["officer"]
     code = devices_add(demo, "phone-e2e", officer.officer_id)
     page.goto(demo.url + "/m/")
@@ -193,7 +237,7 @@ def resolve_on_phone(page, incident_id: str, note: str, photo: Path | None) -> N
 
 def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser, phone,
                                                                     where, tmp_path):
-    context, page = phone
+    context, page, proxy = phone
     report_case(demo, where, "FIELD-1", "电动车在楼道充电")
     desk = browser.new_page(viewport={"width": 1400, "height": 900})
     login(desk, demo.url)
@@ -209,7 +253,8 @@ def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser
     page.wait_for_selector(f"{card}[data-local=on_scene][data-sync=sent]")
     desk.wait_for_function("() => document.querySelector('#gw-case-details')"
                            ".innerText.includes('已到场')", timeout=10_000)
-    resolve_on_phone(page, "FIELD-1", "已劝离，电动车已移至充电棚", png(tmp_path / "p.png"))
+    resolve_on_phone(page, "FIELD-1", "已劝离，电动车已移至充电棚",
+                     photo(tmp_path / "p.png", 1200, 900))
     shot(page, "resolved")
     page.wait_for_selector(".gw-card[data-incident='FIELD-1'][data-sync=sent]",
                            timeout=15_000)
@@ -224,35 +269,9 @@ def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser
     desk.close()
 
 
-def lose_first_acks(context, prefixes: tuple[str, ...]) -> set[str]:  # noqa: ANN001
-    """Proxy the phone's sockets; the first ack of a message whose msg_id starts with each
-    prefix is lost with the connection (the phone must send it again, same msg_id). The
-    prefixes whose ack was lost so far."""
-    lost: set[str] = set()
-
-    def route(ws) -> None:  # noqa: ANN001
-        server = ws.connect_to_server()
-
-        def down(message: str | bytes) -> None:
-            text = str(message).replace(" ", "")
-            hit = [p for p in prefixes if p not in lost and f'"ack":"{p}' in text]
-            if hit:
-                lost.update(hit)
-                ws.close()
-                server.close()
-                return
-            ws.send(message)
-
-        server.on_message(down)
-        ws.on_message(server.send)
-
-    context.route_web_socket(re.compile(r".*/terminal.*"), route)
-    return lost
-
-
 def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phone, where,
                                                               tmp_path):
-    context, page = phone
+    context, page, proxy = phone
     report_case(demo, where, "FIELD-2", "井盖缺失")
     desk = browser.new_page(viewport={"width": 1400, "height": 900})
     login(desk, demo.url)
@@ -266,7 +285,7 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
     page.click("#gw-cats [data-category=environment]")
     page.fill("#gw-r-title", "河道垃圾堆积")
     page.fill("#gw-r-desc", "桥下约 20 米河段")
-    page.set_input_files("#gw-r-file", str(png(tmp_path / "r.png", 900, 1200)))
+    page.set_input_files("#gw-r-file", str(photo(tmp_path / "r.jpg", 3000, 4000, EXIF)))
     page.wait_for_selector("#gw-r-photos .gw-thumb img")
     page.click("#gw-report button[type=submit]")
     page.wait_for_selector("#gw-reports li[data-sync=queued]")
@@ -276,10 +295,10 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
     page.wait_for_selector("#gw-queue:not([hidden])")
     assert page.inner_text("#gw-queue").startswith("3")  # update, report, photo
     shot(page, "offline")
-    lost = lose_first_acks(context, ("u-", "i-"))
+    proxy.lose = {"u-", "i-"}
     context.set_offline(False)
     page.wait_for_selector("#gw-queue", state="hidden", timeout=30_000)
-    assert lost == {"u-", "i-"}  # the first acks of the update and the report were lost:
+    assert proxy.lost == {"u-", "i-"}  # the first acks of the update and the report were lost:
     # both were sent again, with the same msg_id
     page.click(".gw-tab[data-view=v-report]")
     page.wait_for_selector(f"#gw-reports li[data-incident='{new_id}'][data-sync=sent]")
@@ -288,6 +307,14 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
                     10, "the offline report")
     assert mine["title"] == "河道垃圾堆积" and mine["category"] == "environment"
     assert [e["kind"] for e in mine["events"]].count("reported") == 1
+    sent = [m for m in proxy.messages("incident") if m["incident_id"] == new_id]
+    assert len(sent) >= 2 and len({m["msg_id"] for m in sent}) == 1  # again, same msg_id
+    pics = [m for m in proxy.messages("attachment") if m["incident_id"] == new_id]
+    jpeg = base64.b64decode(pics[-1]["data"])
+    assert pics[-1]["mime"] == "image/jpeg" and jpeg[:2] == b"\xff\xd8"
+    assert b"Exif" not in jpeg and b"GPS 22.98" not in jpeg  # EXIF dropped on the phone
+    assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (
+        1600, 1200)  # 3000×4000 made small before it travels
     assert len(mine.get("attachments", [])) == 1
     done = wait_for(lambda: (i := api(demo, "/api/v1/incidents/FIELD-2"))["status"] ==
                     "resolved" and i, 10, "the offline resolution")
@@ -295,7 +322,7 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
 
 
 def test_a_revoked_phone_goes_back_to_pairing_and_says_why(demo, phone):
-    context, page = phone
+    context, page, proxy = phone
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     subprocess.run([sys.executable, "-m", "gridwatch.cli", "devices", "revoke", "phone-e2e",
                     "--data-dir", str(demo.data_dir)], check=True, timeout=60, env=env,
