@@ -75,6 +75,7 @@ async function submit(ev) {
   $("#gw-r-photos").replaceChildren();
   renderChips();
   await renderList();
+  $("#gw-reports").scrollIntoView({ behavior: "smooth", block: "center" });
   toast(T(app.link && app.link.open ? "m.report.sent" : "m.saved_offline"), "ok");
 }
 
