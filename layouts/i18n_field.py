@@ -69,7 +69,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "m.task.new": ("新任务：{title}", "New task: {title}"),
     "m.task.unassigned": ("任务已改派：{title}", "Task reassigned: {title}"),
     "m.task.escalate": ("任务已升级：{title}", "Task escalated: {title}"),
-    "m.task.note": ("指挥中心备注：{title}", "Note from the centre: {title}"),
+    "m.task.note": ("指挥中心备注（{title}）：{note}", "Note from the centre ({title}): {note}"),
     "m.task.assign": ("任务更新：{title}", "Task updated: {title}"),
     "m.task.escalated_tag": ("已升级", "Escalated"),
     "m.task.away": ("距离 {d}", "{d} away"),

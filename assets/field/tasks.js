@@ -76,7 +76,8 @@ export async function receive(m) {
   if (m.action === "unassign") {
     toast(T("m.task.unassigned", { title }), "info", 6000);
   } else if (t.active) {
-    const text = T(m.action === "assign" ? "m.task.new" : `m.task.${m.action}`, { title });
+    const note = (m.case || {}).note || "";
+    const text = T(m.action === "assign" ? "m.task.new" : `m.task.${m.action}`, { title, note });
     chime();
     toast(text, "warn", 6000);
     notify(text, t);
