@@ -7,6 +7,7 @@ export function setTexts(next, nextLang) {
   texts = next || {};
   lang = nextLang;
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  if (texts["m.app"]) document.title = texts["m.app"];
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
   for (const el of document.querySelectorAll("[data-t-placeholder]")) {
     el.placeholder = T(el.dataset.tPlaceholder);
