@@ -74,6 +74,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "m.task.escalated_tag": ("已升级", "Escalated"),
     "m.task.away": ("距离 {d}", "{d} away"),
     "m.task.my_resolution": ("我的办结：", "My resolution:"),
+    "m.task.dismiss": ("移出我的任务", "Remove from my tasks"),
     "m.task.here": ("就在附近", "right here"),
     "m.task.note_from": ("指挥中心：", "Centre:"),
     "m.task.unassigned_note": ("已改派给其他网格员", "Reassigned to another officer"),

@@ -99,6 +99,7 @@ async function step(t, status, note = "", pics = []) {
                 ts: Math.round(ts * 1000) / 1000, status };
   if (note) msg.note = note;
   if (status === "resolved") { t.resolution = note; t.photos = pics.length; }
+  t.undo = { local: t.local, active: t.active, msg_id: msg.msg_id }; // if it is refused
   t.local = status;
   t.pending = [msg.msg_id];
   t.refused = "";
@@ -131,6 +132,11 @@ export async function refused(msg, reason) {
   if (!t || !t.pending || !t.pending.includes(msg.msg_id)) return;
   t.pending = t.pending.filter((id) => id !== msg.msg_id);
   t.refused = reason;
+  if (t.undo && t.undo.msg_id === msg.msg_id) { // the step did not happen: back to before it
+    t.local = t.undo.local;
+    t.active = t.undo.active;
+    if (t.local !== "resolved") t.resolution = "";
+  }
   await store.put("tasks", t);
   await render();
 }
@@ -153,15 +159,28 @@ function stepper(t) {
     class: i <= done ? "gw-step gw-step--done" : "gw-step" }, T(STEP_KEY[s]))));
 }
 
+async function dismiss(t) {
+  t.active = false;
+  t.done_ts = app.now();
+  await store.put("tasks", t);
+  await render();
+}
+
 function actions(t) {
   const next = STEPS[STEPS.indexOf(t.local) + 1];
   const buttons = [next];
   if (next !== "resolved") buttons.push("resolved"); // resolving may skip a step
-  return h("div", { class: "gw-card-actions" }, buttons.map((s, i) => h("button", {
+  const row = buttons.map((s, i) => h("button", {
     type: "button", class: `gw-btn ${i === 0 ? "gw-btn--primary" : "gw-btn--ghost"}`,
     dataset: { step: s },
     onclick: () => (s === "resolved" ? openSheet(t) : step(t, s)),
-  }, T(STEP_KEY[s]))));
+  }, T(STEP_KEY[s])));
+  if (t.refused) { // the centre moved the case on meanwhile: the officer may put it away
+    row.push(h("button", { type: "button", class: "gw-btn gw-btn--ghost gw-btn--small",
+                           dataset: { step: "dismiss" }, onclick: () => dismiss(t) },
+               T("m.task.dismiss")));
+  }
+  return h("div", { class: "gw-card-actions" }, row);
 }
 
 function card(t, active) {

@@ -158,6 +158,9 @@ def phone(browser, where: dict):  # noqa: ANN001, ANN201
 
 
 def shot(page, name: str) -> None:  # noqa: ANN001
+    """A screenshot of the phone; nothing may stick out of its 360 px (a mobile browser
+    would zoom the whole page out)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"field_{name}.png"))
 
@@ -319,6 +322,33 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
     done = wait_for(lambda: (i := api(demo, "/api/v1/incidents/FIELD-2"))["status"] ==
                     "resolved" and i, 10, "the offline resolution")
     assert [e.get("status") for e in done["events"]].count("resolved") == 1
+
+
+def test_a_step_the_case_no_longer_allows_is_refused_with_the_reason(demo, browser, phone,
+                                                                      where):
+    context, page, _ = phone
+    page.click(".gw-tab[data-view=v-tasks]")
+    report_case(demo, where, "FIELD-3", "路灯不亮")
+    desk = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(desk, demo.url)
+    assign_on_desk(desk, demo, "FIELD-3", page)
+    context.set_offline(True)
+    page.wait_for_selector("#gw-conn.gw-conn--offline", timeout=10_000)
+    page.click(".gw-card[data-incident='FIELD-3'] button[data-step=acknowledged]")
+    desk.click("button.gw-btn-resolve")  # meanwhile the desk resolves it
+    wait_for(lambda: api(demo, "/api/v1/incidents/FIELD-3")["status"] == "resolved", 10,
+             "the desk's resolution")
+    desk.close()
+    context.set_offline(False)
+    card = page.wait_for_selector(".gw-card[data-incident='FIELD-3'][data-sync=refused]",
+                                  timeout=15_000)
+    assert "未被接受" in card.inner_text() and "resolved" in card.inner_text()
+    assert card.get_attribute("data-local") == ""  # the refused step is undone on the phone
+    shot(page, "refused")
+    page.click(".gw-card[data-incident='FIELD-3'] button[data-step=dismiss]")
+    page.wait_for_selector("#gw-tasks-done .gw-card[data-incident='FIELD-3']")
+    page.click(".gw-tab[data-view=v-me]")
+    assert "resolved" in page.inner_text("#gw-problems")
 
 
 def test_a_revoked_phone_goes_back_to_pairing_and_says_why(demo, phone):
