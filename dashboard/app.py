@@ -16,6 +16,7 @@ from dashboard import (
     api,
     audit_page,
     case_page,
+    field,
     open311,
     pages,
     video_api,
@@ -48,6 +49,7 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
     actions = Actions(ctx, client, placer)
     server = _server(settings, ctx, client, reads.snaps, placer, actions)
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), use_pages=True,
+                    assets_path_ignore=[field.ASSETS_SUBDIR],  # the terminal's own, not Dash's
                     pages_folder="", include_pages_meta=False,
                     title=t("app.title", settings.web.lang), update_title=None,
                     suppress_callback_exceptions=True, compress=True)
@@ -63,14 +65,15 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
 
 def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, snaps: Snapshots,
             placer: Callable[[], Placer], actions: Actions) -> flask.Flask:
-    """The Flask server: login and language, the API, audit export, wall playlist, video and
-    Open311 routes."""
+    """The Flask server: login and language, the API, audit export, wall playlist, the field
+    terminal, video and Open311 routes."""
     server = flask.Flask(__name__)
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps, actions))
     server.register_blueprint(audit_page.blueprint(ctx, client))
     server.register_blueprint(wall_mod.blueprint(ctx, snaps))
+    server.register_blueprint(field.blueprint(ctx, client, settings))
     server.register_blueprint(video_routes.blueprint(
         ctx, client, settings.store.data_dir / "clips", settings.video.capture_port,
         public_capture_url=settings.video.public_url))

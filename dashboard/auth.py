@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "gw_session"
 LOGIN_CSRF_COOKIE = "gw_csrf"  # the login form's own token (no session yet)
 CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"  # Dash's renderer sends these by default
-PUBLIC_PATHS = ("/health", "/login", "/favicon.ico")
+PUBLIC_PATHS = ("/health", "/login", "/favicon.ico", "/m")
+PUBLIC_PREFIXES = ("/assets/login", "/open311/", "/m/")  # the field terminal needs no session
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -153,7 +154,7 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
     @server.before_request
     def require_login() -> flask.Response | None:
         path = flask.request.path
-        if path in PUBLIC_PATHS or path.startswith(("/assets/login", "/open311/")):
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
         try:
             user = current_user(client)

@@ -1,10 +1,12 @@
-"""The web app's sections of the config tree (web, wall, push) and what create_app takes."""
+"""The web app's sections of the config tree (web, wall, push, field) and what create_app
+takes."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from feeds.ingest.config import IngestConfig
 from feeds.store.config import StoreConfig
 from feeds.video.config import VideoConfig
 
@@ -62,6 +64,23 @@ class PushConfig(BaseModel):
     flush_s: float = Field(default=0.2, ge=0.05, le=10, description="push delta period")
 
 
+class FieldConfig(BaseModel):
+    """The field terminal /m/ (officers' phones): where it reaches the gateway, how often it
+    reports its position, how it sends photos."""
+
+    model_config = FROZEN
+
+    gateway_url: str | None = Field(
+        default=None, max_length=2048, pattern=r"^wss?://[^\s?#]+$",
+        description="terminal gateway as phones reach it (e.g. wss://gw.example.cn/terminal "
+                    "behind a proxy); unset: ws(s)://<the page's host>:<ingest.gateway_port>"
+                    "/terminal")
+    position_s: float = Field(default=10, ge=1, le=3600,
+                              description="seconds between the phone's position reports")
+    photo_px: int = Field(default=1600, ge=320, le=4096,
+                          description="longest side of a photo after the phone resizes it")
+
+
 class DashboardConfig(BaseModel):
     """The sections the web app reads: what `create_app` takes."""
 
@@ -72,3 +91,5 @@ class DashboardConfig(BaseModel):
     push: PushConfig = PushConfig()
     video: VideoConfig = VideoConfig()
     store: StoreConfig = StoreConfig()
+    ingest: IngestConfig = IngestConfig()
+    field: FieldConfig = FieldConfig()

@@ -132,6 +132,7 @@ def export(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
 def devices(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     """`gridwatch devices add|list|revoke`."""
     from feeds.accounts import devices as dev  # noqa: PLC0415
+    from feeds.accounts import pairing  # noqa: PLC0415
     from feeds.geo.roster import load_officers  # noqa: PLC0415
     from feeds.live import reads  # noqa: PLC0415
 
@@ -146,10 +147,26 @@ def devices(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
             return 1
         print(f"device {args.device_id} revoked")
         return 0
+    if args.action == "pair":
+        known = {d.device_id: d.officer_id for d in dev.list_devices(client)}
+        if args.device_id not in known:
+            print(f"no device {args.device_id!r}", file=sys.stderr)
+            return 1
+        print(_pairing_line(pairing.new_code(client, args.device_id, known[args.device_id])))
+        return 0
     roster = cfg.store.officers_file
     if roster.exists() and args.officer not in {o.officer_id for o in load_officers(roster)}:
         print(f"no officer {args.officer!r} in {roster}", file=sys.stderr)
         return 1
     token = dev.add_device(client, args.device_id, args.officer)
-    print(f"device {args.device_id} → officer {args.officer}\ntoken: {token}")
+    code = pairing.new_code(client, args.device_id, args.officer)
+    print(f"device {args.device_id} → officer {args.officer}\n{_pairing_line(code)}\n"
+          f"token: {token}")
     return 0
+
+
+def _pairing_line(code: str) -> str:
+    from feeds.accounts.pairing import VALID_S  # noqa: PLC0415
+
+    return (f"pairing code: {code}   (type it into the field terminal /m/ within "
+            f"{VALID_S // 60} minutes; it works once)")

@@ -67,12 +67,16 @@ def _admin_parsers(sub: argparse._SubParsersAction) -> None:
     rm.add_argument("name")
     devices = sub.add_parser("devices", help="manage terminal devices and their tokens")
     dsub = devices.add_subparsers(dest="action", required=True)
-    dadd = dsub.add_parser("add", help="register a device for an officer; prints its token")
+    dadd = dsub.add_parser("add", help="register a device for an officer; prints its token "
+                                       "and a pairing code for the field terminal /m/")
     dadd.add_argument("device_id")
     dadd.add_argument("--officer", required=True, help="officer id the device belongs to")
     drev = dsub.add_parser("revoke", help="revoke a device's token")
     drev.add_argument("device_id")
-    for p in (add, rm, usub.add_parser("list", help="list users"), dadd, drev,
+    dpair = dsub.add_parser("pair", help="a new pairing code for a registered device (its "
+                                         "token stays)")
+    dpair.add_argument("device_id")
+    for p in (add, rm, usub.add_parser("list", help="list users"), dadd, drev, dpair,
               dsub.add_parser("list", help="list devices")):
         _config_flags(p)
 

@@ -28,7 +28,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from dashboard.config import DashboardConfig, PushConfig, WallConfig, WebConfig
+from dashboard.config import DashboardConfig, FieldConfig, PushConfig, WallConfig, WebConfig
 from feeds.accounts.config import AccountsConfig
 from feeds.ingest.config import IngestConfig
 from feeds.live.config import LiveConfig
@@ -116,13 +116,14 @@ class GridwatchConfig(BaseModel):
     video: VideoConfig = VideoConfig()
     web: WebConfig = WebConfig()
     wall: WallConfig = WallConfig()
+    field: FieldConfig = FieldConfig()
     sim: DemoConfig = DemoConfig()
     processes: ProcessesConfig = ProcessesConfig()
 
     def dashboard(self) -> DashboardConfig:
         """The sections the web app reads."""
         return DashboardConfig(web=self.web, wall=self.wall, push=self.push, video=self.video,
-                               store=self.store)
+                               store=self.store, ingest=self.ingest, field=self.field)
 
     def replace(self, section: str, **values: Any) -> GridwatchConfig:
         """A copy with some fields of one section set (values already of the field's type)."""

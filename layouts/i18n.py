@@ -6,6 +6,7 @@ import logging
 
 from domain.alerts import LEVELS
 from domain.model import CATEGORIES, STATUSES
+from layouts.i18n_field import FIELD_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +381,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "wall.grid": ("网格", "Grid"),
     "wall.category": ("类别", "Category"),
 }
+_MESSAGES.update(FIELD_MESSAGES)  # the field terminal's texts (m.*), kept in their own module
 
 
 def norm_lang(lang: str | None) -> str:
@@ -438,6 +440,14 @@ JS_KEYS = ("dur.", "case.left", "case.overdue", *POPUP_KEYS)
 def js_texts(lang: str) -> str:
     """The JSON blob of texts the page's scripts write (the root's data-i18n attribute)."""
     return json.dumps(catalogue(lang, JS_KEYS), ensure_ascii=False)
+
+
+FIELD_KEYS = ("m.", "cat.", "status.", "level.", "nav.lang_switch")  # the field terminal's
+
+
+def field_texts(lang: str) -> dict[str, str]:
+    """The texts the field terminal /m/ shows (served to it as JSON, kept for offline use)."""
+    return catalogue(lang, FIELD_KEYS)
 
 
 def dropdown_labels(lang: str) -> dict[str, str]:

@@ -100,4 +100,14 @@ def login_failures(kind: str, value: str) -> str:
     return f"login-fail:{kind}:{value}"
 
 
+def pairing(code_hash: str) -> str:
+    """A pairing code by its hash: its device, officer, expiry and use (expires)."""
+    return f"pair:{code_hash}"
+
+
+def pairing_failures(addr: str) -> str:
+    """Counter of failed pairing-code redemptions from one client address (expires)."""
+    return f"pair-fail:{addr}"
+
+
 WORKER_GROUP = "state"

@@ -46,6 +46,9 @@ EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested els
     "/<path:path>", "/_dash-update-component",  # the pages and callbacks: tables below
     "/open311/v2/services.json", "/open311/v2/requests.json",
     "/open311/v2/requests/<request_id>.json",  # public by API key (tests/dashboard/test_open311)
+    "/m", "/m/", "/m/sw.js", "/m/static/<path:name>", "/m/manifest.webmanifest",
+    "/m/config.json", "/m/i18n/<lang>.json", "/m/pair",  # the field terminal: no session,
+    "/m/device",  # no region's data; paired by code, asked with its token (test_field)
 }
 EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
                     PAGES_OUTPUT,  # Dash Pages' router: the page table

@@ -3,13 +3,14 @@ redis-server: scopes checked against the city, removed or replaced users lose th
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 from domain.access import Role, User
-from feeds.accounts import auth, devices
+from feeds.accounts import auth, devices, pairing
 from feeds.live.context import CityContext
 from feeds.store.client import sync_client
 from gridwatch.cli import main
@@ -60,8 +61,15 @@ def test_devices_add_list_revoke(redis_url: str, demo_dir: Path, city_ctx: CityC
     assert run(["devices", "add", "phone-1", "--officer", "NOBODY", *where]) == 1
     capsys.readouterr()
     assert run(["devices", "add", "phone-1", "--officer", officer, *where]) == 0
-    token = capsys.readouterr().out.split("token: ")[1].strip()
+    out = capsys.readouterr().out
+    token = out.split("token: ")[1].strip()
     assert len(token) >= 32
+    code = re.search(r"^pairing code: ([A-Z0-9]{4}-[A-Z0-9]{4}) ", out, re.M).group(1)
+    assert pairing.redeem(client, code, "127.0.0.1").officer_id == officer
+    assert run(["devices", "pair", "phone-1", *where]) == 0  # a new code, the token stays
+    code = re.search(r"pairing code: (\S+)", capsys.readouterr().out).group(1)
+    assert pairing.redeem(client, code, "127.0.0.1").device_id == "phone-1"
+    assert run(["devices", "pair", "nophone", *where]) == 1
     assert [(d.device_id, d.officer_id) for d in devices.list_devices(client)] == [
         ("phone-1", officer)]
     assert run(["devices", "revoke", "phone-1", *where]) == 0
