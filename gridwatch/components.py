@@ -82,7 +82,7 @@ def _simulate(cfg: GridwatchConfig, url: str) -> None:
 def _dispatch(cfg: GridwatchConfig, url: str) -> None:
     from feeds.sim.main import run_dispatchers  # noqa: PLC0415
 
-    run_dispatchers(city_context(cfg), url)
+    run_dispatchers(city_context(cfg), cfg.sim, cfg.store.data_dir, url)
 
 
 def _cameras(cfg: GridwatchConfig, _url: str) -> None:

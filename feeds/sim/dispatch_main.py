@@ -5,6 +5,7 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 
 import redis
 
@@ -69,13 +70,16 @@ def dispatch_round(client: redis.Redis, ctx: CityContext, desks: dict[str, Dispa
     return sent
 
 
-def run_dispatch(ctx: CityContext, redis_url: str) -> None:
-    """Run a simulated dispatcher per town until SIGINT/SIGTERM."""
+def run_dispatch(ctx: CityContext, redis_url: str, history_marker: Path | None = None) -> None:
+    """Run a simulated dispatcher per town until SIGINT/SIGTERM (after the history, when
+    `history_marker` names the file the back-fill leaves once it is sent)."""
     client = reads.connect(redis_url)
     desks = {t: Dispatcher(t, ctx.rules) for t in ctx.towns}
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    while history_marker is not None and not history_marker.exists() and not stop.is_set():
+        stop.wait(1.0)  # half-loaded history is no desk's business
     log.info("simulated dispatchers for %d towns", len(desks))
     total = 0
     while not stop.is_set():

@@ -123,11 +123,11 @@ def run_simulate(ctx: CityContext, sim: DemoConfig, data_dir: Path, gateway_url:
     asyncio.run(_simulate(ctx, sim, data_dir, gateway_url, token, redis_url))
 
 
-def run_dispatchers(ctx: CityContext, redis_url: str) -> None:
-    """Run the demo's simulated town dispatchers until SIGINT/SIGTERM."""
+def run_dispatchers(ctx: CityContext, sim: DemoConfig, data_dir: Path, redis_url: str) -> None:
+    """Run the demo's simulated town dispatchers until SIGINT/SIGTERM (once any history is in)."""
     from feeds.sim.dispatch_main import run_dispatch  # noqa: PLC0415
 
-    run_dispatch(ctx, redis_url)
+    run_dispatch(ctx, redis_url, data_dir / ".history-sent" if sim.history_days > 0 else None)
 
 
 def run_cameras(sim: DemoConfig) -> None:
