@@ -24,7 +24,8 @@ SERVE_FLAGS = (
     ("--position-interval", "sim.position_interval_s"), ("--processes", "processes.count"),
     ("--history-days", "sim.history_days"))
 ENV_OF = {path: name for name, path in LEGACY_ENV.items()}
-COMPONENT_NAMES = ("gateway", "worker", "push", "web", "simulate", "cameras", "capture")
+COMPONENT_NAMES = ("gateway", "worker", "push", "web", "simulate", "dispatch", "cameras",
+                   "capture")
 
 
 def _tree_flag(p: argparse.ArgumentParser, flag: str, path: str) -> None:

@@ -74,11 +74,18 @@ def _web(cfg: GridwatchConfig, url: str) -> None:
     run_web(cfg.dashboard(), city_context(cfg), cfg.server.host, url, cfg.processes.count > 1)
 
 
-def _simulate(cfg: GridwatchConfig, _url: str) -> None:
+def _simulate(cfg: GridwatchConfig, url: str) -> None:
     from feeds.sim.main import run_simulate  # noqa: PLC0415
 
     gateway = f"ws://{cfg.server.host}:{cfg.ingest.gateway_port}/terminal"
-    run_simulate(city_context(cfg), cfg.sim, cfg.store.data_dir, gateway, terminal_token(cfg))
+    run_simulate(city_context(cfg), cfg.sim, cfg.store.data_dir, gateway, terminal_token(cfg),
+                 url)
+
+
+def _dispatch(cfg: GridwatchConfig, url: str) -> None:
+    from feeds.sim.main import run_dispatchers  # noqa: PLC0415
+
+    run_dispatchers(city_context(cfg), cfg.sim, cfg.store.data_dir, url)
 
 
 def _cameras(cfg: GridwatchConfig, _url: str) -> None:
@@ -119,5 +126,6 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in (
     Component("web", _web, scaled=True),
     Component("cameras", _cameras, store=False, nice=10),
     Component("capture", _capture, nice=10),
-    Component("simulate", _simulate, store=False),
+    Component("simulate", _simulate),
+    Component("dispatch", _dispatch),
 )}

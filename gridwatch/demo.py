@@ -24,6 +24,8 @@ from gridwatch.supervisor import DEMO, Child, Supervisor
 
 log = logging.getLogger(__name__)
 
+SIMULATED = frozenset({"simulate", "dispatch"})  # the demo's fake city, left out by --no-sim
+
 
 def _progress(stage: str, done: int, total: int) -> None:
     if done == total:
@@ -78,7 +80,8 @@ class Demo:
         """Every component as a child process running with `tree`."""
         env = child_env(tree)
         return [Child(c.name, command(c.name), env, nice=c.nice, settle_s=c.settle_s)
-                for c in COMPONENTS.values() if c.name != "simulate" or tree.sim.simulate]
+                for c in COMPONENTS.values()
+                if c.name not in SIMULATED or tree.sim.simulate]
 
     def stop(self) -> None:
         """Stop the embedded Redis, if this demo started one."""

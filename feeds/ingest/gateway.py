@@ -140,7 +140,7 @@ class Gateway:
             answers = [{"nack": it.msg_id, "error": "store unavailable, retry later"}
                        for it in items]
             return orjson.dumps(answers if is_batch else answers[0]).decode()
-        answers = await self.store(results, source, now)
+        answers = await self.store(results, source, now, officer)
         return orjson.dumps(answers if is_batch else answers[0]).decode()
 
     def route_frame(self, frame: str | bytes, officer: str | None, now: float
@@ -183,9 +183,10 @@ class Gateway:
         return self.placer.route(item)
 
     async def store(self, results: list[Routed | Refused], source: str,
-                     now: float) -> list[dict[str, Any]]:
+                    now: float, officer: str | None = None) -> list[dict[str, Any]]:
+        """Store a frame's messages; `officer`: they came from that officer's own device."""
         try:
-            await self._write(results, source, now)
+            await self._write(results, source, now, officer)
         except aredis.RedisError as e:
             log.error("store failed, nacking %d messages: %s", len(results), e)
             return [{"nack": r.msg_id, "error": "store unavailable, retry later"}
@@ -215,13 +216,16 @@ class Gateway:
         if done:
             await pipe.execute()
 
-    async def _write(self, results: list[Routed | Refused], source: str, now: float) -> None:
+    async def _write(self, results: list[Routed | Refused], source: str, now: float,
+                     officer: str | None = None) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and
-        dead-letter refused ones."""
+        dead-letter refused ones; note when an officer's own device last reported."""
         groups = by_stream(r for r in results if isinstance(r, Routed) and not r.audit_grid)
         groups += [[r] for r in results if isinstance(r, Routed) and r.audit_grid]
         pipe = self.client.pipeline(transaction=False)
         self._add_groups(pipe, groups)
+        if officer is not None:
+            pipe.hset(keys.DEVICE_SEEN, officer, orjson.dumps({"ts": now, "source": source}))
         for r in results:
             if isinstance(r, Refused):
                 pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now),

@@ -153,7 +153,8 @@ class OsmandServer:
                                       now)
         item = decode_one(position_message(fix, officer), now)
         routed = self.gateway.route(item, None)
-        [answer] = await self.gateway.store([routed], f"osmand:{fix['device']}@{peer}", now)
+        [answer] = await self.gateway.store([routed], f"osmand:{fix['device']}@{peer}", now,
+                                            officer)
         if "ack" in answer:
             self.stats["ok"] += 1
             return 200, "OK"

@@ -210,15 +210,17 @@ class StateWorker:
             for entry_id, fields in items:
                 entries.append((name, entry_id, fields))
         cases = [e for e in entries if e[0] in self.case_streams]
-        if cases and len(cases) < len(entries):  # cases first: desks wait for them
-            self.apply(cases)
-            entries = [e for e in entries if e[0] not in self.case_streams]
+        positions = [e for e in entries if e[0] not in self.case_streams]
+        # cases first (desks wait for them), in stream order: nothing newer may come between
+        # two chunks of them, or a case's later update would be applied before its earlier one
+        for i in range(0, len(cases), self.chunk):
+            self.apply(cases[i:i + self.chunk])
         # a big batch of positions goes in chunks, with a look for new cases between them, so
         # a case that arrives meanwhile waits for one chunk, not for the whole batch
-        for i in range(0, len(entries), self.chunk):
+        for i in range(0, len(positions), self.chunk):
             if i:
                 self.apply_new_cases(nxt)
-            self.apply(entries[i:i + self.chunk])
+            self.apply(positions[i:i + self.chunk])
         return nxt
 
     def apply_new_cases(self, ids: dict[str, str]) -> None:

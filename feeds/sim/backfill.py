@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -13,26 +13,19 @@ from domain.alerts import CategoryRule
 from domain.entries import IncidentEntry, UpdateEntry
 from domain.model import Incident, Officer, Status
 from feeds.live.state import Changes, CityState
+from feeds.sim import casework
+from feeds.sim.casework import DAY_S, HOURLY, LOCAL_OFFSET_S, WEEKDAY
 from feeds.sim.simulator import TITLES, WEIGHTS
 
 RandomPoint = Callable[[str, np.random.Generator], tuple[float, float]]
 ToWgs84 = Callable[[float, float], tuple[float, float]]
 
-DAY_S = 86400.0
-LOCAL_OFFSET_S = 8 * 3600  # Asia/Shanghai, UTC+8 all year
-# Relative case rate by local hour (quiet nights, morning and afternoon peaks), mean 1.
-_HOURLY = np.array([0.25, 0.18, 0.14, 0.12, 0.14, 0.25, 0.55, 1.0, 1.45, 1.7, 1.75, 1.6,
-                    1.3, 1.35, 1.6, 1.7, 1.6, 1.45, 1.25, 1.2, 1.1, 0.9, 0.65, 0.4])
-HOURLY = _HOURLY / _HOURLY.mean()
-_WEEKDAY = np.array([1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8])  # Monday first
-WEEKDAY = _WEEKDAY / _WEEKDAY.mean()
 HOTSPOTS = 8  # grids that keep reporting (a market, a dormitory block, a night-food street)
 HOTSPOT_SHARE = 0.025  # of all cases, when every hotspot is active (top grid ≈ 15× a usual one)
 SEVERITY_P = (0.85, 0.08, 0.05, 0.02)  # severity 0..3
-LATE_DISPATCH_P = 0.10
-LATE_RESOLVE_P = 0.12
-STUCK_P = (0.02, 0.02)  # never dispatched; dispatched but never resolved
-STUCK_WITHIN_S = 2 * 86400  # only recent cases are still stuck: a centre clears old ones
+HANDFUL_SHARE = 0.004  # old cases left open on purpose, as a share of the cases open now
+PARKED_AGE_S = (9 * DAY_S, 24 * DAY_S)  # how old they are
+PARKED_NOTE = "已转职能部门处理，等待答复"  # handed to a department, waiting for its answer
 
 
 @dataclass(frozen=True)
@@ -62,6 +55,7 @@ class PlannedCase:
     severity: int
     reported_ts: float
     steps: tuple[tuple[Status, float], ...]  # (status, ts), in order, all before now
+    note: str = ""  # said with the last status change
 
 
 def report_times(rng: np.random.Generator, start: float, now: float,
@@ -104,28 +98,37 @@ def pick_hotspots(rng: np.random.Generator, grids: Sequence[str], random_point: 
 
 def lifecycle(rng: np.random.Generator, rule: CategoryRule, reported: float,
               now: float, strain: float = 1.0) -> tuple[tuple[Status, float], ...]:
-    """Status changes of a case: mostly within the SLA, some late, a few stuck open.
+    """Status changes of a case as the simulated city works it (feeds/sim/casework.py): the
+    desk acknowledges and dispatches, the officer walks there, settles it on the spot or after
+    a follow-up, the desk closes it. Only the changes before `now` are kept.
 
     `strain` scales how often the category runs late (some kinds are harder than others).
     """
-    d, r = rule.dispatch_sla_s, rule.resolve_sla_s
-    late_d = rng.random() < LATE_DISPATCH_P * strain
-    dispatch = d * (1 + rng.exponential(0.8)) if late_d else d * rng.beta(2, 3.5)
-    dispatch = max(dispatch, 60.0)
-    ack = max(5.0, dispatch * rng.uniform(0.1, 0.6))
-    on_scene = dispatch + 60 + min(0.1 * r, 1800) * rng.beta(2, 4)
-    late_r = rng.random() < LATE_RESOLVE_P * strain
-    resolve = r * (1 + rng.exponential(0.5)) if late_r else r * rng.beta(3, 3)
-    resolve = max(resolve, on_scene + 300)
-    close = resolve + 60 + rng.exponential(1800)
+    dispatch = max(10.0, casework.desk_delay_s(rng, rule, strain))
+    ack = max(5.0, dispatch * float(rng.uniform(0.3, 0.8)))
+    on_scene = dispatch + casework.walk_s(rng)
+    resolve = on_scene + casework.work(rng, rule, on_scene, strain).resolve_s
+    close = resolve + casework.close_s(rng)
     steps = [(Status.ACKNOWLEDGED, ack), (Status.DISPATCHED, dispatch),
              (Status.ON_SCENE, on_scene), (Status.RESOLVED, resolve), (Status.CLOSED, close)]
-    fate = rng.random() if now - reported < STUCK_WITHIN_S else 1.0  # old cases got closed
-    if fate < STUCK_P[0]:
-        steps = steps[:1]
-    elif fate < STUCK_P[0] + STUCK_P[1]:
-        steps = steps[:3]
     return tuple((s, round(reported + dt, 3)) for s, dt in steps if reported + dt < now)
+
+
+def park_a_handful(cases: list[PlannedCase], now: float, rng: np.random.Generator
+                   ) -> list[PlannedCase]:
+    """Leave a deliberate handful of old cases open (waiting on another department), at most
+    HANDFUL_SHARE of the cases open at `now`; the others of their age were long closed."""
+    still_open = sum(1 for c in cases if not any(s is Status.RESOLVED for s, _ in c.steps))
+    k = int(HANDFUL_SHARE * still_open)
+    old = [i for i, c in enumerate(cases)
+           if PARKED_AGE_S[0] <= now - c.reported_ts <= PARKED_AGE_S[1] and len(c.steps) == 5]
+    if not k or not old:
+        return cases
+    out = list(cases)
+    for i in rng.choice(len(old), size=min(k, len(old)), replace=False):
+        c = out[old[int(i)]]
+        out[old[int(i)]] = replace(c, steps=c.steps[:3], note=PARKED_NOTE)
+    return out
 
 
 @dataclass
@@ -192,7 +195,7 @@ def history_cases(officers: Sequence[Officer], random_point: RandomPoint,
             lat=lat, category=cat, title=title, description=f"网格员{off.name}现场上报",
             severity=int(rng.choice(4, p=SEVERITY_P)), reported_ts=ts,
             steps=lifecycle(rng, rules[cat], ts, now, strain[cat])))
-    return out
+    return park_a_handful(out, now, rng)
 
 
 def case_messages(case: PlannedCase, to_wgs84: ToWgs84) -> list[dict[str, Any]]:
@@ -206,6 +209,8 @@ def case_messages(case: PlannedCase, to_wgs84: ToWgs84) -> list[dict[str, Any]]:
     for k, (status, ts) in enumerate(case.steps, start=1):
         out.append({"type": "incident_update", "msg_id": f"{case.incident_id}-{k}",
                     "incident_id": case.incident_id, "ts": ts, "status": status})
+    if case.note and len(out) > 1:
+        out[-1]["note"] = case.note
     return out
 
 
@@ -239,8 +244,9 @@ def history_incidents(cases: Sequence[PlannedCase], rules: Mapping[str, Category
             officer_id=c.officer_id, lat=c.lat, lon=c.lon, grid=c.grid, category=c.category,
             title=c.title, description=c.description, severity=c.severity), now, changes)
         for status, ts in c.steps:
+            last = (status, ts) == c.steps[-1]
             state.apply(UpdateEntry(type="incident_update", incident_id=c.incident_id, ts=ts,
-                                    status=status), now, changes)
+                                    status=status, note=c.note if last else ""), now, changes)
     for m in state.relevel(now):  # the worker's periodic pass over the cases still open
         state.apply(m, now, changes)
     return list(state.incidents.values())

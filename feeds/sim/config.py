@@ -12,8 +12,9 @@ class DemoConfig(BaseModel):
     simulate: bool = Field(default=True, description="run the simulator in the demo")
     position_interval_s: float = Field(default=10, ge=1, le=600,
                                        description="seconds between simulated position fixes")
-    incidents_per_hour: float = Field(default=300, ge=0, le=100_000,
-                                      description="simulated cases per hour")
+    incidents_per_hour: float = Field(default=100, ge=0, le=100_000,
+                                      description="simulated cases per hour, on average over "
+                                      "the day (also the history's rate)")
     connections: int = Field(default=8, ge=1, le=256,
                              description="terminal sockets the simulator sends over")
     history_days: int = Field(default=30, ge=0, le=90,

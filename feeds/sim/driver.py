@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from feeds.ingest.terminal_client import TerminalClient, chunks, pause
@@ -12,14 +13,23 @@ from feeds.sim.simulator import Simulator
 log = logging.getLogger(__name__)
 
 
+Refresh = Callable[[float], Awaitable[None]]
+
+
 async def run_simulator(sim: Simulator, url: str, token: str, stop: asyncio.Event,
-                        connections: int = 8, tick_s: float = 1.0, batch: int = 500) -> None:
-    """Drive a simulator in real time over `connections` terminal connections."""
+                        connections: int = 8, tick_s: float = 1.0, batch: int = 500,
+                        refresh: Refresh | None = None, refresh_s: float = 2.0) -> None:
+    """Drive a simulator in real time over `connections` terminal connections; `refresh`
+    (every `refresh_s`) tells it the officers' tasks and which officers real devices hold."""
     clients = [TerminalClient(url, token) for _ in range(connections)]
     last = time.time()
+    refreshed = 0.0
     sent = 0
     while not stop.is_set():
         now = time.time()
+        if refresh is not None and now - refreshed >= refresh_s:
+            refreshed = now
+            await refresh(now)
         msgs = sim.tick(now, now - last)
         last = now
         parts = chunks(msgs, batch)

@@ -8,15 +8,22 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import redis
+
 from feeds.geo.datum import to_datum, to_datum_arrays
 from feeds.geo.locate import GridIndex
+from feeds.ingest.devices_seen import recent_devices
 from feeds.ingest.main import stop_on_signals
 from feeds.ingest.terminal_client import TerminalClient
+from feeds.live import reads
 from feeds.live.context import CityContext
 from feeds.sim.backfill import history_messages
 from feeds.sim.config import DemoConfig
-from feeds.sim.driver import run_simulator
+from feeds.sim.driver import Refresh, run_simulator
+from feeds.sim.field import FieldCrew, Task
 from feeds.sim.simulator import SimConfig, Simulator
+from feeds.sim.tasks import StateTasks, TaskSource
 
 if TYPE_CHECKING:  # OpenCV is imported by the capture process only
     from domain.video import Camera
@@ -29,15 +36,43 @@ CAMSIM_CAMERAS = 10_000  # distinct camera ids the synthetic server serves
 BACKFILL_BATCH = 1000
 
 
-def make_simulator(ctx: CityContext, index: GridIndex, sim: DemoConfig) -> Simulator:
-    """The simulator of the roster, reporting in WGS-84 as phones do."""
+def make_simulator(ctx: CityContext, index: GridIndex, sim: DemoConfig,
+                   field_loop: bool = False) -> Simulator:
+    """The simulator of the roster, reporting in WGS-84 as phones do. `field_loop`: the
+    dispatchers and the officers' tasks move the cases (else the simulator itself does)."""
     datum = ctx.hierarchy.datum
     return Simulator(
         officers=list(ctx.roster.values()), random_point=index.random_point,
         to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), rules=ctx.rules,
         config=SimConfig(position_interval_s=sim.position_interval_s,
-                         incidents_per_hour=sim.incidents_per_hour),
+                         incidents_per_hour=sim.incidents_per_hour, progress=not field_loop,
+                         rhythm=field_loop),
         to_wgs84_many=lambda lons, lats: to_datum_arrays(lons, lats, datum, "wgs84"))
+
+
+def field_refresh(simulator: Simulator, source: TaskSource, client: redis.Redis) -> Refresh:
+    """The driver's refresh: officers real devices hold are left alone, the others take up
+    their tasks (acks go back to the source)."""
+    crew = FieldCrew(simulator.rules, np.random.default_rng(simulator.seed + 1), simulator.msg)
+    simulator.field_step = crew.step
+
+    def poll(now: float) -> tuple[list[Task], dict[str, str]]:
+        return source.poll(), recent_devices(client, now)
+
+    async def refresh(now: float) -> None:
+        try:
+            tasks, real = await asyncio.to_thread(poll, now)
+        except redis.RedisError as e:
+            log.warning("cannot read tasks (%s)", e)
+            return
+        if set(real) != simulator.real:
+            log.info("real devices report for %d officers: not simulated", len(real))
+        simulator.real = frozenset(real)
+        crew.sync([t for t in tasks if t.officer_id not in real], now)
+        if crew.acks:
+            source.ack(crew.acks)
+            crew.acks.clear()
+    return refresh
 
 
 async def backfill(ctx: CityContext, index: GridIndex, sim: DemoConfig, data_dir: Path,
@@ -50,7 +85,7 @@ async def backfill(ctx: CityContext, index: GridIndex, sim: DemoConfig, data_dir
     started = time.perf_counter()
     msgs = history_messages(list(ctx.roster.values()), index.random_point,
                             lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), ctx.rules,
-                            days=sim.history_days)
+                            days=sim.history_days, per_hour=sim.incidents_per_hour)
     log.info("sending %d days of past cases (%d messages, made in %.1f s)",
              sim.history_days, len(msgs), time.perf_counter() - started)
     client = TerminalClient(url, token)
@@ -66,21 +101,34 @@ async def backfill(ctx: CityContext, index: GridIndex, sim: DemoConfig, data_dir
 
 
 async def _simulate(ctx: CityContext, sim: DemoConfig, data_dir: Path, url: str,
-                    token: str) -> None:
+                    token: str, redis_url: str) -> None:
     index = GridIndex(ctx.city)
-    simulator = make_simulator(ctx, index, sim)
+    simulator = make_simulator(ctx, index, sim, field_loop=bool(redis_url))
     stop = asyncio.Event()
     stop_on_signals(stop)
     await backfill(ctx, index, sim, data_dir, url, token, stop)
+    refresh = None
+    if redis_url:
+        client = reads.connect(redis_url)
+        refresh = field_refresh(simulator, StateTasks(client, ctx.towns, ctx.roster), client)
     log.info("simulating %d officers every %.0f s, %.0f cases/h → %s", len(ctx.roster),
              sim.position_interval_s, sim.incidents_per_hour, url)
-    await run_simulator(simulator, url, token, stop, connections=sim.connections)
+    await run_simulator(simulator, url, token, stop, connections=sim.connections,
+                        refresh=refresh)
 
 
 def run_simulate(ctx: CityContext, sim: DemoConfig, data_dir: Path, gateway_url: str,
-                 token: str) -> None:
-    """Run the demo simulator against the gateway at `gateway_url` until SIGINT/SIGTERM."""
-    asyncio.run(_simulate(ctx, sim, data_dir, gateway_url, token))
+                 token: str, redis_url: str = "") -> None:
+    """Run the demo simulator against the gateway at `gateway_url` until SIGINT/SIGTERM;
+    with `redis_url` its officers work the tasks the dispatchers give them."""
+    asyncio.run(_simulate(ctx, sim, data_dir, gateway_url, token, redis_url))
+
+
+def run_dispatchers(ctx: CityContext, sim: DemoConfig, data_dir: Path, redis_url: str) -> None:
+    """Run the demo's simulated town dispatchers until SIGINT/SIGTERM (once any history is in)."""
+    from feeds.sim.dispatch_main import run_dispatch  # noqa: PLC0415
+
+    run_dispatch(ctx, redis_url, data_dir / ".history-sent" if sim.history_days > 0 else None)
 
 
 def run_cameras(sim: DemoConfig) -> None:

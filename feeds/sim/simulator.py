@@ -13,6 +13,7 @@ import numpy as np
 
 from domain.alerts import CategoryRule
 from domain.model import Category, Officer, Status
+from feeds.sim.casework import rate_factor
 
 M_PER_DEG = 111_320.0
 
@@ -41,7 +42,8 @@ class SimConfig:
     duty_share: float = 0.85
     duty_changes_per_hour: float = 0.05
     speed_mps: float = 1.3
-    progress: bool = True  # move cases through their life cycle
+    progress: bool = True  # move cases through their life cycle by itself (no dispatcher)
+    rhythm: bool = False  # new cases follow the day (quiet nights), incidents_per_hour the mean
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Walker:
     target: tuple[float, float]
     on_duty: bool
     due: float
+    job_target: tuple[float, float] | None = None  # a case it walks to (and stays at)
 
 
 @dataclass
@@ -75,6 +78,9 @@ class Simulator:
         self.seq = itertools.count(1)
         self.events: list[tuple[float, int, dict[str, Any]]] = []  # scheduled case updates
         self.started = False
+        self.real: frozenset[str] = frozenset()  # officers whose own device reports: left alone
+        self.by_officer: dict[str, Walker] = {}
+        self.field_step: Callable[[float, dict[str, Walker]], list[dict[str, Any]]] | None = None
 
     def start(self, now: float) -> list[dict[str, Any]]:
         """Place every officer in their grid; returns their first duty messages."""
@@ -86,11 +92,14 @@ class Simulator:
                        bool(self.rng.random() < cfg.duty_share),
                        now + float(self.rng.random()) * cfg.position_interval_s)
             self.walkers.append(w)
-            out.append(self._msg("duty", now, officer_id=o.officer_id, on_duty=w.on_duty))
+            if o.officer_id not in self.real:
+                out.append(self.msg("duty", now, officer_id=o.officer_id, on_duty=w.on_duty))
+        self.by_officer = {w.officer.officer_id: w for w in self.walkers}
         self.started = True
         return out
 
-    def _msg(self, kind: str, ts: float, **fields: Any) -> dict[str, Any]:
+    def msg(self, kind: str, ts: float, **fields: Any) -> dict[str, Any]:
+        """A protocol-v1 message of this run (a fresh msg_id)."""
         return {"type": kind, "msg_id": f"sim-{self.run_id}-{next(self.seq)}",
                 "ts": round(ts, 3), **fields}
 
@@ -100,6 +109,8 @@ class Simulator:
         out += self._positions(now)
         out += self._duty_changes(now, dt)
         out += self._new_incidents(now, dt)
+        if self.field_step is not None:  # officers working their tasks (feeds/sim/field.py)
+            out += self.field_step(now, self.by_officer)
         while self.events and self.events[0][0] <= now:
             _, _, msg = heapq.heappop(self.events)
             msg = dict(msg, ts=round(now, 3), msg_id=f"sim-{self.run_id}-{next(self.seq)}")
@@ -109,6 +120,8 @@ class Simulator:
     def _positions(self, now: float) -> list[dict[str, Any]]:
         cfg = self.config
         due = [w for w in self.walkers if w.due <= now]
+        if self.real:
+            due = [w for w in due if w.officer.officer_id not in self.real]
         if not due:
             return []
         for w in due:
@@ -118,7 +131,7 @@ class Simulator:
                 w.due = now + cfg.position_interval_s
         lons, lats = self._wgs84([w.lon for w in due], [w.lat for w in due])
         acc, bat = self.rng.random(len(due)).tolist(), self.rng.random(len(due)).tolist()
-        return [self._msg(
+        return [self.msg(
             "position", now, officer_id=w.officer.officer_id, lat=round(lat, 6),
             lon=round(lon, 6), accuracy_m=round(3 + 10 * a, 1),
             speed_mps=cfg.speed_mps if w.on_duty else 0.0, battery=round(100 - 60 * b, 0))
@@ -134,15 +147,17 @@ class Simulator:
 
     def _walk(self, w: Walker, seconds: float) -> None:
         step = self.config.speed_mps * seconds / M_PER_DEG
-        dx = (w.target[0] - w.lon) * math.cos(math.radians(w.lat))
-        dy = w.target[1] - w.lat
+        target = w.job_target or w.target
+        dx = (target[0] - w.lon) * math.cos(math.radians(w.lat))
+        dy = target[1] - w.lat
         dist = math.hypot(dx, dy)
         if dist <= step:
-            w.lon, w.lat = w.target
-            w.target = self.random_point(w.officer.grid, self.rng)
+            w.lon, w.lat = target
+            if w.job_target is None:
+                w.target = self.random_point(w.officer.grid, self.rng)
             return
         f = step / dist
-        w.lon += (w.target[0] - w.lon) * f
+        w.lon += (target[0] - w.lon) * f
         w.lat += dy * f
 
     def _duty_changes(self, now: float, dt: float) -> list[dict[str, Any]]:
@@ -151,13 +166,16 @@ class Simulator:
         out = []
         for i in self.rng.choice(len(self.walkers), size=n, replace=False) if n else ():
             w = self.walkers[int(i)]
+            if w.job_target is not None or w.officer.officer_id in self.real:
+                continue  # busy with a case, or a real device speaks for the officer
             w.on_duty = not w.on_duty
-            out.append(self._msg("duty", now, officer_id=w.officer.officer_id,
+            out.append(self.msg("duty", now, officer_id=w.officer.officer_id,
                                  on_duty=w.on_duty))
         return out
 
     def _new_incidents(self, now: float, dt: float) -> list[dict[str, Any]]:
-        n = int(self.rng.poisson(self.config.incidents_per_hour * dt / 3600))
+        rate = self.config.incidents_per_hour * (rate_factor(now) if self.config.rhythm else 1)
+        n = int(self.rng.poisson(rate * dt / 3600))
         cats = [c for c in WEIGHTS if c in self.rules]
         if not cats or not self.walkers:
             return []
@@ -165,6 +183,8 @@ class Simulator:
         out = []
         for _ in range(n):
             w = self.walkers[int(self.rng.integers(len(self.walkers)))]
+            if w.officer.officer_id in self.real:
+                continue
             cat = cats[int(self.rng.choice(len(cats), p=weights / weights.sum()))]
             out.append(self.incident(now, w, cat))
         return out
@@ -174,7 +194,7 @@ class Simulator:
         iid = f"I{self.run_id}{next(self.seq):07d}"
         lon, lat = self.to_wgs84(w.lon, w.lat)
         title = TITLES.get(category, ["现场问题"])
-        msg = self._msg("incident", now, incident_id=iid, officer_id=w.officer.officer_id,
+        msg = self.msg("incident", now, incident_id=iid, officer_id=w.officer.officer_id,
                         lat=round(lat, 6), lon=round(lon, 6), category=category,
                         title=str(self.rng.choice(title)),
                         description=f"网格员{w.officer.name}现场上报", severity=0)

@@ -80,6 +80,7 @@ USERS = "users"  # hash user name → JSON {role, scope, pw}
 DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
 AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
 DEVICE_TOKENS = "device-tokens"  # hash sha256(token) → device id
+DEVICE_SEEN = "device-seen"  # hash officer_id → JSON {ts, source} of their own device's last report
 OPEN311 = "open311"  # sorted set of Open311 request ids by time
 DEAD_LETTER_DONE = "deadletter:done"  # set of dead-letter entry ids resubmitted
 EXPORTED = "exported"  # hash stream → last entry id written to Parquet

@@ -5,6 +5,8 @@ import time
 
 import orjson
 
+from domain.entries import decode_case
+from feeds.live import reads
 from feeds.store import keys
 from tests.feeds.live.test_worker import live_frames, make_worker
 
@@ -61,3 +63,41 @@ def test_a_case_arriving_during_a_big_batch_waits_for_one_chunk_not_the_batch(re
     assert with_officers[0] < case_at < with_officers[1]  # after chunk 1, before chunk 2
     assert sum(len(f.get("officers", [])) for f in frames) == len(officers)  # none lost
     assert client.xpending(keys.incidents_in(town), keys.WORKER_GROUP)["pending"] == 0
+
+
+def test_a_batch_of_cases_only_is_applied_in_stream_order_across_chunks(redis_url, city_ctx):
+    """A back-fill sends cases and no positions: a batch bigger than a chunk must not let
+    updates that arrive meanwhile overtake the earlier ones of the same batch."""
+    w, client = make_worker(redis_url, city_ctx)
+    w.chunk = 10
+    town = city_ctx.towns[0]
+    officer = next(o for o in city_ctx.roster.values() if o.grid[:9] == town)
+    now = time.time()
+
+    def add(m: dict) -> None:
+        client.xadd(keys.incidents_in(town), {"m": orjson.dumps(m)})
+
+    for i in range(15):  # 15 reports and an acknowledgement each: 30 entries, 3 chunks
+        add({"type": "incident", "msg_id": f"r{i}", "incident_id": f"Q{i}",
+             "officer_id": officer.officer_id, "ts": now - 900, "lon": 113.7, "lat": 23.0,
+             "grid": officer.grid, "category": "dispute", "title": "t", "severity": 0})
+    for i in range(15):
+        add({"type": "incident_update", "msg_id": f"a{i}", "incident_id": f"Q{i}",
+             "ts": now - 800, "status": "acknowledged"})
+    apply, calls = w.apply, []
+
+    def apply_then_resolve(entries):  # the cases get resolved while the first chunk is applied
+        apply(entries)
+        calls.append(len(entries))
+        if len(calls) == 1:
+            for i in range(15):
+                add({"type": "incident_update", "msg_id": f"z{i}", "incident_id": f"Q{i}",
+                     "ts": now - 100, "status": "resolved"})
+
+    w.apply = apply_then_resolve
+    ids = {s: ">" for s in w.streams}
+    for _ in range(3):
+        ids = w.step(ids, block_ms=50)
+    assert reads.read_open_incidents(client, [town]) == []  # every case ends resolved
+    stored = client.hgetall(keys.incidents(town))
+    assert sorted(decode_case(v).status for v in stored.values()) == ["resolved"] * 15
