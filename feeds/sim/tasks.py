@@ -1,4 +1,5 @@
-"""Where simulated terminals learn their tasks: the case state now, the downlink later."""
+"""Where simulated terminals learn their tasks (the case state) and acknowledge them on the
+officers' downlink streams, as a phone would."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +9,9 @@ from typing import Protocol
 import redis
 
 from domain.model import Status
+from feeds.geo.roster import Officer
 from feeds.live import reads
+from feeds.live import tasks as downlink
 from feeds.sim.field import Task
 
 log = logging.getLogger(__name__)
@@ -29,13 +32,13 @@ class TaskSource(Protocol):
 
 
 class StateTasks:
-    """Tasks read from the open cases' state (assignee, status): until the per-officer task
-    stream of the downlink exists, an assignment is a task. Acks have nowhere to go yet."""
+    """Tasks read from the open cases' state (assignee, status); reading one delivers and
+    acknowledges the officer's downlink tasks of that case (device `sim-<officer>`)."""
 
-    def __init__(self, client: redis.Redis, towns: Iterable[str], officers: Iterable[str]):
+    def __init__(self, client: redis.Redis, towns: Iterable[str], officers: dict[str, Officer]):
         self.client = client
         self.towns = list(towns)
-        self.officers = frozenset(officers)
+        self.officers = officers
 
     def poll(self) -> list[Task]:
         """Open, dispatched cases assigned to one of our officers."""
@@ -45,6 +48,14 @@ class StateTasks:
                 if c.assignee in self.officers and c.status in WORKED]
 
     def ack(self, tasks: list[Task]) -> None:
-        """Nothing to acknowledge to: the state has no deliveries."""
-        if tasks:
-            log.debug("%d tasks read", len(tasks))
+        """The simulated terminals got and acknowledged these cases' downlink tasks."""
+        for t in tasks:
+            home = self.officers[t.officer_id].grid
+            device = f"sim-{t.officer_id}"
+            mine = [p for p in downlink.pending_tasks(self.client, home, t.officer_id)
+                    if p.msg.incident_id == t.incident_id]
+            if mine:
+                downlink.mark_delivered(self.client, mine, t.officer_id, device)
+            for p in mine:
+                downlink.ack_task(self.client, home, t.officer_id, p.msg.msg_id, device)
+        log.debug("%d tasks read", len(tasks))
