@@ -11,6 +11,7 @@ import flask
 import redis
 from markupsafe import escape
 
+from dashboard.redirects import safe_target
 from domain.access import User
 from feeds.accounts import auth as users
 from feeds.live.commands import audit
@@ -117,7 +118,7 @@ def csrf_ok() -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    return safe_target(target)
 
 
 def login_page(error: bool = False, wait: int = 0) -> flask.Response:

@@ -8,6 +8,7 @@ import flask
 import redis
 
 from dashboard.auth import same_origin
+from dashboard.redirects import local_path
 from feeds.accounts import auth as users
 from layouts.i18n import LANGS, pick_lang
 
@@ -21,12 +22,18 @@ def back_to(target: str | None, host: str) -> str:
     """The page to return to: a local path (from ?next= or the Referer) without its lang."""
     if not target:
         return "/"
-    parts = urlsplit(target)
-    if parts.netloc and parts.netloc != host:
+    try:
+        parts = urlsplit(target)
+    except ValueError:
         return "/"
-    path = parts.path or "/"
-    if not path.startswith("/") or path.startswith("//") or path.startswith("/lang/"):
+    if parts.netloc or parts.scheme:  # a Referer: only this site's, and only its path counts
+        if parts.netloc != host or parts.scheme not in ("http", "https"):
+            return "/"
+        target = target.split(parts.netloc, 1)[1] or "/"
+        parts = urlsplit(target)
+    if local_path(target) is None or parts.path.startswith("/lang/"):
         return "/"
+    path = parts.path
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
     return path + ("?" + urlencode(query) if query else "")
 
