@@ -114,7 +114,13 @@ def csrf_ok() -> bool:
     if rec is None:
         return True
     sent = flask.request.headers.get(CSRF_HEADER) or flask.request.form.get("csrf", "")
-    return bool(sent) and secrets.compare_digest(sent, rec["csrf"])
+    return bool(sent) and secret_equal(sent, rec["csrf"])
+
+
+def secret_equal(given: str, expected: str) -> bool:
+    """Constant-time comparison of two secrets, as bytes (any text a client sends is fine)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                  expected.encode("utf-8", "surrogatepass"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -205,7 +211,7 @@ def _login_post(client: redis.Redis) -> flask.Response:
     """Check the form's token, the rate limit and the password; start a session."""
     form = flask.request.form
     cookie = flask.request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
+    if not cookie or not secret_equal(cookie, form.get("csrf", "")):
         lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"), None)
         return flask.Response(t("login.csrf", lang), 400,
                               {"Content-Type": "text/plain; charset=utf-8"})

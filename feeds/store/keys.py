@@ -72,13 +72,14 @@ DEAD_LETTER_DONE = "deadletter:done"  # set of dead-letter entry ids resubmitted
 EXPORTED = "exported"  # hash stream → last entry id written to Parquet
 
 
-def session(token: str) -> str:
-    """A login session (expires)."""
-    return f"session:{token}"
+def session(token_hash: str) -> str:
+    """A login session, by the SHA-256 of its token (expires)."""
+    return f"session:{token_hash}"
 
 
 def user_sessions(name: str) -> str:
-    """Set of a user's live session tokens (ended when the user is removed or replaced)."""
+    """Set of a user's live sessions' token hashes (ended when the user is removed or
+    replaced)."""
     return f"user-sessions:{name}"
 
 
