@@ -14,6 +14,7 @@ from markupsafe import escape
 from dashboard.redirects import safe_target
 from domain.access import User
 from feeds.accounts import auth as users
+from feeds.accounts import tokens as api_tokens
 from feeds.live.commands import audit
 from layouts.i18n import pick_lang, t
 
@@ -24,6 +25,7 @@ LOGIN_CSRF_COOKIE = "gw_csrf"  # the login form's own token (no session yet)
 CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"  # Dash's renderer sends these by default
 PUBLIC_PATHS = ("/health", "/login", "/favicon.ico")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+API_PREFIX = "/api/"  # where programs may present an API token
 
 
 LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
@@ -85,13 +87,21 @@ def _basic_user(client: redis.Redis, header: str) -> User | None:
 
 
 def current_user(client: redis.Redis) -> User | None:
-    """The user of this request: session cookie first, then HTTP Basic (rate limited)."""
+    """The user of this request: session cookie first, then (the API's auth path, actions
+    included) `Authorization: Bearer <api token>` under /api/, then HTTP Basic (rate
+    limited, a password hash per call: for people, not programs)."""
     rec = users.session_record(client, flask.request.cookies.get(SESSION_COOKIE))
     if rec is not None:
         flask.g.session = rec
         return users.session_user_of(rec)
     header = flask.request.headers.get("Authorization", "")
-    if header.lower().startswith("basic "):
+    scheme = header[:7].lower()
+    if scheme == "bearer " and flask.request.path.startswith(API_PREFIX):
+        user = api_tokens.token_user(client, header[7:].strip())
+        if user is None:
+            log.warning("unknown API token from %s", client_addr())
+        return user
+    if scheme.startswith("basic "):
         return _basic_user(client, header)
     return None
 
