@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import flask
 import redis
 
-from dashboard.auth import same_origin
+from dashboard.auth import get_cookie, same_origin, set_cookie
 from dashboard.redirects import local_path
 from feeds.accounts import auth as users
 from layouts.i18n import LANGS, pick_lang
@@ -43,7 +43,7 @@ def page_lang(client: redis.Redis, url_lang: str | None, default: str) -> str:
     settings."""
     user = getattr(flask.g, "user", None)
     saved = users.user_lang(client, user.name) if user is not None else None
-    return pick_lang(url_lang, saved or flask.request.cookies.get(LANG_COOKIE), default)
+    return pick_lang(url_lang, saved or get_cookie(LANG_COOKIE), default)
 
 
 def install(server: flask.Flask, client: redis.Redis) -> None:
@@ -59,5 +59,5 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
             log.info("user %s chose language %s", user.name, code)
         target = flask.request.args.get("next") or flask.request.referrer
         resp = flask.redirect(back_to(target, flask.request.host))
-        resp.set_cookie(LANG_COOKIE, code, max_age=COOKIE_MAX_AGE_S, samesite="Lax")
+        set_cookie(resp, LANG_COOKIE, code, max_age=COOKIE_MAX_AGE_S, samesite="Lax")
         return resp
