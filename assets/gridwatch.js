@@ -53,12 +53,30 @@
     return (labels && labels[key]) || fallback;
   }
 
+  // The rule of dashboard/redirects.py local_path: a path on this origin ('/…', not '//…'),
+  // no backslash or control character, also once percent-decoded; else null.
+  var BAD_PATH = /[\u0000-\u001f\u007f-\u009f\\]/;
+  function safePath(href) {
+    if (typeof href !== 'string' || !href || href.length > 2048) { return null; }
+    var decoded;
+    try { decoded = decodeURIComponent(href); } catch (e) { return null; }
+    var forms = [href, decoded];
+    for (var i = 0; i < forms.length; i++) {
+      var f = forms[i];
+      if (BAD_PATH.test(f) || f.charAt(0) !== '/' || f.charAt(1) === '/') { return null; }
+    }
+    var url;
+    try { url = new URL(href, window.location.origin); } catch (e2) { return null; }
+    return url.origin === window.location.origin ? href : null;
+  }
+  GW.safePath = safePath;
+
   function go(href) {
     // Only same-site paths: a feature property can never send the user elsewhere.
-    if (typeof href === 'string' && href.charAt(0) === '/' && href.charAt(1) !== '/') {
-      window.location.assign(href);
-    }
+    var path = safePath(href);
+    if (path !== null) { window.location.assign(path); }
   }
+  GW.go = go;
 
   function ageText(ts, ctx) {
     var s = Math.max(0, Date.now() / 1000 - Number(ts || 0));

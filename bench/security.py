@@ -16,7 +16,7 @@ from dashboard.audit_page import csv_text
 from dashboard.config import DashboardConfig
 from domain.access import Role, User
 from domain.regions import Level
-from feeds.accounts import auth
+from feeds.accounts import auth, passwords
 from feeds.history.audit import AuditFilter, query
 from feeds.live.commands import AUDIT_MAXLEN
 from feeds.live.summary import child_stats, kpi, visible_counts
@@ -64,8 +64,9 @@ def fill_audit(client, ctx, n: int) -> None:  # noqa: ANN001
 
 def bench_auth(client, ctx, args) -> None:  # noqa: ANN001
     """Hash, session check, rate-limit check, one authenticated request."""
-    print("scrypt verify per sign-in:", ms(timed(lambda: auth.verify_password(
-        "pw", auth.hash_password("pw")), 10)), "(hash + verify, n=2^14 r=8)")
+    stored = passwords.hash_password("pw")
+    print("argon2id verify per sign-in:", ms(timed(lambda: passwords.verify_password(
+        "pw", stored), 10)), "(m=19 MiB t=2 p=1)")
     token = auth.open_session(client, User("b", Role.VIEWER, ctx.towns[0]))
     print("session check (GETEX) per request:", ms(timed(
         lambda: auth.session_record(client, token), args.n)))

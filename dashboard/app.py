@@ -19,6 +19,7 @@ from dashboard import (
     field,
     open311,
     pages,
+    public,
     video_api,
     video_page,
     video_routes,
@@ -54,6 +55,7 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
                     title=t("app.title", settings.web.lang), update_title=None,
                     suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([dcc.Location(id=URL), dash.page_container])
+    server.extensions[public.HASHES] = functools.cache(app.csp_hashes)
     app.interpolate_index = _index_in_page_lang(app, client, settings.web.lang)
     pages.install(app, pages.PageDeps(reads, settings))
     case_page.register(app, reads, actions)
@@ -68,6 +70,11 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
     """The Flask server: login and language, the API, audit export, wall playlist, the field
     terminal, video and Open311 routes."""
     server = flask.Flask(__name__)
+    web = settings.web
+    public.install(server, public.Public(
+        url=web.public_url, push_port=settings.push.port,
+        capture_port=settings.video.capture_port, capture_url=settings.video.public_url,
+        tile_url=web.tile_url), web.proxy_hops)
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps, actions))

@@ -11,8 +11,11 @@ import flask
 import redis
 from markupsafe import escape
 
+from dashboard.public import public
+from dashboard.redirects import safe_target
 from domain.access import User
 from feeds.accounts import auth as users
+from feeds.accounts import tokens as api_tokens
 from feeds.live.commands import audit
 from layouts.i18n import pick_lang, t
 
@@ -24,6 +27,7 @@ CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"  # Dash's renderer sends
 PUBLIC_PATHS = ("/health", "/login", "/favicon.ico", "/m")
 PUBLIC_PREFIXES = ("/assets/login", "/open311/", "/m/")  # the field terminal needs no session
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+API_PREFIX = "/api/"  # where programs may present an API token
 
 
 LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
@@ -50,6 +54,19 @@ class TooManyFailures(Exception):
     def __init__(self, wait: int):
         super().__init__(f"too many failed logins; retry in {wait} s")
         self.wait = wait
+
+
+def get_cookie(name: str) -> str | None:
+    """A cookie of ours by its base name (`__Host-` prefixed under https; Dash's CSRF
+    cookie keeps its name: the renderer reads it)."""
+    return flask.request.cookies.get(name if name == CSRF_COOKIE else public().cookie(name))
+
+
+def set_cookie(resp: flask.Response, name: str, value: str, **kw: object) -> None:
+    """Set a cookie of ours: its public name, `Secure` under https."""
+    pub = public()
+    resp.set_cookie(name if name == CSRF_COOKIE else pub.cookie(name), value,
+                    secure=pub.https, **kw)  # type: ignore[arg-type]
 
 
 def client_addr() -> str:
@@ -85,13 +102,21 @@ def _basic_user(client: redis.Redis, header: str) -> User | None:
 
 
 def current_user(client: redis.Redis) -> User | None:
-    """The user of this request: session cookie first, then HTTP Basic (rate limited)."""
-    rec = users.session_record(client, flask.request.cookies.get(SESSION_COOKIE))
+    """The user of this request: session cookie first, then (the API's auth path, actions
+    included) `Authorization: Bearer <api token>` under /api/, then HTTP Basic (rate
+    limited, a password hash per call: for people, not programs)."""
+    rec = users.session_record(client, get_cookie(SESSION_COOKIE))
     if rec is not None:
         flask.g.session = rec
         return users.session_user_of(rec)
     header = flask.request.headers.get("Authorization", "")
-    if header.lower().startswith("basic "):
+    scheme = header[:7].lower()
+    if scheme == "bearer " and flask.request.path.startswith(API_PREFIX):
+        user = api_tokens.token_user(client, header[7:].strip())
+        if user is None:
+            log.warning("unknown API token from %s", client_addr())
+        return user
+    if scheme.startswith("basic "):
         return _basic_user(client, header)
     return None
 
@@ -102,7 +127,7 @@ def same_origin() -> bool:
     if req.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return False
     origin = req.headers.get("Origin")
-    return not origin or urlsplit(origin).netloc == req.host
+    return not origin or urlsplit(origin).netloc in public().origins()
 
 
 def csrf_ok() -> bool:
@@ -114,16 +139,22 @@ def csrf_ok() -> bool:
     if rec is None:
         return True
     sent = flask.request.headers.get(CSRF_HEADER) or flask.request.form.get("csrf", "")
-    return bool(sent) and secrets.compare_digest(sent, rec["csrf"])
+    return bool(sent) and secret_equal(sent, rec["csrf"])
+
+
+def secret_equal(given: str, expected: str) -> bool:
+    """Constant-time comparison of two secrets, as bytes (any text a client sends is fine)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                  expected.encode("utf-8", "surrogatepass"))
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    return safe_target(target)
 
 
 def login_page(error: bool = False, wait: int = 0) -> flask.Response:
     """The sign-in form (with a CSRF token cookie); 401 after a failure, 429 when paused."""
-    lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"), None)
+    lang = pick_lang(flask.request.args.get("lang"), get_cookie("gw_lang"), None)
     csrf = secrets.token_urlsafe(24)
     message = t("login.limited", lang, s=wait) if wait else t("login.failed", lang) if error else ""
     html = LOGIN_PAGE.format(
@@ -135,7 +166,7 @@ def login_page(error: bool = False, wait: int = 0) -> flask.Response:
     resp = flask.make_response(html, 429 if wait else 401 if error else 200)
     if wait:
         resp.headers["Retry-After"] = str(wait)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict")
+    set_cookie(resp, LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict")
     return resp
 
 
@@ -174,7 +205,7 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
     def csrf_cookie(resp: flask.Response) -> flask.Response:
         rec = flask.g.get("session")
         if rec is not None and flask.request.cookies.get(CSRF_COOKIE) != rec["csrf"]:
-            resp.set_cookie(CSRF_COOKIE, rec["csrf"], samesite="Strict", httponly=False)
+            set_cookie(resp, CSRF_COOKIE, rec["csrf"], samesite="Strict", httponly=False)
         return resp
 
     @server.route("/login", methods=["GET", "POST"])
@@ -187,26 +218,26 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
     def logout() -> flask.Response:
         rec = flask.g.session if "session" in flask.g else None
         if flask.request.method == "GET":  # a link cannot log anyone out: it asks first
-            lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"),
+            lang = pick_lang(flask.request.args.get("lang"), get_cookie("gw_lang"),
                              None)
             return flask.make_response(LOGOUT_PAGE.format(
                 out=t("nav.sign_out", lang), csrf=escape(rec["csrf"] if rec else "")))
-        users.close_session(client, flask.request.cookies.get(SESSION_COOKIE, ""))
+        users.close_session(client, get_cookie(SESSION_COOKIE) or "")
         user: User = flask.g.user
         audit(client, user.name, "logout", user.name, client_addr(), region=user.scope)
         flask.g.pop("session", None)
         resp = flask.redirect("/login")
-        resp.delete_cookie(SESSION_COOKIE)
-        resp.delete_cookie(CSRF_COOKIE)
+        resp.delete_cookie(public().cookie(SESSION_COOKIE), secure=public().https)
+        resp.delete_cookie(CSRF_COOKIE, secure=public().https)
         return resp
 
 
 def _login_post(client: redis.Redis) -> flask.Response:
     """Check the form's token, the rate limit and the password; start a session."""
     form = flask.request.form
-    cookie = flask.request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
-        lang = pick_lang(flask.request.args.get("lang"), flask.request.cookies.get("gw_lang"), None)
+    cookie = get_cookie(LOGIN_CSRF_COOKIE) or ""
+    if not cookie or not secret_equal(cookie, form.get("csrf", "")):
+        lang = pick_lang(flask.request.args.get("lang"), get_cookie("gw_lang"), None)
         return flask.Response(t("login.csrf", lang), 400,
                               {"Content-Type": "text/plain; charset=utf-8"})
     name = form.get("username", "")
@@ -223,9 +254,9 @@ def _login_post(client: redis.Redis) -> flask.Response:
     log.info("login %s (%s, scope %s)", user.name, user.role, user.scope)
     audit(client, user.name, "login", user.name, client_addr(), region=user.scope)
     resp = flask.redirect(_safe_next(flask.request.args.get("next")))
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
-                    max_age=users.SESSION_TTL_S)
+    set_cookie(resp, SESSION_COOKIE, token, httponly=True, samesite="Lax",
+               max_age=users.SESSION_TTL_S)
     rec = users.session_record(client, token)
     if rec is not None:
-        resp.set_cookie(CSRF_COOKIE, rec["csrf"], samesite="Strict", httponly=False)
+        set_cookie(resp, CSRF_COOKIE, rec["csrf"], samesite="Strict", httponly=False)
     return resp

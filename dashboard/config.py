@@ -28,10 +28,24 @@ class WebConfig(BaseModel):
         default=20000, ge=0, le=10**9,
         description="more officers than this in a view: clustered per viewport by the push "
                     "channel")
+    public_url: str | None = Field(
+        default=None, max_length=2048, pattern=r"^https?://[^/?#\s]+/?$",
+        description="where browsers reach the dashboard (https://gw.example.cn, behind a proxy "
+                    "that serves the push channel at /live on the same origin); under https "
+                    "cookies are Secure and __Host- named and the push URL is wss://")
+    proxy_hops: int = Field(
+        default=0, ge=0, le=8,
+        description="trusted reverse proxies in front (X-Forwarded-For/-Proto/-Host of that "
+                    "many hops are believed); 0: none, the peer address is the client")
     open311_key: SecretStr | None = Field(
         default=None, min_length=1, max_length=512,
         description="api_key of the Open311 routes; unset: they refuse every call (the demo "
                     "prints a random one)")
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
 
     @field_validator("timezone")
     @classmethod

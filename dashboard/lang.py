@@ -7,7 +7,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import flask
 import redis
 
-from dashboard.auth import same_origin
+from dashboard.auth import get_cookie, same_origin, set_cookie
+from dashboard.redirects import local_path
 from feeds.accounts import auth as users
 from layouts.i18n import LANGS, pick_lang
 
@@ -21,12 +22,18 @@ def back_to(target: str | None, host: str) -> str:
     """The page to return to: a local path (from ?next= or the Referer) without its lang."""
     if not target:
         return "/"
-    parts = urlsplit(target)
-    if parts.netloc and parts.netloc != host:
+    try:
+        parts = urlsplit(target)
+    except ValueError:
         return "/"
-    path = parts.path or "/"
-    if not path.startswith("/") or path.startswith("//") or path.startswith("/lang/"):
+    if parts.netloc or parts.scheme:  # a Referer: only this site's, and only its path counts
+        if parts.netloc != host or parts.scheme not in ("http", "https"):
+            return "/"
+        target = target.split(parts.netloc, 1)[1] or "/"
+        parts = urlsplit(target)
+    if local_path(target) is None or parts.path.startswith("/lang/"):
         return "/"
+    path = parts.path
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
     return path + ("?" + urlencode(query) if query else "")
 
@@ -36,7 +43,7 @@ def page_lang(client: redis.Redis, url_lang: str | None, default: str) -> str:
     settings."""
     user = getattr(flask.g, "user", None)
     saved = users.user_lang(client, user.name) if user is not None else None
-    return pick_lang(url_lang, saved or flask.request.cookies.get(LANG_COOKIE), default)
+    return pick_lang(url_lang, saved or get_cookie(LANG_COOKIE), default)
 
 
 def install(server: flask.Flask, client: redis.Redis) -> None:
@@ -52,5 +59,5 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
             log.info("user %s chose language %s", user.name, code)
         target = flask.request.args.get("next") or flask.request.referrer
         resp = flask.redirect(back_to(target, flask.request.host))
-        resp.set_cookie(LANG_COOKIE, code, max_age=COOKIE_MAX_AGE_S, samesite="Lax")
+        set_cookie(resp, LANG_COOKIE, code, max_age=COOKIE_MAX_AGE_S, samesite="Lax")
         return resp

@@ -47,7 +47,9 @@ OPERATIONS = (
     *VIDEO_OPERATIONS,
     *VIDEO_EVENT_OPERATIONS,
 )
-SECURITY_SCHEMES = {"basic": {"type": "http", "scheme": "basic"},
+SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
+                               "description": "an API token (`gridwatch tokens add`)"},
+                    "basic": {"type": "http", "scheme": "basic"},
                     "session": {"type": "apiKey", "in": "cookie", "name": "gw_session"}}
 
 
@@ -94,7 +96,7 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {"openapi": "3.1.0", "info": {"title": "Gridwatch API", "version": "1"},
             "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": schemas()},
-            "security": [{"basic": []}, {"session": []}],
+            "security": [{"bearer": []}, {"basic": []}, {"session": []}],
             "paths": {op.path: path_item(op) for op in OPERATIONS}}
 
 

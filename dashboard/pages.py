@@ -13,6 +13,7 @@ from dash import html
 
 from dashboard import admin_page, audit_page, case_page, track_page, video_page
 from dashboard.config import DashboardConfig
+from dashboard.public import public
 from dashboard.readmodel import ReadModel
 from dashboard.refusals import NotFound, Refusal
 from domain.access import User
@@ -85,10 +86,8 @@ def page_request(deps: PageDeps, kwargs: dict[str, Any]) -> PageRequest:
         if isinstance(first, str) and first:
             args[k] = first
     lang = deps.reads.page_lang(args.get("lang"), deps.settings.web.lang)
-    host = flask.request.host
-    host = host.rsplit(":", 1)[0] if ":" in host else host
     return PageRequest(flask.g.user, lang, args.get("wall") in ("1", "true"), args,
-                       f"ws://{host}:{deps.settings.push.port}/live")
+                       public().push_url())
 
 
 def serve(build: Build, **kwargs: Any) -> Any:

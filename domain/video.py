@@ -324,4 +324,5 @@ def check_ticket(secret: bytes, camera_id: str, kind: str, ticket: str, now: flo
     exp, _, _mac = (ticket or "").partition(".")
     if not exp.isdigit() or int(exp) < now:
         return False
-    return hmac.compare_digest(sign_ticket(secret, camera_id, kind, int(exp)), ticket)
+    return hmac.compare_digest(sign_ticket(secret, camera_id, kind, int(exp)).encode(),
+                               ticket.encode("utf-8", "surrogatepass"))

@@ -1,4 +1,4 @@
-"""The administration commands: init, users, devices, replay, export."""
+"""The administration commands: init, users, devices, tokens, replay, export."""
 from __future__ import annotations
 
 import argparse
@@ -170,3 +170,30 @@ def _pairing_line(code: str) -> str:
 
     return (f"pairing code: {code}   (type it into the field terminal /m/ within "
             f"{VALID_S // 60} minutes; it works once)")
+
+
+def tokens(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
+    """`gridwatch tokens add|list|revoke`."""
+    from feeds.accounts import tokens as api_tokens  # noqa: PLC0415
+    from feeds.live import reads  # noqa: PLC0415
+
+    client = reads.connect(store_url(cfg))
+    if args.action == "list":
+        for t in api_tokens.list_tokens(client):
+            print(f"{t.name}\t{t.role.value}\t{t.scope}")
+        return 0
+    if args.action == "revoke":
+        if not api_tokens.revoke_token(client, args.name):
+            print(f"no API token {args.name!r}", file=sys.stderr)
+            return 1
+        print(f"API token {args.name} revoked")
+        return 0
+    if not _known_scope(args.scope, cfg):
+        return 1
+    try:
+        token = api_tokens.add_token(client, args.name, Role(args.role), args.scope)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"API token {args.name} ({args.role}, scope {args.scope})\ntoken: {token}")
+    return 0

@@ -82,6 +82,19 @@ def _admin_parsers(sub: argparse._SubParsersAction) -> None:
         _config_flags(p)
 
 
+def _token_parsers(sub: argparse._SubParsersAction) -> None:
+    tokens = sub.add_parser("tokens", help="manage API tokens of programs")
+    tsub = tokens.add_subparsers(dest="action", required=True)
+    tadd = tsub.add_parser("add", help="create (or replace) a named API token; prints it")
+    tadd.add_argument("name")
+    tadd.add_argument("--role", required=True, choices=[r.value for r in Role])
+    tadd.add_argument("--scope", required=True, help="region code the token may see")
+    trev = tsub.add_parser("revoke", help="revoke a named API token")
+    trev.add_argument("name")
+    for p in (tadd, trev, tsub.add_parser("list", help="list API tokens (never the tokens)")):
+        _config_flags(p)
+
+
 def _data_parsers(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("replay", help="feed a CSV or Parquet log through the gateway")
     rp.add_argument("file", type=Path)
@@ -114,6 +127,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("component", choices=COMPONENT_NAMES)
     _serving(run)
     _admin_parsers(sub)
+    _token_parsers(sub)
     _data_parsers(sub)
     return ap
 
@@ -144,7 +158,7 @@ def run_component(name: str, cfg: GridwatchConfig) -> int:
 
 
 ADMIN = {"users": admin.users, "init": admin.init, "devices": admin.devices,
-         "replay": admin.replay, "export": admin.export}
+         "replay": admin.replay, "export": admin.export, "tokens": admin.tokens}
 
 
 def main(argv: list[str] | None = None) -> int:

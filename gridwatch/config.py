@@ -59,6 +59,8 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "GRIDWATCH_MOTION": ("video", "motion"),
     "GRIDWATCH_MOTION_ZONES": ("video", "motion_zones"),
     "GRIDWATCH_OPEN311_KEY": ("web", "open311_key"),
+    "GRIDWATCH_PUBLIC_URL": ("web", "public_url"),
+    "GRIDWATCH_PROXY_HOPS": ("web", "proxy_hops"),
     "GRIDWATCH_TILE_URL": ("web", "tile_url"),
     "GRIDWATCH_OFFICER_VIEW_MIN": ("web", "officer_view_min"),
     "GRIDWATCH_WALL_ROTATE": ("wall", "rotate"),

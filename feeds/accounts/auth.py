@@ -2,9 +2,7 @@
 process)."""
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import logging
 import secrets
 import time
@@ -14,11 +12,11 @@ import orjson
 import redis
 
 from domain.access import Role, User
+from feeds.accounts.passwords import hash_password, needs_rehash, spend_time, verify_password
 from feeds.store import keys
 
 log = logging.getLogger(__name__)
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SESSION_TTL_S = 12 * 3600  # absolute lifetime of a session
 SESSION_IDLE_S = 2 * 3600  # a session unused this long expires
 LOGIN_WINDOW_S = 15 * 60  # failed logins are counted over this window
@@ -27,23 +25,9 @@ LOGIN_FAILS_PER_ADDR = 20  # failures from one client address in the window befo
 LANGS = ("zh", "en")  # the UI languages a user may prefer (zh is the default)
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash, self-describing: scrypt$n$r$p$salt$hash."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-    enc = base64.b64encode
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${enc(salt).decode()}${enc(digest).decode()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether `password` matches a hash made by hash_password."""
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
-                             r=int(r), p=int(p))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got, base64.b64decode(digest))
+def token_hash(token: str) -> str:
+    """What Redis keeps of a session token: its SHA-256 (a dump holds no usable session)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def add_user(client: redis.Redis, name: str, password: str, role: Role, scope: str,
@@ -99,10 +83,10 @@ def remove_user(client: redis.Redis, name: str) -> bool:
 
 def end_sessions(client: redis.Redis, name: str) -> int:
     """End every session of a user; how many were live."""
-    tokens = [t.decode() for t in client.smembers(keys.user_sessions(name))]
+    hashes = [h.decode() for h in client.smembers(keys.user_sessions(name))]
     pipe = client.pipeline(transaction=False)
-    for t in tokens:  # one key per DEL: a cluster pipeline takes no more
-        pipe.delete(keys.session(t))
+    for h in hashes:  # one key per DEL: a cluster pipeline takes no more
+        pipe.delete(keys.session(h))
     pipe.delete(keys.user_sessions(name))
     ended = sum(pipe.execute()[:-1])
     if ended:
@@ -120,15 +104,30 @@ def list_users(client: redis.Redis) -> list[User]:
 
 
 def authenticate(client: redis.Redis, name: str, password: str) -> User | None:
-    """The user if name and password match, else None."""
-    raw = client.hget(keys.USERS, name)
+    """The user if name and password match, else None; a hash of an older kind is replaced
+    by an argon2id one on the way."""
+    raw = client.hget(keys.USERS, name) if len(name) <= 256 else None
     if raw is None:
-        hash_password(password)  # same cost either way: no user-enumeration by timing
+        spend_time(password)  # same cost either way: no user-enumeration by timing
         return None
     rec = orjson.loads(raw)
     if not verify_password(password, rec["pw"]):
         return None
+    if needs_rehash(rec["pw"]):
+        if client.eval(_REHASH, 1, keys.USERS, name, rec["pw"], hash_password(password)):
+            log.info("password of %s rehashed (argon2id)", name)
     return User(name, Role(rec["role"]), rec["scope"])
+
+
+_REHASH = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local rec = cjson.decode(raw)
+if rec['pw'] ~= ARGV[2] then return 0 end
+rec['pw'] = ARGV[3]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return 1
+"""
 
 
 def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S,
@@ -139,8 +138,8 @@ def open_session(client: redis.Redis, user: User, ttl_s: int = SESSION_TTL_S,
     rec = {"name": user.name, "role": user.role.value, "scope": user.scope,
            "csrf": secrets.token_urlsafe(24), "exp": time.time() + ttl_s, "idle": idle_s}
     pipe = client.pipeline(transaction=False)
-    pipe.set(keys.session(token), orjson.dumps(rec), ex=idle_s)
-    pipe.sadd(keys.user_sessions(user.name), token)
+    pipe.set(keys.session(token_hash(token)), orjson.dumps(rec), ex=idle_s)
+    pipe.sadd(keys.user_sessions(user.name), token_hash(token))
     pipe.expire(keys.user_sessions(user.name), ttl_s)
     pipe.execute()
     return token
@@ -150,7 +149,7 @@ def session_record(client: redis.Redis, token: str | None) -> dict[str, Any] | N
     """The record of a live session (user, csrf), its idle expiry renewed; None if expired."""
     if not token or len(token) > 128:
         return None
-    key = keys.session(token)
+    key = keys.session(token_hash(token))
     raw = client.getex(key, ex=SESSION_IDLE_S)
     if raw is None:
         return None
@@ -179,9 +178,9 @@ def session_user(client: redis.Redis, token: str | None) -> User | None:
 def close_session(client: redis.Redis, token: str) -> None:
     """End a session."""
     rec = session_record(client, token)
-    client.delete(keys.session(token))
+    client.delete(keys.session(token_hash(token)))
     if rec is not None:
-        client.srem(keys.user_sessions(rec["name"]), token)
+        client.srem(keys.user_sessions(rec["name"]), token_hash(token))
 
 
 def login_wait(client: redis.Redis, name: str, addr: str) -> int:

@@ -81,18 +81,21 @@ DEVICES = "devices"  # hash device id → JSON {officer, token_hash}
 AUDIT = "audit"  # stream of who did what, when (actions, logins, video views)
 DEVICE_TOKENS = "device-tokens"  # hash sha256(token) → device id
 DEVICE_SEEN = "device-seen"  # hash officer_id → JSON {ts, source} of their own device's last report
+API_TOKENS = "api-tokens"  # hash token name → JSON {role, scope, hash, created}
+API_TOKEN_HASHES = "api-token-hashes"  # hash sha256(token) → token name
 OPEN311 = "open311"  # sorted set of Open311 request ids by time
 DEAD_LETTER_DONE = "deadletter:done"  # set of dead-letter entry ids resubmitted
 EXPORTED = "exported"  # hash stream → last entry id written to Parquet
 
 
-def session(token: str) -> str:
-    """A login session (expires)."""
-    return f"session:{token}"
+def session(token_hash: str) -> str:
+    """A login session, by the SHA-256 of its token (expires)."""
+    return f"session:{token_hash}"
 
 
 def user_sessions(name: str) -> str:
-    """Set of a user's live session tokens (ended when the user is removed or replaced)."""
+    """Set of a user's live sessions' token hashes (ended when the user is removed or
+    replaced)."""
     return f"user-sessions:{name}"
 
 

@@ -48,8 +48,8 @@ def test_every_answer_model_and_the_enums_they_use_are_components():
 
 def test_paths_parameters_and_security_are_kept():
     assert OPENAPI["openapi"] == "3.1.0"
-    assert set(OPENAPI["components"]["securitySchemes"]) == {"basic", "session"}
-    assert OPENAPI["security"] == [{"basic": []}, {"session": []}]
+    assert set(OPENAPI["components"]["securitySchemes"]) == {"bearer", "basic", "session"}
+    assert OPENAPI["security"] == [{"bearer": []}, {"basic": []}, {"session": []}]
     assert set(OPENAPI["paths"]) == set(PATHS) | {ACTIONS}
     for path, model in PATHS.items():
         op = OPENAPI["paths"][path]["get"]

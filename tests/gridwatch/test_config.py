@@ -97,6 +97,8 @@ LEGACY_VALUES = {
     "GRIDWATCH_MOTION": ("off", False),
     "GRIDWATCH_MOTION_ZONES": ("/etc/zones.csv", Path("/etc/zones.csv")),
     "GRIDWATCH_OPEN311_KEY": ("k3y", "k3y"),
+    "GRIDWATCH_PUBLIC_URL": ("https://gw.example.cn/", "https://gw.example.cn"),
+    "GRIDWATCH_PROXY_HOPS": ("1", 1),
     "GRIDWATCH_TILE_URL": ("https://t/{z}/{x}/{y}.png", "https://t/{z}/{x}/{y}.png"),
     "GRIDWATCH_OFFICER_VIEW_MIN": ("1000000000", 10**9),
     "GRIDWATCH_WALL_ROTATE": ("red", "red"),
