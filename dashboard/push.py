@@ -286,7 +286,8 @@ class LiveHub:
         if url.path != "/live":
             return _reply(HTTPStatus.NOT_FOUND, "subscribe at /live?region=<code>\n")
         cookie = SimpleCookie(request.headers.get("Cookie", ""))
-        token = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
+        name = next((n for n in (f"__Host-{SESSION_COOKIE}", SESSION_COOKIE) if n in cookie), None)
+        token = cookie[name].value if name else None  # __Host- named under https
         user = self.session_user(token)
         if user is None:
             return _reply(HTTPStatus.UNAUTHORIZED, "log in first\n")

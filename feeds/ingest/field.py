@@ -49,7 +49,8 @@ def as_command(r: Routed, inc: Incident | None, officer: str, device: str) -> Ro
 async def field_commands(client: Any, results: Sequence[Routed | Refused], officer: str,
                          device: str) -> list[Routed | Refused]:
     """The frame's routed messages with each incident_update turned into its command (the
-    cases read in one pipeline)."""
+    cases read in one pipeline); a msg_id already stored is left to be acked as a repeat
+    (a phone resending after a lost ack), not checked against the case's new state."""
     picks = [i for i, r in enumerate(results)
              if isinstance(r, Routed) and isinstance(r.entry, UpdateEntry)]
     out = list(results)
@@ -59,8 +60,11 @@ async def field_commands(client: Any, results: Sequence[Routed | Refused], offic
     for i in picks:
         r = results[i]
         pipe.hget(keys.incidents(keys.town_of(r.stream)), r.entry.incident_id)  # type: ignore[union-attr]
-    raws = await pipe.execute()
-    for i, raw in zip(picks, raws, strict=True):
+        pipe.exists(r.seen_key)  # type: ignore[union-attr]
+    replies = await pipe.execute()
+    for i, raw, seen in zip(picks, replies[::2], replies[1::2], strict=True):
+        if seen:
+            continue
         inc = incident_from_json(orjson.loads(raw)) if raw else None
         out[i] = as_command(results[i], inc, officer, device)  # type: ignore[arg-type]
     return out

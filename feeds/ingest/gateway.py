@@ -280,6 +280,7 @@ async def serve_gateway(gateway: Gateway, host: str, port: int,
     with other gateway processes, SO_REUSEPORT)."""
     async with serve(gateway.handler, host, port, process_request=gateway.process_request,
                      max_size=4 * 1024 * 1024, compression=None, ping_interval=20,
+                     close_timeout=2,  # a restart does not wait long for silent terminals
                      reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         log.info("gateway listening on ws://%s:%s/terminal", host, bound)

@@ -16,6 +16,7 @@ import dash
 from websockets.asyncio.server import ServerConnection, serve
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from dashboard.field import ASSETS_SUBDIR as FIELD_ASSETS  # the terminal's, not Dash's
 from layouts.map_view import map_page
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
@@ -176,7 +177,8 @@ class PushServer:
 
 def dash_app(vm: MapView) -> dash.Dash:
     """A tiny Dash app whose layout is map_page(vm), with the project's assets."""
-    app = dash.Dash(__name__, assets_folder=str(ASSETS), serve_locally=True, title="Gridwatch")
+    app = dash.Dash(__name__, assets_folder=str(ASSETS), assets_path_ignore=[FIELD_ASSETS],
+                    serve_locally=True, title="Gridwatch")
     app.layout = map_page(vm)
     return app
 

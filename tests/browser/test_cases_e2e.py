@@ -65,7 +65,7 @@ def world(demo: RunningDemo, city_ctx: CityContext) -> dict:
 
 
 def new_page(browser, demo: RunningDemo, path: str):  # noqa: ANN001, ANN201
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = browser.new_page(bypass_csp=True, viewport={"width": 1600, "height": 1000})
     login(page, demo.url)
     page.goto(demo.url + path)
     page.wait_for_selector("#gw-conn.gw-conn--open", timeout=20_000)
@@ -141,7 +141,7 @@ def test_village_page_receives_no_other_villages_deltas(demo, browser, world, ci
     h = city_ctx.hierarchy
     other_village = h.children_of(world["town"])[2]
     other_grid = h.children_of(other_village)[0]
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = browser.new_page(bypass_csp=True, viewport={"width": 1600, "height": 1000})
     frames: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
         payload if isinstance(payload, str) else payload.decode())))
@@ -182,7 +182,7 @@ def test_track_playback_around_a_case(demo, browser, world, city_ctx):
                  "officer_id": officers[0].officer_id, "ts": now - 600, "lat": lat, "lon": lon,
                  "category": "public_order", "title": "可疑人员"})
     assert all("ack" in r for r in send_messages(demo.gateway_url, msgs))
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = browser.new_page(bypass_csp=True, viewport={"width": 1600, "height": 1000})
     login(page, demo.url)
     page.goto(demo.url + "/case/TRACK-CASE")
     page.click("a.gw-track-link")

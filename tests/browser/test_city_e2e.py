@@ -33,7 +33,7 @@ def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
 
 
 def test_incident_sent_through_the_gateway_appears_on_the_city_map(demo, browser, city_ctx):
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page = browser.new_page(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     login(page, demo.url)

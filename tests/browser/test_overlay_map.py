@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness_map import ASSETS, CHROMIUM, SCREENSHOTS, QuietHandler  # noqa: E402
+from harness_map import ASSETS, CHROMIUM, FIELD_ASSETS, SCREENSHOTS, QuietHandler  # noqa: E402
 
 from domain.regions import Level  # noqa: E402
 from feeds.geo.hierarchy import region_features  # noqa: E402
@@ -100,7 +100,8 @@ def url(city_ctx: CityContext, beats: dict[str, Any]) -> Iterator[str]:
     """A Dash app serving the town page with the beats overlay, on a free loopback port."""
     page = map_page(town_view(city_ctx))
     find_map(page).children += overlay_layers([("police_beats", LAYER_NAME, beats)], "zh")
-    app = dash.Dash(__name__, assets_folder=str(ASSETS), serve_locally=True, title="Gridwatch")
+    app = dash.Dash(__name__, assets_folder=str(ASSETS), assets_path_ignore=[FIELD_ASSETS],
+                    serve_locally=True, title="Gridwatch")
     app.layout = page
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="dash-overlay", daemon=True)
@@ -113,7 +114,8 @@ def url(city_ctx: CityContext, beats: dict[str, Any]) -> Iterator[str]:
 @pytest.fixture
 def page(browser: Browser, url: str) -> Iterator[Page]:
     """A 1920x1080 page on the town map; page errors fail the test."""
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    ctx = browser.new_context(bypass_csp=True,
+                              viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))

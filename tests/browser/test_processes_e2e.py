@@ -73,7 +73,7 @@ def test_page_keeps_updating_after_its_push_process_is_killed(
     index = GridIndex(city_ctx.city)
     with running_demo(demo_dir, tmp_path / "demo", "--no-sim", "--history-days", "0",
                       "--processes", "2", "--redis-url", redis_url, timeout=180) as demo:
-        page = browser.new_page(viewport={"width": 1600, "height": 900})
+        page = browser.new_page(bypass_csp=True, viewport={"width": 1600, "height": 900})
         login(page, demo.url)
         page.goto(demo.url + "/")
         page.wait_for_selector("#gw-conn.gw-conn--open", timeout=30_000)

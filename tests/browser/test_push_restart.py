@@ -69,7 +69,7 @@ def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
     officer = city_ctx.roster["O000040"]
     town = officer.grid[:9]
     client = sync_client(redis_url)
-    page = browser.new_page()
+    page = browser.new_page(bypass_csp=True)
     login(page, web_and_push["url"])
     page.goto(web_and_push["url"] + "/city")
     page.wait_for_function("window.gridwatch.live.conn === 'open' && "

@@ -10,7 +10,7 @@ ORIGIN = "http://gw.test"
 
 
 def test_page_script_goes_only_to_local_paths(browser):
-    page = browser.new_page()
+    page = browser.new_page(bypass_csp=True)
     try:
         page.route(f"{ORIGIN}/**", lambda route: route.fulfill(
             status=200, content_type="text/html", body="<!doctype html><title>gw</title>"))

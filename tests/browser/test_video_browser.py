@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from dashboard import auth as web_auth
 from dashboard import video_page, video_routes
 from dashboard.actions import Actions
+from dashboard.field import ASSETS_SUBDIR as FIELD_ASSETS
 from dashboard.readmodel import ReadModel
 from domain.access import Role, User
 from domain.model import Incident
@@ -68,6 +69,7 @@ def _app(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_port: i
     server.register_blueprint(video_routes.blueprint(ctx, client, clips_dir, capture_port))
     server.add_url_rule("/harness", "harness", lambda: HARNESS.format(clip=clip_id))
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS),
+                    assets_path_ignore=[FIELD_ASSETS],
                     suppress_callback_exceptions=True, update_title=None)
     app.layout = html.Div([dcc.Location(id="url"), html.Div(id="page")])
     rows = [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,
@@ -128,7 +130,8 @@ def site(city_ctx: CityContext, tmp_path_factory: pytest.TempPathFactory) -> Ite
             with sync_api.sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                              headless=True)
-                context = browser.new_context(viewport={"width": 1500, "height": 950})
+                context = browser.new_context(bypass_csp=True,
+                                              viewport={"width": 1500, "height": 950})
                 context.add_cookies([{"name": web_auth.SESSION_COOKIE, "value": token,
                                       "url": url}])
                 yield Site(url, client, ev, clips, context)

@@ -106,7 +106,7 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     d, info = demo
     client = _seed(d, info, city_ctx)
     dialogs: list[str] = []
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1500, "height": 1000})
     page = context.new_page()
     page.on("dialog", lambda dlg: (dialogs.append(dlg.message), dlg.dismiss()))
     _detector_works_and_a_payload_signs_in(page, d)
@@ -219,7 +219,7 @@ def test_sign_in_is_paused_after_repeated_failures(demo, browser):
     d, _ = demo
     client = sync_client((d.data_dir / "redis.url").read_text().strip())
     auth.add_user(client, "ratelimited", "right-one", Role.VIEWER, "441900")
-    page = browser.new_page()
+    page = browser.new_page(bypass_csp=True)
     for _ in range(auth.LOGIN_FAILS_PER_USER):
         page.goto(d.url + "/login")
         page.fill("input[name=username]", "ratelimited")
