@@ -272,7 +272,7 @@ def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser
                      photo(tmp_path / "p.png", 1200, 900))
     shot(page, "resolved")
     page.wait_for_selector(".gw-card[data-incident='FIELD-1'][data-sync=sent]",
-                           timeout=15_000)
+                           timeout=30_000)  # photos are resized and sent first
     inc = api(demo, "/api/v1/incidents/FIELD-1")
     assert inc["status"] == "resolved"
     by = [e.get("by") for e in inc["events"] if e.get("kind") == "status"]

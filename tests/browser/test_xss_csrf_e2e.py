@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -82,14 +83,25 @@ def _seed(demo: RunningDemo, info: dict, city_ctx: CityContext):  # noqa: ANN202
             client, "XSS-1").status.value != "acknowledged":
         assert time.time() < deadline, "the worker did not apply the case"
         time.sleep(0.2)
-    # the demo's camera registry is written by its (low-priority) camera process: wait for it
-    while not (cams := nearest_cameras(client, city_ctx.towns, p.x, p.y, 1, 50.0)):
-        assert time.time() < deadline + 40, "the demo registered no camera"
+    # the registry is written by the demo, and again by its (low-priority) capture worker
+    # before that serves: wait for the worker, or it would undo the renaming below
+    while not (_capture_up(demo) and
+               (cams := nearest_cameras(client, city_ctx.towns, p.x, p.y, 1, 50.0))):
+        assert time.time() < deadline + 40, "the demo's capture worker registered no camera"
         time.sleep(0.5)
     cam: Camera = cams[0][0]
     renamed = replace(cam, name=FIELDS["CAMERA"])
     client.hset(vk.cameras(cam.town), cam.camera_id, orjson.dumps(renamed.to_json()))
     return client
+
+
+def _capture_up(demo: RunningDemo) -> bool:
+    """Whether the demo's capture worker answers (it has saved the camera registry)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{demo.capture_port}/health", timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def _no_script_ran(page, where: str) -> None:  # noqa: ANN001
