@@ -14,7 +14,14 @@ from domain.access import User
 from domain.cases import Action, ActionRefused
 from feeds.live.commands import NotPermitted
 from layouts import ids
-from layouts.case_view import action_panel, audit_list, case_details, case_page, timeline
+from layouts.case_view import (
+    action_panel,
+    action_signature,
+    audit_list,
+    case_details,
+    case_page,
+    timeline,
+)
 from layouts.i18n import t
 
 if TYPE_CHECKING:
@@ -51,20 +58,24 @@ def _register_refresh(app: dash.Dash, reads: ReadModel) -> None:
 
     @app.callback(Output(ids.CASE_DETAILS, "children"), Output(ids.CASE_TIMELINE, "children"),
                   Output(ids.CASE_ACTIONS, "children"), Output(ids.CASE_AUDIT, "children"),
+                  Output(ids.CASE_ACTIONS_SIG, "data"),
                   Input(ids.CASE_STORE, "data"), State(ids.ROOT, "data-lang"),
-                  prevent_initial_call=True)
-    def refresh(data: dict[str, Any] | None, lang: str | None) -> tuple[Any, ...]:
+                  State(ids.CASE_ACTIONS_SIG, "data"), prevent_initial_call=True)
+    def refresh(data: dict[str, Any] | None, lang: str | None,
+                drawn: list[Any] | None) -> tuple[Any, ...]:
         lang = lang or "zh"
         user: User = flask.g.user
         try:
             vm = reads.case_view(user, (data or {}).get("incident_id", ""), lang, media=False)
         except Refusal:
             raise dash.exceptions.PreventUpdate from None
+        sig = action_signature(vm.allowed, vm.can_act, vm.nearest)
+        panel = (dash.no_update if sig == drawn
+                 else action_panel(vm.allowed, vm.can_act, vm.nearest, lang))
         return (case_details(vm.case, vm.category_label, vm.due_ts, vm.officer_names, vm.now,
                              lang),
-                timeline(vm.case, vm.officer_names, lang),
-                action_panel(vm.allowed, vm.can_act, vm.nearest, lang),
-                audit_list(vm.audit, lang))
+                timeline(vm.case, vm.officer_names, lang), panel,
+                audit_list(vm.audit, lang), sig)
 
 
 def _register_actions(app: dash.Dash, reads: ReadModel, actions: Actions) -> None:

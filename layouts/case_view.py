@@ -70,6 +70,8 @@ def case_page(vm: CaseView) -> html.Div:
            "data-live-ids": json.dumps(LIVE_IDS)},
         children=[
             dcc.Store(id=ids.CASE_STORE, data=c),
+            dcc.Store(id=ids.CASE_ACTIONS_SIG,
+                      data=action_signature(vm.allowed, vm.can_act, vm.nearest)),
             case_header(vm, lang),
             html.Div(className="gw-case-grid", children=[
                 html.Section(className="gw-case-col", children=[
@@ -218,6 +220,13 @@ def _note(e: dict[str, Any], lang: str) -> html.Div | None:
     if e.get("kind") == "refused":
         return html.Div(t("err.not_now", lang), className="gw-ev-note", title=e.get("note", ""))
     return html.Div(e["note"], className="gw-ev-note") if e.get("note") else None
+
+
+def action_signature(allowed: list[str], can_act: bool,
+                     nearest: list[dict[str, Any]]) -> list[Any]:
+    """What the action panel shows, minus distances: the panel is drawn again only when this
+    changes, so a pushed update does not wipe a note being typed or a chosen officer."""
+    return [sorted(allowed), can_act, sorted(o["officer_id"] for o in nearest)]
 
 
 def action_panel(allowed: list[str], can_act: bool, nearest: list[dict[str, Any]],

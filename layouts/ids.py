@@ -45,6 +45,7 @@ CASE_STORE = "gw-case-store"  # dcc.Store: the whole case (pushed by the JS on e
 CASE_DETAILS = "gw-case-details"
 CASE_TIMELINE = "gw-case-timeline"
 CASE_ACTIONS = "gw-case-actions"
+CASE_ACTIONS_SIG = "gw-case-actions-sig"  # dcc.Store: what the action panel was drawn from
 CASE_AUDIT = "gw-case-audit"
 CASE_DELIVERY = "gw-case-delivery"  # the assignee's phone: not yet delivered, delivered, acked
 ACTION_BUTTON = "gw-act"  # pattern-matching type: {"type": ACTION_BUTTON, "action": name}

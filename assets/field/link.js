@@ -19,6 +19,7 @@ export class Link {
     this.wait = 1000;
     this.timer = null;
     this.stopped = false;
+    this.received = Promise.resolve();
     window.addEventListener("online", () => this.connect(true));
     window.addEventListener("offline", () => this.drop("offline"));
   }
@@ -43,7 +44,9 @@ export class Link {
     }
     this.ws = ws;
     ws.onopen = () => { this.wait = 1000; this.failures = 0; this.setState("online"); this.flush(); };
-    ws.onmessage = (ev) => this.receive(ev.data);
+    // one frame at a time: handlers read, change and store a record, and two acks handled
+    // side by side would each store their own copy (one id would stay pending for ever)
+    ws.onmessage = (ev) => { this.received = this.received.then(() => this.receive(ev.data)); };
     let opened = false;
     ws.addEventListener("open", () => { opened = true; });
     ws.onclose = (ev) => {
@@ -106,6 +109,10 @@ export class Link {
   }
 
   async receive(data) {
+    try { await this.receiveFrame(data); } catch (e) { console.error("gridwatch: frame", e); }
+  }
+
+  async receiveFrame(data) {
     let value;
     try { value = JSON.parse(data); } catch (e) { return; }
     for (const item of Array.isArray(value) ? value : [value]) {

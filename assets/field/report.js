@@ -58,18 +58,17 @@ async function submit(ev) {
                 officer_id: officer, ts, lat: app.fix.lat, lon: app.fix.lon, category: chosen,
                 title };
   if (description) msg.description = description;
-  const rec = { incident_id: incidentId, title, category: chosen, ts, photos: pics.length,
-                pending: [msg.msg_id], refused: "" };
+  const attachments = pics.splice(0).map((p) => {
+    URL.revokeObjectURL(p.preview);
+    return { type: "attachment", msg_id: newId("a"), incident_id: incidentId,
+             officer_id: officer, ts, mime: p.mime, data: p.data };
+  });
+  // all ids pending before the first send, so an early ack finds its id in the stored record
+  const rec = { incident_id: incidentId, title, category: chosen, ts, photos: attachments.length,
+                pending: [msg.msg_id, ...attachments.map((a) => a.msg_id)], refused: "" };
   await store.put("reports", rec);
   await app.send(msg, title);
-  for (const p of pics.splice(0)) {
-    const a = { type: "attachment", msg_id: newId("a"), incident_id: incidentId,
-                officer_id: officer, ts, mime: p.mime, data: p.data };
-    rec.pending.push(a.msg_id);
-    await store.put("reports", rec);
-    await app.send(a, T("m.photo"));
-    URL.revokeObjectURL(p.preview);
-  }
+  for (const a of attachments) await app.send(a, T("m.photo"));
   chosen = "";
   $("#gw-report").reset();
   $("#gw-r-photos").replaceChildren();

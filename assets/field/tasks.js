@@ -100,20 +100,19 @@ async function step(t, status, note = "", pics = []) {
   if (note) msg.note = note;
   if (status === "resolved") { t.resolution = note; t.photos = pics.length; }
   t.undo = { local: t.local, active: t.active, msg_id: msg.msg_id }; // if it is refused
+  const attachments = pics.map((p) => ({ type: "attachment", msg_id: newId("a"),
+    incident_id: t.incident_id, officer_id: app.pairing.officer_id, ts: msg.ts, mime: p.mime,
+    data: p.data }));
   t.local = status;
-  t.pending = [msg.msg_id];
+  // every id is pending before the first is sent: an ack that comes back while the photos are
+  // still being queued must find (and drop) its id in what is stored, not in a stale copy
+  t.pending = [msg.msg_id, ...attachments.map((a) => a.msg_id)];
   t.refused = "";
   t.unread = false;
   if (status === "resolved") { t.active = false; t.done_ts = ts; }
   await store.put("tasks", t);
   await app.send(msg, T(STEP_KEY[status]));
-  for (const p of pics) {
-    const a = { type: "attachment", msg_id: newId("a"), incident_id: t.incident_id,
-                officer_id: app.pairing.officer_id, ts: msg.ts, mime: p.mime, data: p.data };
-    t.pending.push(a.msg_id);
-    await store.put("tasks", t);
-    await app.send(a, T("m.photo"));
-  }
+  for (const a of attachments) await app.send(a, T("m.photo"));
   await render();
 }
 
