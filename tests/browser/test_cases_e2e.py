@@ -137,6 +137,21 @@ def test_every_action_reaches_the_other_screen_and_the_audit_trail(demo, browser
     watcher.close()
 
 
+def test_a_pushed_update_keeps_a_note_being_typed(demo, browser, world):
+    """A duty officer half-way through a note: another desk's note arrives on the timeline,
+    the draft stays in the box and is then sent as typed."""
+    typist = new_page(browser, demo, "/case/CASE-1")
+    other = new_page(browser, demo, "/case/CASE-1")
+    typist.fill("textarea.gw-note", "草稿：住户已同意晚十点后")
+    other.fill("textarea.gw-note", "社区民警已联系物业")
+    act_and_watch(other, typist, "note", "社区民警已联系物业", "#gw-case-timeline")
+    assert typist.input_value("textarea.gw-note") == "草稿：住户已同意晚十点后"
+    act_and_watch(typist, other, "note", "草稿：住户已同意晚十点后", "#gw-case-timeline")
+    assert "已提交" in typist.inner_text("#gw-action-msg")
+    typist.close()
+    other.close()
+
+
 def test_village_page_receives_no_other_villages_deltas(demo, browser, world, city_ctx):
     h = city_ctx.hierarchy
     other_village = h.children_of(world["town"])[2]

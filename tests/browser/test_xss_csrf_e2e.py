@@ -114,8 +114,6 @@ def _shows(page, key: str, chars: int = 10_000) -> None:  # noqa: ANN001
                            timeout=30_000)
 
 
-@pytest.mark.xfail(reason="in the full suite the desk note gets no 已提交 answer in 5 tries "
-                   "(passes alone); open, see the session note", strict=False)
 def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, city_ctx):
     d, info = demo
     client = _seed(d, info, city_ctx)
@@ -155,17 +153,12 @@ def _case_page_shows_text_and_takes_a_note(page, d) -> None:
         _shows(page, key)
     _no_script_ran(page, "the case page")
     page.wait_for_selector("#gw-conn.gw-conn--open", timeout=30_000)
-    answers = []
-    for _ in range(5):  # a pushed update may re-render the form between fill and click
-        page.fill("textarea.gw-note", FIELDS["DESKNOTE"])
-        page.click("button.gw-btn-note")
-        page.wait_for_function("document.getElementById('gw-action-msg').innerText !== ''",
-                               timeout=10_000)
-        answers.append(page.inner_text("#gw-action-msg"))
-        if "已提交" in answers[-1]:
-            break
-        time.sleep(0.5)
-    assert "已提交" in answers[-1], answers  # the callback ran: the renderer sent the token
+    page.fill("textarea.gw-note", FIELDS["DESKNOTE"])
+    page.click("button.gw-btn-note")
+    page.wait_for_function("document.getElementById('gw-action-msg').innerText !== ''",
+                           timeout=10_000)
+    answer = page.inner_text("#gw-action-msg")
+    assert "已提交" in answer, answer  # the callback ran: the renderer sent the token
     _shows(page, "DESKNOTE")
     page.click("#gw-video-flag")
     page.wait_for_selector("#gw-video-flag-msg a", timeout=10_000)
