@@ -16,6 +16,7 @@ from feeds.geo.hierarchy import CityGeo
 log = logging.getLogger(__name__)
 
 _OUTSIDE = -1  # cell value: no grid touches the cell
+INSET_DEG = 5e-5  # ≈ 5 m: how far random points keep off a grid's edge
 _THREADED_MIN = 20_000  # intersect this many (grid, cell) pairs on two threads
 
 
@@ -217,12 +218,18 @@ class GridIndex:
         return out
 
     def random_point(self, grid_code: str, rng: np.random.Generator) -> tuple[float, float]:
-        """A point uniformly inside a grid (rejection sampling in its bounding box)."""
+        """A point uniformly inside a grid (rejection sampling in its bounding box), kept
+        INSET_DEG off its edge where the grid allows, so that a datum round trip (the city's
+        datum to WGS-84 and back, ~1 m) cannot carry it out of the city."""
         geom = self.geoms[self._by_code[grid_code]]
         xmin, ymin, xmax, ymax = geom.bounds
-        while True:
+        edge = geom.boundary
+        for attempt in range(64):
             xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(16, 2))
-            inside = shapely.contains_xy(geom, xy[:, 0], xy[:, 1])
-            if inside.any():
-                x, y = xy[np.argmax(inside)]
+            ok = shapely.contains_xy(geom, xy[:, 0], xy[:, 1])
+            if attempt < 48:  # then any inside point, for slivers narrower than the inset
+                ok &= shapely.distance(edge, shapely.points(xy)) > INSET_DEG
+            if ok.any():
+                x, y = xy[np.argmax(ok)]
                 return float(x), float(y)
+        return float(geom.representative_point().x), float(geom.representative_point().y)

@@ -69,8 +69,8 @@ class Placer:
         return town
 
     def _remember(self, incident_id: str, town: str) -> None:
-        if len(self.recent) >= RECENT_INCIDENTS:
-            self.recent.clear()
+        if len(self.recent) >= RECENT_INCIDENTS:  # forget the oldest, not the batch's own
+            del self.recent[next(iter(self.recent))]
         self.recent[incident_id] = town
 
     def route(self, msg: Message) -> Routed | Refused:

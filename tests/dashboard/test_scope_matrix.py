@@ -195,18 +195,22 @@ def test_http_routes_and_pages_are_scoped(world: World, scope: str, role: Role):
 
 
 # ---- callbacks: (payload builder, applied?) per callback output --------------------------
+CASE_REFRESH = ("..gw-case-details.children...gw-case-timeline.children...gw-case-actions."
+                "children...gw-case-audit.children...gw-case-actions-sig.data..")
+
+
 def _cb(output: str, outputs: Any, inputs: list, state: list, changed: str) -> dict[str, Any]:
     return {"output": output, "outputs": outputs, "inputs": inputs, "state": state,
             "changedPropIds": [changed]}
 
 
 def case_refresh(case_id: str, _: World) -> dict[str, Any]:
-    outs = ["gw-case-details", "gw-case-timeline", "gw-case-actions", "gw-case-audit"]
-    return _cb("..gw-case-details.children...gw-case-timeline.children...gw-case-actions."
-               "children...gw-case-audit.children..",
-               [{"id": o, "property": "children"} for o in outs],
+    outs = [(o, "children") for o in ("gw-case-details", "gw-case-timeline", "gw-case-actions",
+                                      "gw-case-audit")] + [("gw-case-actions-sig", "data")]
+    return _cb(CASE_REFRESH, [{"id": o, "property": p} for o, p in outs],
                [{"id": "gw-case-store", "property": "data", "value": {"incident_id": case_id}}],
-               [{"id": "gw-root", "property": "data-lang", "value": "en"}],
+               [{"id": "gw-root", "property": "data-lang", "value": "en"},
+                {"id": "gw-case-actions-sig", "property": "data", "value": None}],
                "gw-case-store.data")
 
 
@@ -267,8 +271,7 @@ def _applied_by_audit(action: str) -> Callable[[World, str, User, str], bool]:
 
 CALLBACKS: dict[str, tuple[Callable, Callable | None, frozenset[Role], bool]] = {
     # output → (payload, applied-check or None for reads, roles, per case?)
-    "..gw-case-details.children...gw-case-timeline.children...gw-case-actions.children..."
-    "gw-case-audit.children..": (case_refresh, None, frozenset(Role), True),
+    CASE_REFRESH: (case_refresh, None, frozenset(Role), True),
     "gw-action-msg.children": (case_note, _applied_by_audit("case.note"), frozenset(ACTING),
                                True),
     "..gw-video-review-msg.children...gw-video-review-state.children..":

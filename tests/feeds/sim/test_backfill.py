@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+import shapely
 
 from domain.model import Officer
 from feeds.geo.datum import to_datum
@@ -170,3 +171,42 @@ def test_the_gateway_places_the_demo_citys_history_in_the_reporters_grids(city_c
             total += 1
             same += routed.body["grid"] == city_ctx.roster[m["officer_id"]].grid
     assert same / total > 0.98
+
+
+def test_a_full_cache_of_recent_cases_keeps_the_batchs_own(city_ctx, monkeypatch):
+    """A month of history passes the placer's cache size: an update routed in the same batch
+    as its case (not in the store yet) still finds the case's town."""
+    monkeypatch.setattr("feeds.ingest.placement.RECENT_INCIDENTS", 4)
+    index = GridIndex(city_ctx.city)
+    datum = city_ctx.hierarchy.datum
+    msgs = history_messages(list(city_ctx.roster.values()), index.random_point,
+                            lambda lon, lat: to_datum(lon, lat, datum, "wgs84"),
+                            city_ctx.rules, days=0.2, per_hour=100, now=NOW)
+    placer = Placer(index.locate, lambda lon, lat: to_datum(lon, lat, "wgs84", datum),
+                    city_ctx.roster, frozenset(city_ctx.rules), lambda _id: None)
+    for batch in (msgs[i:i + 12] for i in range(0, len(msgs), 12)):
+        firsts = [m for m in batch if m["type"] == "incident"]
+        updates = [m for m in batch if m["type"] == "incident_update"
+                   and m["incident_id"] in {f["incident_id"] for f in firsts[-3:]}]
+        for m in firsts + updates:
+            routed = placer.route(decode_one(m, NOW))
+            assert not isinstance(routed, Refused), routed
+
+
+def test_random_points_survive_the_datum_round_trip(city_ctx):
+    """Points made in the city's datum keep off their grid's edge by more than the rounding
+    of the WGS-84 message (6 decimals ≈ 0.1 m), so sent and placed again they land in their
+    own grid, also on the city's edge (a point 5e-8° outside was refused in a demo)."""
+    index = GridIndex(city_ctx.city)
+    datum = city_ctx.hierarchy.datum
+    rng = np.random.default_rng(3)
+    near, moved = 0, []
+    for k, grid in enumerate(index.codes):
+        for _ in range(2):
+            x, y = index.random_point(grid, rng)
+            near += shapely.distance(index.geoms[k].boundary, shapely.Point(x, y)) < 1e-5
+            lon, lat = to_datum(x, y, datum, "wgs84")
+            where = index.locate(*to_datum(round(lon, 6), round(lat, 6), "wgs84", datum))
+            if where is None or where.grid != grid:
+                moved.append(grid)
+    assert (near, moved) == (0, [])
