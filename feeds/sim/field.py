@@ -93,7 +93,8 @@ class FieldCrew:
             if t.status is Status.ON_SCENE:  # taken over (a restart): only the follow-up left
                 rule = self.rules[t.category]
                 w = casework.work(self.rng, rule, now - t.reported_ts)
-                self.follow_ups[t.incident_id] = Job(t, Phase.FOLLOW_UP, now + w.resolve_s)
+                at = now + w.resolve_s
+                self.follow_ups[t.incident_id] = Job(t, Phase.FOLLOW_UP, at, resolve_at=at)
             else:
                 self.queues.setdefault(t.officer_id, []).append(
                     Job(t, Phase.READING, now + float(self.rng.uniform(*ACK_S))))
