@@ -12,6 +12,7 @@ import orjson
 import redis
 
 from domain.access import Role, User
+from feeds.accounts import limits
 from feeds.accounts.passwords import hash_password, needs_rehash, spend_time, verify_password
 from feeds.store import keys
 
@@ -185,28 +186,12 @@ def close_session(client: redis.Redis, token: str) -> None:
 
 def login_wait(client: redis.Redis, name: str, addr: str) -> int:
     """Seconds until a user name and a client address may try to log in again (0: now)."""
-    pipe = client.pipeline(transaction=False)
-    for kind, value, _ in _limits(name, addr):
-        key = keys.login_failures(kind, value)
-        pipe.get(key)
-        pipe.ttl(key)
-    res = pipe.execute()
-    wait = 0
-    for i, (_, _, limit) in enumerate(_limits(name, addr)):
-        count, ttl = int(res[2 * i] or 0), res[2 * i + 1]
-        if count >= limit:
-            wait = max(wait, ttl if ttl and ttl > 0 else 1)
-    return wait
+    return limits.wait_s(client, _limits(name, addr))
 
 
 def record_failure(client: redis.Redis, name: str, addr: str) -> int:
     """Count one failed login (by name and by address); the wait it now imposes (0: none)."""
-    pipe = client.pipeline(transaction=False)
-    for kind, value, _ in _limits(name, addr):
-        key = keys.login_failures(kind, value)
-        pipe.set(key, 0, ex=LOGIN_WINDOW_S, nx=True)  # the window starts at the first failure
-        pipe.incr(key)
-    pipe.execute()
+    limits.count_failure(client, _limits(name, addr), LOGIN_WINDOW_S)
     return login_wait(client, name, addr)
 
 
@@ -219,6 +204,6 @@ def _norm(name: str) -> str:
     return name.strip().lower()[:64]
 
 
-def _limits(name: str, addr: str) -> list[tuple[str, str, int]]:
-    return [("user", _norm(name), LOGIN_FAILS_PER_USER),
-            ("addr", addr or "?", LOGIN_FAILS_PER_ADDR)]
+def _limits(name: str, addr: str) -> list[limits.Counter]:
+    return [(keys.login_failures("user", _norm(name)), LOGIN_FAILS_PER_USER),
+            (keys.login_failures("addr", addr or "?"), LOGIN_FAILS_PER_ADDR)]

@@ -12,6 +12,7 @@ from enum import StrEnum
 import orjson
 import redis
 
+from feeds.accounts import limits
 from feeds.store import keys
 
 log = logging.getLogger(__name__)
@@ -156,22 +157,15 @@ def _mint(client: redis.Redis, device_id: str, h: str) -> str | None:
 
 
 def _failed(client: redis.Redis, addr: str, reason: Refusal) -> PairingRefused:
-    key = keys.pairing_failures(addr or "?")
-    pipe = client.pipeline(transaction=False)
-    pipe.set(key, 0, ex=FAIL_WINDOW_S, nx=True)  # the window starts at the first failure
-    pipe.incr(key)
-    pipe.execute()
+    limits.count_failure(client, _limit(addr), FAIL_WINDOW_S)
     log.warning("pairing refused (%s) from %s", reason.value, addr)
     return PairingRefused(reason)
 
 
 def _wait(client: redis.Redis, addr: str) -> int:
     """Seconds until the address may try again (0: now)."""
-    key = keys.pairing_failures(addr or "?")
-    pipe = client.pipeline(transaction=False)
-    pipe.get(key)
-    pipe.ttl(key)
-    count, ttl = pipe.execute()
-    if int(count or 0) < FAILS_PER_ADDR:
-        return 0
-    return ttl if ttl and ttl > 0 else 1
+    return limits.wait_s(client, _limit(addr))
+
+
+def _limit(addr: str) -> list[limits.Counter]:
+    return [(keys.pairing_failures(addr or "?"), FAILS_PER_ADDR)]
