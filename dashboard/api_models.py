@@ -132,6 +132,28 @@ class Incident(Answer):
         return cls.model_validate(inc, from_attributes=True)
 
 
+class Attachment(Answer):
+    """A photo of a case from a terminal, served scoped under /media/."""
+
+    id: str
+    mime: Literal["image/jpeg", "image/png"]
+    url: str
+    thumb_url: str
+    ts: float
+    officer_id: str
+
+
+class IncidentDetail(Incident):
+    """One case with its photos (GET /api/v1/incidents/<id>)."""
+
+    attachments: list[Attachment]
+
+    @classmethod
+    def with_attachments(cls, inc: Case, rows: list[dict[str, Any]]) -> IncidentDetail:
+        """The answer for one case and its photos' rows."""
+        return cls.model_validate({**Incident.of(inc).model_dump(), "attachments": rows})
+
+
 class Incidents(Answer):
     """GET /api/v1/incidents: the open cases of a region."""
 
