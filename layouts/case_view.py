@@ -305,7 +305,7 @@ def photo_list(photos: list[dict[str, Any]], names: dict[str, str], lang: str) -
         return html.P(t("case.no_photos", lang), className="gw-muted")
     return html.Ul(className="gw-photos", children=[
         html.Li(className="gw-photo", children=[
-            html.A(html.Img(src=p["thumb_url"], alt=t("case.photo_alt", lang), loading="lazy",
+            html.A(html.Img(src=p["thumb_url"], alt=t("case.photo_alt", lang),
                             className="gw-photo-thumb"),
                    href=p["url"], target="_blank", rel="noopener", className="gw-photo-link"),
             html.Span(f"{local_time(p['ts'])} · {names.get(p['officer_id'], p['officer_id'])}",

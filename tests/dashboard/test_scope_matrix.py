@@ -95,6 +95,7 @@ def http_probes(w: World) -> list[Probe]:
                       f"/api/v1/video/events/{w.events[case_id]}", place, sensitive),
                 Probe("/video/clip/<clip_id>.jpg", f"/video/clip/{clip}.jpg", place,
                       sensitive)]
+    out += media_probes(w)
     out += [Probe("/api/v1/incidents/<incident_id>", "/api/v1/incidents/NOPE", None,
                   missing=True),
             Probe("/api/v1/officers/<officer_id>", "/api/v1/officers/NOPE", None, missing=True),
@@ -105,6 +106,24 @@ def http_probes(w: World) -> list[Probe]:
                   missing=True),
             Probe("/admin/audit.csv", "/admin/audit.csv", None, roles=frozenset({Role.ADMIN}))]
     return out
+
+
+MEDIA = "/media/<incident_id>/<name>"
+
+
+def media_probes(w: World) -> list[Probe]:
+    """A case's photo and thumbnail; a photo asked for under another case, a name that is no
+    photo's, an unknown case: 404 to whoever may see the case named."""
+    out = []
+    for case_id, (place, sensitive) in CASES.items():
+        photo = w.photos[case_id]
+        out += [Probe(MEDIA, f"/media/{case_id}/{photo}.jpg", place, sensitive),
+                Probe(MEDIA, f"/media/{case_id}/{photo}_thumb.jpg", place, sensitive)]
+    a1, other = w.photos["SCOPE-A1"], w.photos["SCOPE-B"]
+    return out + [Probe(MEDIA, f"/media/SCOPE-A1/{other}.jpg", "A1", ok=404),
+                  Probe(MEDIA, f"/media/SCOPE-A1/{a1}.png", "A1", ok=404),
+                  Probe(MEDIA, f"/media/SCOPE-A1/..{a1}.jpg", "A1", ok=404),
+                  Probe(MEDIA, f"/media/NOPE/{a1}.jpg", None, missing=True)]
 
 
 def page_probes(w: World) -> list[Probe]:
@@ -200,13 +219,19 @@ def _cb(output: str, outputs: Any, inputs: list, state: list, changed: str) -> d
             "changedPropIds": [changed]}
 
 
+CASE_REFRESH = ("..gw-case-details.children...gw-case-timeline.children...gw-case-actions."
+                "children...gw-case-audit.children...gw-case-actions-sig.data..."
+                "gw-case-photos.children..")
+
+
 def case_refresh(case_id: str, _: World) -> dict[str, Any]:
-    outs = ["gw-case-details", "gw-case-timeline", "gw-case-actions", "gw-case-audit"]
-    return _cb("..gw-case-details.children...gw-case-timeline.children...gw-case-actions."
-               "children...gw-case-audit.children..",
-               [{"id": o, "property": "children"} for o in outs],
+    outs = [("gw-case-details", "children"), ("gw-case-timeline", "children"),
+            ("gw-case-actions", "children"), ("gw-case-audit", "children"),
+            ("gw-case-actions-sig", "data"), ("gw-case-photos", "children")]
+    return _cb(CASE_REFRESH, [{"id": o, "property": p} for o, p in outs],
                [{"id": "gw-case-store", "property": "data", "value": {"incident_id": case_id}}],
-               [{"id": "gw-root", "property": "data-lang", "value": "en"}],
+               [{"id": "gw-root", "property": "data-lang", "value": "en"},
+                {"id": "gw-case-actions-sig", "property": "data", "value": None}],
                "gw-case-store.data")
 
 
@@ -267,8 +292,7 @@ def _applied_by_audit(action: str) -> Callable[[World, str, User, str], bool]:
 
 CALLBACKS: dict[str, tuple[Callable, Callable | None, frozenset[Role], bool]] = {
     # output → (payload, applied-check or None for reads, roles, per case?)
-    "..gw-case-details.children...gw-case-timeline.children...gw-case-actions.children..."
-    "gw-case-audit.children..": (case_refresh, None, frozenset(Role), True),
+    CASE_REFRESH: (case_refresh, None, frozenset(Role), True),
     "gw-action-msg.children": (case_note, _applied_by_audit("case.note"), frozenset(ACTING),
                                True),
     "..gw-video-review-msg.children...gw-video-review-state.children..":
