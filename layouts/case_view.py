@@ -191,7 +191,7 @@ def _event_text(e: dict[str, Any], names: dict[str, str], lang: str) -> list[Any
     if kind == "assign":
         oid = e.get("officer_id", "")
         return [names.get(oid, oid)]
-    if kind == "reported":
+    if kind in ("reported", "photo"):
         oid = e.get("officer_id", "")
         return [names.get(oid, oid)]
     if kind == "refused":

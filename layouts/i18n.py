@@ -66,6 +66,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "ev.accepted": ("接单", "Accepted"),
     "ev.task_delivered": ("已送达终端", "Delivered to phone"),
     "ev.task_acked": ("终端已确认", "Acknowledged on phone"),
+    "ev.photo": ("现场照片", "Photo from the field"),
     "task.unassign": ("改派", "reassigned"),
     "task.assign": ("派遣", "dispatch"),
     "task.escalate": ("升级", "escalation"),

@@ -14,7 +14,9 @@ from typing import Any
 import cv2
 import orjson
 
+from domain.entries import PhotoEntry
 from feeds.ingest.photos import EXT, Photo, prepare, thumb_name
+from feeds.ingest.placement import Routed
 from feeds.ingest.protocol import AttachmentMsg, Refused
 from feeds.store import keys
 
@@ -35,7 +37,7 @@ class AttachmentIn:
 
 @dataclass(frozen=True)
 class Taken:
-    """An attachment stored now, or before under the same msg_id (`repeat`)."""
+    """An attachment stored before under the same msg_id: acked as a repeat."""
 
     msg_id: str
     repeat: bool = False
@@ -108,8 +110,9 @@ class AttachmentTaker:
         self.client = client
         self.media = media
 
-    async def take_one(self, a: AttachmentIn) -> Taken | Refused:
-        """Store one attachment once per msg_id (a repeat is acked, not checked again)."""
+    async def take_one(self, a: AttachmentIn) -> Routed | Taken | Refused:
+        """Store one attachment once per msg_id (a repeat is acked, not checked again); a new
+        one becomes the photo entry the gateway adds to the case's town stream."""
         key = keys.attachments(a.town, a.msg.incident_id)
         if await self.client.hexists(key, a.msg_id):
             return Taken(a.msg_id, repeat=True)
@@ -120,9 +123,13 @@ class AttachmentTaker:
             return photo
         record = {"id": photo.photo_id, "mime": photo.mime, "ts": a.msg.ts,
                   "officer_id": a.msg.officer_id}
-        added = await self.client.hsetnx(key, a.msg_id, orjson.dumps(record))
+        if not await self.client.hsetnx(key, a.msg_id, orjson.dumps(record)):
+            return Taken(a.msg_id, repeat=True)  # another gateway process was first
         log.info("attachment %s of %s stored as %s", a.msg_id, a.msg.incident_id, photo.name)
-        return Taken(a.msg_id, repeat=not added)
+        entry = PhotoEntry(type="photo", msg_id=a.msg_id, incident_id=a.msg.incident_id,
+                           photo_id=photo.photo_id, mime=photo.mime,
+                           officer_id=a.msg.officer_id, ts=a.msg.ts)
+        return Routed(a.msg_id, keys.incidents_in(a.town), keys.seen(a.town, a.msg_id), entry)
 
     async def take(self, results: Sequence[Any]) -> list[Any]:
         """The frame's results with each attachment stored (Taken) or refused."""

@@ -275,6 +275,14 @@ def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser
     assert [a["mime"] for a in inc["attachments"]] == ["image/jpeg"]
     desk.wait_for_function("() => document.querySelector('#gw-case-details')"
                            ".innerText.includes('已办结')", timeout=10_000)
+    [att] = inc["attachments"]  # the desk's open page shows the photo, pushed with the case
+    thumb = desk.wait_for_selector("#gw-case-photos a.gw-photo-link img.gw-photo-thumb")
+    desk.wait_for_function("() => document.querySelector('#gw-case-photos img')"
+                           ".naturalWidth > 0", timeout=10_000)  # served by /media, scoped
+    assert thumb.get_attribute("src") == att["thumb_url"]
+    link = desk.get_attribute("#gw-case-photos a.gw-photo-link", "href")
+    assert link.endswith(att["url"]) and att["url"].endswith(f"/{att['id']}.jpg")
+    desk.locator("#gw-case-photos").screenshot(path=str(SCREENSHOTS / "field_desk_photo.png"))
     desk.close()
 
 
