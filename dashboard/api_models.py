@@ -292,7 +292,8 @@ class Operation:
 
 
 REGION = Param("region", description="region code (default: the caller's scope)")
-ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, Incidents, Officer,
+ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, IncidentDetail,
+                                     Incidents, Officer,
                                      Officers, Cameras, VideoEvent, VideoEvents,
                                      CommandAccepted)
 REQUESTS: tuple[type[BaseModel], ...] = (ActionRequest,)
