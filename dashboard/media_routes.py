@@ -75,7 +75,10 @@ def blueprint(ctx: CityContext, client: redis.Redis, media_dir: Path) -> flask.B
         path = media.path(name) if name in listed else None
         if path is None:
             return _text(404, "no such photo on this case")
-        return flask.send_file(path, mimetype=MIMES[name.rpartition(".")[2]],
+        resp = flask.send_file(path, mimetype=MIMES[name.rpartition(".")[2]],
                                conditional=True, max_age=3600)
+        resp.cache_control.public = False  # scoped: the browser may keep it, no shared cache
+        resp.cache_control.private = True
+        return resp
 
     return bp

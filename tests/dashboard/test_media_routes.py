@@ -22,6 +22,8 @@ def test_a_case_lists_its_photo_and_serves_it_and_its_thumbnail(world: World, tm
     full = http.get(att["url"])
     assert full.status_code == 200 and full.mimetype == "image/jpeg"
     assert full.data.startswith(b"\xff\xd8\xff")
+    assert "private" in full.headers["Cache-Control"]
+    assert "public" not in full.headers["Cache-Control"]
     thumb = http.get(att["thumb_url"])
     assert thumb.status_code == 200 and thumb.data.startswith(b"\xff\xd8\xff")
     assert http.get("/api/v1/incidents").get_json()["incidents"][0].get("attachments") is None
