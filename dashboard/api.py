@@ -17,6 +17,7 @@ from dashboard.api_models import (
     Error,
     Health,
     Incident,
+    IncidentDetail,
     Incidents,
     LevelCounts,
     Officer,
@@ -26,6 +27,7 @@ from dashboard.api_models import (
     Summary,
     SummaryCounts,
 )
+from dashboard.media_routes import attachment_rows
 from dashboard.openapi import OPENAPI
 from dashboard.views import Snapshots
 from domain.access import User
@@ -152,7 +154,7 @@ class Api:
         if not user.may_see_region(inc.grid) or not user.may_see_category(
                 self.ctx.rules.get(inc.category)):
             return _error(403, "incident outside your scope")
-        return _answer(Incident.of(inc))
+        return _answer(IncidentDetail.with_attachments(inc, attachment_rows(self.client, inc)))
 
     def act(self, incident_id: str) -> flask.Response:
         """POST /api/v1/incidents/<id>/actions: the case page's action, as the caller

@@ -132,6 +132,28 @@ class Incident(Answer):
         return cls.model_validate(inc, from_attributes=True)
 
 
+class Attachment(Answer):
+    """A photo of a case from a terminal, served scoped under /media/."""
+
+    id: str
+    mime: Literal["image/jpeg", "image/png"]
+    url: str
+    thumb_url: str
+    ts: float
+    officer_id: str
+
+
+class IncidentDetail(Incident):
+    """One case with its photos (GET /api/v1/incidents/<id>)."""
+
+    attachments: list[Attachment]
+
+    @classmethod
+    def with_attachments(cls, inc: Case, rows: list[dict[str, Any]]) -> IncidentDetail:
+        """The answer for one case and its photos' rows."""
+        return cls.model_validate({**Incident.of(inc).model_dump(), "attachments": rows})
+
+
 class Incidents(Answer):
     """GET /api/v1/incidents: the open cases of a region."""
 
@@ -270,7 +292,8 @@ class Operation:
 
 
 REGION = Param("region", description="region code (default: the caller's scope)")
-ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, Incidents, Officer,
+ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, IncidentDetail,
+                                     Incidents, Officer,
                                      Officers, Cameras, VideoEvent, VideoEvents,
                                      CommandAccepted)
 REQUESTS: tuple[type[BaseModel], ...] = (ActionRequest,)

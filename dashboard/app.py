@@ -17,6 +17,7 @@ from dashboard import (
     audit_page,
     case_page,
     field,
+    media_routes,
     open311,
     pages,
     public,
@@ -31,6 +32,7 @@ from dashboard.actions import Actions
 from dashboard.config import DashboardConfig
 from dashboard.readmodel import ReadModel
 from dashboard.views import Snapshots
+from feeds.ingest.attachments import MEDIA_SUBDIR
 from feeds.ingest.intake import make_placer
 from feeds.ingest.placement import Placer
 from feeds.live.context import CityContext
@@ -85,6 +87,8 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
         ctx, client, settings.store.data_dir / "clips", settings.video.capture_port,
         public_capture_url=settings.video.public_url))
     server.register_blueprint(video_api.blueprint(ctx, client))
+    server.register_blueprint(media_routes.blueprint(
+        ctx, client, settings.store.data_dir / MEDIA_SUBDIR))
     key = settings.web.open311_key
     server.register_blueprint(open311.blueprint(
         ctx, client, key.get_secret_value() if key else "", placer))

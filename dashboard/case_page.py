@@ -20,6 +20,7 @@ from layouts.case_view import (
     audit_list,
     case_details,
     case_page,
+    photo_list,
     timeline,
 )
 from layouts.i18n import t
@@ -58,7 +59,7 @@ def _register_refresh(app: dash.Dash, reads: ReadModel) -> None:
 
     @app.callback(Output(ids.CASE_DETAILS, "children"), Output(ids.CASE_TIMELINE, "children"),
                   Output(ids.CASE_ACTIONS, "children"), Output(ids.CASE_AUDIT, "children"),
-                  Output(ids.CASE_ACTIONS_SIG, "data"),
+                  Output(ids.CASE_ACTIONS_SIG, "data"), Output(ids.CASE_PHOTOS, "children"),
                   Input(ids.CASE_STORE, "data"), State(ids.ROOT, "data-lang"),
                   State(ids.CASE_ACTIONS_SIG, "data"), prevent_initial_call=True)
     def refresh(data: dict[str, Any] | None, lang: str | None,
@@ -75,7 +76,7 @@ def _register_refresh(app: dash.Dash, reads: ReadModel) -> None:
         return (case_details(vm.case, vm.category_label, vm.due_ts, vm.officer_names, vm.now,
                              lang),
                 timeline(vm.case, vm.officer_names, lang), panel,
-                audit_list(vm.audit, lang), sig)
+                audit_list(vm.audit, lang), sig, photo_list(vm.photos, vm.officer_names, lang))
 
 
 def _register_actions(app: dash.Dash, reads: ReadModel, actions: Actions) -> None:

@@ -11,7 +11,7 @@ from dashboard.api_models import (
     REQUESTS,
     ActionRequest,
     CommandAccepted,
-    Incident,
+    IncidentDetail,
     Incidents,
     Officer,
     Officers,
@@ -35,7 +35,7 @@ OPERATIONS = (
     Operation("/api/v1/incidents", "Cases of a region", Incidents, (
         REGION, Param("status", description="case status", enum=STATUSES),
         Param("level", description="alert level", enum=LEVELS))),
-    Operation("/api/v1/incidents/{incident_id}", "One case", Incident,
+    Operation("/api/v1/incidents/{incident_id}", "One case with its photos", IncidentDetail,
               (Param("incident_id", "path"),)),
     Operation("/api/v1/officers", "Officers of a region", Officers, (REGION,)),
     Operation("/api/v1/officers/{officer_id}", "One officer", Officer,

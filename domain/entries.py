@@ -106,12 +106,25 @@ class TaskEventEntry(msgspec.Struct, kw_only=True, frozen=True):
     ts: float
 
 
+class PhotoEntry(msgspec.Struct, kw_only=True, frozen=True):
+    """A photo of a case was stored from a terminal (written by the gateway into the case's
+    town stream; the worker adds it to the case's timeline, and the case's pages redraw)."""
+
+    type: Literal["photo"]
+    msg_id: str  # of the attachment message
+    incident_id: str
+    photo_id: str  # content hash of the stored image
+    mime: str
+    officer_id: str
+    ts: float
+
+
 Entry = (PositionEntry | DutyEntry | IncidentEntry | UpdateEntry | LevelEntry | CommandEntry
-         | TaskEventEntry)
+         | TaskEventEntry | PhotoEntry)
 KINDS: dict[str, type[Any]] = {"position": PositionEntry, "duty": DutyEntry,
                                "incident": IncidentEntry, "incident_update": UpdateEntry,
                                "level": LevelEntry, "command": CommandEntry,
-                               "task_event": TaskEventEntry}
+                               "task_event": TaskEventEntry, "photo": PhotoEntry}
 
 
 class TaskCase(msgspec.Struct, kw_only=True, frozen=True):

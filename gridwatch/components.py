@@ -50,9 +50,11 @@ def command(name: str, index: int | None = None) -> list[str]:
 
 
 def _gateway(cfg: GridwatchConfig, url: str) -> None:
+    from feeds.ingest.attachments import MEDIA_SUBDIR  # noqa: PLC0415
     from feeds.ingest.main import run_gateway  # noqa: PLC0415
 
-    run_gateway(city_context(cfg), cfg.ingest, cfg.server.host, url, cfg.processes.count > 1)
+    run_gateway(city_context(cfg), cfg.ingest, cfg.server.host, url, cfg.processes.count > 1,
+                cfg.store.data_dir / MEDIA_SUBDIR)
 
 
 def _worker(cfg: GridwatchConfig, url: str) -> None:

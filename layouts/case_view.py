@@ -51,6 +51,7 @@ class CaseView:
     lang: str = "zh"
     tile_url: str | None = None
     video: Any = None  # the video card (flagged events, flag button), when video is set up
+    photos: list[dict[str, Any]] = field(default_factory=list)  # {id, url, thumb_url, ts, …}
 
 
 def case_page(vm: CaseView) -> html.Div:
@@ -93,6 +94,8 @@ def case_page(vm: CaseView) -> html.Div:
                         html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}"
                                + ("&lang=en" if lang == "en" else ""),
                                className="gw-track-link")])),
+                    card(t("case.photos", lang), html.Div(
+                        photo_list(vm.photos, vm.officer_names, lang), id=ids.CASE_PHOTOS)),
                     card(t("case.cameras", lang), camera_list(vm.cameras, lang)),
                     card(vt("case.video", lang), vm.video) if vm.video is not None else None,
                 ]),
@@ -188,7 +191,7 @@ def _event_text(e: dict[str, Any], names: dict[str, str], lang: str) -> list[Any
     if kind == "assign":
         oid = e.get("officer_id", "")
         return [names.get(oid, oid)]
-    if kind == "reported":
+    if kind in ("reported", "photo"):
         oid = e.get("officer_id", "")
         return [names.get(oid, oid)]
     if kind == "refused":
@@ -294,6 +297,20 @@ def camera_list(cameras: list[dict[str, Any]], lang: str) -> Any:
         html.Li([html.A(cam["name"], href=cam.get("snapshot_url", "#"), target="_blank"),
                  html.Span(f"{cam['dist_m']:.0f} m", className="gw-near-dist")])
         for cam in cameras])
+
+
+def photo_list(photos: list[dict[str, Any]], names: dict[str, str], lang: str) -> Any:
+    """The case's photos as thumbnails, each a link to the full image (components, no HTML)."""
+    if not photos:
+        return html.P(t("case.no_photos", lang), className="gw-muted")
+    return html.Ul(className="gw-photos", children=[
+        html.Li(className="gw-photo", children=[
+            html.A(html.Img(src=p["thumb_url"], alt=t("case.photo_alt", lang),
+                            className="gw-photo-thumb"),
+                   href=p["url"], target="_blank", rel="noopener", className="gw-photo-link"),
+            html.Span(f"{local_time(p['ts'])} · {names.get(p['officer_id'], p['officer_id'])}",
+                      className="gw-photo-meta")])
+        for p in photos])
 
 
 def case_map(vm: CaseView) -> dl.Map:

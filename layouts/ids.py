@@ -47,6 +47,7 @@ CASE_TIMELINE = "gw-case-timeline"
 CASE_ACTIONS = "gw-case-actions"
 CASE_ACTIONS_SIG = "gw-case-actions-sig"  # dcc.Store: what the action panel was drawn from
 CASE_AUDIT = "gw-case-audit"
+CASE_PHOTOS = "gw-case-photos"
 CASE_DELIVERY = "gw-case-delivery"  # the assignee's phone: not yet delivered, delivered, acked
 ACTION_BUTTON = "gw-act"  # pattern-matching type: {"type": ACTION_BUTTON, "action": name}
 ASSIGN_OFFICER = "gw-assign-officer"

@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 
+from dashboard.media_routes import attachment_rows
 from dashboard.refusals import Forbidden, NotFound
 from dashboard.video_routes import camera_urls
 from domain.access import User
@@ -59,10 +60,12 @@ def category_label(ctx: CityContext, category: str, lang: str) -> str:
     return rule.name if lang == "zh" else rule.name_en or rule.name
 
 
-def officer_names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]]
-                  ) -> dict[str, str]:
-    """Names of the officers a case page mentions (reporter, assignee, events, nearest)."""
+def officer_names(ctx: CityContext, inc: Incident, near: list[dict[str, Any]],
+                  photos: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """Names of the officers a case page mentions (reporter, assignee, events, nearest,
+    photographers)."""
     wanted = {inc.officer_id, inc.assignee} | {e.get("officer_id", "") for e in inc.events}
+    wanted |= {str(p["officer_id"]) for p in photos or ()}
     names = {o: ctx.roster[o].name for o in wanted if o in ctx.roster}
     names.update({o["officer_id"]: o["name"] for o in near})
     return names
@@ -89,6 +92,7 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
               live_base: str, tile_url: str | None, media: bool = True) -> CaseView:
     """Everything the case page shows, read now (without cameras and video unless `media`)."""
     near = nearest(ctx, client, inc, user)
+    photos = attachment_rows(client, inc)
     h = ctx.hierarchy
     crumbs = [(level_of(c).value, c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
               for c in reversed(ancestors_of(inc.grid)) if c in h]
@@ -96,7 +100,7 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
     return CaseView(
         case=incident_to_json(inc), category_label=category_label(ctx, inc.category, lang),
         due_ts=deadline(rule, inc) if rule else None,
-        officer_names=officer_names(ctx, inc, near), nearest=near,
+        officer_names=officer_names(ctx, inc, near, photos), nearest=near,
         cameras=case_cameras(ctx, client, user, inc) if media else [],
         video=case_video(client, user, inc, lang) if media else None,
         allowed=[a.value for a in allowed_actions(inc)],
@@ -104,4 +108,4 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
         live_url=f"{live_base}?region={village_of(inc.grid)}&case={inc.incident_id}",
         now=time.time(),
         audit=reads.audit_entries(client, AUDIT_ROWS, target=inc.incident_id), lang=lang,
-        tile_url=tile_url)
+        tile_url=tile_url, photos=photos)

@@ -21,10 +21,12 @@ from websockets.http11 import Request, Response
 
 from domain.entries import encode
 from feeds.accounts.devices import token_matches
+from feeds.ingest.attachments import AttachmentIn, AttachmentTaker, MediaDir, Taken
 from feeds.ingest.downlink_io import DownlinkHub, is_ack_frame
 from feeds.ingest.field import field_commands
 from feeds.ingest.placement import Placer, Routed
 from feeds.ingest.protocol import (
+    AttachmentMsg,
     Message,
     Refused,
     decode,
@@ -55,6 +57,7 @@ return added
 """
 DEAD_LETTER_MAXLEN = 100_000
 SEEN_TTL_S = 3600
+MAX_FRAME = 12 * 1024 * 1024  # an 8 MB photo in base64, with room for its fields
 
 
 def token_of(request: Request) -> str | None:
@@ -78,7 +81,7 @@ class Gateway:
 
     def __init__(self, client: aredis.Redis, placer: Placer,
                  check_token: Callable[[str | None], Awaitable[Access | None]],
-                 seen_ttl_s: int = SEEN_TTL_S):
+                 seen_ttl_s: int = SEEN_TTL_S, media: MediaDir | None = None):
         self.client = client
         use_hiredis_packing(client)
         self.placer = placer
@@ -87,6 +90,7 @@ class Gateway:
         self.sha = hashlib.sha1(DEDUP_XADD.encode()).hexdigest()
         self.stats = {"acked": 0, "nacked": 0, "frames": 0}
         self.downlink = DownlinkHub(client, placer.officers)
+        self.attachments = AttachmentTaker(client, media)
 
     async def process_request(self, connection: ServerConnection,
                               request: Request) -> Response | None:
@@ -134,6 +138,7 @@ class Gateway:
             results, is_batch = self.route_frame(frame, officer, now)
             if officer and device:
                 results = await field_commands(self.client, results, officer, device)
+            results = await self.attachments.take(results)
         except RedisError as e:  # a case's town lookup met a Redis outage
             items, is_batch = decode(frame, now)
             log.error("routing failed, nacking %d messages: %s", len(items), e)
@@ -144,7 +149,7 @@ class Gateway:
         return orjson.dumps(answers if is_batch else answers[0]).decode()
 
     def route_frame(self, frame: str | bytes, officer: str | None, now: float
-                    ) -> tuple[list[Routed | Refused], bool]:
+                    ) -> tuple[list[Routed | Refused | AttachmentIn], bool]:
         """Decode, validate and place a frame; the flag says whether it was a JSON array.
         A frame of plain positions only takes the quick path; any doubt, the per-message one."""
         quick = quick_frame(frame, now)
@@ -159,30 +164,44 @@ class Gateway:
         return self.route_all(values, officer, now), is_batch
 
     def route_all(self, values: list[Any], officer: str | None, now: float
-                  ) -> list[Routed | Refused]:
+                  ) -> list[Routed | Refused | AttachmentIn]:
         """Validate and place a frame's messages: plain positions on the quick path, in one
         go; everything else (and whatever the quick path declines) through the full models."""
         quick = [quick_position(v, now) for v in values]
         picked = [i for i, q in enumerate(quick)
                   if q is not None and (officer is None or q.officer_id == officer)]
-        results: list[Routed | Refused | None] = [None] * len(values)
+        results: list[Routed | Refused | AttachmentIn | None] = [None] * len(values)
         for i, r in zip(picked, self.placer.route_quick([quick[i] for i in picked]),
                         strict=True):
             results[i] = r
         return [r if r is not None else self.route(decode_one(v, now), officer)
                 for v, r in zip(values, results, strict=True)]
 
-    def route(self, item: Message | Refused, officer: str | None) -> Routed | Refused:
+    def route(self, item: Message | Refused, officer: str | None
+              ) -> Routed | Refused | AttachmentIn:
         """Place one decoded message; a device's token speaks only for its own officer."""
         if isinstance(item, Refused):
             return item
         own = getattr(item, "officer_id", None)
         if officer is not None and own is not None and own != officer:
-            return Refused(item.msg_id, f"officer_id: this device belongs to {officer}",
-                           item.model_dump(mode="json"))
+            raw = item.raw() if isinstance(item, AttachmentMsg) else item.model_dump(mode="json")
+            return Refused(item.msg_id, f"officer_id: this device belongs to {officer}", raw)
+        if isinstance(item, AttachmentMsg):
+            return self.place_attachment(item)
         return self.placer.route(item)
 
-    async def store(self, results: list[Routed | Refused], source: str,
+    def place_attachment(self, msg: AttachmentMsg) -> AttachmentIn | Refused:
+        """An attachment of a known officer to a known case, with the case's town."""
+        if msg.officer_id not in self.placer.officers:
+            return Refused(msg.msg_id, f"officer_id: unknown officer {msg.officer_id!r}",
+                           msg.raw())
+        town = self.placer.town_of_incident(msg.incident_id)
+        if town is None:
+            return Refused(msg.msg_id, f"incident_id: unknown incident {msg.incident_id!r}",
+                           msg.raw())
+        return AttachmentIn(msg.msg_id, msg, town)
+
+    async def store(self, results: list[Routed | Refused | Taken], source: str,
                     now: float, officer: str | None = None) -> list[dict[str, Any]]:
         """Store a frame's messages; `officer`: they came from that officer's own device."""
         try:
@@ -216,7 +235,7 @@ class Gateway:
         if done:
             await pipe.execute()
 
-    async def _write(self, results: list[Routed | Refused], source: str, now: float,
+    async def _write(self, results: list[Routed | Refused | Taken], source: str, now: float,
                      officer: str | None = None) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and
         dead-letter refused ones; note when an officer's own device last reported."""
@@ -230,7 +249,7 @@ class Gateway:
             if isinstance(r, Refused):
                 pipe.xadd(keys.DEAD_LETTER, dead_fields(r, source, now),
                           maxlen=DEAD_LETTER_MAXLEN, approximate=True)
-            elif r.incident_town:
+            elif isinstance(r, Routed) and r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
         replies = await pipe.execute(raise_on_error=False)
         missing = [g for g, rep in zip(groups, replies, strict=False)
@@ -279,7 +298,7 @@ async def serve_gateway(gateway: Gateway, host: str, port: int,
     """Run the gateway's WebSocket server until `stop` is set (`reuse_port`: share the port
     with other gateway processes, SO_REUSEPORT)."""
     async with serve(gateway.handler, host, port, process_request=gateway.process_request,
-                     max_size=4 * 1024 * 1024, compression=None, ping_interval=20,
+                     max_size=MAX_FRAME, compression=None, ping_interval=20,
                      close_timeout=2,  # a restart does not wait long for silent terminals
                      reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]

@@ -5,8 +5,10 @@ import asyncio
 import logging
 import signal
 import time
+from pathlib import Path
 
 from feeds.geo.locate import GridIndex
+from feeds.ingest.attachments import MediaDir
 from feeds.ingest.config import IngestConfig
 from feeds.ingest.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest.intake import make_placer
@@ -26,7 +28,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                   shared_port: bool) -> None:
+                   shared_port: bool, media_dir: Path | None) -> None:
     started = time.perf_counter()
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
@@ -35,7 +37,8 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
     shared = ingest.terminal_token.get_secret_value() if ingest.terminal_token else ""
     if not shared:
         log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")
-    gw = Gateway(client, placer, device_token_check(client, shared))
+    gw = Gateway(client, placer, device_token_check(client, shared),
+                 media=MediaDir(media_dir) if media_dir else None)
     stop = asyncio.Event()
     stop_on_signals(stop)
     osmand = OsmandServer(gw, device_officer(client))
@@ -47,7 +50,8 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
 
 
 def run_gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                shared_port: bool = False) -> None:
+                shared_port: bool = False, media_dir: Path | None = None) -> None:
     """Serve the terminal gateway and the OsmAnd port until SIGINT/SIGTERM (`shared_port`:
-    other processes listen on the same ports)."""
-    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port))
+    other processes listen on the same ports; `media_dir`: where attachments go, none
+    taken without it)."""
+    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media_dir))

@@ -15,6 +15,7 @@ from domain.model import Status
 MAX_BATCH = 2000
 MAX_FUTURE_S = 300.0
 MIN_TS = 946684800.0  # 2000-01-01
+MAX_DATA_CHARS = 16 * 1024 * 1024  # an attachment's base64; its decoded limit is checked later
 
 
 def _epoch(value: Any) -> float:
@@ -99,7 +100,23 @@ class DutyMsg(_Msg):
     on_duty: bool
 
 
-Message = PositionMsg | IncidentMsg | IncidentUpdateMsg | DutyMsg
+class AttachmentMsg(_Msg):
+    """A photo of a case from the field, base64 (checked as an image by feeds.ingest.photos)."""
+
+    type: Literal["attachment"]
+    incident_id: Ident
+    officer_id: Ident
+    mime: Literal["image/jpeg", "image/png"]
+    data: Annotated[str, Field(min_length=1, max_length=MAX_DATA_CHARS)]
+
+    def raw(self) -> dict[str, Any]:
+        """The message for a dead letter: the image's data shortened to its length."""
+        return {**self.model_dump(mode="json", exclude={"data"}),
+                "data": f"<{len(self.data)} base64 chars>"}
+
+
+Message = PositionMsg | IncidentMsg | IncidentUpdateMsg | DutyMsg | AttachmentMsg
+TYPES = ("position", "incident", "incident_update", "duty", "attachment")
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(
     Annotated[Message, Field(discriminator="type")])
 
@@ -116,12 +133,19 @@ class Refused:
 def _reason(err: ValidationError) -> str:
     parts = []
     for e in err.errors()[:5]:
-        loc = [str(p) for p in e["loc"] if p not in ("position", "incident", "incident_update",
-                                                        "duty")]
+        loc = [str(p) for p in e["loc"] if p not in TYPES]
         where = ".".join(loc) or "message"
         msg = e["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {msg}")
     return "; ".join(parts)
+
+
+def _shortened(obj: dict[str, Any]) -> dict[str, Any]:
+    """A refused message for the dead letters, a long `data` field cut to its length."""
+    data = obj.get("data")
+    if isinstance(data, str) and len(data) > 200:
+        return {**obj, "data": f"<{len(data)} chars>"}
+    return obj
 
 
 def decode_one(obj: Any, now: float) -> Message | Refused:
@@ -130,16 +154,16 @@ def decode_one(obj: Any, now: float) -> Message | Refused:
     msg_id = msg_id if isinstance(msg_id, str) and msg_id else None
     if not isinstance(obj, dict):
         return Refused(None, "message must be a JSON object", obj)
-    if obj.get("type") not in ("position", "incident", "incident_update", "duty"):
+    if obj.get("type") not in TYPES:
         shown = repr(obj.get("type"))
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         return Refused(msg_id, f"type: unknown message type {shown}", obj)
     try:
         msg = _ADAPTER.validate_python(obj)
     except ValidationError as e:
-        return Refused(msg_id, _reason(e), obj)
+        return Refused(msg_id, _reason(e), _shortened(obj))
     if msg.ts > now + MAX_FUTURE_S:
-        return Refused(msg_id, "ts: is in the future", obj)
+        return Refused(msg_id, "ts: is in the future", _shortened(obj))
     return msg
 
 

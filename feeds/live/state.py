@@ -18,6 +18,7 @@ from domain.entries import (
     IncidentEntry,
     LevelEntry,
     Marker,
+    PhotoEntry,
     PositionEntry,
     TaskEventEntry,
     UpdateEntry,
@@ -137,6 +138,8 @@ class CityState:
             self._command(entry, now, changes)
         elif isinstance(entry, TaskEventEntry):
             self._task_event(entry, changes)
+        elif isinstance(entry, PhotoEntry):
+            self._photo(entry, changes)
 
     def _position(self, m: PositionEntry, changes: Changes) -> None:
         st = self.officers.get(m.officer_id)
@@ -221,6 +224,15 @@ class CityState:
             return
         self._store(with_task_event(inc, m.kind, m.officer_id, m.action.value, m.device, m.ts,
                                     m.task), changes)
+
+    def _photo(self, m: PhotoEntry, changes: Changes) -> None:
+        """A photo of the case arrived from the field: on its timeline (the file is listed by
+        the case's attachments)."""
+        inc = self.incidents.get(m.incident_id)
+        if inc is None:
+            return
+        self._store(with_event(inc, {"ts": m.ts, "kind": "photo", "officer_id": m.officer_id,
+                                     "photo_id": m.photo_id}), changes)
 
     def _level(self, m: LevelEntry, changes: Changes) -> None:
         inc = self.incidents.get(m.incident_id)

@@ -54,6 +54,12 @@ def counts(town: str) -> str:
     return f"counts:{{{town}}}"
 
 
+def attachments(town: str, incident_id: str) -> str:
+    """Hash of a case's photos: msg_id → JSON {id, mime, ts, officer_id} (files under the
+    data dir's media/, named by id)."""
+    return f"att:{{{town}}}:{incident_id}"
+
+
 # The downlink, per officer (hash tag: the officer's home town).
 def tasks(town: str, officer_id: str) -> str:
     """Stream of the tasks sent down to an officer's terminals (fields m: the wire message,

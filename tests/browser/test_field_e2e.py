@@ -38,10 +38,6 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
 PHONE = {"width": 360, "height": 800}
 TASK_S = 2.0  # a dispatch is on the phone within this
-# Until the gateway takes `attachment` messages (issue 13 item 2, branch issue13-downlink),
-# the proxy below answers the phone's photo frames itself, so that what the phone sends is
-# checked (JPEG, size, no EXIF, same msg_id again) but not stored; set True when it does.
-GATEWAY_TAKES_PHOTOS = False
 # Acks lost on purpose when the phone comes back: a new report and a case update (sent again
 # after its first copy was applied, it is acked as a repeat, not checked against the new state).
 LOSE = ("i-", "u-")
@@ -100,9 +96,6 @@ class Proxy:
         def up(message: str | bytes) -> None:
             text = message if isinstance(message, str) else message.decode()
             self.sent.append(text)
-            if not GATEWAY_TAKES_PHOTOS and '"type":"attachment"' in text:
-                ws.send(json.dumps({"ack": json.loads(text)["msg_id"]}))
-                return
             server.send(message)
 
         def down(message: str | bytes) -> None:
@@ -279,10 +272,17 @@ def test_a_dispatch_reaches_the_phone_and_is_answered_with_a_photo(demo, browser
     assert by[-2:] == ["device:phone-e2e"] * 2  # on scene, resolved: from the phone
     photos = [m for m in proxy.messages("attachment") if m["incident_id"] == "FIELD-1"]
     assert len(photos) == 1 and photos[0]["officer_id"] == where["officer"].officer_id
-    if GATEWAY_TAKES_PHOTOS:
-        assert [a["mime"] for a in inc["attachments"]] == ["image/jpeg"]
+    assert [a["mime"] for a in inc["attachments"]] == ["image/jpeg"]
     desk.wait_for_function("() => document.querySelector('#gw-case-details')"
                            ".innerText.includes('已办结')", timeout=10_000)
+    [att] = inc["attachments"]  # the desk's open page shows the photo, pushed with the case
+    thumb = desk.wait_for_selector("#gw-case-photos a.gw-photo-link img.gw-photo-thumb")
+    desk.wait_for_function("() => document.querySelector('#gw-case-photos img')"
+                           ".naturalWidth > 0", timeout=10_000)  # served by /media, scoped
+    assert thumb.get_attribute("src") == att["thumb_url"]
+    link = desk.get_attribute("#gw-case-photos a.gw-photo-link", "href")
+    assert link.endswith(att["url"]) and att["url"].endswith(f"/{att['id']}.jpg")
+    desk.locator("#gw-case-photos").screenshot(path=str(SCREENSHOTS / "field_desk_photo.png"))
     desk.close()
 
 
@@ -331,8 +331,7 @@ def test_offline_the_phone_loses_nothing_and_doubles_nothing(demo, browser, phon
     assert b"Exif" not in jpeg and b"GPS 22.98" not in jpeg  # EXIF dropped on the phone
     assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (
         1600, 1200)  # 3000×4000 made small before it travels
-    if GATEWAY_TAKES_PHOTOS:
-        assert len(mine["attachments"]) == 1
+    assert len(mine["attachments"]) == 1
     done = wait_for(lambda: (i := api(demo, "/api/v1/incidents/FIELD-2"))["status"] ==
                     "resolved" and i, 10, "the offline resolution")
     assert [e.get("status") for e in done["events"]].count("resolved") == 1

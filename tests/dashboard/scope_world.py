@@ -2,12 +2,15 @@
 signed-in user for every scope and role."""
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import cv2
+import numpy as np
 import orjson
 import pytest
 import redis
@@ -19,6 +22,8 @@ from domain.access import CLEARED_FOR_SENSITIVE, Role, User
 from domain.regions import Level
 from domain.video import Camera, Clip, EventStatus
 from feeds.accounts import auth
+from feeds.ingest.attachments import MEDIA_SUBDIR, MediaDir
+from feeds.ingest.photos import prepare
 from feeds.live.context import CityContext
 from feeds.live.state import CityState
 from feeds.live.worker import StateWorker
@@ -69,6 +74,7 @@ class World:
     cameras: dict[str, str] = field(default_factory=dict)  # place → camera id
     events: dict[str, str] = field(default_factory=dict)  # case id → event id
     clips: dict[str, str] = field(default_factory=dict)  # case id → clip id
+    photos: dict[str, str] = field(default_factory=dict)  # case id → photo id
     tokens: dict[tuple[str, Role], str] = field(default_factory=dict)
 
     def user(self, scope: str, role: Role) -> User:
@@ -87,7 +93,8 @@ class World:
         out = set()
         for case_id, (place, sensitive) in CASES.items():
             if place not in SEES[scope] or (sensitive and role not in CLEARED_FOR_SENSITIVE):
-                out |= {case_id, f"TITLE-{case_id}", self.events[case_id], self.clips[case_id]}
+                out |= {case_id, f"TITLE-{case_id}", self.events[case_id], self.clips[case_id],
+                        self.photos[case_id]}
         for place, cam in self.cameras.items():
             if place not in SEES[scope]:
                 out.add(cam)
@@ -141,6 +148,19 @@ def _seed_video(w: World, client: redis.Redis, clips_dir: Path) -> None:
         w.events[case_id], w.clips[case_id] = ev.event_id, clip_id
 
 
+def _seed_photos(w: World, client: redis.Redis, media_dir: Path) -> None:
+    """One real photo per case, as the gateway stores it (files and the case's record)."""
+    for i, (case_id, (place, _)) in enumerate(CASES.items()):
+        img = np.full((60, 80, 3), 40 * i, np.uint8)
+        photo = prepare("image/jpeg", base64.b64encode(cv2.imencode(".jpg", img)[1]).decode())
+        assert not isinstance(photo, str)
+        MediaDir(media_dir).save(photo)
+        client.hset(keys.attachments(w.grids[place][:9], case_id), f"ph-{case_id}",
+                    orjson.dumps({"id": photo.photo_id, "mime": photo.mime, "ts": time.time(),
+                                  "officer_id": w.officers[place]}))
+        w.photos[case_id] = photo.photo_id
+
+
 @pytest.fixture(scope="module")
 def world(redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
     client = sync_client(redis_server.url)
@@ -161,6 +181,7 @@ def world(redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
                                  if o.grid == w.grids[place])
     _seed_cases(w, client)
     _seed_video(w, client, tmp / "clips")
+    _seed_photos(w, client, tmp / MEDIA_SUBDIR)
     for scope in SCOPES:
         for role in Role:
             w.tokens[scope, role] = auth.open_session(client, w.user(scope, role))

@@ -27,7 +27,7 @@ from feeds.store.client import sync_client
 PW = "openapi-pass-1"
 ACTIONS = "/api/v1/incidents/{incident_id}/actions"
 PATHS = {"/api/v1/summary": "Summary", "/api/v1/incidents": "Incidents",
-         "/api/v1/incidents/{incident_id}": "Incident", "/api/v1/officers": "Officers",
+         "/api/v1/incidents/{incident_id}": "IncidentDetail", "/api/v1/officers": "Officers",
          "/api/v1/officers/{officer_id}": "Officer", "/api/v1/cameras": "Cameras",
          "/api/v1/video/events": "VideoEvents", "/api/v1/video/events/{event_id}": "VideoEvent"}
 
@@ -98,7 +98,8 @@ def test_the_actions_route_is_a_post_with_its_body_and_answers():
 def test_real_answers_validate_against_the_generated_schemas(http):
     client, header, officer = http
     for url, model in (("/api/v1/summary", "Summary"), ("/api/v1/incidents", "Incidents"),
-                       ("/api/v1/incidents/OA1", "Incident"), ("/api/v1/officers", "Officers"),
+                       ("/api/v1/incidents/OA1", "IncidentDetail"),
+                       ("/api/v1/officers", "Officers"),
                        (f"/api/v1/officers/{officer.officer_id}", "Officer"),
                        ("/api/v1/cameras", "Cameras"), ("/api/v1/summary?region=1", "Error"),
                        ("/health", "Health")):

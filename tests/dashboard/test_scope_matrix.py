@@ -95,6 +95,7 @@ def http_probes(w: World) -> list[Probe]:
                       f"/api/v1/video/events/{w.events[case_id]}", place, sensitive),
                 Probe("/video/clip/<clip_id>.jpg", f"/video/clip/{clip}.jpg", place,
                       sensitive)]
+    out += media_probes(w)
     out += [Probe("/api/v1/incidents/<incident_id>", "/api/v1/incidents/NOPE", None,
                   missing=True),
             Probe("/api/v1/officers/<officer_id>", "/api/v1/officers/NOPE", None, missing=True),
@@ -105,6 +106,24 @@ def http_probes(w: World) -> list[Probe]:
                   missing=True),
             Probe("/admin/audit.csv", "/admin/audit.csv", None, roles=frozenset({Role.ADMIN}))]
     return out
+
+
+MEDIA = "/media/<incident_id>/<name>"
+
+
+def media_probes(w: World) -> list[Probe]:
+    """A case's photo and thumbnail; a photo asked for under another case, a name that is no
+    photo's, an unknown case: 404 to whoever may see the case named."""
+    out = []
+    for case_id, (place, sensitive) in CASES.items():
+        photo = w.photos[case_id]
+        out += [Probe(MEDIA, f"/media/{case_id}/{photo}.jpg", place, sensitive),
+                Probe(MEDIA, f"/media/{case_id}/{photo}_thumb.jpg", place, sensitive)]
+    a1, other = w.photos["SCOPE-A1"], w.photos["SCOPE-B"]
+    return out + [Probe(MEDIA, f"/media/SCOPE-A1/{other}.jpg", "A1", ok=404),
+                  Probe(MEDIA, f"/media/SCOPE-A1/{a1}.png", "A1", ok=404),
+                  Probe(MEDIA, f"/media/SCOPE-A1/..{a1}.jpg", "A1", ok=404),
+                  Probe(MEDIA, f"/media/NOPE/{a1}.jpg", None, missing=True)]
 
 
 def page_probes(w: World) -> list[Probe]:
@@ -195,18 +214,20 @@ def test_http_routes_and_pages_are_scoped(world: World, scope: str, role: Role):
 
 
 # ---- callbacks: (payload builder, applied?) per callback output --------------------------
-CASE_REFRESH = ("..gw-case-details.children...gw-case-timeline.children...gw-case-actions."
-                "children...gw-case-audit.children...gw-case-actions-sig.data..")
-
-
 def _cb(output: str, outputs: Any, inputs: list, state: list, changed: str) -> dict[str, Any]:
     return {"output": output, "outputs": outputs, "inputs": inputs, "state": state,
             "changedPropIds": [changed]}
 
 
+CASE_REFRESH = ("..gw-case-details.children...gw-case-timeline.children...gw-case-actions."
+                "children...gw-case-audit.children...gw-case-actions-sig.data..."
+                "gw-case-photos.children..")
+
+
 def case_refresh(case_id: str, _: World) -> dict[str, Any]:
-    outs = [(o, "children") for o in ("gw-case-details", "gw-case-timeline", "gw-case-actions",
-                                      "gw-case-audit")] + [("gw-case-actions-sig", "data")]
+    outs = [("gw-case-details", "children"), ("gw-case-timeline", "children"),
+            ("gw-case-actions", "children"), ("gw-case-audit", "children"),
+            ("gw-case-actions-sig", "data"), ("gw-case-photos", "children")]
     return _cb(CASE_REFRESH, [{"id": o, "property": p} for o, p in outs],
                [{"id": "gw-case-store", "property": "data", "value": {"incident_id": case_id}}],
                [{"id": "gw-root", "property": "data-lang", "value": "en"},

@@ -122,3 +122,22 @@ def test_stored_bytes_decode_once_into_entries_the_state_applies():
     assert inc.status is Status.DISPATCHED and inc.assignee == "O2"
     assert any(e["kind"] == "assign" and e["by"] == "duty1" for e in inc.events)
     assert ch.fixes == [("441900101", "O1", T0, 113.8, 23.0, GRID)]
+
+
+def test_a_photo_joins_the_case_timeline_and_marks_the_case_changed():
+    st = city()
+    st.apply(incident("I1", "dispute", T0), T0, Changes())
+    ch = Changes()
+    photo = entry_of({"type": "photo", "msg_id": "a1", "incident_id": "I1", "photo_id": "ab" * 32,
+                      "mime": "image/jpeg", "officer_id": "O1", "ts": T0 + 60})
+    st.apply(photo, T0 + 60, ch)
+    assert "I1" in ch.incidents["441900101"]  # pushed: the case's open pages redraw
+    ev = st.incidents["I1"].events[-1]
+    assert ev == {"ts": T0 + 60, "kind": "photo", "officer_id": "O1", "photo_id": "ab" * 32}
+    st.apply(entry_of(dict(msgspec_fields(photo), incident_id="NOPE")), T0 + 61, Changes())
+
+
+def msgspec_fields(entry: Entry) -> dict:
+    import msgspec
+
+    return msgspec.to_builtins(entry)
