@@ -23,11 +23,12 @@ from domain.access import User
 from domain.alerts import AlertLevel, CategoryRule
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
-from domain.regions import Hierarchy, above_town, town_of, towns_covering
+from domain.regions import Hierarchy, above_town, level_of, town_of, towns_covering
 from feeds.live.clusters import OfficerIndex, View
 from feeds.live.follow import follow_live, live_ends
 from feeds.live.state import OfficerState, marker_of
 from feeds.live.summary import child_stats, kpi, visible_counts
+from feeds.ops.metrics import count_clients, push_bytes
 from feeds.store import keys
 
 log = logging.getLogger(__name__)
@@ -265,7 +266,7 @@ class LiveHub:
         client.view, client.view_sent = view, 0.0
         frame: dict[str, Any] = {"type": "delta"}
         self.add_view(client, frame, time.time())
-        await client.ws.send(encode(frame).decode())
+        await self.send(client.ws, frame)
 
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
@@ -276,7 +277,7 @@ class LiveHub:
         for c in list(self.clients):
             frame = self.frame_for(c, "delta", p, cache)
             try:
-                await c.ws.send(encode(frame).decode())
+                await self.send(c.ws, frame)
             except ConnectionClosed:
                 self.clients.discard(c)
 
@@ -315,7 +316,7 @@ class LiveHub:
             whole = await self.read_case(case)
             if whole is not None and self.visible(client, whole):
                 frame["case"] = whole
-        await ws.send(encode(frame).decode())
+        await self.send(ws, frame)
         self.clients.add(client)
         try:
             async for raw in ws:
@@ -359,14 +360,22 @@ class LiveHub:
             await self.flush()
 
 
+    @staticmethod
+    async def send(ws: ServerConnection, frame: dict[str, Any]) -> None:
+        """Send one frame (its bytes counted for /metrics)."""
+        text = encode(frame).decode()
+        push_bytes().inc(len(text))
+        await ws.send(text)
+
     async def beat(self) -> None:
         """Tell every client the server time and how fresh the feed of its region is."""
         now = time.time()
+        count_clients(level_of(c.region).value for c in self.clients)
         for c in list(self.clients):
             frame = {"type": "beat", "now": now,
                      "feed_as_of": self.feed_as_of(c.watch or c.region)}
             try:
-                await c.ws.send(encode(frame).decode())
+                await self.send(c.ws, frame)
             except ConnectionClosed:
                 self.clients.discard(c)
 

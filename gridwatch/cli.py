@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from domain.access import Role
+from feeds.ops.logs import setup_logging
+from feeds.ops.metrics import clear_metrics, setup_metrics
 from gridwatch import admin
 from gridwatch.config import LEGACY_ENV, GridwatchConfig, child_env, load_config
 
@@ -165,11 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gridwatch` console script."""
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     tag = args.component if args.cmd == "run" else args.cmd
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format=f"%(asctime)s %(levelname)-7s [{tag}] %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    setup_logging(tag)  # the tree's format as soon as it is loaded; ISO dates even before
     cfg = load_config(overrides(args), args.config)
+    setup_logging(tag, cfg.ops.log_format)
+    if args.cmd in ("demo", "init"):  # a new run of the tree: no counts of an earlier one
+        clear_metrics(cfg.metrics_dir())
+    if args.cmd in ("demo", "run"):
+        setup_metrics(cfg.metrics_dir())
     if args.cmd in ADMIN:
         return ADMIN[args.cmd](args, cfg)
     from feeds.geo.hierarchy import HierarchyError  # noqa: PLC0415
