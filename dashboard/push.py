@@ -6,7 +6,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import SimpleCookie
 from typing import Any
@@ -19,7 +18,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from domain.access import User
+from dashboard.push_model import Client, Pending
 from domain.alerts import AlertLevel, CategoryRule
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
@@ -37,38 +36,6 @@ SESSION_COOKIE = "gw_session"
 SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
 ALERT_KEEP_S = 120.0  # a wall that reconnects within this still gets a new red case
 VIEW_EVERY_S = 1.0  # a viewport-clustered client gets its officers at most this often
-
-
-@dataclass(eq=False)
-class Client:
-    """One browser subscription: who, which region."""
-
-    ws: ServerConnection
-    user: User
-    region: str
-    case: str | None = None  # a case page also follows one whole case
-    token: str | None = None  # the session: checked again while the client stays
-    watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
-    by_view: bool = False  # officers clustered per viewport here, not sent row by row
-    view: View | None = None
-    view_sent: float = 0.0
-    view_stale: bool = False
-
-
-@dataclass
-class Pending:
-    """Changes gathered since the last flush."""
-
-    officers: set[str] = field(default_factory=set)
-    incidents: dict[str, Marker] = field(default_factory=dict)
-    closed: dict[str, Marker] = field(default_factory=dict)  # id → last marker
-    cases: dict[str, CaseRecord] = field(default_factory=dict)  # id → whole case
-    alerts: dict[str, Marker] = field(default_factory=dict)  # id → newly red marker
-    counts: bool = False
-
-    def __bool__(self) -> bool:
-        return bool(self.officers or self.incidents or self.closed or self.counts or self.cases
-                    or self.alerts)
 
 
 def _reply(status: HTTPStatus, text: str) -> Response:

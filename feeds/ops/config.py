@@ -19,7 +19,7 @@ class OpsConfig(BaseModel):
                                   "unset: <data dir>/metrics")
     metrics_loopback: bool = Field(default=True, description="loopback clients read /metrics "
                                    "without a token (others always need an API token)")
-    heartbeat_s: float = Field(default=2.0, gt=0, le=60,
+    heartbeat_s: float = Field(default=2.0, ge=0.1, le=60,
                                description="how often workers and capture publish heartbeats")
-    heartbeat_stale_s: float = Field(default=15.0, gt=0, le=3600,
+    heartbeat_stale_s: float = Field(default=15.0, ge=1, le=3600,
                                      description="a heartbeat older than this is not ready")

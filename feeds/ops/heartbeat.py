@@ -35,3 +35,11 @@ def newest(client: redis.Redis, component: str) -> float | None:
     """The time of the freshest heartbeat of `component` (None: there is none)."""
     beats = [orjson.loads(v)["ts"] for v in client.hvals(keys.heartbeats(component))]
     return max(beats) if beats else None
+
+
+def age_on_host(client: redis.Redis, component: str, host: str) -> float | None:
+    """Seconds since the freshest heartbeat of `component` from processes on `host` (None:
+    none of them has published one)."""
+    beats = [orjson.loads(v)["ts"] for k, v in client.hgetall(keys.heartbeats(component)).items()
+             if k.decode().rpartition("-")[0] == host]
+    return time.time() - max(beats) if beats else None

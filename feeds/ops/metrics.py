@@ -44,9 +44,9 @@ def identity(pid: int | None = None) -> str:
 
 def setup_metrics(directory: Path) -> None:
     """Write this process's metrics into `directory` (shared by every process of the tree);
-    its live gauges are removed again when it exits."""
+    its live gauges are removed again when it exits. The launcher has set MULTIPROC_ENV to
+    it (prometheus-client reads that name)."""
     directory.mkdir(parents=True, exist_ok=True)
-    os.environ[MULTIPROC_ENV] = str(directory)  # the launcher's tree decides; children inherit
     values.ValueClass = values.MultiProcessValue(process_identifier=identity)
     _state["dir"] = directory
     atexit.register(mark_dead, identity())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -104,6 +106,13 @@ def test_metrics_count_acks_and_refusals_over_two_processes(demo_dir, city_ctx, 
     assert datetime.fromisoformat(r["time"]).tzinfo is not None
 
 
+def probe(component: str, demo, url: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+    """`gridwatch probe COMPONENT` (a container's health check) against the demo's Redis."""
+    return subprocess.run([sys.executable, "-m", "gridwatch.cli", "probe", component,
+                           "--data-dir", str(demo.data_dir), "--redis-url", url],
+                          capture_output=True, text=True, timeout=30)
+
+
 def test_readiness_follows_redis_down_and_back(demo_dir, tmp_path):
     redis = EmbeddedRedis(tmp_path / "ext", port=0).start()
     port = redis.port
@@ -112,12 +121,15 @@ def test_readiness_follows_redis_down_and_back(demo_dir, tmp_path):
                           redis_url=redis.url) as demo:
             assert wait_for(lambda: ready(demo.url)[0] == 200), ready(demo.url)
             assert ready(demo.url)[1]["checks"]["worker"] == {"ok": True}
+            assert probe("worker", demo, redis.url).returncode == 0
             redis.stop()
             status, body = wait_for(lambda: (r := ready(demo.url))[0] == 503 and r)
             assert status == 503 and body["status"] == "not ready"
             assert body["checks"]["redis"]["ok"] is False
             assert "redis" in body["checks"]["redis"]["error"]
             assert get(f"{demo.url}/health/live")[0] == 200  # the process itself is up
+            down = probe("worker", demo, redis.url)
+            assert down.returncode == 1 and "redis" in down.stderr
             redis = EmbeddedRedis(tmp_path / "ext", port=port).start()
             assert wait_for(lambda: ready(demo.url)[0] == 200, timeout=60), ready(demo.url)
     finally:
