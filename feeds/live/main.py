@@ -27,8 +27,8 @@ def worker_beat(worker: StateWorker, every_s: float) -> Callable[[], None]:
         metrics.worker_backlog().set(pending)
         if lag is not None:
             metrics.feed_lag().set(lag)
-        heartbeat.beat(worker.client, "worker", worker.consumer, pending=pending,
-                       applied=worker.applied, every_s=every_s)
+        heartbeat.beat(worker.client, "worker", metrics.identity(), consumer=worker.consumer,
+                       pending=pending, applied=worker.applied, every_s=every_s)
     return beat
 
 
