@@ -2,6 +2,7 @@
 `--processes 2`, the probes follow Redis going down and coming back, log lines are dated."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,9 +14,13 @@ from datetime import datetime
 import numpy as np
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.asyncio.client import connect
 
+from domain.access import Role, User
+from feeds.accounts import auth
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
+from feeds.store.client import sync_client
 from feeds.store.embedded import EmbeddedRedis
 from tests.support import running_demo, send_messages
 
@@ -57,6 +62,21 @@ def positions(city_ctx, n: int) -> list[dict]:  # noqa: ANN001
     return out
 
 
+def watch_push(demo, town: str, check):  # noqa: ANN001, ANN201
+    """Subscribe to the push channel as the admin (scope: a town) while `check` runs."""
+    client = sync_client((demo.data_dir / "redis.url").read_text().strip())
+    token = auth.open_session(client, User("admin", Role.ADMIN, town))
+
+    async def go():  # noqa: ANN202
+        url = f"ws://127.0.0.1:{demo.live_port}/live?region={town}"
+        async with connect(url, additional_headers={"Cookie": f"gw_session={token}"},
+                           max_size=None) as ws:
+            await ws.recv()  # the sync frame
+            return await asyncio.to_thread(check)
+
+    return asyncio.run(go())
+
+
 def ready(base: str) -> tuple[int, dict]:
     status, body = get(f"{base}/health/ready")
     return status, orjson.loads(body)
@@ -93,6 +113,13 @@ def test_metrics_count_acks_and_refusals_over_two_processes(demo_dir, city_ctx, 
         assert 0 <= after[("gridwatch_feed_lag_seconds", ())] < 30
         assert ("gridwatch_push_clients", (("scope_level", "city"),)) in after
         assert ("gridwatch_push_bytes_total", ()) in after
+        subscribed = watch_push(demo, city_ctx.towns[0], lambda: wait_for(lambda: (
+            m := scrape(demo.url))[("gridwatch_push_clients", (("scope_level", "town"),))] == 1
+            and m))
+        assert subscribed, scrape(demo.url)
+        assert subscribed[("gridwatch_push_bytes_total", ())] > 0  # the sync frame at least
+        assert wait_for(lambda: scrape(demo.url)[
+            ("gridwatch_push_clients", (("scope_level", "town"),))] == 0)  # it left
         status, live = get(f"{demo.url}/health/live")
         assert status == 200 and orjson.loads(live)["status"] == "live"
     lines = (tmp_path / "demo" / "demo.log").read_text(errors="replace").splitlines()
