@@ -112,10 +112,11 @@ def test_grafana_dashboard_charts_metrics_that_exist():
 
     for make in (metrics.positions_acked, metrics.messages_acked, metrics.messages_refused,
                  metrics.feed_lag, metrics.worker_backlog, metrics.worker_applied,
-                 metrics.push_clients, metrics.push_bytes, metrics.camera_up):
+                 metrics.push_clients, metrics.push_bytes, metrics.camera_up, metrics.clips_cut,
+                 metrics.clip_seconds):
         make()
     exported = {f.name for f in text_string_to_metric_families(generate_latest(REGISTRY).decode())}
-    exported |= {n + "_total" for n in exported}
+    exported |= {n + suffix for n in exported for suffix in ("_total", "_sum", "_count")}
     board = json.loads((DOCKER / "grafana" / "dashboards" / "gridwatch.json").read_text())
     charted = {n for p in board["panels"] for t in p["targets"]
                for n in re.findall(r"gridwatch_\w+", t["expr"])}

@@ -23,6 +23,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
     multiprocess,
     values,
@@ -160,3 +161,23 @@ def count_clients(levels: Iterable[str]) -> None:
     push_bytes()  # exported (at 0) from the first count on, before anyone subscribed
     for level in LEVEL_NAMES:
         push_clients().labels(level).set(counts.get(level, 0))
+
+
+@cache
+def clips_cut() -> Counter:
+    """Clips the capture worker cut, by state (ready, or failed: no frames in the window)."""
+    return Counter("gridwatch_clips", "clips cut for flagged events", ["state"])
+
+
+@cache
+def clip_seconds() -> Histogram:
+    """Seconds of video in each clip that was cut."""
+    return Histogram("gridwatch_clip_seconds", "video seconds per clip",
+                     buckets=(5, 10, 15, 20, 25, 30, 45, 60, 120))
+
+
+def count_clip(seconds: float | None) -> None:
+    """Count one clip: its length when it was made, None when it failed."""
+    clips_cut().labels("failed" if seconds is None else "ready").inc()
+    if seconds is not None:
+        clip_seconds().observe(seconds)
