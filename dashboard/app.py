@@ -19,6 +19,7 @@ from dashboard import (
     field,
     media_routes,
     open311,
+    ops_routes,
     pages,
     public,
     video_api,
@@ -80,6 +81,7 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps, actions))
+    server.register_blueprint(ops_routes.blueprint(ctx, client, settings.ops))
     server.register_blueprint(audit_page.blueprint(ctx, client))
     server.register_blueprint(wall_mod.blueprint(ctx, snaps))
     server.register_blueprint(field.blueprint(ctx, client, settings))

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "gw_session"
 LOGIN_CSRF_COOKIE = "gw_csrf"  # the login form's own token (no session yet)
 CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"  # Dash's renderer sends these by default
-PUBLIC_PATHS = ("/health", "/login", "/favicon.ico", "/m")
+PUBLIC_PATHS = ("/health", "/health/live", "/health/ready", "/metrics", "/login",
+                "/favicon.ico", "/m")  # /metrics checks its own callers (ops_routes)
 PUBLIC_PREFIXES = ("/assets/login", "/open311/", "/m/")  # the field terminal needs no session
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 API_PREFIX = "/api/"  # where programs may present an API token

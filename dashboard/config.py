@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from feeds.ingest.config import IngestConfig
+from feeds.ops.config import OpsConfig
 from feeds.store.config import StoreConfig
 from feeds.video.config import VideoConfig
 
@@ -107,3 +108,4 @@ class DashboardConfig(BaseModel):
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
     field: FieldConfig = FieldConfig()
+    ops: OpsConfig = OpsConfig()

@@ -6,7 +6,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import SimpleCookie
 from typing import Any
@@ -19,15 +18,16 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from domain.access import User
+from dashboard.push_model import Client, Pending
 from domain.alerts import AlertLevel, CategoryRule
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
-from domain.regions import Hierarchy, above_town, town_of, towns_covering
+from domain.regions import Hierarchy, above_town, level_of, town_of, towns_covering
 from feeds.live.clusters import OfficerIndex, View
 from feeds.live.follow import follow_live, live_ends
 from feeds.live.state import OfficerState, marker_of
 from feeds.live.summary import child_stats, kpi, visible_counts
+from feeds.ops.metrics import count_clients, push_bytes
 from feeds.store import keys
 
 log = logging.getLogger(__name__)
@@ -36,38 +36,6 @@ SESSION_COOKIE = "gw_session"
 SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
 ALERT_KEEP_S = 120.0  # a wall that reconnects within this still gets a new red case
 VIEW_EVERY_S = 1.0  # a viewport-clustered client gets its officers at most this often
-
-
-@dataclass(eq=False)
-class Client:
-    """One browser subscription: who, which region."""
-
-    ws: ServerConnection
-    user: User
-    region: str
-    case: str | None = None  # a case page also follows one whole case
-    token: str | None = None  # the session: checked again while the client stays
-    watch: str | None = None  # a wall also gets "alerts" (new red cases) of this region
-    by_view: bool = False  # officers clustered per viewport here, not sent row by row
-    view: View | None = None
-    view_sent: float = 0.0
-    view_stale: bool = False
-
-
-@dataclass
-class Pending:
-    """Changes gathered since the last flush."""
-
-    officers: set[str] = field(default_factory=set)
-    incidents: dict[str, Marker] = field(default_factory=dict)
-    closed: dict[str, Marker] = field(default_factory=dict)  # id → last marker
-    cases: dict[str, CaseRecord] = field(default_factory=dict)  # id → whole case
-    alerts: dict[str, Marker] = field(default_factory=dict)  # id → newly red marker
-    counts: bool = False
-
-    def __bool__(self) -> bool:
-        return bool(self.officers or self.incidents or self.closed or self.counts or self.cases
-                    or self.alerts)
 
 
 def _reply(status: HTTPStatus, text: str) -> Response:
@@ -265,7 +233,7 @@ class LiveHub:
         client.view, client.view_sent = view, 0.0
         frame: dict[str, Any] = {"type": "delta"}
         self.add_view(client, frame, time.time())
-        await client.ws.send(encode(frame).decode())
+        await self.send(client.ws, frame)
 
     async def flush(self) -> None:
         """Send the pending delta to every client (each scoped), then clear it."""
@@ -276,7 +244,7 @@ class LiveHub:
         for c in list(self.clients):
             frame = self.frame_for(c, "delta", p, cache)
             try:
-                await c.ws.send(encode(frame).decode())
+                await self.send(c.ws, frame)
             except ConnectionClosed:
                 self.clients.discard(c)
 
@@ -315,7 +283,7 @@ class LiveHub:
             whole = await self.read_case(case)
             if whole is not None and self.visible(client, whole):
                 frame["case"] = whole
-        await ws.send(encode(frame).decode())
+        await self.send(ws, frame)
         self.clients.add(client)
         try:
             async for raw in ws:
@@ -359,14 +327,22 @@ class LiveHub:
             await self.flush()
 
 
+    @staticmethod
+    async def send(ws: ServerConnection, frame: dict[str, Any]) -> None:
+        """Send one frame (its bytes counted for /metrics)."""
+        text = encode(frame).decode()
+        push_bytes().inc(len(text))
+        await ws.send(text)
+
     async def beat(self) -> None:
         """Tell every client the server time and how fresh the feed of its region is."""
         now = time.time()
+        count_clients(level_of(c.region).value for c in self.clients)
         for c in list(self.clients):
             frame = {"type": "beat", "now": now,
                      "feed_as_of": self.feed_as_of(c.watch or c.region)}
             try:
-                await c.ws.send(encode(frame).decode())
+                await self.send(c.ws, frame)
             except ConnectionClosed:
                 self.clients.discard(c)
 

@@ -197,3 +197,26 @@ def tokens(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
         return 1
     print(f"API token {args.name} ({args.role}, scope {args.scope})\ntoken: {token}")
     return 0
+
+
+def probe(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
+    """`gridwatch probe worker|capture|gateway`: 0 when a process of it on this host published
+    a fresh heartbeat (a container's health check), else 1 and why."""
+    import socket  # noqa: PLC0415
+
+    import redis  # noqa: PLC0415
+
+    from feeds.live import reads  # noqa: PLC0415
+    from feeds.ops.heartbeat import age_on_host  # noqa: PLC0415
+
+    try:
+        age = age_on_host(reads.connect(store_url(cfg)), args.component, socket.gethostname())
+    except redis.RedisError as e:
+        print(f"{args.component}: redis: {e}", file=sys.stderr)
+        return 1
+    if age is None or age > cfg.ops.heartbeat_stale_s:
+        print(f"{args.component}: no fresh heartbeat on this host"
+              + ("" if age is None else f" (last {age:.0f} s ago)"), file=sys.stderr)
+        return 1
+    print(f"{args.component}: heartbeat {age:.1f} s ago")
+    return 0

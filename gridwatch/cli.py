@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from domain.access import Role
+from feeds.ops.logs import setup_logging
+from feeds.ops.metrics import MULTIPROC_ENV, clear_metrics, setup_metrics
 from gridwatch import admin
 from gridwatch.config import LEGACY_ENV, GridwatchConfig, child_env, load_config
 
@@ -126,6 +129,10 @@ def parser() -> argparse.ArgumentParser:
                      help=argparse.SUPPRESS)
     run.add_argument("component", choices=COMPONENT_NAMES)
     _serving(run)
+    probe = sub.add_parser("probe", help="health check of a container: a fresh heartbeat of "
+                                         "the component on this host")
+    probe.add_argument("component", choices=("worker", "capture", "gateway"))
+    _config_flags(probe)
     _admin_parsers(sub)
     _token_parsers(sub)
     _data_parsers(sub)
@@ -158,18 +165,22 @@ def run_component(name: str, cfg: GridwatchConfig) -> int:
 
 
 ADMIN = {"users": admin.users, "init": admin.init, "devices": admin.devices,
-         "replay": admin.replay, "export": admin.export, "tokens": admin.tokens}
+         "replay": admin.replay, "export": admin.export, "tokens": admin.tokens,
+         "probe": admin.probe}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gridwatch` console script."""
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     tag = args.component if args.cmd == "run" else args.cmd
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format=f"%(asctime)s %(levelname)-7s [{tag}] %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    setup_logging(tag)  # the tree's format as soon as it is loaded; ISO dates even before
     cfg = load_config(overrides(args), args.config)
+    setup_logging(tag, cfg.ops.log_format)
+    if args.cmd in ("demo", "init"):  # a new run of the tree: no counts of an earlier one
+        clear_metrics(cfg.metrics_dir())
+    if args.cmd in ("demo", "run"):  # prometheus-client reads its folder from the environment
+        os.environ[MULTIPROC_ENV] = str(cfg.metrics_dir())
+        setup_metrics(cfg.metrics_dir())
     if args.cmd in ADMIN:
         return ADMIN[args.cmd](args, cfg)
     from feeds.geo.hierarchy import HierarchyError  # noqa: PLC0415

@@ -54,14 +54,14 @@ def _gateway(cfg: GridwatchConfig, url: str) -> None:
     from feeds.ingest.main import run_gateway  # noqa: PLC0415
 
     run_gateway(city_context(cfg), cfg.ingest, cfg.server.host, url, cfg.processes.count > 1,
-                cfg.store.data_dir / MEDIA_SUBDIR)
+                cfg.store.data_dir / MEDIA_SUBDIR, cfg.ops.heartbeat_s)
 
 
 def _worker(cfg: GridwatchConfig, url: str) -> None:
     from feeds.live.main import run_worker  # noqa: PLC0415
 
     run_worker(city_context(cfg), cfg.live, url, ZoneInfo(cfg.web.timezone),
-               cfg.processes.index or 0, cfg.processes.count)
+               cfg.processes.index or 0, cfg.processes.count, cfg.ops)
 
 
 def _push(cfg: GridwatchConfig, url: str) -> None:

@@ -32,6 +32,7 @@ from dashboard.config import DashboardConfig, FieldConfig, PushConfig, WallConfi
 from feeds.accounts.config import AccountsConfig
 from feeds.ingest.config import IngestConfig
 from feeds.live.config import LiveConfig
+from feeds.ops.config import OpsConfig
 from feeds.store.config import StoreConfig
 from feeds.video.config import VideoConfig
 
@@ -66,6 +67,7 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "GRIDWATCH_WALL_ROTATE": ("wall", "rotate"),
     "GRIDWATCH_WALL_DWELL": ("wall", "dwell_s"),
     "GRIDWATCH_WALL_STALE": ("wall", "stale_s"),
+    "GRIDWATCH_LOG_FORMAT": ("ops", "log_format"),
 }
 FROZEN = ConfigDict(extra="forbid", frozen=True)
 _YAML_FILE: ContextVar[Path | None] = ContextVar("gridwatch_yaml_file", default=None)
@@ -121,11 +123,17 @@ class GridwatchConfig(BaseModel):
     field: FieldConfig = FieldConfig()
     sim: DemoConfig = DemoConfig()
     processes: ProcessesConfig = ProcessesConfig()
+    ops: OpsConfig = OpsConfig()
 
     def dashboard(self) -> DashboardConfig:
         """The sections the web app reads."""
         return DashboardConfig(web=self.web, wall=self.wall, push=self.push, video=self.video,
-                               store=self.store, ingest=self.ingest, field=self.field)
+                               store=self.store, ingest=self.ingest, field=self.field,
+                               ops=self.ops)
+
+    def metrics_dir(self) -> Path:
+        """Where every process of this tree writes its Prometheus files."""
+        return self.ops.metrics_dir or self.store.data_dir / "metrics"
 
     def replace(self, section: str, **values: Any) -> GridwatchConfig:
         """A copy with some fields of one section set (values already of the field's type)."""

@@ -15,6 +15,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from feeds.ops.metrics import identity, mark_dead
+
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 10.0
@@ -97,6 +99,7 @@ class Supervisor:
                 log.error("%s keeps exiting (code %s); stopping %s", child.name, code,
                           self.label)
                 return False
+            mark_dead(identity(child.proc.pid))  # its live gauges go (counters stay)
             log.error("%s exited with code %s; starting it again", child.name, code)
             self.spawn(child)
         return True

@@ -64,10 +64,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 @contextmanager
 def running_demo(city_dir: Path, data_dir: Path, *extra: str, timeout: float = 90,
-                 cwd: Path | None = None) -> Iterator[RunningDemo]:
+                 cwd: Path | None = None, redis_url: str | None = None
+                 ) -> Iterator[RunningDemo]:
     """Run `gridwatch demo` (city files copied from city_dir) and stop it by its PID. With
     `cwd`, run it as `make demo` does: the console script, started in `cwd`, given the data
-    dir relative to it (`--data-dir data`)."""
+    dir relative to it (`--data-dir data`); with `redis_url`, on that Redis."""
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("city.geojson", "officers.csv"):
         shutil.copy(city_dir / name, data_dir / name)
@@ -75,6 +76,8 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str, timeout: float = 9
     env = dict(os.environ, GRIDWATCH_ADMIN_PASSWORD=ADMIN_PASSWORD,
                GRIDWATCH_TERMINAL_TOKEN=TERMINAL_TOKEN)
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     script = Path(sys.executable).with_name("gridwatch")
     cmd = [str(script), "demo", "--data-dir", str(data_dir.relative_to(cwd))] if cwd else [
         sys.executable, "-m", "gridwatch.cli", "demo", "--data-dir", str(data_dir)]

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("domain", "feeds", "layouts", "dashboard", "gridwatch")
-ROOMS = ("store", "geo", "ingest", "live", "history", "video", "accounts", "sim")
+ROOMS = ("store", "geo", "ingest", "live", "history", "video", "accounts", "ops", "sim")
 IO = {"redis", "cv2", "websockets", "flask", "waitress", "socket", "subprocess", "requests",
       "urllib3", "aiohttp", "pandas", "pyarrow", "sqlite3"}
 FORBIDDEN = {

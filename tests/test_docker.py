@@ -1,6 +1,7 @@
 """The docker/ files, checked as far as a machine without a Docker engine can."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -25,7 +26,7 @@ def defaults(value: str) -> str:
 def test_image_runs_as_a_user_with_a_health_check():
     text = (DOCKER / "Dockerfile").read_text()
     assert "\nUSER gridwatch" in text and "useradd" in text
-    assert "HEALTHCHECK" in text and "/health" in text
+    assert "HEALTHCHECK" in text and "8050/health/live" in text  # liveness, not readiness
     for folder in ("domain", "feeds", "layouts", "dashboard", "gridwatch", "assets"):
         assert f"COPY {folder} ./{folder}" in text
     assert 'ENTRYPOINT ["gridwatch"]' in text
@@ -40,7 +41,7 @@ def test_compose_services_run_real_commands_against_redis_with_aof():
     assert "appendonly yes" in conf and "redisdata:/data" in services["redis"]["volumes"]
     ap = parser()
     for name, svc in services.items():
-        if name == "redis":
+        if svc.get("image") != "gridwatch:latest":  # redis, prometheus, grafana
             continue
         args = ap.parse_args([defaults(a) for a in svc["command"]])  # the CLI accepts it
         assert args.cmd in ("run", "init"), name
@@ -87,3 +88,41 @@ def test_compose_config_accepts_the_file_and_demands_the_secrets(tmp_path):
     services = yaml.safe_load(ok.stdout)["services"]
     assert {"redis", "worker", "gateway", "push", "web", "simulate", "cameras"} <= set(services)
     assert services["worker"]["environment"]["GRIDWATCH_TERMINAL_TOKEN"] == "t0ken"
+
+
+def test_health_checks_and_the_ops_profile():
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    assert "/health/ready" in " ".join(services["web"]["healthcheck"]["test"])
+    ap = parser()
+    for name in ("worker", "capture"):  # their heartbeat, checked by the CLI
+        test = services[name]["healthcheck"]["test"]
+        assert test[:2] == ["CMD", "gridwatch"] and ap.parse_args(test[2:]).cmd == "probe"
+    assert services["simulate"]["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["ops"]
+    prom = yaml.safe_load((DOCKER / "prometheus.yml").read_text())["scrape_configs"][0]
+    assert prom["metrics_path"] == "/metrics" and prom["authorization"]["type"] == "Bearer"
+    assert prom["static_configs"][0]["targets"] == ["web:8050"]
+
+
+def test_grafana_dashboard_charts_metrics_that_exist():
+    from prometheus_client import REGISTRY, generate_latest  # noqa: PLC0415
+    from prometheus_client.parser import text_string_to_metric_families  # noqa: PLC0415
+
+    from feeds.ops import metrics  # noqa: PLC0415
+
+    for make in (metrics.positions_acked, metrics.messages_acked, metrics.messages_refused,
+                 metrics.feed_lag, metrics.worker_backlog, metrics.worker_applied,
+                 metrics.push_clients, metrics.push_bytes, metrics.camera_up, metrics.clips_cut,
+                 metrics.clip_seconds):
+        make()
+    exported = {f.name for f in text_string_to_metric_families(generate_latest(REGISTRY).decode())}
+    exported |= {n + suffix for n in exported for suffix in ("_total", "_sum", "_count")}
+    board = json.loads((DOCKER / "grafana" / "dashboards" / "gridwatch.json").read_text())
+    charted = {n for p in board["panels"] for t in p["targets"]
+               for n in re.findall(r"gridwatch_\w+", t["expr"])}
+    assert {"gridwatch_positions_acked_total", "gridwatch_feed_lag_seconds",
+            "gridwatch_worker_backlog", "gridwatch_push_clients"} <= charted
+    assert charted <= exported, charted - exported
+    provisioned = yaml.safe_load((DOCKER / "grafana" / "provisioning" / "datasources" /
+                                  "prometheus.yaml").read_text())["datasources"][0]
+    assert {p["datasource"]["uid"] for p in board["panels"]} == {provisioned["uid"]}

@@ -36,6 +36,7 @@ from feeds.ingest.protocol import (
     quick_position,
 )
 from feeds.live.commands import audit_command
+from feeds.ops.metrics import count_answers
 from feeds.store import keys
 from feeds.store.client import is_cluster
 from feeds.store.packing import use_hiredis_packing
@@ -218,6 +219,7 @@ class Gateway:
             else:
                 answers.append({"ack": r.msg_id})
                 self.stats["acked"] += 1
+        count_answers(results)
         return answers
 
     def _add_groups(self, pipe: Any, groups: list[list[Routed]]) -> None:

@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+import redis
+
 from feeds.geo.locate import GridIndex
 from feeds.ingest.attachments import MediaDir
 from feeds.ingest.config import IngestConfig
@@ -15,6 +17,8 @@ from feeds.ingest.intake import make_placer
 from feeds.ingest.osmand import OsmandServer, device_officer, serve_osmand
 from feeds.live import reads
 from feeds.live.context import CityContext
+from feeds.ops import heartbeat
+from feeds.ops.metrics import identity
 from feeds.store.client import async_client
 
 log = logging.getLogger(__name__)
@@ -28,12 +32,13 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                   shared_port: bool, media_dir: Path | None) -> None:
+                   shared_port: bool, media_dir: Path | None, beat_s: float) -> None:
     started = time.perf_counter()
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
     client = async_client(redis_url)
-    placer = make_placer(ctx, reads.connect(redis_url), index)
+    sync = reads.connect(redis_url)
+    placer = make_placer(ctx, sync, index)
     shared = ingest.terminal_token.get_secret_value() if ingest.terminal_token else ""
     if not shared:
         log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")
@@ -42,16 +47,35 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
     stop = asyncio.Event()
     stop_on_signals(stop)
     osmand = OsmandServer(gw, device_officer(client))
+    listening: set[str] = set()
     await asyncio.gather(serve_gateway(gw, host, ingest.gateway_port, stop,
+                                       lambda _: listening.add("terminal"),
                                        reuse_port=shared_port),
                          serve_osmand(osmand, host, ingest.osmand_port, stop,
-                                      reuse_port=shared_port))
+                                      lambda _: listening.add("osmand"),
+                                      reuse_port=shared_port),
+                         beat_loop(sync, listening, stop, beat_s))
     await client.aclose()
 
 
+async def beat_loop(sync: redis.Redis, listening: set[str], stop: asyncio.Event,
+                    every_s: float) -> None:
+    """Once both ports listen (the grid index is built by then), a heartbeat every few
+    seconds: what the readiness probe waits for."""
+    name = identity()
+    while not stop.is_set():
+        if listening >= {"terminal", "osmand"}:
+            await asyncio.to_thread(heartbeat.beat, sync, "gateway", name, grid_index=True)
+        try:
+            await asyncio.wait_for(stop.wait(), every_s)
+        except TimeoutError:
+            pass
+
+
 def run_gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                shared_port: bool = False, media_dir: Path | None = None) -> None:
+                shared_port: bool = False, media_dir: Path | None = None,
+                beat_s: float = 2.0) -> None:
     """Serve the terminal gateway and the OsmAnd port until SIGINT/SIGTERM (`shared_port`:
     other processes listen on the same ports; `media_dir`: where attachments go, none
-    taken without it)."""
-    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media_dir))
+    taken without it; `beat_s`: heartbeat period)."""
+    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media_dir, beat_s))

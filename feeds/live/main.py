@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from feeds.geo.datum import to_datum
@@ -12,13 +13,29 @@ from feeds.live.config import LiveConfig
 from feeds.live.context import CityContext
 from feeds.live.state import CityState
 from feeds.live.worker import StateWorker, partition
+from feeds.ops import heartbeat, metrics
+from feeds.ops.config import OpsConfig
 
 log = logging.getLogger(__name__)
 
 
+def worker_beat(worker: StateWorker, every_s: float) -> Callable[[], None]:
+    """The worker's heartbeat: its backlog and feed lag as gauges, its beat in Redis."""
+    def beat() -> None:
+        pending = reads.pending_count(worker.client, worker.towns)
+        lag = reads.last_entry_age(worker.client, worker.towns)
+        metrics.worker_backlog().set(pending)
+        if lag is not None:
+            metrics.feed_lag().set(lag)
+        heartbeat.beat(worker.client, "worker", metrics.identity(), consumer=worker.consumer,
+                       pending=pending, applied=worker.applied, every_s=every_s)
+    return beat
+
+
 def run_worker(ctx: CityContext, live: LiveConfig, redis_url: str, tz: ZoneInfo,
-               index: int = 0, count: int = 1) -> None:
+               index: int = 0, count: int = 1, ops: OpsConfig | None = None) -> None:
     """Run worker `index` of `count` (it takes its share of the towns) until SIGINT/SIGTERM."""
+    ops = ops or OpsConfig()
     state = CityState.with_roster(ctx.rules, ctx.roster)
     towns = partition(ctx.towns, index, count)
     datum = ctx.hierarchy.datum
@@ -26,6 +43,7 @@ def run_worker(ctx: CityContext, live: LiveConfig, redis_url: str, tz: ZoneInfo,
                          ctx.rules_config.relevel_interval_s,
                          consumer=live.worker_name or f"worker-{index + 1}",
                          to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"))
+    worker.beat, worker.beat_s = worker_beat(worker, ops.heartbeat_s), ops.heartbeat_s
     worker.bootstrap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

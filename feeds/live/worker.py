@@ -17,6 +17,7 @@ from domain.model import Incident
 from domain.regions import town_of
 from feeds.live.state import Changes, CityState, OfficerState, marker_of
 from feeds.live.tasks import add_task, task_msg
+from feeds.ops.metrics import worker_applied
 from feeds.store import keys, slotread
 from feeds.store.client import is_cluster
 
@@ -87,6 +88,8 @@ class StateWorker:
         self.reclaimed = 0
         self.reclaim_idle_ms = RECLAIM_IDLE_MS
         self.chunk = POSITION_CHUNK
+        self.beat: Callable[[], None] | None = None  # heartbeat and gauges (feeds/ops)
+        self.beat_s = 2.0
 
     def bootstrap(self) -> None:
         """Create the consumer groups and load the last state from Redis."""
@@ -176,6 +179,9 @@ class StateWorker:
         if now >= due["trim"]:
             self.trim(now)
             due["trim"] = now + 60
+        if self.beat is not None and now >= due.get("beat", 0.0):
+            self.beat()
+            due["beat"] = now + self.beat_s
 
     def reclaim(self, count: int = 1000, rounds: int = 10) -> int:
         """Take over (XAUTOCLAIM) and apply entries another consumer read but never acked
@@ -258,6 +264,7 @@ class StateWorker:
             pipes(keys.town_of(stream)).xack(stream, keys.WORKER_GROUP, *eids)
         pipes.execute()
         self.applied += len(entries)
+        worker_applied().inc(len(entries))
 
     def _write_tasks(self, pipes: TownPipes, changes: Changes) -> None:
         """Append the tasks the commands send down to their officers' streams."""

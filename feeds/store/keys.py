@@ -121,3 +121,9 @@ def pairing_failures(addr: str) -> str:
 
 
 WORKER_GROUP = "state"
+
+
+# Operations.
+def heartbeats(component: str) -> str:
+    """Hash process name → JSON {ts, …}: the heartbeats of one component's processes."""
+    return f"hb:{component}"

@@ -24,6 +24,7 @@ from domain.video import (
     nearest,
     retention_victims,
 )
+from feeds.ops.metrics import count_clip
 from feeds.store import video_keys as vk
 from feeds.video.capture import CameraFeed, CaptureService
 from feeds.video.store import new_id, queue_clip, queue_event
@@ -201,9 +202,11 @@ class ClipMaker:
         try:
             if idle:  # its first frames tell the clip's frame rate
                 await feed.wait_frames(3, self.service.cfg.read_timeout_s)
-            return await self._cut(ev, camera, dist_m, feed)
+            clip = await self._cut(ev, camera, dist_m, feed)
         finally:
             self.service.release(feed)
+        count_clip(None if clip is None else clip.end_ts - clip.start_ts)
+        return clip
 
     async def _cut(self, ev: FlaggedEvent, camera: Camera, dist_m: float, feed: CameraFeed
                    ) -> Clip | None:

@@ -15,6 +15,9 @@ from domain.regions import Level
 from domain.video import Camera
 from feeds.geo.hierarchy import load_hierarchy
 from feeds.live import reads
+from feeds.ops import metrics
+from feeds.ops.heartbeat import queue_beat
+from feeds.ops.metrics import identity
 from feeds.store.client import async_client
 from feeds.video import mjpeg
 from feeds.video.capture import CaptureConfig, CaptureService
@@ -42,6 +45,17 @@ class CaptureParts:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
+def camera_gauges(service: CaptureService) -> dict[str, int]:
+    """Set camera_up of the cameras being read (1: a fresh frame); the service's counts."""
+    now = time.time()
+    for cid, f in service.feeds.items():
+        if f.task is not None:
+            last = f.latest()
+            metrics.camera_up().labels(cid).set(
+                1 if last and now - last[0] <= service.cfg.stale_s else 0)
+    return service.summary(now)
+
+
 async def health_loop(parts: CaptureParts, stop: asyncio.Event) -> None:
     """Write every camera's health to Redis once per health_every_s."""
     towns = {cid: f.camera.town for cid, f in parts.service.feeds.items()}
@@ -49,6 +63,7 @@ async def health_loop(parts: CaptureParts, stop: asyncio.Event) -> None:
         try:
             pipe = parts.client.pipeline(transaction=False)
             write_health(pipe, parts.service.reports(time.time()), towns)
+            queue_beat(pipe, "capture", identity(), **camera_gauges(parts.service))
             await pipe.execute()
         except aredis.RedisError as e:
             log.warning("capture: cannot write health (%s)", e)

@@ -55,6 +55,8 @@ EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested els
     "/m/config.json", "/m/i18n/<lang>.json", "/m/pair",  # the field terminal: no session,
     "/m/device",  # no region's data; paired by code, asked with its token (test_field)
     "/api/v1/incidents/<incident_id>/actions",  # a POST: scope, role, state (test_actions_api)
+    "/health/live", "/health/ready",  # probes: check names and errors, no region's data
+    "/metrics",  # city-wide counts: loopback or a city-scoped API token (test_ops_routes)
 }
 EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
                     PAGES_OUTPUT,  # Dash Pages' router: the page table

@@ -104,6 +104,7 @@ LEGACY_VALUES = {
     "GRIDWATCH_WALL_ROTATE": ("red", "red"),
     "GRIDWATCH_WALL_DWELL": ("33", 33),
     "GRIDWATCH_WALL_STALE": ("44", 44),
+    "GRIDWATCH_LOG_FORMAT": ("json", "json"),
 }
 
 
@@ -125,11 +126,12 @@ def test_every_documented_gridwatch_name_is_known():
 
     root = Path(__file__).resolve().parents[2]
     text = " ".join(p.read_text() for p in [root / "README.md", *(root / "docs").glob("*.md"),
-                                             *(root / "docker").iterdir()])
+                                             *(root / "docker").rglob("*.y*ml")])
     known = {n for n, _ in env_names()} | {f"{n}_FILE" for n, _ in env_names()}
     not_settings = {"GRIDWATCH_TEST_REDIS", "GRIDWATCH_PROCESSES", "GRIDWATCH_TREE",
                     "GRIDWATCH_CONFIG", "GRIDWATCH_PUBLIC_URL", "GRIDWATCH_TILES",
-                    "GRIDWATCH_TILES_DATUM", "GRIDWATCH_LOG_FORMAT"}
+                    "GRIDWATCH_TILES_DATUM", "GRIDWATCH_METRICS_TOKEN_FILE",
+                    "GRIDWATCH_GRAFANA_PASSWORD"}  # Compose's own variables
     named = set(re.findall(r"\bGRIDWATCH_[A-Z0-9_]*[A-Z0-9]", text))
     assert named - known - not_settings == set()
 

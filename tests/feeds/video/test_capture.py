@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from domain.video import CameraKind, sign_ticket
 from feeds.sim import camframes
@@ -60,6 +61,11 @@ def test_snapshot_restream_and_one_upstream(redis_url, tmp_path):
         assert status == 404
         assert orjson.loads(_get(f"{cap.url}/health")[1]) == {"cameras": 2, "fresh": 2,
                                                                "viewers": 0, "reading": 2}
+        up = {c: REGISTRY.get_sample_value("gridwatch_camera_up", {"camera": c})
+              for c in ("cam0", "cam1")}
+        assert up == {"cam0": 1.0, "cam1": 1.0}  # /metrics: both read, both fresh
+        beat = orjson.loads(next(iter(client.hgetall("hb:capture").values())))
+        assert beat["cameras"] == 2 and time.time() - beat["ts"] < 5  # its heartbeat
 
 
 def test_viewer_cap_and_tickets(redis_url, tmp_path):

@@ -9,6 +9,7 @@ from dataclasses import replace
 import cv2
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from domain.access import Role, User
 from domain.model import Incident
@@ -36,8 +37,15 @@ def _incident(iid: str = "CASE-9", lon: float = 113.7501, lat: float = 23.0201,
                     level=AlertLevel(level))
 
 
+def ready_clips() -> tuple[float, float]:
+    """The clip metrics of this process: clips made, seconds of video in them."""
+    return (REGISTRY.get_sample_value("gridwatch_clips_total", {"state": "ready"}) or 0.0,
+            REGISTRY.get_sample_value("gridwatch_clip_seconds_sum") or 0.0)
+
+
 def test_flag_makes_webm_clips_inside_the_window(redis_url, tmp_path):
     client = sync_client(redis_url)
+    made0, seconds0 = ready_clips()
     with camsim(fps=8) as (_, base):
         cams = cameras(base, 2) + [replace(cameras(base, 1)[0], camera_id="far", lon=113.9,
                                            stream_url=f"{base}/cam/far.mjpg")]
@@ -58,6 +66,9 @@ def test_flag_makes_webm_clips_inside_the_window(redis_url, tmp_path):
     assert len(clips) == 2
     for clip in clips:
         _check_clip(tmp_path, clip, ev.ts)
+    made, seconds = ready_clips()  # /metrics counts them (the capture worker's own)
+    assert made - made0 == 2
+    assert seconds - seconds0 == pytest.approx(sum(c.end_ts - c.start_ts for c in clips))
     entries = reads.audit_entries(client, 10, target="CASE-9")
     assert [e["action"] for e in entries] == ["video.flag"]
     assert entries[0]["user"] == "admin" and ev.event_id in entries[0]["detail"]

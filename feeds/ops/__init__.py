@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, heartbeats and probes, log format."""
