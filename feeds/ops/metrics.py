@@ -149,7 +149,8 @@ def count_answers(results: list) -> None:
         if reason is not None:
             messages_refused().labels(refusal_reason(reason)).inc()
             continue
-        kind = r.stream.split(":", 1)[0]
+        stream = getattr(r, "stream", None)  # a photo (stored as a file) has none
+        kind = stream.split(":", 1)[0] if stream else "attachment"
         messages_acked().labels(kind).inc()
         if kind == "pos":
             positions_acked().inc()
