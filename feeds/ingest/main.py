@@ -38,9 +38,9 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
     gw = Gateway(client, placer, device_token_check(client, shared))
     stop = asyncio.Event()
     stop_on_signals(stop)
-    osmand = OsmandServer(gw, device_officer(client))
+    osmand = OsmandServer(gw, device_officer(client), ingest.limits)
     await asyncio.gather(serve_gateway(gw, host, ingest.gateway_port, stop,
-                                       reuse_port=shared_port),
+                                       reuse_port=shared_port, limits=ingest.limits),
                          serve_osmand(osmand, host, ingest.osmand_port, stop,
                                       reuse_port=shared_port))
     await client.aclose()
