@@ -77,7 +77,7 @@ class PushConfig(BaseModel):
 
     port: int = Field(default=8766, ge=0, le=65535, description="live push channel port")
     flush_s: float = Field(default=0.2, ge=0.05, le=10, description="push delta period")
-    limits: ClientLimits = Field(default_factory=lambda: ClientLimits(max_size=64 * 1024),
+    limits: ClientLimits = Field(default_factory=ClientLimits,
                                  description="the push channel's client limits")
     origins: list[str] = Field(
         default=[], max_length=32,

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
-PUSH_LIMITS = ClientLimits(max_size=64 * 1024)
+PUSH_LIMITS = ClientLimits()
+MAX_MESSAGE = 64 * 1024  # a browser sends only its viewport
 
 
 def reply(status: HTTPStatus, text: str) -> Response:
@@ -73,7 +74,7 @@ async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
     await hub.bootstrap()
     lim = hub.limits
     async with serve(hub.handler, host, port, process_request=hub.process_request,
-                     max_size=lim.max_size, max_queue=lim.max_queue,
+                     max_size=lim.max_size or MAX_MESSAGE, max_queue=lim.max_queue,
                      open_timeout=lim.open_timeout_s, ping_interval=20, reuse_port=reuse_port,
                      origins=list(origins) if origins is not None else None) as server:
         bound = next(iter(server.sockets)).getsockname()[1]

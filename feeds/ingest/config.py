@@ -17,7 +17,7 @@ class IngestConfig(BaseModel):
         default=None, min_length=1, max_length=512,
         description="token shared by the demo's terminals; unset: only registered devices' "
                     "tokens are accepted (the demo prints a random one)")
-    limits: ClientLimits = Field(default_factory=lambda: ClientLimits(max_size=4 << 20),
+    limits: ClientLimits = Field(default_factory=lambda: ClientLimits(),
                                  description="the gateway's and OsmAnd endpoint's client limits")
 
 
@@ -35,7 +35,9 @@ class ClientLimits(BaseModel):
                                  description="open connections at once; more are refused")
     open_timeout_s: float = Field(default=10, gt=0, le=600,
                                   description="a WebSocket handshake must finish within this")
-    max_size: int = Field(default=1 << 20, ge=1024, le=64 << 20,
-                          description="largest WebSocket message accepted, bytes")
+    max_size: int | None = Field(default=None, ge=1024, le=64 << 20,
+                                 description="largest WebSocket message accepted, bytes; unset: "
+                                             "the server's own (gateway 4 MiB: photos; push "
+                                             "64 KiB)")
     max_queue: int = Field(default=16, ge=1, le=4096,
                            description="WebSocket frames buffered before reading pauses")

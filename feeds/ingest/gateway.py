@@ -283,10 +283,10 @@ async def serve_gateway(gateway: Gateway, host: str, port: int,
     """Run the gateway's WebSocket server until `stop` is set (`reuse_port`: share the port
     with other gateway processes, SO_REUSEPORT; `limits`: handshake timeout, message size,
     queue and connection cap)."""
-    lim = limits or ClientLimits(max_size=4 << 20)
+    lim = limits or ClientLimits()
     gateway.max_connections = lim.max_connections
     async with serve(gateway.handler, host, port, process_request=gateway.process_request,
-                     max_size=lim.max_size, max_queue=lim.max_queue,
+                     max_size=lim.max_size or 4 << 20, max_queue=lim.max_queue,
                      open_timeout=lim.open_timeout_s, compression=None, ping_interval=20,
                      close_timeout=2,  # a restart does not wait long for silent terminals
                      reuse_port=reuse_port) as server:
