@@ -64,3 +64,21 @@ def test_children_die_with_a_supervisor_killed_by_sigkill(tmp_path, demo_dir, re
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_demo_killed_by_sigkill_leaves_no_process(tmp_path, demo_dir):
+    """Every component and the embedded redis-server go with the demo's supervisor."""
+    from tests.support import running_demo
+
+    with running_demo(demo_dir, tmp_path / "demo", "--no-sim", "--history-days", "0") as demo:
+        kids = psutil.Process(demo.pid).children(recursive=True)
+        names = " ".join(" ".join(k.cmdline()) for k in kids)
+        assert "redis-server" in names and "run web" in names and len(kids) >= 5
+        try:
+            os.kill(demo.pid, signal.SIGKILL)
+            _, alive = psutil.wait_procs(kids, timeout=5)
+            assert alive == [], [" ".join(k.cmdline()) for k in alive]
+        finally:
+            for k in kids:  # by PID: what a failed run left behind
+                if k.is_running():
+                    k.kill()
