@@ -81,6 +81,7 @@ class LiveHub:
         self.session_user = session_user
         self.flush_s = flush_s
         self.limits = limits
+        self.origin_rule: tuple[int, list[str]] | None = None  # (web port, listed): admit()
         self.session_check_s = SESSION_CHECK_S
         self.beat_s = beat_s
         self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once

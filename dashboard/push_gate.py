@@ -38,10 +38,30 @@ def full(connection: ServerConnection, cap: int) -> bool:
     return len(connection.server.connections) > cap
 
 
+def same_host(request: Request, port: int, listed: Sequence[str]) -> bool:
+    """Whether the Origin is listed, or is http(s)://<the host this request reached>:<port>
+    (the dashboard's own page on a server listening on every address)."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    if origin in listed:
+        return True
+    o, h = urlsplit(origin), urlsplit("//" + request.headers.get("Host", ""))
+    try:
+        return o.scheme in ("http", "https") and o.port == port and bool(
+            o.hostname) and o.hostname == h.hostname
+    except ValueError:  # a bad port
+        return False
+
+
 async def admit(hub: LiveHub, connection: ServerConnection, request: Request) -> Response | None:
-    """Check path, session and scope before the handshake; remember the subscription."""
+    """Check origin, path, session and scope before the handshake; remember the
+    subscription."""
     if full(connection, hub.limits.max_connections):
         return reply(HTTPStatus.SERVICE_UNAVAILABLE, "too many connections\n")
+    rule = hub.origin_rule
+    if rule is not None and not same_host(request, rule[0], rule[1]):
+        return reply(HTTPStatus.FORBIDDEN, "Origin not allowed\n")
     url = urlsplit(request.path)
     if url.path != "/live":
         return reply(HTTPStatus.NOT_FOUND, "subscribe at /live?region=<code>\n")
@@ -68,10 +88,14 @@ async def admit(hub: LiveHub, connection: ServerConnection, request: Request) ->
 
 async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
                      ready: Callable[[int], None] | None = None,
-                     reuse_port: bool = False, origins: Sequence[str] | None = None) -> None:
+                     reuse_port: bool = False, origins: Sequence[str] | None = None,
+                     same_host_port: int | None = None) -> None:
     """Run the push channel until `stop` is set (`reuse_port`: share the port, SO_REUSEPORT;
-    `origins`: the only Origin headers accepted, None: any)."""
+    `origins`: the only Origin headers accepted, None: any; `same_host_port`: also those of
+    the host the browser reached us by on that port)."""
     await hub.bootstrap()
+    if same_host_port is not None:  # checked in admit(), which sees the Host header
+        hub.origin_rule, origins = (same_host_port, list(origins or ())), None
     lim = hub.limits
     async with serve(hub.handler, host, port, process_request=hub.process_request,
                      max_size=lim.max_size or MAX_MESSAGE, max_queue=lim.max_queue,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import socket
 
 from dashboard.config import PushConfig, WebConfig
 from dashboard.push import LiveHub, serve_push
@@ -20,14 +19,7 @@ WILDCARD = ("0.0.0.0", "::", "")
 
 
 def _hosts(host: str) -> list[str]:
-    """The names browsers may reach a server listening on `host` by."""
-    if host in WILDCARD:
-        names = {socket.gethostname(), socket.getfqdn()}
-        try:
-            names |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
-        except OSError:
-            pass
-        return [*LOOPBACK, *sorted(f"[{n}]" if ":" in n else n for n in names)]
+    """The names browsers may reach a server listening on one address by."""
     if host in LOOPBACK or host.startswith("127.") or host == "::1":
         return [*LOOPBACK, host] if host not in LOOPBACK else list(LOOPBACK)
     return [f"[{host}]" if ":" in host else host]
@@ -35,9 +27,20 @@ def _hosts(host: str) -> list[str]:
 
 def allowed_origins(web: WebConfig, push: PushConfig, host: str) -> list[str]:
     """The Origin headers the push channel accepts: the public URL's origin if set, else the
-    dashboard's own (http://<each name of the host>:<web port>); plus push.origins."""
-    own = [web.public_url] if web.public_url else [f"http://{h}:{web.port}" for h in _hosts(host)]
-    return [*own, *push.origins]
+    dashboard's own (http://<each name of the host>:<web port>); plus push.origins. On a
+    wildcard host (0.0.0.0) without a public URL, only push.origins: the page's own origin
+    is then told by its host (same_host_port)."""
+    if web.public_url:
+        return [web.public_url, *push.origins]
+    if host in WILDCARD:
+        return list(push.origins)
+    return [*(f"http://{h}:{web.port}" for h in _hosts(host)), *push.origins]
+
+
+def same_host_port(web: WebConfig, host: str) -> int | None:
+    """On a wildcard host without a public URL, the web port an Origin must name (with the
+    host the browser reached the push channel by); else None."""
+    return web.port if host in WILDCARD and not web.public_url else None
 
 
 async def _push(ctx: CityContext, push: PushConfig, web: WebConfig, host: str, redis_url: str,
@@ -52,7 +55,8 @@ async def _push(ctx: CityContext, push: PushConfig, web: WebConfig, host: str, r
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await serve_push(hub, host, push.port, stop, reuse_port=shared_port, origins=origins)
+    await serve_push(hub, host, push.port, stop, reuse_port=shared_port, origins=origins,
+                     same_host_port=same_host_port(web, host))
     await client.aclose()
 
 
