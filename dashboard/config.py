@@ -2,11 +2,12 @@
 takes."""
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from feeds.ingest.config import IngestConfig
+from feeds.ingest.config import ClientLimits, IngestConfig
 from feeds.ops.config import OpsConfig
 from feeds.store.config import StoreConfig
 from feeds.video.config import VideoConfig
@@ -77,6 +78,20 @@ class PushConfig(BaseModel):
 
     port: int = Field(default=8766, ge=0, le=65535, description="live push channel port")
     flush_s: float = Field(default=0.2, ge=0.05, le=10, description="push delta period")
+    limits: ClientLimits = Field(default_factory=ClientLimits,
+                                 description="the push channel's client limits")
+    origins: list[str] = Field(
+        default=[], max_length=32,
+        description="more Origins that may open the push channel (scheme://host[:port]); "
+                    "always accepted: web.public_url's, else the dashboard's own")
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for o in value:
+            if not re.fullmatch(r"https?://[^/?#\s]+", o):
+                raise ValueError(f"an origin is scheme://host[:port], not {o!r}")
+        return value
 
 
 class FieldConfig(BaseModel):

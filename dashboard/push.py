@@ -5,24 +5,23 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from http import HTTPStatus
-from http.cookies import SimpleCookie
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import redis.asyncio as aredis
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from dashboard.push_gate import PUSH_LIMITS, admit, serve_push
 from dashboard.push_model import Client, Pending
+from domain.access import User
 from domain.alerts import AlertLevel, CategoryRule
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
 from domain.regions import Hierarchy, above_town, level_of, town_of, towns_covering
+from feeds.ingest.config import ClientLimits
 from feeds.live.clusters import OfficerIndex, View
 from feeds.live.follow import follow_live, live_ends
 from feeds.live.state import OfficerState, marker_of
@@ -31,30 +30,29 @@ from feeds.ops.metrics import count_clients, push_bytes
 from feeds.store import keys
 
 log = logging.getLogger(__name__)
+__all__ = ["Client", "LiveHub", "Pending", "serve_push"]
 
-SESSION_COOKIE = "gw_session"
 SESSION_CHECK_S = 5.0  # how often open connections' sessions are checked again
 ALERT_KEEP_S = 120.0  # a wall that reconnects within this still gets a new red case
 VIEW_EVERY_S = 1.0  # a viewport-clustered client gets its officers at most this often
 
 
-def _reply(status: HTTPStatus, text: str) -> Response:
-    body = text.encode()
-    return Response(status.value, status.phrase, Headers([
-        ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]), body)
 
 
 class LiveHub:
     """Holds the live state of the city and fans scoped deltas out to subscribers."""
 
     def __init__(self, client: aredis.Redis, hierarchy: Hierarchy, roster: Mapping[str, Officer],
-                 rules: Mapping[str, CategoryRule], session_user: Callable[[str | None], Any],
-                 flush_s: float = 0.5, beat_s: float = 2.0):
+                 rules: Mapping[str, CategoryRule],
+                 session_user: Callable[[str | None], Awaitable[User | None]],
+                 flush_s: float = 0.5, beat_s: float = 2.0, limits: ClientLimits = PUSH_LIMITS):
         self.client = client
         self.hierarchy = hierarchy
         self.rules = rules
         self.session_user = session_user
         self.flush_s = flush_s
+        self.limits = limits
+        self.origin_rule: tuple[int, list[str]] | None = None  # (web port, listed): admit()
         self.session_check_s = SESSION_CHECK_S
         self.beat_s = beat_s
         self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once
@@ -248,31 +246,10 @@ class LiveHub:
             except ConnectionClosed:
                 self.clients.discard(c)
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(self, connection: ServerConnection,
+                              request: Request) -> Response | None:
         """Check path, session and scope before the handshake; remember the subscription."""
-        url = urlsplit(request.path)
-        if url.path != "/live":
-            return _reply(HTTPStatus.NOT_FOUND, "subscribe at /live?region=<code>\n")
-        cookie = SimpleCookie(request.headers.get("Cookie", ""))
-        name = next((n for n in (f"__Host-{SESSION_COOKIE}", SESSION_COOKIE) if n in cookie), None)
-        token = cookie[name].value if name else None  # __Host- named under https
-        user = self.session_user(token)
-        if user is None:
-            return _reply(HTTPStatus.UNAUTHORIZED, "log in first\n")
-        query = parse_qs(url.query)
-        region = (query.get("region") or [user.scope])[0]
-        if region not in self.hierarchy:
-            return _reply(HTTPStatus.NOT_FOUND, f"unknown region {region}\n")
-        if not user.may_see_region(region):
-            return _reply(HTTPStatus.FORBIDDEN, "region outside your scope\n")
-        case = (query.get("case") or [None])[0]
-        watch = (query.get("watch") or [None])[0]
-        if watch is not None and (watch not in self.hierarchy or not user.may_see_region(watch)):
-            return _reply(HTTPStatus.FORBIDDEN, "watched region outside your scope\n")
-        by_view = (query.get("officers") or [""])[0] == "view"
-        sub = (user, region, case, watch, token, by_view)
-        connection.gw_sub = sub  # type: ignore[attr-defined]
-        return None
+        return await admit(self, connection, request)
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
@@ -299,17 +276,27 @@ class LiveHub:
         await follow_live(self.client, self.ids, self.apply, stop, count=5000, block_ms=100,
                           who="push", decode=decode_live)
 
-    def sessions_alive(self, clients: list[Client]) -> list[bool]:
-        """Whether each client's session is still live (blocking Redis reads: run in a
-        thread)."""
-        return [self.session_user(c.token) is not None for c in clients]
+    async def sessions_alive(self, clients: list[Client]) -> list[bool]:
+        """Whether each client's session is still live (each token read once, 32 at a time,
+        with the asyncio client)."""
+        tokens = list({c.token for c in clients})
+        live: dict[str | None, bool] = {}
+        for i in range(0, len(tokens), 32):
+            part = tokens[i:i + 32]
+            users = await asyncio.gather(*(self.session_user(t) for t in part))
+            live.update((t, u is not None) for t, u in zip(part, users, strict=True))
+        return [live[c.token] for c in clients]
 
     async def session_loop(self, stop: asyncio.Event) -> None:
         """Close the connections whose session ended (logout, expiry, user removed)."""
         while not stop.is_set():
             await asyncio.sleep(self.session_check_s)
             clients = list(self.clients)
-            alive = await asyncio.to_thread(self.sessions_alive, clients)
+            try:
+                alive = await self.sessions_alive(clients)
+            except Exception:  # Redis away for a moment: check again next time
+                log.exception("push session check failed")
+                continue
             for c, ok in zip(clients, alive, strict=True):
                 if not ok:
                     self.clients.discard(c)
@@ -325,7 +312,6 @@ class LiveHub:
                 pass
             self.urgent.clear()
             await self.flush()
-
 
     @staticmethod
     async def send(ws: ServerConnection, frame: dict[str, Any]) -> None:
@@ -354,23 +340,3 @@ class LiveHub:
                 await self.beat()
             except Exception:  # a wall must never lose its heartbeat for good
                 log.exception("push heartbeat failed; next one in %s s", self.beat_s)
-
-
-async def serve_push(hub: LiveHub, host: str, port: int, stop: asyncio.Event,
-                     ready: Callable[[int], None] | None = None,
-                     reuse_port: bool = False) -> None:
-    """Run the push channel until `stop` is set (`reuse_port`: share the port, SO_REUSEPORT)."""
-    await hub.bootstrap()
-    async with serve(hub.handler, host, port, process_request=hub.process_request,
-                     max_size=64 * 1024, ping_interval=20, reuse_port=reuse_port) as server:
-        bound = next(iter(server.sockets)).getsockname()[1]
-        log.info("live push channel on ws://%s:%s/live", host, bound)
-        if ready:
-            ready(bound)
-        tasks = [asyncio.create_task(hub.read_loop(stop)),
-                 asyncio.create_task(hub.flush_loop(stop)),
-                 asyncio.create_task(hub.session_loop(stop)),
-                 asyncio.create_task(hub.beat_loop(stop))]
-        await stop.wait()
-        for t in tasks:
-            t.cancel()

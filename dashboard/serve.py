@@ -37,4 +37,7 @@ def run_web(settings: DashboardConfig, ctx: CityContext, host: str, redis_url: s
     log.info("dashboard on http://%s:%s/", host, port)
     where = ({"sockets": [shared_socket(host, port)]} if shared_port
              else {"host": host, "port": port})
-    serve(app.server, threads=8, ident="gridwatch", _quiet=True, **where)
+    # behind trusted proxies ProxyFix (dashboard/public.py) reads X-Forwarded-*: waitress must
+    # hand them on (it drops them by default)
+    serve(app.server, threads=8, ident="gridwatch", _quiet=True,
+          clear_untrusted_proxy_headers=not settings.web.proxy_hops, **where)

@@ -67,7 +67,8 @@ def _worker(cfg: GridwatchConfig, url: str) -> None:
 def _push(cfg: GridwatchConfig, url: str) -> None:
     from dashboard.push_main import run_push  # noqa: PLC0415
 
-    run_push(city_context(cfg), cfg.push, cfg.server.host, url, cfg.processes.count > 1)
+    run_push(city_context(cfg), cfg.push, cfg.web, cfg.server.host, url,
+             cfg.processes.count > 1)
 
 
 def _web(cfg: GridwatchConfig, url: str) -> None:

@@ -70,7 +70,7 @@ class Demo:
         self.city_code = ctx.hierarchy.city.code
         url = store.redis_url
         if not url:
-            self.redis = EmbeddedRedis(store.data_dir).start()
+            self.redis = EmbeddedRedis(store.data_dir, die_with_parent=True).start()
             url = self.redis.url
         url = client_url(url, store.redis_cluster)
         store.url_file.write_text(url + "\n")

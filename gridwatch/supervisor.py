@@ -2,7 +2,9 @@
 
 It starts its children in order, starts again one that exits (as its restart policy says),
 and on SIGTERM/SIGINT stops them by their PIDs, last started first: SIGTERM, a deadline, then
-SIGKILL. `run X --processes N` runs N children of one component (`--process-index i`, the tree
+SIGKILL. Children die with it (PR_SET_PDEATHSIG: SIGTERM when the supervisor is gone, even
+killed with SIGKILL); one that exits more than 5 times a minute stops the whole tree with exit
+code 1. `run X --processes N` runs N children of one component (`--process-index i`, the tree
 in their environment); servers bind their port with SO_REUSEPORT, so the kernel spreads new
 connections over them, and workers split the towns.
 """
@@ -16,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from feeds.ops.metrics import identity, mark_dead
+from feeds.store.lifeline import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,9 @@ class RestartPolicy:
 
 
 DEMO = RestartPolicy(max_per_minute=5)  # a component that keeps dying stops the demo
-REPLICAS = RestartPolicy(min_uptime_s=1.0)  # `--processes N`: restart forever, once a second
+# `--processes N`: at most once a second, and a child that keeps dying stops them all (exit 1:
+# Docker or systemd sees it)
+REPLICAS = RestartPolicy(min_uptime_s=1.0, max_per_minute=5)
 
 
 @dataclass
@@ -68,7 +73,8 @@ class Supervisor:
 
     def spawn(self, child: Child) -> None:
         """Start one child (at its CPU priority)."""
-        child.proc = subprocess.Popen(child.command, env=child.env)
+        child.proc = subprocess.Popen(child.command, env=child.env,  # noqa: PLW1509 (no threads)
+                                      preexec_fn=die_with_parent())
         child.started = time.monotonic()
         if child.nice:
             try:

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (Chromium, redis-server, CJK fonts) if missing.
+# Installs the Debian packages the tests need (Chromium, redis-server, CJK fonts, nginx,
+# openssl) if missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
+# the TLS reverse-proxy test runs Debian's nginx with a certificate made by openssl
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # optional: with Compose on the machine a test validates docker/compose.yaml (no engine needed)
 want=()
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 \

@@ -152,17 +152,27 @@ def session_record(client: redis.Redis, token: str | None) -> dict[str, Any] | N
         return None
     key = keys.session(token_hash(token))
     raw = client.getex(key, ex=SESSION_IDLE_S)
+    rec, ttl = judge_record(raw)
+    if ttl == 0:
+        client.delete(key)
+    elif ttl is not None:
+        client.expire(key, ttl)
+    return rec
+
+
+def judge_record(raw: bytes | None) -> tuple[dict[str, Any] | None, int | None]:
+    """A stored session record read with its idle expiry renewed: the record if still live,
+    and the expiry to set on its key (0: delete it, None: leave it)."""
     if raw is None:
-        return None
+        return None, None
     rec = orjson.loads(raw)
     left = float(rec.get("exp", 0)) - time.time()
     if left <= 0:
-        client.delete(key)
-        return None
+        return None, 0
     idle = int(rec.get("idle", SESSION_IDLE_S))
     if left < SESSION_IDLE_S or idle != SESSION_IDLE_S:
-        client.expire(key, max(1, int(min(left, idle))))
-    return rec
+        return rec, max(1, int(min(left, idle)))
+    return rec, None
 
 
 def session_user_of(rec: dict[str, Any]) -> User:

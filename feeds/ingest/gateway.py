@@ -22,6 +22,7 @@ from websockets.http11 import Request, Response
 from domain.entries import encode
 from feeds.accounts.devices import token_matches
 from feeds.ingest.attachments import AttachmentIn, AttachmentTaker, MediaDir, Taken
+from feeds.ingest.config import ClientLimits
 from feeds.ingest.downlink_io import DownlinkHub, is_ack_frame
 from feeds.ingest.field import field_commands
 from feeds.ingest.placement import Placer, Routed
@@ -84,6 +85,7 @@ class Gateway:
                  check_token: Callable[[str | None], Awaitable[Access | None]],
                  seen_ttl_s: int = SEEN_TTL_S, media: MediaDir | None = None):
         self.client = client
+        self.max_connections = ClientLimits().max_connections
         use_hiredis_packing(client)
         self.placer = placer
         self.check_token = check_token
@@ -96,6 +98,8 @@ class Gateway:
     async def process_request(self, connection: ServerConnection,
                               request: Request) -> Response | None:
         """Refuse wrong paths and bad tokens before the WebSocket handshake."""
+        if len(connection.server.connections) > self.max_connections:
+            return _reply(HTTPStatus.SERVICE_UNAVAILABLE, "too many connections\n")
         if urlsplit(request.path).path != "/terminal":
             return _reply(HTTPStatus.NOT_FOUND, "terminals connect to /terminal\n")
         access = await self.check_token(token_of(request))
@@ -296,11 +300,15 @@ def dead_fields(r: Refused, source: str, now: float) -> dict[str, bytes | str]:
 
 async def serve_gateway(gateway: Gateway, host: str, port: int,
                         stop: asyncio.Event, ready: Callable[[int], None] | None = None,
-                        reuse_port: bool = False) -> None:
+                        reuse_port: bool = False, limits: ClientLimits | None = None) -> None:
     """Run the gateway's WebSocket server until `stop` is set (`reuse_port`: share the port
-    with other gateway processes, SO_REUSEPORT)."""
+    with other gateway processes, SO_REUSEPORT; `limits`: handshake timeout, message size,
+    queue and connection cap)."""
+    lim = limits or ClientLimits()
+    gateway.max_connections = lim.max_connections
     async with serve(gateway.handler, host, port, process_request=gateway.process_request,
-                     max_size=MAX_FRAME, compression=None, ping_interval=20,
+                     max_size=lim.max_size or MAX_FRAME, max_queue=lim.max_queue,
+                     open_timeout=lim.open_timeout_s, compression=None, ping_interval=20,
                      close_timeout=2,  # a restart does not wait long for silent terminals
                      reuse_port=reuse_port) as server:
         bound = next(iter(server.sockets)).getsockname()[1]

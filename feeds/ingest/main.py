@@ -46,11 +46,11 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
                  media=MediaDir(media_dir) if media_dir else None)
     stop = asyncio.Event()
     stop_on_signals(stop)
-    osmand = OsmandServer(gw, device_officer(client))
+    osmand = OsmandServer(gw, device_officer(client), ingest.limits)
     listening: set[str] = set()
     await asyncio.gather(serve_gateway(gw, host, ingest.gateway_port, stop,
                                        lambda _: listening.add("terminal"),
-                                       reuse_port=shared_port),
+                                       reuse_port=shared_port, limits=ingest.limits),
                          serve_osmand(osmand, host, ingest.osmand_port, stop,
                                       lambda _: listening.add("osmand"),
                                       reuse_port=shared_port),

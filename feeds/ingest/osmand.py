@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from feeds.ingest.config import ClientLimits
 from feeds.ingest.gateway import Gateway
 from feeds.ingest.protocol import Refused, decode_one
 from feeds.store import keys
@@ -133,10 +134,13 @@ def device_officer(client: Any) -> DeviceOfficer:
 class OsmandServer:
     """HTTP/1.1 endpoint of the OsmAnd protocol; stores fixes through the gateway."""
 
-    def __init__(self, gateway: Gateway, device_officer: DeviceOfficer):
+    def __init__(self, gateway: Gateway, device_officer: DeviceOfficer,
+                 limits: ClientLimits | None = None):
         self.gateway = gateway
         self.device_officer = device_officer
-        self.stats = {"ok": 0, "bad": 0}
+        self.limits = limits or ClientLimits()
+        self.stats = {"ok": 0, "bad": 0, "timed_out": 0, "refused": 0}
+        self.open = 0  # connections now open
 
     async def handle(self, method: str, target: str, ctype: str, body: bytes,
                      peer: str) -> tuple[int, str]:
@@ -169,32 +173,48 @@ class OsmandServer:
 
     async def serve_connection(self, reader: asyncio.StreamReader,
                                writer: asyncio.StreamWriter) -> None:
-        """Serve requests on one keep-alive connection."""
-        host, port = writer.get_extra_info("peername")[:2]
-        peer = f"{host}:{port}"
+        """Serve requests on one keep-alive connection (closed when idle or half-sent for
+        read_timeout_s, refused past max_connections)."""
+        if self.open >= self.limits.max_connections:
+            self.stats["refused"] += 1
+            writer.write(_answer(503, b"Service Unavailable", b"too many connections"))
+            writer.close()
+            return
+        self.open += 1
         try:
-            while True:
-                req = await _read_request(reader)
-                if req is None:
-                    break
-                method, target, headers, body = req
-                status, reason = await self.handle(method, target,
-                                                   headers.get("content-type", ""), body, peer)
-                text = b"" if status == 200 else reason.encode()
-                writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (
-                                 status, b"OK" if status == 200 else b"Bad Request",
-                                 len(text), text))
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
+            await self._serve(reader, writer)
+        except TimeoutError:
+            self.stats["timed_out"] += 1
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
+            self.open -= 1
             writer.close()
 
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, port = writer.get_extra_info("peername")[:2]
+        peer = f"{host}:{port}"
+        while True:
+            req = await asyncio.wait_for(_read_request(reader, self.limits.max_headers),
+                                         self.limits.read_timeout_s)
+            if req is None:
+                return
+            method, target, headers, body = req
+            status, reason = await self.handle(method, target,
+                                               headers.get("content-type", ""), body, peer)
+            text = b"" if status == 200 else reason.encode()
+            writer.write(_answer(status, b"OK" if status == 200 else b"Bad Request", text))
+            await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                return
 
-async def _read_request(reader: asyncio.StreamReader
+
+def _answer(status: int, phrase: bytes, text: bytes) -> bytes:
+    return (b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (status, phrase, len(text), text))
+
+
+async def _read_request(reader: asyncio.StreamReader, max_headers: int
                         ) -> tuple[str, str, dict[str, str], bytes] | None:
     line = await reader.readline()
     if not line:
@@ -207,6 +227,8 @@ async def _read_request(reader: asyncio.StreamReader
         h = await reader.readline()
         if h in (b"\r\n", b"\n", b""):
             break
+        if len(headers) >= max_headers:
+            raise ValueError("too many headers")
         k, _, v = h.decode("latin-1").partition(":")
         headers[k.strip().lower()] = v.strip()
     length = int(headers.get("content-length", "0") or 0)
@@ -220,7 +242,8 @@ async def serve_osmand(server: OsmandServer, host: str, port: int, stop: asyncio
                        ready: Callable[[int], None] | None = None,
                        reuse_port: bool = False) -> None:
     """Listen for OsmAnd requests until `stop` is set (`reuse_port`: SO_REUSEPORT)."""
-    srv = await asyncio.start_server(server.serve_connection, host, port, reuse_port=reuse_port)
+    srv = await asyncio.start_server(server.serve_connection, host, port, reuse_port=reuse_port,
+                                     limit=server.limits.max_header_bytes, backlog=1024)
     bound = srv.sockets[0].getsockname()[1]
     log.info("OsmAnd (Traccar Client) endpoint on http://%s:%s/", host, bound)
     if ready:

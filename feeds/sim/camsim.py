@@ -27,6 +27,7 @@ import numpy as np
 import orjson
 
 from domain.video import valid_camera_id
+from feeds.ingest.config import ClientLimits
 from feeds.sim import camframes
 from feeds.video import mjpeg
 
@@ -231,8 +232,9 @@ async def serve_camsim(sim: CamSim, host: str, port: int, stop: asyncio.Event,
                        ready: Callable[[int], None] | None = None) -> None:
     """Serve the synthetic cameras until `stop` is set."""
     sim.loop = asyncio.get_running_loop()
-    connections = mjpeg.Connections(sim.handle)
-    server = await asyncio.start_server(connections, host, port, backlog=256)
+    connections = mjpeg.Connections(sim.handle, ClientLimits(read_timeout_s=10))
+    server = await asyncio.start_server(connections, host, port, backlog=256,
+                                        limit=connections.head_limit)
     bound = server.sockets[0].getsockname()[1]
     log.info("synthetic cameras on http://%s:%s/cam/<id>.mjpg (%.1f fps, %dx%d)", host, bound,
              sim.fps, sim.width, sim.height)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import redis
 
+from feeds.store.lifeline import die_with_parent as lifeline
+
 log = logging.getLogger(__name__)
 
 
@@ -59,8 +61,9 @@ class EmbeddedRedis:
     """
 
     def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1",
-                 appendfsync: str = APPENDFSYNC):
+                 appendfsync: str = APPENDFSYNC, die_with_parent: bool = False):
         self.appendfsync = appendfsync
+        self.die_with_parent = die_with_parent  # SIGTERM when this process dies (the demo)
         self.data_dir = Path(data_dir).resolve() / "redis"
         self.host = host
         self.socket = self.data_dir / "redis.sock"
@@ -85,7 +88,8 @@ class EmbeddedRedis:
                 "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no",
                 "--protected-mode", "yes", "--logfile", str(self.data_dir / "redis.log")]
         log.info("starting redis-server on %s (data in %s)", self.url, self.data_dir)
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=lifeline() if self.die_with_parent else None)
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + timeout
         while True:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from feeds.ingest.config import ClientLimits
+
 
 class VideoConfig(BaseModel):
     """The capture worker: its port, the cameras it reads and motion flagging."""
@@ -12,6 +14,8 @@ class VideoConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     capture_port: int = Field(default=8767, ge=0, le=65535, description="video capture port")
+    limits: ClientLimits = Field(default_factory=lambda: ClientLimits(read_timeout_s=10),
+                                 description="what one client of the capture port is granted")
     public_url: str | None = Field(
         default=None, max_length=2048, pattern=r"^https?://",
         description="where browsers reach the capture port (behind a proxy); unset: the "

@@ -14,6 +14,7 @@ import redis.asyncio as aredis
 from domain.regions import Level
 from domain.video import Camera
 from feeds.geo.hierarchy import load_hierarchy
+from feeds.ingest.config import ClientLimits
 from feeds.live import reads
 from feeds.ops import metrics
 from feeds.ops.heartbeat import queue_beat
@@ -74,11 +75,14 @@ async def health_loop(parts: CaptureParts, stop: asyncio.Event) -> None:
 
 
 async def serve_capture(parts: CaptureParts, host: str, port: int, stop: asyncio.Event,
-                        ready: Callable[[int], None] | None = None) -> None:
-    """Run readers, HTTP routes, health, clips and the red flagger until `stop` is set."""
+                        ready: Callable[[int], None] | None = None,
+                        limits: ClientLimits | None = None) -> None:
+    """Run readers, HTTP routes, health, clips and the red flagger until `stop` is set
+    (`limits`: what one client is granted)."""
     parts.service.start()
-    connections = mjpeg.Connections(parts.service.handle)
-    server = await asyncio.start_server(connections, host, port, backlog=512)
+    connections = mjpeg.Connections(parts.service.handle, limits)
+    server = await asyncio.start_server(connections, host, port, backlog=512,
+                                        limit=connections.head_limit)
     bound = server.sockets[0].getsockname()[1]
     parts.tasks = [asyncio.create_task(health_loop(parts, stop)),
                    asyncio.create_task(parts.clips.flag_loop(stop))]
@@ -160,7 +164,7 @@ def run_capture(video: VideoConfig, data_dir: Path, redis_url: str, host: str,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_capture(parts, host, video.capture_port, stop)
+        await serve_capture(parts, host, video.capture_port, stop, limits=video.limits)
         await client.aclose()
 
     asyncio.run(main())

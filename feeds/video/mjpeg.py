@@ -4,8 +4,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from feeds.ingest.config import ClientLimits
 
 BOUNDARY = "gwframe"
 MAX_HEAD = 16 * 1024
@@ -133,10 +136,14 @@ class Request:
     headers: dict[str, str]
 
 
-async def read_request(reader: asyncio.StreamReader, timeout: float = 10.0) -> Request | None:
-    """Read one request head; None if the client sent nothing usable."""
+async def read_request(reader: asyncio.StreamReader, timeout: float | None = None
+                       ) -> Request | None:
+    """Read one request head (within the connection's read timeout, head size and header
+    count); None if the client sent nothing usable."""
+    limits = LIMITS.get()
     try:
-        raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+        raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"),
+                                     timeout or limits.read_timeout_s)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
             ConnectionError):
         return None
@@ -144,6 +151,8 @@ async def read_request(reader: asyncio.StreamReader, timeout: float = 10.0) -> R
     try:
         method, target, _version = line.decode("latin-1").split(" ", 2)
     except ValueError:
+        return None
+    if rest.count(b"\r\n") > limits.max_headers:
         return None
     url = urlsplit(target)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -200,18 +209,35 @@ async def cancel_all(tasks: Iterable[asyncio.Task]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+LIMITS: ContextVar[ClientLimits] = ContextVar("mjpeg_limits",
+                                              default=ClientLimits())  # noqa: B039 (frozen)
+
+
 class Connections:
-    """A connection handler for asyncio.start_server that can end every open connection."""
+    """A connection handler for asyncio.start_server that can end every open connection and
+    holds its clients to `limits` (connection cap; read timeout and header count of
+    read_request)."""
 
     def __init__(self, handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter],
-                                         Awaitable[None]]):
+                                         Awaitable[None]], limits: ClientLimits | None = None):
         self.handler = handler
+        self.limits = limits or ClientLimits()
         self.tasks: set[asyncio.Task] = set()
+
+    @property
+    def head_limit(self) -> int:
+        """The stream limit of start_server: the longest request head read."""
+        return 4 * self.limits.max_header_bytes
 
     async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one connection, remembered until it ends."""
         task = asyncio.current_task()
         assert task is not None
+        if len(self.tasks) >= self.limits.max_connections:
+            writer.write(response(503, "too many connections\n"))
+            writer.close()
+            return
+        LIMITS.set(self.limits)
         self.tasks.add(task)
         try:
             await self.handler(reader, writer)

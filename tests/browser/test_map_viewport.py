@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from dashboard.push import LiveHub, serve_push
 from domain.access import Role, User
 from domain.model import Officer
-from feeds.accounts import auth
+from feeds.accounts import async_sessions, auth
 from feeds.live.context import CityContext
 from feeds.live.state import OfficerState
 from feeds.store import keys
@@ -48,7 +48,7 @@ def province(redis_url: str, city_ctx: CityContext) -> Iterator[tuple[str, str]]
     async def run(stop: asyncio.Event, ready) -> None:
         client = async_client(redis_url)
         hub = LiveHub(client, h, roster, city_ctx.rules,
-                      lambda t: auth.session_user(sync, t), flush_s=0.1)
+                      lambda t: async_sessions.session_user(client, t), flush_s=0.1)
         await serve_push(hub, "127.0.0.1", 0, stop, ready)
         await client.aclose()
 

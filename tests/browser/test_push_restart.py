@@ -53,6 +53,7 @@ def web_and_push(demo_dir: Path, redis_url: str, tmp_path: Path) -> Iterator[dic
         procs["push"] = start("push", demo_dir, redis_url, port, live_port,
                               tmp_path / "push.log")
         yield {"procs": procs, "url": f"http://127.0.0.1:{port}", "live_port": live_port,
+               "port": port,
                "log": tmp_path / "push.log"}
     finally:
         for p in procs.values():
@@ -79,7 +80,9 @@ def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
     stop(procs["push"], signal.SIGKILL)
     page.wait_for_function("window.gridwatch.live.conn !== 'open'", timeout=TIMEOUT)
     before = page.evaluate(STATE % officer.officer_id)
-    procs["push"] = start("push", demo_dir, redis_url, 0, web_and_push["live_port"],
+    # the web port too: the push channel accepts only the dashboard's origin
+    procs["push"] = start("push", demo_dir, redis_url, web_and_push["port"],
+                          web_and_push["live_port"],
                           web_and_push["log"])
     page.wait_for_function("window.gridwatch.live.conn === 'open'", timeout=60_000)
     lon = 113.7512

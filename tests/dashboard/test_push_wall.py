@@ -14,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 
 from dashboard.push import LiveHub, serve_push
 from domain.access import Role, User
-from feeds.accounts import auth
+from feeds.accounts import async_sessions, auth
 from feeds.live.context import CityContext
 from feeds.store import keys
 from feeds.store.client import async_client, sync_client
@@ -28,7 +28,7 @@ def push(redis_url: str, city_ctx: CityContext) -> Iterator[tuple[str, redis.Red
     async def run(stop: asyncio.Event, ready) -> None:
         client = async_client(redis_url)
         hub = LiveHub(client, city_ctx.hierarchy, city_ctx.roster, city_ctx.rules,
-                      lambda t: auth.session_user(sync, t), flush_s=0.05, beat_s=0.3)
+                      lambda t: async_sessions.session_user(client, t), flush_s=0.05, beat_s=0.3)
         await serve_push(hub, "127.0.0.1", 0, stop, ready)
         await client.aclose()
 

@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from dashboard.push import LiveHub, serve_push
 from domain.access import CLEARED_FOR_SENSITIVE, Role
-from feeds.accounts import auth
+from feeds.accounts import async_sessions
 from feeds.store import keys
 from feeds.store.client import async_client
 from tests.conftest import ThreadedServer
@@ -27,7 +27,7 @@ def test_push_subscriptions_are_scoped(world: World, redis_server):
     async def run(stop: asyncio.Event, ready) -> None:
         aclient = async_client(redis_server.url)
         hub = LiveHub(aclient, w.ctx.hierarchy, w.ctx.roster, w.ctx.rules,
-                      lambda t: auth.session_user(w.client, t), flush_s=0.05)
+                      lambda t: async_sessions.session_user(aclient, t), flush_s=0.05)
         await serve_push(hub, "127.0.0.1", 0, stop, ready)
         await aclient.aclose()
 

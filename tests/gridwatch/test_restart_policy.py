@@ -42,12 +42,12 @@ def test_the_demo_restarts_a_crashed_child_but_stops_when_it_keeps_crashing():
     assert sup.children[1].proc.returncode is not None  # the others were stopped
 
 
-def test_replicas_restart_forever_but_not_faster_than_their_minimum_uptime():
+def test_replicas_restart_but_not_faster_than_their_minimum_uptime():
     sup = Supervisor("gateway", [Child("gateway process 1/1", EXITS)],
                      RestartPolicy(min_uptime_s=0.5))
     starts = starts_within(sup, 2.2)
     assert starts is not None and 3 <= starts <= 6
-    assert REPLICAS.max_per_minute is None and REPLICAS.min_uptime_s == 1.0
+    assert REPLICAS.max_per_minute == 5 and REPLICAS.min_uptime_s == 1.0
 
 
 def test_stop_kills_a_child_that_ignores_sigterm(tmp_path):
