@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import http.cookiejar
 import os
 import re
@@ -26,6 +27,7 @@ import redis
 from websockets.asyncio.client import connect
 
 from bench.common import city, component, redis_server
+from dashboard.config import WebConfig
 from domain.access import Role, User
 from feeds.accounts import auth
 from feeds.store import keys
@@ -125,10 +127,12 @@ async def feed(url: str, ctx, stop: asyncio.Event, fix_s: float = 10.0,  # noqa:
 
 async def client(url: str, cookie: str, st: Stats, start: asyncio.Event,
                  stop: asyncio.Event) -> None:
-    """Subscribe, read the sync frame, then count delta bytes between start and stop."""
+    """Subscribe (as a page of the dashboard: its origin), read the sync frame, then count
+    delta bytes between start and stop."""
     try:
         async with connect(url, additional_headers={"Cookie": f"gw_session={cookie}"},
-                           max_size=None, compression=None, open_timeout=60) as ws:
+                           origin=ORIGIN.get(), max_size=None, compression=None,
+                           open_timeout=60) as ws:
             st.sync_bytes = len(await ws.recv(decode=False))
             while not stop.is_set():
                 try:
@@ -230,12 +234,17 @@ def wait_placed(base: str, officers: int, timeout: float = 180) -> None:
     raise RuntimeError("the simulator did not place the officers in time")
 
 
+ORIGIN: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "origin", default=f"http://127.0.0.1:{WebConfig().port}")  # the push process's own web
+
+
 def run_demo(ctx, data_dir: Path, args: argparse.Namespace,  # noqa: ANN001
              subs: list[tuple[str, str]]) -> tuple[list[Stats], float, float]:
     """The whole demo (simulator at Dongguan load) and the clients."""
     with running_demo(data_dir, Path(tempfile.mkdtemp(prefix="gw-push-")),
                       "--history-days", "0", timeout=180) as demo:
         wait_placed(demo.url, len(ctx.roster))
+        ORIGIN.set(demo.url)
         return asyncio.run(run_clients(
             f"ws://127.0.0.1:{demo.live_port}/live", session_cookie(demo.url), subs,
             args.settle, args.seconds, child_pid(demo.pid, "push")))

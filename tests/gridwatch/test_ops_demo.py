@@ -70,7 +70,7 @@ def watch_push(demo, town: str, check):  # noqa: ANN001, ANN201
     async def go():  # noqa: ANN202
         url = f"ws://127.0.0.1:{demo.live_port}/live?region={town}"
         async with connect(url, additional_headers={"Cookie": f"gw_session={token}"},
-                           max_size=None) as ws:
+                           origin=demo.url, max_size=None) as ws:  # as the dashboard's page
             await ws.recv()  # the sync frame
             return await asyncio.to_thread(check)
 
