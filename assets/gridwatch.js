@@ -78,13 +78,11 @@
   }
   GW.go = go;
 
-  function ageText(ts, ctx) {
+  function ageText(ts, ctx) {  // the catalogue's words (data-i18n → hideout.labels)
     var s = Math.max(0, Date.now() / 1000 - Number(ts || 0));
     if (s < 60) { return msg(ctx, 'age.just_now', 'just now'); }
-    var key = 'age.minutes', n = Math.floor(s / 60), fb = '{n} min';
-    if (s >= 172800) { key = 'age.days'; n = Math.floor(s / 86400); fb = '{n} d'; }
-    else if (s >= 3600) { key = 'age.hours'; n = Math.floor(s / 3600); fb = '{n} h'; }
-    return msg(ctx, key, fb).replace('{n}', String(n));
+    var labels = (ctx && ctx.hideout && ctx.hideout.labels) || {};
+    return GW.duration ? GW.duration(s, labels) : String(Math.floor(s / 60));
   }
 
   // ------------------------------------------------------------------ map functions
