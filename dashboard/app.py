@@ -20,6 +20,7 @@ from dashboard import (
     open311,
     pages,
     public,
+    tiles,
     video_api,
     video_page,
     video_routes,
@@ -74,7 +75,8 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
     public.install(server, public.Public(
         url=web.public_url, push_port=settings.push.port,
         capture_port=settings.video.capture_port, capture_url=settings.video.public_url,
-        tile_url=web.tile_url), web.proxy_hops)
+        tile_urls=tuple(t.url for t in (settings.basemap_view.layers
+                                        if settings.basemap_view else ()))), web.proxy_hops)
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps, actions))
@@ -85,6 +87,7 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
         ctx, client, settings.store.data_dir / "clips", settings.video.capture_port,
         public_capture_url=settings.video.public_url))
     server.register_blueprint(video_api.blueprint(ctx, client))
+    server.register_blueprint(tiles.blueprint(settings.basemap.tiles))
     key = settings.web.open311_key
     server.register_blueprint(open311.blueprint(
         ctx, client, key.get_secret_value() if key else "", placer))

@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from domain.basemap import Basemap
 from feeds.ingest.config import IngestConfig
 from feeds.store.config import StoreConfig
+from feeds.tiles.config import BasemapConfig
 from feeds.video.config import VideoConfig
 
 FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -23,7 +25,8 @@ class WebConfig(BaseModel):
     timezone: str = Field(default="Asia/Shanghai", max_length=64,
                           description="IANA zone for local times (also the worker's day)")
     tile_url: str | None = Field(default=None, max_length=2048,
-                                 description="map tile URL template; unset: no basemap")
+                                 description="map tile URL template of an undeclared datum "
+                                             "(older form of the basemap section)")
     officer_view_min: int = Field(
         default=20000, ge=0, le=10**9,
         description="more officers than this in a view: clustered per viewport by the push "
@@ -107,3 +110,9 @@ class DashboardConfig(BaseModel):
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
     field: FieldConfig = FieldConfig()
+    basemap: BasemapConfig = BasemapConfig()
+
+    @property
+    def basemap_view(self) -> Basemap | None:
+        """What the maps draw under their layers (None: the dark background)."""
+        return self.basemap.basemap(self.web.tile_url)

@@ -33,6 +33,7 @@ from feeds.accounts.config import AccountsConfig
 from feeds.ingest.config import IngestConfig
 from feeds.live.config import LiveConfig
 from feeds.store.config import StoreConfig
+from feeds.tiles.config import BasemapConfig
 from feeds.video.config import VideoConfig
 
 try:  # the demo's fakes are optional: the product runs on a real city without feeds/sim
@@ -62,6 +63,8 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "GRIDWATCH_PUBLIC_URL": ("web", "public_url"),
     "GRIDWATCH_PROXY_HOPS": ("web", "proxy_hops"),
     "GRIDWATCH_TILE_URL": ("web", "tile_url"),
+    "GRIDWATCH_TILES": ("basemap", "tiles"),
+    "GRIDWATCH_TILES_DATUM": ("basemap", "tiles_datum"),
     "GRIDWATCH_OFFICER_VIEW_MIN": ("web", "officer_view_min"),
     "GRIDWATCH_WALL_ROTATE": ("wall", "rotate"),
     "GRIDWATCH_WALL_DWELL": ("wall", "dwell_s"),
@@ -117,6 +120,7 @@ class GridwatchConfig(BaseModel):
     push: PushConfig = PushConfig()
     video: VideoConfig = VideoConfig()
     web: WebConfig = WebConfig()
+    basemap: BasemapConfig = BasemapConfig()
     wall: WallConfig = WallConfig()
     field: FieldConfig = FieldConfig()
     sim: DemoConfig = DemoConfig()
@@ -125,7 +129,8 @@ class GridwatchConfig(BaseModel):
     def dashboard(self) -> DashboardConfig:
         """The sections the web app reads."""
         return DashboardConfig(web=self.web, wall=self.wall, push=self.push, video=self.video,
-                               store=self.store, ingest=self.ingest, field=self.field)
+                               store=self.store, ingest=self.ingest, field=self.field,
+                               basemap=self.basemap)
 
     def replace(self, section: str, **values: Any) -> GridwatchConfig:
         """A copy with some fields of one section set (values already of the field's type)."""

@@ -50,6 +50,7 @@ EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested els
     "/m/config.json", "/m/i18n/<lang>.json", "/m/pair",  # the field terminal: no session,
     "/m/device",  # no region's data; paired by code, asked with its token (test_field)
     "/api/v1/incidents/<incident_id>/actions",  # a POST: scope, role, state (test_actions_api)
+    "/tiles/<int:z>/<int:x>/<int:y>",  # basemap tiles: no one's data (login: test_tiles_route)
 }
 EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
                     PAGES_OUTPUT,  # Dash Pages' router: the page table

@@ -1,0 +1,1 @@
+"""Basemaps: named tile providers with their datum, and local MBTiles / PMTiles archives."""
