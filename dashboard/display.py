@@ -33,7 +33,8 @@ def map_view_in(vm: MapView, src: str, basemap: Basemap | None) -> MapView:
         vm, children=display_features(vm.children, src, dst), officers=officers,
         incidents=incidents, centre=_latlon(vm.centre, src, dst), bounds=bounds,
         cameras=vm.cameras and display_features(vm.cameras, src, dst),
-        overlays=[(i, n, display_features(fc, src, dst)) for i, n, fc in vm.overlays])
+        overlays=[(i, n, display_features(fc, src, dst)) for i, n, fc in vm.overlays],
+        datum_shift=f"{src}>{dst}")
 
 
 def _moved(row: dict[str, Any], src: str, dst: str) -> dict[str, Any]:
@@ -48,4 +49,5 @@ def case_view_in(vm: CaseView, src: str, basemap: Basemap | None) -> CaseView:
         return vm
     return dataclasses.replace(vm, case=_moved(vm.case, src, dst),
                                nearest=[_moved(o, src, dst) for o in vm.nearest],
-                               cameras=[_moved(c, src, dst) for c in vm.cameras])
+                               cameras=[_moved(c, src, dst) for c in vm.cameras],
+                               datum_shift=f"{src}>{dst}")

@@ -51,6 +51,7 @@ class CaseView:
     audit: list[dict[str, str]] = field(default_factory=list)
     lang: str = "zh"
     basemap: Basemap | None = None
+    datum_shift: str = ""  # "gcj02>wgs84": pushed positions are drawn in the basemap's datum
     video: Any = None  # the video card (flagged events, flag button), when video is set up
 
 
@@ -68,7 +69,7 @@ def case_page(vm: CaseView) -> html.Div:
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": "Asia/Shanghai",
            "data-i18n": js_texts(lang),
            "data-as-of": repr(float(vm.now)), "data-bounds": json.dumps(bounds),
-           "data-live-ids": json.dumps(LIVE_IDS)},
+           "data-live-ids": json.dumps(LIVE_IDS), "data-datum": vm.datum_shift},
         children=[
             dcc.Store(id=ids.CASE_STORE, data=c),
             dcc.Store(id=ids.CASE_ACTIONS_SIG,

@@ -42,6 +42,7 @@ def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
            "data-i18n": js_texts(lang),
            "data-region": vm.region_code, "data-level": vm.region_level,
+           "data-datum": vm.datum_shift,
            "data-as-of": repr(float(vm.as_of)),
            "data-bounds": json.dumps([list(vm.bounds[0]), list(vm.bounds[1])])
            if vm.bounds else ""},

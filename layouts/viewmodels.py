@@ -103,4 +103,5 @@ class MapView:
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
     cameras: FeatureCollection | None = None  # cameras with their health, when registered
     officer_view: bool = False  # officers clustered per viewport by the push channel
+    datum_shift: str = ""  # "gcj02>wgs84": pushed positions are drawn in the basemap's datum
     # business-grid layers (layer id, display name, unit shapes) the map can show

@@ -19,6 +19,7 @@ from dashboard.config import DashboardConfig
 from domain.access import Role, User
 from domain.regions import Level
 from feeds.accounts import auth
+from feeds.geo.datum import to_datum
 from feeds.live.context import CityContext
 from feeds.live.state import CityState
 from feeds.live.worker import StateWorker
@@ -130,4 +131,20 @@ def test_case_list_shows_human_durations(browser, served):
         "() => (document.querySelector(\"#gw-case-table td[data-dash-column='age']\") || {})"
         ".innerText === '2小时15分'", timeout=10_000)
     assert page.inner_text("#gw-case-table td[data-dash-column='due']").strip() == "超期 5小时"
+    page.context.close()
+
+
+def test_pushed_positions_are_drawn_in_the_basemaps_datum(browser, served, city_ctx):
+    """The page converts the push channel's positions as the server converts its layers."""
+    page, _ = open_page(browser, served, "/")
+    page.wait_for_selector(".gw-region", timeout=20_000)
+    src = city_ctx.hierarchy.datum
+    assert page.get_attribute("#gw-root", "data-datum") == (
+        "" if src != "gcj02" else "gcj02>wgs84")
+    for lon, lat in [(113.75, 23.02), (113.9171764808363, 22.540796131694766), (2.35, 48.85)]:
+        want = to_datum(lon, lat, src, "wgs84")
+        got = page.evaluate("([x, y]) => gridwatch.datum.toDisplay(x, y)", [lon, lat])
+        assert abs(got[0] - want[0]) < 1e-7 and abs(got[1] - want[1]) < 1e-7
+        back = page.evaluate("([x, y]) => gridwatch.datum.fromDisplay(x, y)", got)
+        assert abs(back[0] - lon) < 1e-7 and abs(back[1] - lat) < 1e-7
     page.context.close()
