@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from domain.basemap import Basemap
+from feeds.geo.basemap import BasemapConfig
 from feeds.ingest.config import IngestConfig
 from feeds.store.config import StoreConfig
-from feeds.tiles.config import BasemapConfig
 from feeds.video.config import VideoConfig
 
 FROZEN = ConfigDict(extra="forbid", frozen=True)

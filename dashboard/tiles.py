@@ -7,7 +7,7 @@ from pathlib import Path
 
 import flask
 
-from feeds.tiles.archive import MBTiles, PMTiles, open_archive
+from feeds.geo.tiles import MBTiles, PMTiles, open_archive
 
 log = logging.getLogger(__name__)
 MAX_Z = 24

@@ -30,10 +30,10 @@ from pydantic_settings import (
 
 from dashboard.config import DashboardConfig, FieldConfig, PushConfig, WallConfig, WebConfig
 from feeds.accounts.config import AccountsConfig
+from feeds.geo.basemap import BasemapConfig
 from feeds.ingest.config import IngestConfig
 from feeds.live.config import LiveConfig
 from feeds.store.config import StoreConfig
-from feeds.tiles.config import BasemapConfig
 from feeds.video.config import VideoConfig
 
 try:  # the demo's fakes are optional: the product runs on a real city without feeds/sim

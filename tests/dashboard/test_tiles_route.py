@@ -10,13 +10,13 @@ from dashboard.app import create_app
 from dashboard.config import DashboardConfig
 from domain.access import Role, User
 from feeds.accounts import auth
+from feeds.geo.basemap import BasemapConfig
 from feeds.live.context import CityContext
 from feeds.store.client import sync_client
 from feeds.store.config import StoreConfig
 from feeds.store.embedded import free_port
-from feeds.tiles.config import BasemapConfig
 from feeds.video.config import VideoConfig
-from tests.feeds.tiles.archives import make_mbtiles, make_pmtiles, png
+from tests.feeds.geo.tile_archives import make_mbtiles, make_pmtiles, png
 
 TILES = [(0, 0, 0), (3, 6, 3), (12, 3336, 1782)]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridwatch.config import load_config
-from tests.feeds.tiles.archives import make_mbtiles
+from tests.feeds.geo.tile_archives import make_mbtiles
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Local tile archives for isolated networks: MBTiles (SQLite, TMS rows) and PMTiles."""
+"""Local basemap archives for isolated networks: MBTiles (SQLite, TMS rows) and PMTiles."""
 from __future__ import annotations
 
 import sqlite3

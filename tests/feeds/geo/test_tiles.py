@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from feeds.tiles.archive import BadArchive, open_archive
-from tests.feeds.tiles.archives import make_mbtiles, make_pmtiles, png
+from feeds.geo.tiles import BadArchive, open_archive
+from tests.feeds.geo.tile_archives import make_mbtiles, make_pmtiles, png
 
 TILES = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 0, 1), (5, 26, 13)]
 

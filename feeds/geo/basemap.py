@@ -49,7 +49,7 @@ class BasemapConfig(BaseModel):
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None:
-            from feeds.tiles.archive import open_archive  # reads the header: fails early
+            from feeds.geo.tiles import open_archive  # reads the header: fails early
             open_archive(value.expanduser())
         return value
 

@@ -1,1 +1,0 @@
-"""Basemaps: named tile providers with their datum, and local MBTiles / PMTiles archives."""
