@@ -55,3 +55,12 @@ def test_without_an_archive_every_tile_is_404(tmp_path, redis_server, city_ctx):
     http = server.test_client()
     http.set_cookie(web_auth.SESSION_COOKIE, token)
     assert http.get("/tiles/0/0/0").status_code == 404
+
+
+def test_tile_sources_in_the_csp():
+    from dashboard.public import tile_origin
+    from feeds.geo.basemap import AMAP, LOCAL, OSM, TIANDITU
+    assert tile_origin(TIANDITU % ("vec", "vec", "k")) == "https://*.tianditu.gov.cn"
+    assert tile_origin(AMAP) == "https://*.is.autonavi.com"
+    assert tile_origin(OSM) == "https://tile.openstreetmap.org"
+    assert tile_origin(LOCAL) is None  # our own: 'self'
