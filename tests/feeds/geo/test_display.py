@@ -72,3 +72,19 @@ def test_wgs84_hierarchy_on_a_gcj02_basemap_is_shifted():
     vm = view()
     vm = map_view_in(map_view_in(vm, "gcj02", Basemap((), "wgs84")), "wgs84", Basemap((), "gcj02"))
     assert all(metres(p, GCJ) < 1 for p in points(vm))  # there and back
+
+
+def test_case_page_points_follow_the_basemap():
+    from dashboard.display import case_view_in
+    from layouts.case_view import CaseView
+    lon, lat = GCJ
+    vm = CaseView(case={"lon": lon, "lat": lat, "incident_id": "i1"}, category_label="c",
+                  due_ts=None, officer_names={}, nearest=[{"officer_id": "o", "lon": lon,
+                                                           "lat": lat}],
+                  cameras=[{"camera_id": "c", "lon": lon, "lat": lat}], allowed=[],
+                  can_act=False, breadcrumbs=[], live_url="", now=0.0)
+    shown = case_view_in(vm, "gcj02", Basemap((), "wgs84"))
+    for row in (shown.case, shown.nearest[0], shown.cameras[0]):
+        assert metres((row["lon"], row["lat"]), WGS) < 5
+    assert shown.datum_shift == "gcj02>wgs84" and shown.case["incident_id"] == "i1"
+    assert case_view_in(vm, "gcj02", Basemap((), "gcj02")) is vm
