@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from domain.basemap import Basemap, TileLayer
 from feeds.geo.datum import normalize_datum
+from feeds.geo.tiles import deepest_zoom, open_archive
 
 Datum = Literal["wgs84", "gcj02", "cgcs2000"]
 TIANDITU = "https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0" \
@@ -49,8 +50,7 @@ class BasemapConfig(BaseModel):
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None:
-            from feeds.geo.tiles import open_archive  # reads the header: fails early
-            open_archive(value.expanduser())
+            open_archive(value.expanduser())  # reads the header: fails early
         return value
 
     @model_validator(mode="after")
@@ -66,7 +66,9 @@ class BasemapConfig(BaseModel):
     def basemap(self, legacy_url: str | None = None) -> Basemap | None:
         """The layers to draw, or None for the dark background (`legacy_url`: web.tile_url)."""
         if self.tiles is not None:
-            return Basemap((TileLayer(LOCAL, max_zoom=self.max_zoom),), self.tiles_datum)
+            deepest = deepest_zoom(self.tiles.expanduser())
+            return Basemap((TileLayer(LOCAL, max_zoom=min(self.max_zoom, deepest)),),
+                           self.tiles_datum)
         if self.provider == "tianditu":
             key = self.tk.get_secret_value() if self.tk else ""
             return Basemap(tuple(TileLayer(TIANDITU % (name, name, key), "01234567",

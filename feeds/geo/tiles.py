@@ -1,6 +1,7 @@
 """Local basemap archives for isolated networks: MBTiles (SQLite, TMS rows) and PMTiles."""
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -31,10 +32,10 @@ class MBTiles:
         self.path = path
         self._local = threading.local()
         try:
-            row = self._db().execute("SELECT count(*) FROM tiles").fetchone()
+            row = self._db().execute("SELECT count(*), max(zoom_level) FROM tiles").fetchone()
         except sqlite3.Error as e:
             raise BadArchive(f"{path}: not an MBTiles archive ({e})") from None
-        self.count = int(row[0])
+        self.count, self.max_zoom = int(row[0]), int(row[1] or 0)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -70,6 +71,7 @@ class PMTiles:
         if kind not in PMTILES_TYPES:
             raise BadArchive(f"{path}: PMTiles of unknown tile type {kind}")
         self.media = PMTILES_TYPES[kind]
+        self.max_zoom = int(header["max_zoom"])
         self._lock = threading.Lock()
 
     def tile(self, z: int, x: int, y: int) -> tuple[bytes, str] | None:
@@ -77,6 +79,12 @@ class PMTiles:
         with self._lock:
             data = self._reader.get(z, x, y)
         return None if data is None else (data, self.media)
+
+
+@functools.lru_cache(maxsize=8)
+def deepest_zoom(path: Path) -> int:
+    """The deepest zoom an archive holds (read once): the map scales its tiles beyond."""
+    return open_archive(path).max_zoom
 
 
 def open_archive(path: Path) -> MBTiles | PMTiles:

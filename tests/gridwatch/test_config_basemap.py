@@ -58,6 +58,7 @@ def test_a_local_archive_wins_with_its_datum(monkeypatch, tmp_path: Path):
     assert cfg.basemap.tiles == path
     bm = cfg.dashboard().basemap_view
     assert bm.datum == "gcj02" and bm.layers[0].url == "/tiles/{z}/{x}/{y}"
+    assert bm.layers[0].max_zoom == 0  # the archive's deepest zoom: deeper are scaled
 
 
 def test_bad_basemaps_stop_start_up_with_field_and_reason(monkeypatch, tmp_path: Path):

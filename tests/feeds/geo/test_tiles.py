@@ -23,6 +23,7 @@ def test_tiles_come_back_by_xyz(tmp_path: Path, make, name):
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (256, 256, 3)
     assert archive.tile(1, 1, 1) is None and archive.tile(7, 3, 3) is None
+    assert archive.max_zoom == 5  # the map scales z5 tiles beyond
 
 
 def test_mbtiles_rows_are_flipped(tmp_path: Path):
