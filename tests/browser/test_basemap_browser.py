@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -122,6 +123,12 @@ def test_case_list_shows_human_durations(browser, served):
                                                "els => els.map(e => e.innerText)"))
     assert "（分）" not in heads and "已历时" in heads  # the minutes stay in the CSV only
     assert not page.is_visible("#gw-case-table .show-hide")  # no untranslated toggle
+    with page.expect_download(timeout=10_000) as dl:  # the CSV keeps the number of minutes
+        page.click(".gw-export[data-table='gw-case-table']")
+    csv_text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    head, row = csv_text.splitlines()[:2]
+    assert "已历时（分）" in head and "3天4小时" in row
+    assert str(AGE_S // 60) in row.split(",")
     # a live row (assets/cases.js, as the push channel's frames build it)
     page.evaluate("""() => { const now = Date.now() / 1000; gridwatch.cases.onIncidents([
         {properties: {id: 'DUR-1', level: 'red', category: 'dispute', title: 'DUR-1',
