@@ -19,21 +19,34 @@
     return parsed.words;
   }
 
-  function fill(key, vals) {
-    var text = String(words()[key] || key);
+  function fillFrom(w, key, vals) {
+    var text = String(w[key] || key);
     Object.keys(vals).forEach(function (k) { text = text.split('{' + k + '}').join(vals[k]); });
     return text;
   }
 
-  function duration(s) {
+  function fill(key, vals) { return fillFrom(words(), key, vals); }
+
+  // layouts/format.py duration, with the catalogue's dur.* words ('3天4小时', '2 h 15 min');
+  // `w` is a words object (default: the page's data-i18n).
+  function duration(s, w) {
+    w = w || words();
     s = Math.floor(Math.abs(s));
-    if (s < 60) { return fill('dur.s', {s: s}); }
+    if (s < 60) { return fillFrom(w, 'dur.s', {s: s}); }
     var m = Math.floor(s / 60);
-    if (m < 60) { return fill('dur.m', {m: m}); }
+    if (m < 60) { return fillFrom(w, 'dur.m', {m: m}); }
     var h = Math.floor(m / 60); m = m % 60;
-    if (h < 48) { return fill('dur.hm', {h: h, m: m}); }
+    if (h < 24) { return m ? fillFrom(w, 'dur.hm', {h: h, m: m}) : fillFrom(w, 'dur.h', {h: h}); }
     var d = Math.floor(h / 24); h = h % 24;
-    return fill('dur.dh', {d: d, h: h});
+    return h ? fillFrom(w, 'dur.dh', {d: d, h: h}) : fillFrom(w, 'dur.d', {d: d});
+  }
+  GW.duration = duration;
+
+  // layouts/format.py minutes_text: a list's age or deadline cell from its minutes.
+  function minutesText(min) {
+    if (min === null) { return '\u2014'; }
+    if (min < 0) { return fill('case.overdue', {}) + ' ' + duration(-min * 60); }
+    return duration(min * 60);
   }
 
   var ticks = 0;
@@ -52,12 +65,12 @@
   }
 
   function row(p, names, now) {
+    var age = Math.floor((now - Number(p.reported_ts)) / 60);
+    var due = p.due_ts ? Math.floor((Number(p.due_ts) - now) / 60) : null;
     return {id: p.id, level: names.level[p.level] || p.level, rank: RANK[p.level] || 0,
       category: names.cat[p.category] || p.category, title: p.title,
-      status: names.status[p.status] || p.status,
-      age_min: Math.floor((now - Number(p.reported_ts)) / 60),
-      due_min: p.due_ts ? Math.floor((Number(p.due_ts) - now) / 60) : null,
-      assignee: p.assignee || '', grid: p.grid};
+      status: names.status[p.status] || p.status, age: minutesText(age), due: minutesText(due),
+      age_min: age, due_min: due, assignee: p.assignee || '', grid: p.grid};
   }
 
   function byLevelThenDue(a, b) {

@@ -78,13 +78,11 @@
   }
   GW.go = go;
 
-  function ageText(ts, ctx) {
+  function ageText(ts, ctx) {  // the catalogue's words (data-i18n → hideout.labels)
     var s = Math.max(0, Date.now() / 1000 - Number(ts || 0));
     if (s < 60) { return msg(ctx, 'age.just_now', 'just now'); }
-    var key = 'age.minutes', n = Math.floor(s / 60), fb = '{n} min';
-    if (s >= 172800) { key = 'age.days'; n = Math.floor(s / 86400); fb = '{n} d'; }
-    else if (s >= 3600) { key = 'age.hours'; n = Math.floor(s / 3600); fb = '{n} h'; }
-    return msg(ctx, key, fb).replace('{n}', String(n));
+    var labels = (ctx && ctx.hideout && ctx.hideout.labels) || {};
+    return GW.duration ? GW.duration(s, labels) : String(Math.floor(s / 60));
   }
 
   // ------------------------------------------------------------------ map functions
@@ -272,15 +270,19 @@
           properties: {id: id, on: 0}};
         live.officers.set(id, f);
       }
-      f.geometry.coordinates[0] = Number(r[1]);
-      f.geometry.coordinates[1] = Number(r[2]);
+      var xy = shown(Number(r[1]), Number(r[2]));
+      f.geometry.coordinates[0] = xy[0];
+      f.geometry.coordinates[1] = xy[1];
       f.properties.on = r[3] ? 1 : 0;
     }
   }
 
+  // a stored position in the basemap's datum (assets/datum.js; the page's data-datum)
+  function shown(lon, lat) { return GW.datum ? GW.datum.toDisplay(lon, lat) : [lon, lat]; }
+
   function incidentFeature(inc) {
     return {type: 'Feature',
-      geometry: {type: 'Point', coordinates: [Number(inc.lon), Number(inc.lat)]},
+      geometry: {type: 'Point', coordinates: shown(Number(inc.lon), Number(inc.lat))},
       properties: {id: String(inc.id), level: inc.level, category: inc.category, title: inc.title,
         status: inc.status, reported_ts: inc.reported_ts, grid: inc.grid,
         assignee: inc.assignee || '', due_ts: inc.due_ts || null}};
@@ -530,11 +532,14 @@
     if (!map || !ws || ws.readyState !== 1 || !/[?&]officers=view\b/.test(live.url || '')) {
       return;
     }
-    var b = map.getBounds();
+    var b = map.getBounds(), back = GW.datum ? GW.datum.fromDisplay : function (x, y) {
+      return [x, y];
+    };
+    var sw = back(b.getWest(), b.getSouth()), ne = back(b.getEast(), b.getNorth());
     live.viewWs = ws;
     ws.send(JSON.stringify({type: 'view', zoom: map.getZoom(),
-      west: Math.max(-180, b.getWest()), east: Math.min(180, b.getEast()),
-      south: Math.max(-90, b.getSouth()), north: Math.min(90, b.getNorth())}));
+      west: Math.max(-180, sw[0]), east: Math.min(180, ne[0]),
+      south: Math.max(-90, sw[1]), north: Math.min(90, ne[1])}));
   }
   GW.live.sendView = sendView;
 

@@ -22,6 +22,7 @@ from dashboard import (
     ops_routes,
     pages,
     public,
+    tiles,
     video_api,
     video_page,
     video_routes,
@@ -77,7 +78,8 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
     public.install(server, public.Public(
         url=web.public_url, push_port=settings.push.port,
         capture_port=settings.video.capture_port, capture_url=settings.video.public_url,
-        tile_url=web.tile_url), web.proxy_hops)
+        tile_urls=tuple(t.url for t in (settings.basemap_view.layers
+                                        if settings.basemap_view else ()))), web.proxy_hops)
     web_auth.install(server, client)
     lang_switch.install(server, client)
     server.register_blueprint(api.blueprint(ctx, client, snaps, actions))
@@ -91,6 +93,7 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
     server.register_blueprint(video_api.blueprint(ctx, client))
     server.register_blueprint(media_routes.blueprint(
         ctx, client, settings.store.data_dir / MEDIA_SUBDIR))
+    server.register_blueprint(tiles.blueprint(settings.basemap.tiles))
     key = settings.web.open311_key
     server.register_blueprint(open311.blueprint(
         ctx, client, key.get_secret_value() if key else "", placer))

@@ -11,6 +11,7 @@ from dash import ALL, Input, Output, State
 from dashboard.readmodel import ReadModel
 from dashboard.refusals import Refusal
 from domain.access import User
+from domain.basemap import Basemap
 from domain.cases import Action, ActionRefused
 from feeds.live.commands import NotPermitted
 from layouts import ids
@@ -32,9 +33,9 @@ log = logging.getLogger(__name__)
 
 
 def render_case_page(reads: ReadModel, user: User, incident_id: str, lang: str,
-                     live_base: str, tile_url: str | None) -> Any:
+                     live_base: str, basemap: Basemap | None) -> Any:
     """The case page (NotFound / Forbidden when missing / outside the user's scope)."""
-    return case_page(reads.case_view(user, incident_id, lang, live_base, tile_url))
+    return case_page(reads.case_view(user, incident_id, lang, live_base, basemap))
 
 
 def refusal_key(e: Exception, action: Action, officer_id: str, note: str) -> str:

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from domain.basemap import Basemap
+from feeds.geo.basemap import BasemapConfig
 from feeds.ingest.config import ClientLimits, IngestConfig
 from feeds.ops.config import OpsConfig
 from feeds.store.config import StoreConfig
@@ -25,7 +27,8 @@ class WebConfig(BaseModel):
     timezone: str = Field(default="Asia/Shanghai", max_length=64,
                           description="IANA zone for local times (also the worker's day)")
     tile_url: str | None = Field(default=None, max_length=2048,
-                                 description="map tile URL template; unset: no basemap")
+                                 description="map tile URL template of an undeclared datum "
+                                             "(older form of the basemap section)")
     officer_view_min: int = Field(
         default=20000, ge=0, le=10**9,
         description="more officers than this in a view: clustered per viewport by the push "
@@ -124,3 +127,9 @@ class DashboardConfig(BaseModel):
     ingest: IngestConfig = IngestConfig()
     field: FieldConfig = FieldConfig()
     ops: OpsConfig = OpsConfig()
+    basemap: BasemapConfig = BasemapConfig()
+
+    @property
+    def basemap_view(self) -> Basemap | None:
+        """What the maps draw under their layers (None: the dark background)."""
+        return self.basemap.basemap(self.web.tile_url)

@@ -112,7 +112,7 @@ def tab_title(**_: str) -> str:
 # ---- the pages -------------------------------------------------------------------------
 def _map(d: PageDeps, r: PageRequest, code: str) -> Any:
     """A region's live map: a desk's (with its case list) or a wall's (with its chrome)."""
-    tiles, live_url = d.settings.web.tile_url, f"{r.live_base}?region={code}"
+    tiles, live_url = d.settings.basemap_view, f"{r.live_base}?region={code}"
     if r.wall:
         w = d.reads.wall_view(d.settings, r.user, code, r.args, r.lang)
         vm = d.reads.map_view(code, r.user, f"{live_url}&watch={w.home}", r.lang, True, tiles)
@@ -139,7 +139,7 @@ def region(level: Level, d: PageDeps, r: PageRequest) -> Any:
 def case(d: PageDeps, r: PageRequest) -> Any:
     """/case/<incident_id>."""
     return case_page.render_case_page(d.reads, r.user, r.args.get("incident_id", ""), r.lang,
-                                      r.live_base, d.settings.web.tile_url)
+                                      r.live_base, d.settings.basemap_view)
 
 
 def video_queue(d: PageDeps, r: PageRequest) -> Any:

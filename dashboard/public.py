@@ -26,6 +26,17 @@ def origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
+def tile_origin(template: str) -> str | None:
+    """The CSP source of a tile URL template: its origin, `*.` for a {s} subdomain label."""
+    parts = urlsplit(template.replace("{s}", "SUBDOMAIN"))
+    if not parts.scheme or not parts.netloc:
+        return None  # our own /tiles: 'self'
+    host = parts.netloc.split(".")
+    if "SUBDOMAIN" in host[0]:
+        host[0] = "*"
+    return f"{parts.scheme}://{'.'.join(host)}"
+
+
 @dataclass(frozen=True)
 class Public:
     """How browsers reach us: the public URL (None: directly, on our own ports)."""
@@ -34,7 +45,7 @@ class Public:
     push_port: int = 8766
     capture_port: int = 8767
     capture_url: str | None = None
-    tile_url: str | None = None
+    tile_urls: tuple[str, ...] = ()  # the basemap's URL templates
 
     @property
     def https(self) -> bool:
@@ -71,8 +82,8 @@ class Public:
         push = origin_of(self.push_url())
         capture = self.capture_url and origin_of(self.capture_url) or (
             f"{flask.request.scheme}://{self.host_of_request()}:{self.capture_port}")
-        tiles = origin_of(self.tile_url.replace("{s}", "a")) if self.tile_url else None
-        media = " ".join(x for x in ("'self'", "data:", "blob:", capture, tiles) if x)
+        tiles = sorted({o for o in map(tile_origin, self.tile_urls) if o})
+        media = " ".join(x for x in ("'self'", "data:", "blob:", capture, *tiles) if x)
         scripts = " ".join(["'self'", *script_hashes])  # Dash's are quoted already
         return "; ".join([
             "default-src 'self'", f"script-src {scripts}", "style-src 'self' 'unsafe-inline'",

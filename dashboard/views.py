@@ -9,8 +9,10 @@ from typing import Any
 import redis
 
 from dashboard.config import WebConfig
+from dashboard.display import map_view_in
 from dashboard.video_routes import camera_rows
 from domain.access import User
+from domain.basemap import Basemap
 from domain.regions import ancestors_of, level_of, town_of, towns_covering
 from feeds.geo.hierarchy import region_features
 from feeds.geo.overlays import overlay_features
@@ -66,7 +68,7 @@ class Snapshots:
                 "incidents": incs, "counts": counts}
 
     def map_view(self, code: str, user: User, live_url: str, lang: str, wall: bool,
-                 tile_url: str | None) -> MapView:
+                 basemap: Basemap | None) -> MapView:
         """The view-model of a live map page of region `code`."""
         now = time.time()
         region = self.ctx.hierarchy[code]
@@ -83,7 +85,7 @@ class Snapshots:
         crumbs = [(c, self.ctx.hierarchy[c].name if lang == "zh" else
                    self.ctx.hierarchy[c].name_en or self.ctx.hierarchy[c].name)
                   for c in reversed(ancestors_of(code)) if c in self.ctx.hierarchy]
-        return MapView(
+        return map_view_in(MapView(
             region_code=code,
             region_name=region.name if lang == "zh" else (region.name_en or region.name),
             region_level=level_of(code).value,
@@ -96,13 +98,14 @@ class Snapshots:
             kpi=Kpi(k["open"]["green"], k["open"]["yellow"], k["open"]["red"], k["new_today"],
                     k["overdue"], k["on_duty"], k["officers"]),
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
-            as_of=now, lang=lang, tile_url=tile_url, wall=wall, breadcrumbs=crumbs,
+            as_of=now, lang=lang, basemap=basemap, wall=wall, breadcrumbs=crumbs,
             bounds=((miny, minx), (maxy, maxx)),
             cameras=None if level_of(code).value == "city" else camera_features(
                 camera_rows(self.client, self.ctx, code)),
             overlays=[] if level_of(code).value == "city" else [
                 (o.layer_id, o.name if lang == "zh" else (o.name_en or o.name),
-                 self.overlay_features(o.layer_id, code)) for o in self.ctx.overlays])
+                 self.overlay_features(o.layer_id, code)) for o in self.ctx.overlays]),
+            self.ctx.hierarchy.datum, basemap)
 
 
 def _marker_args(m: dict[str, Any]) -> dict[str, Any]:

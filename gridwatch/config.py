@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from dashboard.config import DashboardConfig, FieldConfig, PushConfig, WallConfig, WebConfig
 from feeds.accounts.config import AccountsConfig
+from feeds.geo.basemap import BasemapConfig
 from feeds.ingest.config import IngestConfig
 from feeds.live.config import LiveConfig
 from feeds.ops.config import OpsConfig
@@ -63,6 +64,8 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "GRIDWATCH_PUBLIC_URL": ("web", "public_url"),
     "GRIDWATCH_PROXY_HOPS": ("web", "proxy_hops"),
     "GRIDWATCH_TILE_URL": ("web", "tile_url"),
+    "GRIDWATCH_TILES": ("basemap", "tiles"),
+    "GRIDWATCH_TILES_DATUM": ("basemap", "tiles_datum"),
     "GRIDWATCH_OFFICER_VIEW_MIN": ("web", "officer_view_min"),
     "GRIDWATCH_WALL_ROTATE": ("wall", "rotate"),
     "GRIDWATCH_WALL_DWELL": ("wall", "dwell_s"),
@@ -119,6 +122,7 @@ class GridwatchConfig(BaseModel):
     push: PushConfig = PushConfig()
     video: VideoConfig = VideoConfig()
     web: WebConfig = WebConfig()
+    basemap: BasemapConfig = BasemapConfig()
     wall: WallConfig = WallConfig()
     field: FieldConfig = FieldConfig()
     sim: DemoConfig = DemoConfig()
@@ -129,7 +133,7 @@ class GridwatchConfig(BaseModel):
         """The sections the web app reads."""
         return DashboardConfig(web=self.web, wall=self.wall, push=self.push, video=self.video,
                                store=self.store, ingest=self.ingest, field=self.field,
-                               ops=self.ops)
+                               ops=self.ops, basemap=self.basemap)
 
     def metrics_dir(self) -> Path:
         """Where every process of this tree writes its Prometheus files."""

@@ -8,6 +8,7 @@ from dash import dash_table, html
 
 from domain.alerts import AlertLevel
 from layouts import ids
+from layouts.format import minutes_text
 from layouts.i18n import CATEGORIES, LEVELS, STATUSES, category_name, level_name, status_name, t
 from layouts.viewmodels import IncidentMarker
 
@@ -22,14 +23,17 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
             "status": {s: status_name(s, lang) for s in STATUSES}}
 
 
-def case_row(m: IncidentMarker, names: dict[str, dict[str, str]], now: float) -> dict[str, Any]:
-    """One table row of an open case (the same fields assets/cases.js builds)."""
+def case_row(m: IncidentMarker, names: dict[str, dict[str, str]], now: float,
+             lang: str) -> dict[str, Any]:
+    """One table row of an open case (the same fields assets/cases.js builds): durations as
+    people read them, the minutes beside them for the CSV."""
+    age = int((now - m.reported_ts) // 60)
+    due = None if m.due_ts is None else int((m.due_ts - now) // 60)
     return {"id": m.incident_id, "level": names["level"].get(m.level, m.level),
             "rank": RANK.get(m.level, 0), "category": names["cat"].get(m.category, m.category),
             "title": m.title, "status": names["status"].get(m.status, m.status),
-            "age_min": int((now - m.reported_ts) // 60),
-            "due_min": None if m.due_ts is None else int((m.due_ts - now) // 60),
-            "assignee": m.assignee, "grid": m.grid}
+            "age": minutes_text(age, lang), "due": minutes_text(due, lang),
+            "age_min": age, "due_min": due, "assignee": m.assignee, "grid": m.grid}
 
 
 def sort_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,13 +55,16 @@ def _columns(lang: str) -> list[dict[str, Any]]:
             {"name": t("case.category", lang), "id": "category"},
             {"name": t("case.title", lang), "id": "title"},
             {"name": t("case.status", lang), "id": "status"},
-            {"name": t("list.age", lang) + t("list.minutes", lang),
-             "id": "age_min", "type": "numeric"},
-            {"name": t("list.due", lang) + t("list.minutes", lang),
-             "id": "due_min", "type": "numeric"},
+            {"name": t("list.age", lang), "id": "age"},
+            {"name": t("list.due", lang), "id": "due"},
             {"name": t("case.assignee", lang), "id": "assignee"},
             {"name": t("case.grid", lang), "id": "grid"},
-            {"name": "ID", "id": "id"}]
+            {"name": "ID", "id": "id"},
+            # hidden on screen, kept in the CSV (export_columns="all"): the numbers themselves
+            {"name": t("list.age", lang) + t("list.minutes", lang), "id": "age_min",
+             "type": "numeric"},
+            {"name": t("list.due", lang) + t("list.minutes", lang), "id": "due_min",
+             "type": "numeric"}]
 
 
 def table(table_id: str, rows: list[dict[str, Any]], lang: str, page_size: int) -> Any:
@@ -66,7 +73,8 @@ def table(table_id: str, rows: list[dict[str, Any]], lang: str, page_size: int) 
         id=table_id, data=rows, columns=_columns(lang), sort_action="native",
         filter_action="native", page_action="native", page_size=page_size,
         filter_options={"placeholder_text": t("list.filter", lang)},
-        export_format="csv", export_headers="display", cell_selectable=True,
+        export_format="csv", export_headers="display", export_columns="all",
+        hidden_columns=["age_min", "due_min"], cell_selectable=True,
         style_as_list_view=True, css=[{"selector": ".dash-spreadsheet-menu", "rule":
                                        "margin: 4px 0;"}],
         style_table={"overflowX": "auto"},
@@ -82,7 +90,7 @@ def table(table_id: str, rows: list[dict[str, Any]], lang: str, page_size: int) 
              "fontWeight": 700},
             {"if": {"filter_query": "{rank} = 2", "column_id": "level"}, "color": "#ffd24d"},
             {"if": {"filter_query": "{rank} = 1", "column_id": "level"}, "color": "#4ee39a"},
-            {"if": {"filter_query": "{due_min} < 0", "column_id": "due_min"},
+            {"if": {"filter_query": "{due_min} < 0", "column_id": "due"},
              "color": "#ff6b6b", "fontWeight": 700},
             {"if": {"state": "active"}, "backgroundColor": "#17345f", "border": "none"},
         ],
@@ -99,7 +107,7 @@ def export_button(table_id: str, lang: str) -> html.Button:
 def case_panel(markers: list[IncidentMarker], level: str, lang: str, now: float) -> html.Aside:
     """The side panel of a region page: the dispatch queue (towns) and all open cases."""
     names = labels(lang)
-    rows = sort_rows([case_row(m, names, now) for m in markers])
+    rows = sort_rows([case_row(m, names, now, lang) for m in markers])
     parts: list[Any] = []
     if level == "town":
         parts += [html.H2([t("list.queue", lang),

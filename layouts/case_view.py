@@ -10,6 +10,7 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from domain.alerts import AlertLevel
+from domain.basemap import Basemap
 from domain.model import DONE_STATUSES
 from domain.tasks import TASK_ACKED, TASK_DELIVERED, delivery_of
 from layouts import ids
@@ -24,7 +25,7 @@ from layouts.i18n import (
     switch_href,
     t,
 )
-from layouts.map_view import connection_indicator, popup_labels, region_path
+from layouts.map_view import basemap_layers, connection_indicator, popup_labels, region_path
 from layouts.video_view import vt
 
 _NS = Namespace("gridwatch", "map")
@@ -49,7 +50,8 @@ class CaseView:
     now: float
     audit: list[dict[str, str]] = field(default_factory=list)
     lang: str = "zh"
-    tile_url: str | None = None
+    basemap: Basemap | None = None
+    datum_shift: str = ""  # "gcj02>wgs84": pushed positions are drawn in the basemap's datum
     video: Any = None  # the video card (flagged events, flag button), when video is set up
     photos: list[dict[str, Any]] = field(default_factory=list)  # {id, url, thumb_url, ts, …}
 
@@ -68,7 +70,7 @@ def case_page(vm: CaseView) -> html.Div:
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": "Asia/Shanghai",
            "data-i18n": js_texts(lang),
            "data-as-of": repr(float(vm.now)), "data-bounds": json.dumps(bounds),
-           "data-live-ids": json.dumps(LIVE_IDS)},
+           "data-live-ids": json.dumps(LIVE_IDS), "data-datum": vm.datum_shift},
         children=[
             dcc.Store(id=ids.CASE_STORE, data=c),
             dcc.Store(id=ids.CASE_ACTIONS_SIG,
@@ -325,9 +327,7 @@ def case_map(vm: CaseView) -> dl.Map:
         "type": "Feature", "geometry": {"type": "Point", "coordinates": [o["lon"], o["lat"]]},
         "properties": {"id": o["officer_id"], "on": 1, "name": o["name"]}} for o in vm.nearest]}
     labels = popup_labels(norm_lang(vm.lang))
-    layers: list[Any] = []
-    if vm.tile_url:
-        layers.append(dl.TileLayer(url=vm.tile_url, maxZoom=19))
+    layers: list[Any] = basemap_layers(vm.basemap)
     layers += [
         dl.Pane(name="gwOfficers", style={"zIndex": 610}),
         dl.Pane(name="gwIncidents", style={"zIndex": 640}),
@@ -338,4 +338,4 @@ def case_map(vm: CaseView) -> dl.Map:
     ]
     return dl.Map(id=ids.MAP, center=[c["lat"], c["lon"]], zoom=16, trackViewport=False,
                   className="gw-map", style={"width": "100%", "height": "100%"},
-                  attributionControl=bool(vm.tile_url), children=layers)
+                  attributionControl=bool(vm.basemap), children=layers)

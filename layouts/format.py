@@ -18,7 +18,7 @@ def local_time(ts: float | None, with_date: bool = False) -> str:
 
 
 def duration(seconds: float, lang: str) -> str:
-    """A short human duration: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    """A short human duration: 45秒 / 45 s, 12分, 2小时15分, 5小时, 3天4小时, 3天 (two units)."""
     s = int(abs(seconds))
     if s < 60:
         return t("dur.s", lang, s=s)
@@ -26,10 +26,19 @@ def duration(seconds: float, lang: str) -> str:
     if m < 60:
         return t("dur.m", lang, m=m)
     h, m = divmod(m, 60)
-    if h < 48:
-        return t("dur.hm", lang, h=h, m=m)
+    if h < 24:
+        return t("dur.hm", lang, h=h, m=m) if m else t("dur.h", lang, h=h)
     d, h = divmod(h, 24)
-    return t("dur.dh", lang, d=d, h=h)
+    return t("dur.dh", lang, d=d, h=h) if h else t("dur.d", lang, d=d)
+
+
+def minutes_text(minutes: int | None, lang: str) -> str:
+    """A list's age or deadline cell from minutes: '3天4小时', '超期 5小时'; '—' if none."""
+    if minutes is None:
+        return "—"
+    if minutes < 0:
+        return f"{t('case.overdue', lang)} {duration(-minutes * 60, lang)}"
+    return duration(minutes * 60, lang)
 
 
 def countdown(due_ts: float | None, now: float, lang: str) -> str:

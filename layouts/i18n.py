@@ -337,7 +337,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     # durations (layouts.format.duration and assets/cases.js)
     "dur.s": ("{s}秒", "{s} s"),
     "dur.m": ("{m}分", "{m} min"),
+    "dur.h": ("{h}小时", "{h} h"),
     "dur.hm": ("{h}小时{m}分", "{h} h {m} min"),
+    "dur.d": ("{d}天", "{d} d"),
     "dur.dh": ("{d}天{h}小时", "{d} d {h} h"),
     "list.minutes": ("（分）", " (min)"),
     "video.timeline": ("时间轴", "Timeline"),
@@ -436,7 +438,7 @@ def switch_href(lang: str) -> str:
     return "/lang/" + ("zh" if norm_lang(lang) == "en" else "en")
 
 
-POPUP_KEYS = ("cat.", "status.", "level.", "popup.", "age.", "officer.")  # markers, popups
+POPUP_KEYS = ("cat.", "status.", "level.", "popup.", "age.", "dur.", "officer.")  # markers, popups
 # what the page scripts write: cases.js's countdowns, gridwatch.js's own case markers
 JS_KEYS = ("dur.", "case.left", "case.overdue", *POPUP_KEYS)
 

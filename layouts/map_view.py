@@ -11,6 +11,7 @@ from dash import html
 from dash_extensions.javascript import Namespace
 
 from domain.alerts import AlertLevel
+from domain.basemap import Basemap
 from layouts import ids
 from layouts.camera_layer import camera_layer
 from layouts.i18n import POPUP_KEYS, catalogue, js_texts, level_name, norm_lang, switch_href, t
@@ -41,6 +42,7 @@ def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
            "data-i18n": js_texts(lang),
            "data-region": vm.region_code, "data-level": vm.region_level,
+           "data-datum": vm.datum_shift,
            "data-as-of": repr(float(vm.as_of)),
            "data-bounds": json.dumps([list(vm.bounds[0]), list(vm.bounds[1])])
            if vm.bounds else ""},
@@ -290,14 +292,22 @@ def officer_layer(vm: MapView, labels: dict[str, str]) -> dl.GeoJSON:
         superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)
 
 
+def basemap_layers(basemap: Basemap | None) -> list[Any]:
+    """The basemap's tile layers (none: the dark background shows)."""
+    if basemap is None:
+        return []
+    return [dl.TileLayer(url=t.url, maxZoom=19, maxNativeZoom=t.max_zoom,
+                         attribution=t.attribution or None, className="gw-basemap",
+                         **({"subdomains": t.subdomains} if t.subdomains else {}))
+            for t in basemap.layers]
+
+
 def map_layers(vm: MapView, lang: str) -> list[Any]:
     """Regions, their labels, then officers and cases in their own panes above them."""
     children = children_data(vm, lang)
     hideout = stats_hideout(vm.child_stats)
     labels = popup_labels(lang)
-    layers: list[Any] = []
-    if vm.tile_url:
-        layers.append(dl.TileLayer(url=vm.tile_url, maxZoom=19))
+    layers: list[Any] = basemap_layers(vm.basemap)
     layers += [
         dl.GeoJSON(id=ids.REGIONS, data=children, hideout=hideout, style=_NS("regionStyle"),
                    hoverStyle=_NS("regionHover"), onEachFeature=_NS("regionEach"),
@@ -334,7 +344,7 @@ def map_panel(vm: MapView, lang: str) -> html.Main:
     """The map filling the rest of the screen, with its legend."""
     the_map = dl.Map(
         id=ids.MAP, center=[vm.centre[0], vm.centre[1]], zoom=vm.zoom, className="gw-map",
-        zoomControl=not vm.wall, attributionControl=bool(vm.tile_url), zoomSnap=0.5,
+        zoomControl=not vm.wall, attributionControl=bool(vm.basemap), zoomSnap=0.5,
         # trackViewport would replace our moveend handler (dash-leaflet 1.1.3) and push
         # center/zoom/bounds into Dash on every pan; the JS holds updates on movestart/moveend.
         trackViewport=False,

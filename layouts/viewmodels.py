@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.basemap import Basemap
+
 # A GeoJSON FeatureCollection as plain dicts.
 FeatureCollection = dict[str, Any]
 
@@ -94,11 +96,12 @@ class MapView:
     live_url: str  # ws://host:port/live?view=...
     as_of: float
     lang: str = "zh"
-    tile_url: str | None = None
+    basemap: Basemap | None = None
     wall: bool = False
     breadcrumbs: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
     cameras: FeatureCollection | None = None  # cameras with their health, when registered
     officer_view: bool = False  # officers clustered per viewport by the push channel
+    datum_shift: str = ""  # "gcj02>wgs84": pushed positions are drawn in the basemap's datum
     # business-grid layers (layer id, display name, unit shapes) the map can show

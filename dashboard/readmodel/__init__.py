@@ -15,6 +15,7 @@ from dashboard.readmodel.stats import CaseFrames, stats_view_model
 from dashboard.refusals import Forbidden, NotFound, Refusal
 from dashboard.views import Snapshots
 from domain.access import User
+from domain.basemap import Basemap
 from domain.model import Incident
 from domain.regions import Level
 from domain.video import FlaggedEvent
@@ -57,11 +58,11 @@ class ReadModel:
         return code
 
     def map_view(self, code: str, user: User, live_url: str, lang: str, wall: bool,
-                 tile_url: str | None) -> MapView:
+                 basemap: Basemap | None) -> MapView:
         """The live map of a region in the user's scope."""
         if not user.may_see_region(code):
             raise Forbidden("msg.out_of_scope")
-        return self.snaps.map_view(code, user, live_url, lang, wall, tile_url)
+        return self.snaps.map_view(code, user, live_url, lang, wall, basemap)
 
     def wall_view(self, settings: DashboardConfig, user: User, code: str, query: Mapping[str, str],
                   lang: str) -> WallView:
@@ -74,10 +75,10 @@ class ReadModel:
         return cases.visible_case(self.ctx, self._client, user, incident_id)
 
     def case_view(self, user: User, incident_id: str, lang: str, live_base: str = "",
-                  tile_url: str | None = None, media: bool = True) -> CaseView:
+                  basemap: Basemap | None = None, media: bool = True) -> CaseView:
         """The case page's view-model (cameras and video card only with `media`)."""
         inc = self.visible_case(user, incident_id)
-        return cases.case_view(self.ctx, self._client, inc, user, lang, live_base, tile_url,
+        return cases.case_view(self.ctx, self._client, inc, user, lang, live_base, basemap,
                                media)
 
     def case_video(self, user: User, inc: Incident, lang: str) -> Any:

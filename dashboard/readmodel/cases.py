@@ -6,10 +6,12 @@ from typing import Any
 
 import redis
 
+from dashboard.display import case_view_in
 from dashboard.media_routes import attachment_rows
 from dashboard.refusals import Forbidden, NotFound
 from dashboard.video_routes import camera_urls
 from domain.access import User
+from domain.basemap import Basemap
 from domain.cases import allowed_actions, deadline
 from domain.model import Incident
 from domain.regions import ancestors_of, level_of, village_of
@@ -89,7 +91,7 @@ def case_video(client: redis.Redis, user: User, inc: Incident, lang: str) -> Any
 
 
 def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, lang: str,
-              live_base: str, tile_url: str | None, media: bool = True) -> CaseView:
+              live_base: str, basemap: Basemap | None, media: bool = True) -> CaseView:
     """Everything the case page shows, read now (without cameras and video unless `media`)."""
     near = nearest(ctx, client, inc, user)
     photos = attachment_rows(client, inc)
@@ -97,7 +99,7 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
     crumbs = [(level_of(c).value, c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
               for c in reversed(ancestors_of(inc.grid)) if c in h]
     rule = ctx.rules.get(inc.category)
-    return CaseView(
+    return case_view_in(CaseView(
         case=incident_to_json(inc), category_label=category_label(ctx, inc.category, lang),
         due_ts=deadline(rule, inc) if rule else None,
         officer_names=officer_names(ctx, inc, near, photos), nearest=near,
@@ -108,4 +110,4 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
         live_url=f"{live_base}?region={village_of(inc.grid)}&case={inc.incident_id}",
         now=time.time(),
         audit=reads.audit_entries(client, AUDIT_ROWS, target=inc.incident_id), lang=lang,
-        tile_url=tile_url, photos=photos)
+        basemap=basemap, photos=photos), h.datum, basemap)

@@ -57,6 +57,7 @@ EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested els
     "/api/v1/incidents/<incident_id>/actions",  # a POST: scope, role, state (test_actions_api)
     "/health/live", "/health/ready",  # probes: check names and errors, no region's data
     "/metrics",  # city-wide counts: loopback or a city-scoped API token (test_ops_routes)
+    "/tiles/<int:z>/<int:x>/<int:y>",  # basemap tiles: no one's data (login: test_tiles_route)
 }
 EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
                     PAGES_OUTPUT,  # Dash Pages' router: the page table

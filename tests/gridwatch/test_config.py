@@ -100,6 +100,8 @@ LEGACY_VALUES = {
     "GRIDWATCH_PUBLIC_URL": ("https://gw.example.cn/", "https://gw.example.cn"),
     "GRIDWATCH_PROXY_HOPS": ("1", 1),
     "GRIDWATCH_TILE_URL": ("https://t/{z}/{x}/{y}.png", "https://t/{z}/{x}/{y}.png"),
+    "GRIDWATCH_TILES": ("{tmp}/city.mbtiles", "{tmp}/city.mbtiles"),  # an archive made below
+    "GRIDWATCH_TILES_DATUM": ("GCJ-02", "gcj02"),
     "GRIDWATCH_OFFICER_VIEW_MIN": ("1000000000", 10**9),
     "GRIDWATCH_WALL_ROTATE": ("red", "red"),
     "GRIDWATCH_WALL_DWELL": ("33", 33),
@@ -113,8 +115,12 @@ def plain(value):
 
 
 @pytest.mark.parametrize("name", sorted(LEGACY_ENV))
-def test_the_documented_flat_names_keep_working(monkeypatch, name):
+def test_the_documented_flat_names_keep_working(monkeypatch, tmp_path, name):
     raw, expected = LEGACY_VALUES[name]
+    if "{tmp}" in raw:  # a path that must exist: a real (tiny) tile archive
+        from tests.feeds.geo.tile_archives import make_mbtiles
+        raw, expected = raw.format(tmp=tmp_path), Path(expected.format(tmp=tmp_path))
+        make_mbtiles(expected, [(0, 0, 0)])
     monkeypatch.setenv(name, raw)
     section, field = LEGACY_ENV[name]
     assert plain(getattr(getattr(load_config(), section), field)) == expected
