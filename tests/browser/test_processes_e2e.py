@@ -82,7 +82,9 @@ def test_page_keeps_updating_after_its_push_process_is_killed(
 
         (victim,) = wait_for(lambda: push_holding(demo.pid, demo.live_port), 20,
                              "the push process holding the page's socket")
-        os.kill(victim, signal.SIGKILL)
+        os.kill(victim, signal.SIGKILL)  # returns before the kernel has torn it down
+        wait_for(lambda: victim not in push_holding(demo.pid, demo.live_port), 10,
+                 "the killed push process to let go of its sockets")
         holder = wait_for(lambda: push_holding(demo.pid, demo.live_port), 60,
                           "the page to reconnect to a push process")
         assert victim not in holder
