@@ -21,9 +21,6 @@ import argparse
 import asyncio
 import base64
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -44,7 +41,7 @@ from domain.access import Role, User
 from feeds.accounts import auth
 from feeds.ingest.terminal_client import TerminalClient
 from feeds.live.context import CityContext
-from tests.support import ADMIN_PASSWORD, TERMINAL_TOKEN, RunningDemo, running_demo
+from tests.support import ADMIN_PASSWORD, TERMINAL_TOKEN, RunningDemo, devices_add, running_demo
 
 TARGET_S = 1.0  # issue 13: p99 of both below this
 WAIT_S = 30.0  # longest wait for any one arrival before the case counts as failed
@@ -106,16 +103,6 @@ class Phone:
         reply = await self.got.wait(msg["msg_id"])
         if "nack" in reply:
             raise RuntimeError(f"{kind} refused: {reply.get('error')}")
-
-
-def devices_add(demo: RunningDemo, officer: str) -> str:
-    """`gridwatch devices add` against the demo's store, as an administrator runs it; the
-    device token it prints."""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    out = subprocess.run([sys.executable, "-m", "gridwatch.cli", "devices", "add", DEVICE,
-                          "--officer", officer, "--data-dir", str(demo.data_dir)],
-                         capture_output=True, text=True, timeout=60, env=env, check=True)
-    return re.search(r"^token: (\S+)", out.stdout, re.M).group(1)
 
 
 def api(demo: RunningDemo, path: str, body: dict | None = None) -> Any:
@@ -236,7 +223,7 @@ async def run(demo: RunningDemo, ctx: CityContext, cases: int, sim: bool
               ) -> tuple[list[tuple[float, float, float]], list[str], int]:
     """Pair the phone, then time `cases` cases one at a time; (timings, failures, tasks)."""
     (officer, lon, lat), (reporter, _, _) = officer_points(ctx, 2, seed=13)
-    token = devices_add(demo, officer)
+    token = devices_add(demo, DEVICE, officer)["token"]
     store = redis.Redis.from_url((demo.data_dir / "redis.url").read_text().strip())
     cookie = auth.open_session(store, User("bench-desk", Role.ADMIN, ctx.hierarchy.city.code))
     store.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -144,3 +145,13 @@ def background(cmd: list[str], log_path: Path, **popen: object) -> Iterator[subp
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def devices_add(demo: RunningDemo, device: str, officer: str) -> dict[str, str]:
+    """`gridwatch devices add` against the demo's store, as an administrator runs it; the
+    fields it prints (`token`, `pairing code`)."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    out = subprocess.run([sys.executable, "-m", "gridwatch.cli", "devices", "add", device,
+                          "--officer", officer, "--data-dir", str(demo.data_dir)],
+                         capture_output=True, text=True, timeout=60, env=env, check=True)
+    return dict(re.findall(r"^(token|pairing code): (\S+)", out.stdout, re.M))

@@ -28,6 +28,7 @@ from tests.support import (
     CHROMIUM,
     SCREENSHOTS,
     RunningDemo,
+    devices_add,
     login,
     running_demo,
     send_messages,
@@ -121,16 +122,6 @@ class Proxy:
         return out
 
 
-def devices_add(demo: RunningDemo, device: str, officer: str) -> str:
-    """`gridwatch devices add` against the demo's store, as an administrator runs it; the
-    pairing code it prints."""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    out = subprocess.run([sys.executable, "-m", "gridwatch.cli", "devices", "add", device,
-                          "--officer", officer, "--data-dir", str(demo.data_dir)],
-                         capture_output=True, text=True, timeout=60, env=env, check=True)
-    return re.search(r"^pairing code: (\S+)", out.stdout, re.M).group(1)
-
-
 @pytest.fixture(scope="module")
 def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     with running_demo(demo_dir, tmp_path_factory.mktemp("field"), "--no-sim") as d:
@@ -173,7 +164,7 @@ def test_the_phone_pairs_with_the_printed_code_and_shares_its_position(demo, bro
                                                                        where):
     context, page, proxy = phone
     officer = where["officer"]
-    code = devices_add(demo, "phone-e2e", officer.officer_id)
+    code = devices_add(demo, "phone-e2e", officer.officer_id)["pairing code"]
     page.goto(demo.url + "/m/")
     page.wait_for_selector("#gw-pair:not([hidden])")
     shot(page, "pair")
