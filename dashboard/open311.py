@@ -1,10 +1,15 @@
-"""Open311 GeoReport v2 under /open311/v2/: citizens' service requests become cases."""
+"""Open311 GeoReport v2 under /open311/v2/: citizens' service requests become cases.
+
+GETs are open to anyone (public fields of non-sensitive requests); with the api_key they show
+staff notes as before. POST requests needs the api_key. Every call answers .json or .xml."""
 from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,11 +25,15 @@ from feeds.ingest.protocol import Refused, decode_one
 from feeds.live import reads
 from feeds.live.context import CityContext
 from feeds.store import keys
+from layouts.i18n import DEFAULT_LANG, category_name, norm_lang, t
 
 log = logging.getLogger(__name__)
 
 REPORTER = "open311"
 PREFIX = "/open311/v2"
+FMT = "<any(json, xml):fmt>"  # the spec's two formats, chosen by the path's extension
+ITEM_OF = {"services": "service", "service_requests": "request", "errors": "error"}
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # no XML 1.0 for these
 
 
 def _iso(ts: float | None) -> str | None:
@@ -32,81 +41,156 @@ def _iso(ts: float | None) -> str | None:
         timespec="seconds").replace("+00:00", "Z")
 
 
-def _reply(data: Any, status: int = 200) -> flask.Response:
-    return flask.Response(orjson.dumps(data), status, {"Content-Type": "application/json"})
+def request_lang() -> str:
+    """The answer's language: ?locale= (or form field), else Accept-Language, else zh-CN."""
+    locale = flask.request.values.get("locale")
+    if locale:
+        return norm_lang(locale)
+    for value in flask.request.accept_languages.values():
+        if value.lower().startswith(("en", "zh")):
+            return norm_lang(value)
+    return DEFAULT_LANG
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return NOT_XML.sub("", str(value))
+
+
+def to_xml(root: str, rows: list[dict[str, Any]]) -> bytes:
+    """The spec's XML form of a list of records: <root><item><field>…</field>…</item>…</root>."""
+    top = ET.Element(root)
+    for row in rows:
+        item = ET.SubElement(top, ITEM_OF[root])
+        for name, value in row.items():
+            ET.SubElement(item, name).text = _text(value)
+    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def _reply(rows: list[dict[str, Any]], root: str, status: int = 200) -> flask.Response:
+    if (flask.request.view_args or {}).get("fmt") == "xml":
+        return flask.Response(to_xml(root, rows), status,
+                              {"Content-Type": "text/xml; charset=utf-8"})
+    return flask.Response(orjson.dumps(rows), status, {"Content-Type": "application/json"})
 
 
 def _errors(status: int, description: str) -> flask.Response:
-    return _reply([{"code": status, "description": description}], status)
+    return _reply([{"code": status, "description": description}], "errors", status)
 
 
-def service_request(inc: Incident, ctx: CityContext) -> dict[str, Any]:
-    """A case in GeoReport v2's service-request form."""
-    rule = ctx.rules.get(inc.category)
+def service_name(code: str, ctx: CityContext, lang: str) -> str:
+    """A category's name in a language (the catalogue's, else the rule's own)."""
+    name = category_name(code, lang)
+    rule = ctx.rules.get(code)
+    if name == code and rule:
+        return rule.name_en if norm_lang(lang) == "en" else rule.name
+    return name
+
+
+def service_request(inc: Incident, ctx: CityContext, lang: str = DEFAULT_LANG,
+                    public: bool = True) -> dict[str, Any]:
+    """A case in GeoReport v2's service-request form; public: a status notice, no staff
+    notes and no alert level."""
     notes = [e["note"] for e in inc.events if e.get("note")]
-    return {"service_request_id": inc.incident_id,
-            "status": "open" if inc.status.is_open else "closed",
-            "status_notes": notes[-1] if notes else None,
-            "service_name": rule.name_en if rule else inc.category,
-            "service_code": inc.category, "description": inc.description,
-            "agency_responsible": inc.town, "service_notice": None,
-            "requested_datetime": _iso(inc.reported_ts),
-            "updated_datetime": _iso(inc.updated_ts or inc.reported_ts),
-            "expected_datetime": None, "address": None, "address_id": None, "zipcode": None,
-            "lat": inc.lat, "long": inc.lon, "media_url": None,
-            "level": inc.level.value}
+    notice = t(f"o311.notice.{inc.status.value}", lang)
+    req = {"service_request_id": inc.incident_id,
+           "status": "open" if inc.status.is_open else "closed",
+           "status_notes": notice if public else (notes[-1] if notes else None),
+           "service_name": service_name(inc.category, ctx, lang),
+           "service_code": inc.category, "description": inc.description,
+           "agency_responsible": inc.town, "service_notice": notice,
+           "requested_datetime": _iso(inc.reported_ts),
+           "updated_datetime": _iso(inc.updated_ts or inc.reported_ts),
+           "expected_datetime": None, "address": None, "address_id": None, "zipcode": None,
+           "lat": inc.lat, "long": inc.lon, "media_url": None}
+    if not public:
+        req["level"] = inc.level.value
+    return req
+
+
+def services_list(ctx: CityContext, lang: str) -> list[dict[str, Any]]:
+    """The non-sensitive categories as GeoReport v2 services, named in a language."""
+    out = []
+    for code, rule in ctx.rules.items():
+        if rule.sensitive:
+            continue
+        name = service_name(code, ctx, lang)
+        out.append({"service_code": code, "service_name": name,
+                    "description": t("o311.service_desc", lang, name=name),
+                    "metadata": False, "type": "realtime",
+                    "keywords": code.replace("_", ","), "group": "grid"})
+    return out
+
+
+def _check_key(api_key: str) -> flask.Response | None:
+    """Anonymous GETs pass (public view); a given key must be right; POST needs one."""
+    given = flask.request.values.get("api_key")
+    flask.g.open311_keyed = False
+    if given is None and flask.request.method in ("GET", "HEAD"):
+        return None
+    if given is None:
+        return _errors(403, "api_key required to submit a service request")
+    if not api_key or not hmac.compare_digest(given.encode(), api_key.encode()):
+        return _errors(403, "api_key invalid")
+    flask.g.open311_keyed = True
+    return None
 
 
 def blueprint(ctx: CityContext, client: redis.Redis, api_key: str,
               placer: Callable[[], Placer]) -> flask.Blueprint:
-    """The GeoReport v2 routes; every call needs the api_key."""
+    """The GeoReport v2 routes: GETs open to all (public fields), POST with the api_key."""
     bp = flask.Blueprint("open311", __name__, url_prefix=PREFIX)
+    bp.before_request(lambda: _check_key(api_key))
 
-    @bp.before_request
-    def check_key() -> flask.Response | None:
-        given = flask.request.values.get("api_key", "")
-        if not api_key or not hmac.compare_digest(given.encode(), api_key.encode()):
-            return _errors(403, "api_key missing or invalid")
-        return None
+    def shown(iid: str) -> Incident | None:
+        inc = reads.read_incident(client, iid)
+        if inc is None or inc.officer_id != REPORTER:
+            return None
+        rule = ctx.rules.get(inc.category)
+        if not flask.g.open311_keyed and (rule is None or rule.sensitive):
+            return None  # the public never sees a sensitive case, even one re-filed as such
+        return inc
 
-    @bp.get("/services.json")
-    def services() -> flask.Response:
-        return _reply([{"service_code": code, "service_name": r.name_en,
-                        "description": f"{r.name} / {r.name_en}", "metadata": False,
-                        "type": "realtime", "keywords": code.replace("_", ","),
-                        "group": "grid"} for code, r in ctx.rules.items()
-                       if not r.sensitive])
+    def as_request(inc: Incident) -> dict[str, Any]:
+        return service_request(inc, ctx, request_lang(), public=not flask.g.open311_keyed)
 
-    @bp.post("/requests.json")
-    def create() -> flask.Response:
-        return _create(ctx, client, placer())
+    @bp.get(f"/services.{FMT}")
+    def services(fmt: str) -> flask.Response:
+        return _reply(services_list(ctx, request_lang()), "services")
 
-    @bp.get("/requests.json")
-    def list_requests() -> flask.Response:
-        wanted = [i for i in flask.request.args.get("service_request_id", "").split(",") if i]
-        status = flask.request.args.get("status")
+    @bp.post(f"/requests.{FMT}")
+    def create(fmt: str) -> flask.Response:
+        return _create(ctx, client, placer(), request_lang())
+
+    @bp.get(f"/requests.{FMT}")
+    def list_requests(fmt: str) -> flask.Response:
+        args = flask.request.args
+        wanted = [i for i in args.get("service_request_id", "").split(",") if i]
+        status, codes = args.get("status"), set(filter(None, args.get("service_code",
+                                                                      "").split(",")))
         ids = wanted or [k.decode() for k in client.zrevrange(keys.OPEN311, 0, 999)]
         out = []
-        for iid in ids[:1000]:
-            inc = reads.read_incident(client, iid)
-            if inc is None or inc.officer_id != REPORTER:
-                continue
-            req = service_request(inc, ctx)
-            if status in (None, "", req["status"]):
+        for inc in filter(None, map(shown, ids[:1000])):
+            req = as_request(inc)
+            if status in (None, "", req["status"]) and (not codes or inc.category in codes):
                 out.append(req)
-        return _reply(out)
+        return _reply(out, "service_requests")
 
-    @bp.get("/requests/<request_id>.json")
-    def one(request_id: str) -> flask.Response:
-        inc = reads.read_incident(client, request_id)
-        if inc is None or inc.officer_id != REPORTER:
+    @bp.get(f"/requests/<request_id>.{FMT}")
+    def one(request_id: str, fmt: str) -> flask.Response:
+        inc = shown(request_id)
+        if inc is None:
             return _errors(404, f"no service request {request_id}")
-        return _reply([service_request(inc, ctx)])
+        return _reply([as_request(inc)], "service_requests")
 
     return bp
 
 
-def _create(ctx: CityContext, client: redis.Redis, placer: Placer) -> flask.Response:
+def _create(ctx: CityContext, client: redis.Redis, placer: Placer,
+            lang: str) -> flask.Response:
     v = flask.request.values
     code = v.get("service_code", "")
     rule = ctx.rules.get(code)
@@ -136,5 +220,6 @@ def _create(ctx: CityContext, client: redis.Redis, placer: Placer) -> flask.Resp
         return _errors(400, str(answer["error"]))
     client.zadd(keys.OPEN311, {iid: now})
     log.info("open311 request %s (%s)", iid, code)
-    return _reply([{"service_request_id": iid, "service_notice": rule.name_en,
-                    "account_id": None}], 201)
+    return _reply([{"service_request_id": iid, "service_notice": t(
+        "o311.received", lang, name=service_name(code, ctx, lang)), "account_id": None}],
+        "service_requests", 201)

@@ -386,6 +386,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "wall.reported": ("上报时间", "Reported"),
     "wall.grid": ("网格", "Grid"),
     "wall.category": ("类别", "Category"),
+    # Open311 GeoReport v2 (dashboard/open311.py): service texts and public status notices
+    "o311.service_desc": ("市民可上报的{name}问题，由网格员处置",
+                          "{name} problems citizens can report; grid officers handle them"),
+    "o311.received": ("已收到您的{name}诉求，将尽快受理", "Your {name} request was received"),
+    "o311.notice.reported": ("已收到，等待受理", "Received, awaiting review"),
+    "o311.notice.acknowledged": ("已受理，正在安排处置", "Accepted, being scheduled"),
+    "o311.notice.dispatched": ("已派遣网格员处置", "An officer has been sent"),
+    "o311.notice.on_scene": ("网格员已到场处置", "An officer is on site"),
+    "o311.notice.resolved": ("已办结", "Resolved"),
+    "o311.notice.closed": ("已结案", "Closed"),
 }
 _MESSAGES.update(FIELD_MESSAGES)  # the field terminal's texts (m.*), kept in their own module
 

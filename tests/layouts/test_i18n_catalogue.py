@@ -75,6 +75,7 @@ def test_keys_built_at_run_time_exist():
     wanted += [f"video.reason.{r}" for r in ("red", "motion", "manual")]
     wanted += [f"cam.{k}" for k in LABEL_KEYS] + [f"dur.{k}" for k in ("s", "m", "hm", "dh")]
     wanted += [f"kpi.open_{lv}" for lv in i18n.LEVELS]
+    wanted += [f"o311.notice.{s}" for s in Status]
     assert not [k for k in wanted if not has(k)]
     assert set(i18n.STATUSES) == {s.value for s in Status}
 
