@@ -44,7 +44,8 @@ class WebConfig(BaseModel):
                     "many hops are believed); 0: none, the peer address is the client")
     open311_key: SecretStr | None = Field(
         default=None, min_length=1, max_length=512,
-        description="api_key of the Open311 routes; unset: they refuse every call (the demo "
+        description="api_key for Open311 POST requests (and GETs with staff notes; without "
+                    "it GETs show public fields); unset: every POST is refused (the demo "
                     "prints a random one)")
 
     @field_validator("public_url")
