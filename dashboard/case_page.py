@@ -21,10 +21,10 @@ from layouts.case_view import (
     audit_list,
     case_details,
     case_page,
-    photo_list,
     timeline,
 )
 from layouts.i18n import t
+from layouts.photos import photo_list
 
 if TYPE_CHECKING:
     from dashboard.actions import Actions

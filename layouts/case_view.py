@@ -26,6 +26,7 @@ from layouts.i18n import (
     t,
 )
 from layouts.map_view import basemap_layers, connection_indicator, popup_labels, region_path
+from layouts.photos import photo_list
 from layouts.video_view import vt
 
 _NS = Namespace("gridwatch", "map")
@@ -299,20 +300,6 @@ def camera_list(cameras: list[dict[str, Any]], lang: str) -> Any:
         html.Li([html.A(cam["name"], href=cam.get("snapshot_url", "#"), target="_blank"),
                  html.Span(f"{cam['dist_m']:.0f} m", className="gw-near-dist")])
         for cam in cameras])
-
-
-def photo_list(photos: list[dict[str, Any]], names: dict[str, str], lang: str) -> Any:
-    """The case's photos as thumbnails, each a link to the full image (components, no HTML)."""
-    if not photos:
-        return html.P(t("case.no_photos", lang), className="gw-muted")
-    return html.Ul(className="gw-photos", children=[
-        html.Li(className="gw-photo", children=[
-            html.A(html.Img(src=p["thumb_url"], alt=t("case.photo_alt", lang),
-                            className="gw-photo-thumb"),
-                   href=p["url"], target="_blank", rel="noopener", className="gw-photo-link"),
-            html.Span(f"{local_time(p['ts'])} · {names.get(p['officer_id'], p['officer_id'])}",
-                      className="gw-photo-meta")])
-        for p in photos])
 
 
 def case_map(vm: CaseView) -> dl.Map:

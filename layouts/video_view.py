@@ -12,6 +12,7 @@ from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.format import local_time
 from layouts.i18n import category_name, level_name, norm_lang, status_name, switch_href, t
+from layouts.photos import photo_list
 
 # Component ids (callbacks in dashboard/video_page.py, sync in assets/video.js).
 EVENT_STORE = "gw-video-event"  # dcc.Store {"event_id"}
@@ -86,6 +87,7 @@ class EventView:
     can_review: bool
     lang: str = "zh"
     extra: dict[str, Any] = field(default_factory=dict)
+    photos: list[dict[str, Any]] = field(default_factory=list)  # the case's photos (API rows)
 
 
 def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header:
@@ -222,6 +224,8 @@ def case_card(vm: EventView) -> html.Div:
         html.H3(c.get("title") or ev["title"], className="gw-case-title"),
         _facts(rows),
         html.P(c.get("description", ""), className="gw-case-desc"),
+        html.H3(t("case.photos", lang), className="gw-card-subtitle"),
+        html.Div(photo_list(vm.photos, {}, lang), className="gw-video-photos"),
         link])
 
 

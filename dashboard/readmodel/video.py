@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import redis
 
+from dashboard.media_routes import attachment_rows
 from dashboard.refusals import Forbidden, NotFound
 from dashboard.video_routes import camera_urls, clip_urls
 from domain.access import User
@@ -66,4 +67,4 @@ def event_view(client: redis.Redis, user: User, ev: FlaggedEvent, lang: str) -> 
     return EventView(ev.to_json(), incident_to_json(inc) if inc else None, tiles,
                      [c for c in ev.cameras if c not in have] if ev.status.value == "ready"
                      else [], start, max(0.1, end - start), user.role.value in REVIEW_ROLES,
-                     lang)
+                     lang, photos=attachment_rows(client, inc) if inc else [])

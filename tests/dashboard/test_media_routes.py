@@ -49,3 +49,12 @@ def test_the_case_page_shows_the_photo_as_a_thumbnail_linking_to_it(world: World
     link = ('"src":"/media/SCOPE-A1/%s_thumb.jpg"},"type":"Img","namespace":'
             '"dash_html_components"},"className":"gw-photo-link","href":"/media/SCOPE-A1/%s.jpg"')
     assert link % (photo, photo) in body
+
+
+def test_the_video_page_shows_the_case_photo_beside_the_clips(world: World):
+    http = world.client_for("village", Role.DUTY)
+    status, body = render(http, f"/video/{world.events['SCOPE-A1']}", "")
+    photo, body = world.photos["SCOPE-A1"], body.replace("\\u002f", "/")
+    assert status == 200
+    assert f'"href":"/media/SCOPE-A1/{photo}.jpg"' in body
+    assert f'"src":"/media/SCOPE-A1/{photo}_thumb.jpg"' in body
