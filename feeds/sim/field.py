@@ -13,6 +13,7 @@ import numpy as np
 from domain.alerts import CategoryRule
 from domain.model import Category, Status
 from feeds.sim import casework
+from feeds.sim.photos import PHOTO_P, scene_photo
 from feeds.sim.simulator import M_PER_DEG, Walker
 
 log = logging.getLogger(__name__)
@@ -113,14 +114,14 @@ class FieldCrew:
                 job = q.pop(0)
                 w.job_target = None
                 if job.resolve_at <= now:
-                    out.append(self._resolved(job.task, now))
+                    out += self._resolved(job.task, now)
                 else:
                     self.follow_ups[job.task.incident_id] = job
             if not q:
                 del self.queues[oid]
         for iid, job in list(self.follow_ups.items()):
             if job.resolve_at <= now or job.due <= now:
-                out.append(self._resolved(job.task, now))
+                out += self._resolved(job.task, now)
                 del self.follow_ups[iid]
         return out
 
@@ -142,9 +143,15 @@ class FieldCrew:
             job.due = job.resolve_at
         return None
 
-    def _resolved(self, t: Task, now: float) -> dict[str, Any]:
-        return self.msg("incident_update", now, incident_id=t.incident_id,
-                        status=Status.RESOLVED, note=RESOLVE_NOTES.get(t.category, "已处置"))
+    def _resolved(self, t: Task, now: float) -> list[dict[str, Any]]:
+        """The resolve update, after a photo of the scene now and then (PHOTO_P)."""
+        out = [self.msg("incident_update", now, incident_id=t.incident_id,
+                        status=Status.RESOLVED, note=RESOLVE_NOTES.get(t.category, "已处置"))]
+        if self.rng.random() < PHOTO_P:
+            out.insert(0, self.msg("attachment", now, incident_id=t.incident_id,
+                                   officer_id=t.officer_id, mime="image/jpeg",
+                                   data=scene_photo(self.rng, t.category, now)))
+        return out
 
 
 def _distance_m(w: Walker, t: Task) -> float:

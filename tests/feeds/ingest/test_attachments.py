@@ -21,6 +21,7 @@ from feeds.ingest.attachments import MediaDir, read_attachments
 from feeds.ingest.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest.intake import make_placer
 from feeds.live.context import CityContext
+from feeds.sim.photos import scene_photo
 from feeds.store import keys
 from feeds.store.client import async_client, sync_client
 from tests.conftest import ThreadedServer
@@ -188,3 +189,11 @@ def test_unknown_case_wrong_type_and_another_officers_device_are_nacked(gateway,
     assert replies[2]["nack"] == "n3" and "belongs to O000011" in replies[2]["error"]
     assert [d["msg_id"] for d in dead_letters(redis_url)] == ["n1", "n2", "n3"]
     assert exchange(gateway, [attachment("n4", jpeg)], token=token) == [{"ack": "n4"}]
+
+
+def test_the_demo_officers_photo_is_accepted_like_a_phones(gateway, case, redis_url, media):
+    """feeds.sim.photos makes what a phone would send: acked, stored, listed on the case."""
+    data = scene_photo(np.random.default_rng(3), "fire", time.time())
+    assert exchange(gateway, [attachment("ph-sim", data)]) == [{"ack": "ph-sim"}]
+    [att] = read_attachments(sync_client(redis_url), town_of_case(redis_url), "ATT-1")
+    assert (media / f"{att.photo_id}.jpg").read_bytes().startswith(b"\xff\xd8\xff")
