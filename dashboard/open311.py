@@ -33,6 +33,9 @@ REPORTER = "open311"
 PREFIX = "/open311/v2"
 FMT = "<any(json, xml):fmt>"  # the spec's two formats, chosen by the path's extension
 ITEM_OF = {"services": "service", "service_requests": "request", "errors": "error"}
+# phone numbers (mobile, landline) and ID card numbers a citizen may type into a description
+PERSONAL = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]|0[0-9]{2,3}-?[0-9]{7,8})"
+                      r"(?![0-9])")
 NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # no XML 1.0 for these
 
 
@@ -100,7 +103,8 @@ def service_request(inc: Incident, ctx: CityContext, lang: str = DEFAULT_LANG,
            "status": "open" if inc.status.is_open else "closed",
            "status_notes": notice if public else (notes[-1] if notes else None),
            "service_name": service_name(inc.category, ctx, lang),
-           "service_code": inc.category, "description": inc.description,
+           "service_code": inc.category,
+           "description": PERSONAL.sub("***", inc.description) if public else inc.description,
            "agency_responsible": inc.town, "service_notice": notice,
            "requested_datetime": _iso(inc.reported_ts),
            "updated_datetime": _iso(inc.updated_ts or inc.reported_ts),

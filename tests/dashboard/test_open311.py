@@ -222,3 +222,19 @@ def test_xml_answers_use_the_spec_elements(acted_on, o311, city_ctx):
     err = ET.fromstring(missing.data)
     assert missing.status_code == 404 and err.tag == "errors"
     assert err.findtext("error/code") == "404" and "NOPE" in err.findtext("error/description")
+
+
+def test_the_public_never_sees_a_phone_or_id_number_a_citizen_typed(o311, city_ctx):
+    """The description is published, but the numbers in it that name a person are masked."""
+    http, apply = o311
+    lon, lat = a_point(city_ctx)
+    text = "井盖丢失，联系 13912345678 或 0769-22123456，身份证 44190019900101123X"
+    r = http.post("/open311/v2/requests.json", data={
+        "api_key": KEY, "service_code": "safety_hazard", "lat": lat, "long": lon,
+        "description": text})
+    rid = r.get_json()[0]["service_request_id"]
+    apply()
+    [public] = http.get(f"/open311/v2/requests/{rid}.json").get_json()
+    assert public["description"] == "井盖丢失，联系 *** 或 ***，身份证 ***"
+    [keyed] = http.get(f"/open311/v2/requests/{rid}.json?api_key={KEY}").get_json()
+    assert keyed["description"] == text
