@@ -4,15 +4,21 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-cluster install system-deps lint bench clean
+.PHONY: demo test test-cluster install lock system-deps lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Regenerate requirements.lock from what the working .venv has (pip freeze, the project's closure).
+lock:
+	$(BIN)/pip install --quiet -e '.[test,embedded]'
+	$(BIN)/pip freeze --exclude-editable | grep -viE '^(gridwatch|-e )' > requirements.lock
 
 system-deps:
 	@bash scripts/system-deps.sh

