@@ -26,13 +26,18 @@ system-deps:
 demo: install
 	$(BIN)/gridwatch demo
 
-test: install system-deps
+# A real S3-compatible server for the media store's tests (tests/feeds/ingest/test_media_s3.py).
+S3RVER  := .cache/s3rver/node_modules/.bin/s3rver
+$(S3RVER):
+	npm install --prefix .cache/s3rver --no-audit --no-fund --silent s3rver@3.7.1
+
+test: install system-deps $(S3RVER)
 	$(BIN)/ruff check domain feeds layouts dashboard gridwatch tests bench
 	$(BIN)/python -m pytest -q
 
 # The Redis integration tests again, against a local 3-master Redis Cluster (tests/conftest.py).
 CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/gridwatch tests/browser/test_processes_e2e.py
-test-cluster: install system-deps
+test-cluster: install system-deps $(S3RVER)
 	GRIDWATCH_TEST_REDIS=cluster $(BIN)/python -m pytest -q $(CLUSTER_TESTS)
 
 bench: install

@@ -36,6 +36,7 @@ from dashboard.readmodel import ReadModel
 from dashboard.views import Snapshots
 from feeds.ingest.attachments import MEDIA_SUBDIR
 from feeds.ingest.intake import make_placer
+from feeds.ingest.media_s3 import media_store
 from feeds.ingest.placement import Placer
 from feeds.live.context import CityContext
 from layouts import ids
@@ -92,7 +93,7 @@ def _server(settings: DashboardConfig, ctx: CityContext, client: redis.Redis, sn
         public_capture_url=settings.video.public_url))
     server.register_blueprint(video_api.blueprint(ctx, client))
     server.register_blueprint(media_routes.blueprint(
-        ctx, client, settings.store.data_dir / MEDIA_SUBDIR))
+        ctx, client, media_store(settings.store, settings.store.data_dir / MEDIA_SUBDIR)))
     server.register_blueprint(tiles.blueprint(settings.basemap.tiles))
     key = settings.web.open311_key
     server.register_blueprint(open311.blueprint(

@@ -2,7 +2,7 @@
 scoped like the case (region and category); only files the case lists are served."""
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from urllib.parse import quote
 
 import flask
@@ -14,7 +14,7 @@ from domain.regions import town_of
 from feeds.ingest.attachments import (
     PHOTO_ID,
     Attachment,
-    MediaDir,
+    MediaStore,
     media_names,
     read_attachments,
 )
@@ -55,10 +55,9 @@ def _photo_of(name: str) -> str | None:
     return stem if PHOTO_ID.match(stem) else None
 
 
-def blueprint(ctx: CityContext, client: redis.Redis, media_dir: Path) -> flask.Blueprint:
+def blueprint(ctx: CityContext, client: redis.Redis, media: MediaStore) -> flask.Blueprint:
     """The media routes (the login hook in dashboard.auth sets flask.g.user first)."""
     bp = flask.Blueprint("media", __name__)
-    media = MediaDir(media_dir)
 
     @bp.get("/media/<incident_id>/<name>")
     def photo(incident_id: str, name: str) -> flask.Response:
@@ -72,11 +71,11 @@ def blueprint(ctx: CityContext, client: redis.Redis, media_dir: Path) -> flask.B
         photo_id = _photo_of(name)
         listed = {n for a in case_attachments(client, inc) if a.photo_id == photo_id
                   for n in media_names(a)}
-        path = media.path(name) if name in listed else None
-        if path is None:
+        body = media.read(name) if name in listed else None
+        if body is None:
             return _text(404, "no such photo on this case")
-        resp = flask.send_file(path, mimetype=MIMES[name.rpartition(".")[2]],
-                               conditional=True, max_age=3600)
+        resp = flask.send_file(io.BytesIO(body), mimetype=MIMES[name.rpartition(".")[2]],
+                               etag=name, conditional=True, max_age=3600)
         resp.cache_control.public = False  # scoped: the browser may keep it, no shared cache
         resp.cache_control.private = True
         return resp

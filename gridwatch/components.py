@@ -52,9 +52,11 @@ def command(name: str, index: int | None = None) -> list[str]:
 def _gateway(cfg: GridwatchConfig, url: str) -> None:
     from feeds.ingest.attachments import MEDIA_SUBDIR  # noqa: PLC0415
     from feeds.ingest.main import run_gateway  # noqa: PLC0415
+    from feeds.ingest.media_s3 import media_store  # noqa: PLC0415
 
+    media = media_store(cfg.store, cfg.store.data_dir / MEDIA_SUBDIR)
     run_gateway(city_context(cfg), cfg.ingest, cfg.server.host, url, cfg.processes.count > 1,
-                cfg.store.data_dir / MEDIA_SUBDIR, cfg.ops.heartbeat_s)
+                media, cfg.ops.heartbeat_s)
 
 
 def _worker(cfg: GridwatchConfig, url: str) -> None:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import orjson
@@ -58,6 +58,16 @@ class Attachment:
         return f"{self.photo_id}.{EXT.get(self.mime, 'bin')}"
 
 
+class MediaStore(Protocol):
+    """Where photos and thumbnails are kept, by their content-addressed names."""
+
+    def save(self, photo: Photo) -> None:
+        """Keep the photo and its thumbnail (before the message is acked); OSError if not."""
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of a stored photo or thumbnail, None if there is none of that name."""
+
+
 class MediaDir:
     """The media folder: each photo and its thumbnail written once, atomically."""
 
@@ -81,13 +91,21 @@ class MediaDir:
         self._write(photo.name, photo.body)
         self._write(photo.thumb_name, photo.thumb)
 
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of a photo or thumbnail name (as media_names gives), if it exists."""
+        path = self.path(name)
+        return path.read_bytes() if path else None
+
     def path(self, name: str) -> Path | None:
         """The file of a photo or thumbnail name (as media_names gives), if it exists."""
         path = self.root / name
         return path if path.parent == self.root and path.is_file() else None
 
 
-def _check_and_save(media: MediaDir, a: AttachmentIn) -> Photo | Refused:
+def _check_and_save(media: MediaStore, a: AttachmentIn) -> Photo | Refused:
     """Check the photo and write its files (in a worker thread: decoding takes a while)."""
     try:
         photo = prepare(a.msg.mime, a.msg.data)
@@ -98,7 +116,7 @@ def _check_and_save(media: MediaDir, a: AttachmentIn) -> Photo | Refused:
     try:
         media.save(photo)
     except OSError as e:
-        log.error("media folder %s: %s", media.root, e)
+        log.error("media store %s: %s", media, e)
         return Refused(a.msg_id, "store unavailable, retry later", a.msg.raw())
     return photo
 
@@ -106,7 +124,7 @@ def _check_and_save(media: MediaDir, a: AttachmentIn) -> Photo | Refused:
 class AttachmentTaker:
     """The gateway's side: check, store and record each attachment of a frame."""
 
-    def __init__(self, client: Any, media: MediaDir | None):
+    def __init__(self, client: Any, media: MediaStore | None):
         self.client = client
         self.media = media
 

@@ -21,7 +21,7 @@ from websockets.http11 import Request, Response
 
 from domain.entries import encode
 from feeds.accounts.devices import token_matches
-from feeds.ingest.attachments import AttachmentIn, AttachmentTaker, MediaDir, Taken
+from feeds.ingest.attachments import AttachmentIn, AttachmentTaker, MediaStore, Taken
 from feeds.ingest.config import ClientLimits
 from feeds.ingest.downlink_io import DownlinkHub, is_ack_frame
 from feeds.ingest.field import field_commands
@@ -83,7 +83,7 @@ class Gateway:
 
     def __init__(self, client: aredis.Redis, placer: Placer,
                  check_token: Callable[[str | None], Awaitable[Access | None]],
-                 seen_ttl_s: int = SEEN_TTL_S, media: MediaDir | None = None):
+                 seen_ttl_s: int = SEEN_TTL_S, media: MediaStore | None = None):
         self.client = client
         self.max_connections = ClientLimits().max_connections
         use_hiredis_packing(client)

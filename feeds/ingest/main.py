@@ -5,12 +5,11 @@ import asyncio
 import logging
 import signal
 import time
-from pathlib import Path
 
 import redis
 
 from feeds.geo.locate import GridIndex
-from feeds.ingest.attachments import MediaDir
+from feeds.ingest.attachments import MediaStore
 from feeds.ingest.config import IngestConfig
 from feeds.ingest.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest.intake import make_placer
@@ -32,7 +31,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                   shared_port: bool, media_dir: Path | None, beat_s: float) -> None:
+                   shared_port: bool, media: MediaStore | None, beat_s: float) -> None:
     started = time.perf_counter()
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
@@ -43,7 +42,7 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
     if not shared:
         log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")
     gw = Gateway(client, placer, device_token_check(client, shared),
-                 media=MediaDir(media_dir) if media_dir else None)
+                 media=media)
     stop = asyncio.Event()
     stop_on_signals(stop)
     osmand = OsmandServer(gw, device_officer(client), ingest.limits)
@@ -73,9 +72,9 @@ async def beat_loop(sync: redis.Redis, listening: set[str], stop: asyncio.Event,
 
 
 def run_gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                shared_port: bool = False, media_dir: Path | None = None,
+                shared_port: bool = False, media: MediaStore | None = None,
                 beat_s: float = 2.0) -> None:
     """Serve the terminal gateway and the OsmAnd port until SIGINT/SIGTERM (`shared_port`:
-    other processes listen on the same ports; `media_dir`: where attachments go, none
+    other processes listen on the same ports; `media`: where attachments go, none
     taken without it; `beat_s`: heartbeat period)."""
-    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media_dir, beat_s))
+    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media, beat_s))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 REDIS_URL_PATTERN = r"^(redis|rediss|unix|redis\+cluster|rediss\+cluster)://"
+S3_URL_PATTERN = r"^https?://[^/\s]+(/[^/\s]+)*/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/?$"
 
 
 class StoreConfig(BaseModel):
@@ -21,6 +22,16 @@ class StoreConfig(BaseModel):
         default=False, description="a plain redis:// or rediss:// URL is a Redis Cluster's")
     data_dir: Path = Field(default=Path("data"),
                            description="city files, embedded Redis, clips and history")
+    media_s3_url: str | None = Field(
+        default=None, max_length=2048, pattern=S3_URL_PATTERN,
+        description="photos in an S3-compatible bucket, as <endpoint>/<bucket> (e.g. "
+                    "http://minio:9000/gridwatch-media); unset: <data dir>/media")
+    media_s3_access_key: SecretStr | None = Field(
+        default=None, min_length=1, max_length=512, description="the bucket's access key")
+    media_s3_secret_key: SecretStr | None = Field(
+        default=None, min_length=1, max_length=512, description="the bucket's secret (or a *_FILE)")
+    media_s3_region: str = Field(default="us-east-1", max_length=64, pattern=r"^[a-z0-9-]+$",
+                                 description="the bucket's region (most stores ignore it)")
 
     @property
     def city_file(self) -> Path:

@@ -8,6 +8,7 @@ import base64
 import struct
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -17,7 +18,7 @@ import pytest
 
 from feeds.accounts.devices import add_device
 from feeds.geo.locate import GridIndex
-from feeds.ingest.attachments import MediaDir, read_attachments
+from feeds.ingest.attachments import MediaDir, MediaStore, read_attachments
 from feeds.ingest.gateway import Gateway, device_token_check, serve_gateway
 from feeds.ingest.intake import make_placer
 from feeds.live.context import CityContext
@@ -47,21 +48,31 @@ def media(tmp_path: Path) -> Path:
     return tmp_path / "media"
 
 
-@pytest.fixture()
-def gateway(redis_url: str, city_ctx: CityContext, index: GridIndex, media: Path
-            ) -> Iterator[str]:
-    """A gateway that takes attachments into `media`; yields its ws:// URL."""
+@contextmanager
+def gateway_with(redis_url: str, city_ctx: CityContext, index: GridIndex, store: MediaStore
+                 ) -> Iterator[str]:
+    """A gateway that takes attachments into `store`; yields its ws:// URL."""
     placer = make_placer(city_ctx, sync_client(redis_url), index)
 
     async def run(stop: asyncio.Event, ready) -> None:
         client = async_client(redis_url)
-        gw = Gateway(client, placer, device_token_check(client, TOKEN), media=MediaDir(media))
+        gw = Gateway(client, placer, device_token_check(client, TOKEN), media=store)
         await serve_gateway(gw, "127.0.0.1", 0, stop, ready)
         await client.aclose()
 
     server = ThreadedServer(run).start()
-    yield f"ws://127.0.0.1:{server.port}/terminal"
-    server.stop()
+    try:
+        yield f"ws://127.0.0.1:{server.port}/terminal"
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def gateway(redis_url: str, city_ctx: CityContext, index: GridIndex, media: Path
+            ) -> Iterator[str]:
+    """A gateway that takes attachments into the folder `media`; yields its ws:// URL."""
+    with gateway_with(redis_url, city_ctx, index, MediaDir(media)) as url:
+        yield url
 
 
 def image(ext: str, w: int = 640, h: int = 480) -> bytes:
@@ -90,6 +101,11 @@ def attachment(msg_id: str, body: bytes | str, mime: str = "image/jpeg",
 @pytest.fixture()
 def case(gateway: str, city_ctx: CityContext, index: GridIndex) -> str:
     """A case reported through the gateway; its id."""
+    return report_case(gateway, city_ctx, index)
+
+
+def report_case(gateway: str, city_ctx: CityContext, index: GridIndex) -> str:
+    """Report the case ATT-1 through a gateway; its id."""
     lon, lat = officer_point(city_ctx, index, OFFICER)
     inc = {"type": "incident", "msg_id": "att-inc", "incident_id": "ATT-1",
            "officer_id": OFFICER, "ts": time.time(), "lat": lat, "lon": lon,
