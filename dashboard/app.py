@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import dash
 import flask
@@ -32,6 +31,7 @@ from dashboard import lang as lang_switch
 from dashboard import wall as wall_mod
 from dashboard.actions import Actions
 from dashboard.config import DashboardConfig
+from dashboard.paths import assets_dir
 from dashboard.readmodel import ReadModel
 from dashboard.views import Snapshots
 from feeds.ingest.attachments import MEDIA_SUBDIR
@@ -44,7 +44,7 @@ from layouts.i18n import t
 
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = assets_dir()
 URL = "gw-url"  # a second location: table rows open a case with a full page load
 
 

@@ -3,7 +3,6 @@ and the one-time pairing code exchanged for a device token."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import flask
 import orjson
@@ -11,6 +10,7 @@ import redis
 
 from dashboard import auth as web_auth
 from dashboard.config import DashboardConfig
+from dashboard.paths import assets_dir
 from feeds.accounts import devices, pairing
 from feeds.live.commands import audit
 from feeds.live.context import CityContext
@@ -19,7 +19,7 @@ from layouts.i18n import LANGS, field_texts, norm_lang, t
 log = logging.getLogger(__name__)
 
 ASSETS_SUBDIR = "field"  # assets/field: served under /m/static/, kept out of the Dash pages
-FIELD_DIR = Path(__file__).resolve().parent.parent / "assets" / ASSETS_SUBDIR
+FIELD_DIR = assets_dir() / ASSETS_SUBDIR
 PREFIX = "/m"
 STATUS_OF = {pairing.Refusal.FORMAT: 400, pairing.Refusal.WRONG: 404,
              pairing.Refusal.USED: 409, pairing.Refusal.EXPIRED: 410,

@@ -65,11 +65,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 @contextmanager
 def running_demo(city_dir: Path, data_dir: Path, *extra: str, timeout: float = 90,
-                 cwd: Path | None = None, redis_url: str | None = None
-                 ) -> Iterator[RunningDemo]:
+                 cwd: Path | None = None, redis_url: str | None = None,
+                 script: Path | None = None) -> Iterator[RunningDemo]:
     """Run `gridwatch demo` (city files copied from city_dir) and stop it by its PID. With
     `cwd`, run it as `make demo` does: the console script, started in `cwd`, given the data
-    dir relative to it (`--data-dir data`); with `redis_url`, on that Redis."""
+    dir relative to it (`--data-dir data`); with `redis_url`, on that Redis; with `script`,
+    that console script (another venv's) instead of this venv's."""
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("city.geojson", "officers.csv"):
         shutil.copy(city_dir / name, data_dir / name)
@@ -79,7 +80,7 @@ def running_demo(city_dir: Path, data_dir: Path, *extra: str, timeout: float = 9
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
-    script = Path(sys.executable).with_name("gridwatch")
+    script = script or Path(sys.executable).with_name("gridwatch")
     cmd = [str(script), "demo", "--data-dir", str(data_dir.relative_to(cwd))] if cwd else [
         sys.executable, "-m", "gridwatch.cli", "demo", "--data-dir", str(data_dir)]
     cmd += ["--port", str(ports[0]), "--gateway-port", str(ports[1]),

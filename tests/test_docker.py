@@ -27,8 +27,12 @@ def test_image_runs_as_a_user_with_a_health_check():
     text = (DOCKER / "Dockerfile").read_text()
     assert "\nUSER gridwatch" in text and "useradd" in text
     assert "HEALTHCHECK" in text and "8050/health/live" in text  # liveness, not readiness
-    for folder in ("domain", "feeds", "layouts", "dashboard", "gridwatch", "assets"):
+    for folder in ("domain", "feeds", "layouts", "dashboard", "gridwatch", "assets", "locales"):
         assert f"COPY {folder} ./{folder}" in text
+        assert (ROOT / folder).is_dir(), folder
+    # the image runs the wheel (assets as package data), not an editable source tree
+    assert "pip wheel --no-deps" in text and "--no-deps /tmp/dist/*.whl" in text
+    assert "-e ." not in text
     assert 'ENTRYPOINT ["gridwatch"]' in text
 
 
