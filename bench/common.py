@@ -58,7 +58,8 @@ def component(name: str, data_dir: Path, redis_url: str, pids: list[int] | None 
         if k != "port":
             args += [f"--{k.replace('_', '-')}", str(v)]
     env = dict(os.environ, GRIDWATCH_TERMINAL_TOKEN=TOKEN)
-    proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+    log = open(data_dir / f"{name}.log", "ab")  # noqa: SIM115  (kept for a look afterwards)
+    proc = subprocess.Popen(args, env=env, stderr=log, stdout=log)
     if pids is not None:
         pids.append(proc.pid)
     try:
@@ -68,6 +69,7 @@ def component(name: str, data_dir: Path, redis_url: str, pids: list[int] | None 
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(20)
+        log.close()
 
 
 @contextmanager

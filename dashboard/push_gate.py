@@ -10,6 +10,7 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -68,7 +69,11 @@ async def admit(hub: LiveHub, connection: ServerConnection, request: Request) ->
     cookie = SimpleCookie(request.headers.get("Cookie", ""))
     name = next((n for n in (f"__Host-{SESSION_COOKIE}", SESSION_COOKIE) if n in cookie), None)
     token = cookie[name].value if name else None  # __Host- named under https
-    user = await hub.session_user(token)
+    try:
+        user = await hub.session_user(token)
+    except RedisError as e:  # the store is down or busy: the browser's reconnect tries again
+        log.warning("push handshake: session lookup failed: %s", e)
+        return reply(HTTPStatus.SERVICE_UNAVAILABLE, "session store unavailable, retry\n")
     if user is None:
         return reply(HTTPStatus.UNAUTHORIZED, "log in first\n")
     query = parse_qs(url.query)

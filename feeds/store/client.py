@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 TIMEOUTS: dict[str, Any] = {"socket_timeout": 10}
+# redis-py 8's pools hold at most 100 connections and raise "Too many connections" past that
+# (200 walls reconnecting to the push channel at once got HTTP 500s). An asyncio client waits
+# up to POOL_WAIT_S for a free connection instead; a cluster's per-node pools (which cannot
+# wait) get room for CLUSTER_NODE_MAX each.
+ASYNC_POOL_MAX = 512
+CLUSTER_NODE_MAX = 4096
+POOL_WAIT_S = 20.0
 
 
 def cluster_url(url: str, cluster: bool = False) -> str | None:
@@ -63,8 +70,11 @@ def async_client(url: str, *, cluster: bool = False, **kw: Any) -> aredis.Redis:
     """An asyncio client for a URL (no socket timeout: blocking reads wait)."""
     plain = cluster_url(url, cluster)
     if plain is not None:
-        return AsyncRedisCluster.from_url(plain, **kw)  # type: ignore[return-value]
-    return aredis.Redis.from_url(url, **kw)
+        return AsyncRedisCluster.from_url(  # type: ignore[return-value]
+            plain, **{"max_connections": CLUSTER_NODE_MAX, **kw})
+    pool = aredis.BlockingConnectionPool.from_url(
+        url, max_connections=kw.pop("max_connections", ASYNC_POOL_MAX), timeout=POOL_WAIT_S, **kw)
+    return aredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
 def slot_of(key: str) -> int:

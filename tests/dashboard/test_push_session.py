@@ -164,3 +164,35 @@ def test_on_every_address_the_origin_must_name_the_host_the_browser_reached(
         assert asyncio.run(try_origin("127.0.0.1", "https://evil.example")) == "403"
     finally:
         server.stop()
+
+
+def test_a_handshake_while_the_session_store_is_down_gets_503(redis_url: str,
+                                                              city_ctx: CityContext):
+    """Sessions unreachable (nothing listens where they live): retry later, not a 500."""
+    from websockets.exceptions import InvalidStatus
+
+    from feeds.store.embedded import free_port
+
+    async def run(stop: asyncio.Event, ready) -> None:
+        client = async_client(redis_url)
+        dead = async_client(f"redis://127.0.0.1:{free_port()}")
+        hub = LiveHub(client, city_ctx.hierarchy, city_ctx.roster, city_ctx.rules,
+                      lambda t: async_sessions.session_user(dead, t), flush_s=0.05)
+        await serve_push(hub, "127.0.0.1", 0, stop, ready)
+        await client.aclose()
+        await dead.aclose()
+
+    server = ThreadedServer(run).start()
+
+    async def knock() -> int:
+        try:
+            await connect(f"ws://127.0.0.1:{server.port}/live?region={city_ctx.towns[0]}",
+                          additional_headers={"Cookie": "gw_session=whatever"})
+        except InvalidStatus as e:
+            return e.response.status_code
+        return 101
+
+    try:
+        assert asyncio.run(knock()) == 503
+    finally:
+        server.stop()

@@ -46,3 +46,22 @@ def test_tests_make_clients_of_the_fixture_redis_through_the_factory():
                  for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
     assert offenders == [], "use feeds.store.client.sync_client/async_client: " + ", ".join(
         offenders)
+
+
+def test_an_asyncio_client_serves_a_burst_beyond_its_pool(redis_url):
+    """A burst of more waiting commands than the pool holds (the push channel's handshakes
+    when every wall reconnects at once) waits for connections instead of failing."""
+    import asyncio
+
+    from feeds.store.client import ASYNC_POOL_MAX, async_client
+
+    async def burst() -> list:
+        c = async_client(redis_url)
+        try:  # each BLPOP holds its connection for 0.2 s: the burst outnumbers the pool
+            await c.ping()  # a cluster client learns its nodes first (the push hub bootstraps)
+            return await asyncio.gather(*(c.blpop(f"gw:test:burst{{t}}{i}", timeout=0.2)
+                                          for i in range(ASYNC_POOL_MAX + 150)))
+        finally:
+            await c.aclose()
+
+    assert asyncio.run(burst()) == [None] * (ASYNC_POOL_MAX + 150)
