@@ -126,7 +126,7 @@ async def open_page(pw, s: GridwatchConfig) -> Page:
     """Log in with headless Chromium and open the city view; mark the page (a reload would
     lose the mark)."""
     browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    page = await browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
     base = f"http://127.0.0.1:{s.web.port}"
     await page.goto(f"{base}/login")
     await page.fill("input[name=username]", "admin")

@@ -100,7 +100,7 @@ def main() -> None:
                       str(args.position_interval), timeout=300) as demo, \
             sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
         login(page, demo.url)
         page.evaluate(WATCH)
         started = time.perf_counter()

@@ -55,7 +55,7 @@ def roster_of(data_dir: Path, n: int) -> int:
 
 def load_once(browser: Browser, url: str, cookie: str, towns: int) -> dict[str, Any]:
     """One cold load of the city view in a fresh context; returns its figures."""
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
     ctx.add_cookies([{"name": "gw_session", "value": cookie, "url": url}])
     page = ctx.new_page()
     cdp = ctx.new_cdp_session(page)

@@ -79,7 +79,7 @@ def soak(minutes: float, compressed: bool, data_dir: Path) -> None:
     with running_demo(city_dir, data_dir, "--history-days", "0", timeout=300) as demo, \
             sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         login(page, demo.url)
