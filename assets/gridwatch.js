@@ -221,7 +221,7 @@
 
   // Map events: hold layer updates while the user pans, zooms or reads a popup.
   function moveStart() { live.movingSince = Date.now(); }
-  function moveEnd() { live.movingSince = 0; sendView(); scheduleFlush(); }
+  function moveEnd() { live.movingSince = 0; zoomChanged(); sendView(); scheduleFlush(); }
   function popupOpen() { live.popupSince = Date.now(); }
   function popupClose() { live.popupSince = 0; scheduleFlush(); }
 
@@ -411,6 +411,20 @@
     return f.geometry.coordinates.join(',') + JSON.stringify(f.properties);
   }
 
+  // City zoom draws only red cases (the labels count the others: citymap.js).
+  function drawnHere(f) {
+    return !!f && (!GW.citymap || GW.citymap.shows(f, live.leafletMap));
+  }
+
+  // Crossing the city-zoom line redraws the cases that appear or go.
+  function zoomChanged() {
+    var city = !!(GW.citymap && GW.citymap.cityZoom(live.leafletMap));
+    if (city === live.cityZoom) { return; }
+    live.cityZoom = city;
+    live.incidents.forEach(function (f, id) { live.changed.add(id); });
+    live.dirty.incidents = true;
+  }
+
   function drawIncidents() {
     var layer = ownCaseLayer();
     if (!layer) {
@@ -420,9 +434,9 @@
     }
     live.changed.forEach(function (id) {
       var f = live.incidents.get(id), was = live.drawn.get(id), sig = f && caseSignature(f);
-      if (was && was.sig === sig) { return; }
+      if (was && was.sig === sig && drawnHere(f)) { return; }
       if (was) { layer.removeLayer(was.marker); live.drawn.delete(id); }
-      if (!f) { return; }
+      if (!drawnHere(f)) { return; }
       var c = f.geometry.coordinates;
       var marker = incidentPoint(f, L.latLng(c[1], c[0]), layer.gwCtx);
       layer.addLayer(marker);
@@ -651,6 +665,7 @@
       if (url) { connect(); }
     }
     watchdog();
+    if (GW.citymap) { GW.citymap.tend(live.leafletMap); }
     showConn();
     showStale();
     if (live.ws && live.viewWs !== live.ws) { sendView(); }  // the map came after the socket

@@ -50,7 +50,7 @@ URL = "gw-url"  # a second location: table rows open a case with a full page loa
 
 def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis) -> dash.Dash:
     """Build the Dash app (and its Flask server) for a loaded city and a Redis client."""
-    reads = ReadModel(ctx, client, Snapshots(ctx, client, settings.web.officer_view_min))
+    reads = ReadModel(ctx, client, Snapshots(ctx, client))
     placer = functools.cache(lambda: make_placer(ctx, client))
     actions = Actions(ctx, client, placer)
     server = _server(settings, ctx, client, reads.snaps, placer, actions)

@@ -29,10 +29,6 @@ class WebConfig(BaseModel):
     tile_url: str | None = Field(default=None, max_length=2048,
                                  description="map tile URL template of an undeclared datum "
                                              "(older form of the basemap section)")
-    officer_view_min: int = Field(
-        default=20000, ge=0, le=10**9,
-        description="more officers than this in a view: clustered per viewport by the push "
-                    "channel")
     public_url: str | None = Field(
         default=None, max_length=2048, pattern=r"^https?://[^/?#\s]+/?$",
         description="where browsers reach the dashboard (https://gw.example.cn, behind a proxy "

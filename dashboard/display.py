@@ -21,16 +21,15 @@ def _latlon(p: tuple[float, float], src: str, dst: str) -> tuple[float, float]:
 
 
 def map_view_in(vm: MapView, src: str, basemap: Basemap | None) -> MapView:
-    """The map page's regions, officers, cases, cameras and overlays in the basemap's datum."""
+    """The map page's regions, cases, cameras and overlays in the basemap's datum."""
     dst = target(src, basemap)
     if dst is None:
         return vm
-    officers = [[r[0], *display_point(r[1], r[2], src, dst), *r[3:]] for r in vm.officers]
     incidents = [dataclasses.replace(m, **dict(zip(("lon", "lat"), display_point(
         m.lon, m.lat, src, dst), strict=True))) for m in vm.incidents]
     bounds = vm.bounds and (_latlon(vm.bounds[0], src, dst), _latlon(vm.bounds[1], src, dst))
     return dataclasses.replace(
-        vm, children=display_features(vm.children, src, dst), officers=officers,
+        vm, children=display_features(vm.children, src, dst),
         incidents=incidents, centre=_latlon(vm.centre, src, dst), bounds=bounds,
         cameras=vm.cameras and display_features(vm.cameras, src, dst),
         overlays=[(i, n, display_features(fc, src, dst)) for i, n, fc in vm.overlays],

@@ -8,7 +8,6 @@ from typing import Any
 
 import redis
 
-from dashboard.config import WebConfig
 from dashboard.display import map_view_in
 from dashboard.video_routes import camera_rows
 from domain.access import User
@@ -23,20 +22,13 @@ from feeds.live.summary import child_stats, kpi, visible_counts
 from layouts.camera_layer import camera_features
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
-# More officers than this in a view: clustered per viewport by the push channel (measured:
-# the browser's clustered layer takes 175 ms per update at 10k points, 447 ms at 100k).
-OFFICER_VIEW_MIN = WebConfig.model_fields["officer_view_min"].default
-
-
 
 class Snapshots:
     """Snapshot reads for pages and the API, scoped by the caller."""
 
-    def __init__(self, ctx: CityContext, client: redis.Redis,
-                 officer_view_min: int = OFFICER_VIEW_MIN):
+    def __init__(self, ctx: CityContext, client: redis.Redis):
         self.ctx = ctx
         self.client = client
-        self.officer_view_min = officer_view_min
         self.children_features = lru_cache(maxsize=256)(self._children_features)
         self.overlay_features = lru_cache(maxsize=256)(self._overlay_features)
 
@@ -75,10 +67,10 @@ class Snapshots:
         st = self.live_state(code, user)
         k = kpi(code, st["counts"], st["officers"].values(), now)
         stats = child_stats(code, self.ctx.hierarchy, st["counts"])
-        rows = [o.row() for o in st["officers"].values() if o.lon is not None]
-        by_view = len(st["officers"]) > self.officer_view_min
-        if by_view:  # the push channel clusters them per viewport; the page carries none
-            rows, live_url = [], f"{live_url}&officers=view"
+        # Officers are the push channel's, clustered for the map's viewport at its zoom (per
+        # town or village, cells, single ones where few): the page carries none (measured: a
+        # browser-clustered layer took 175 ms per update at 10k points, 447 ms at 100k).
+        live_url = f"{live_url}&officers=view"
         minx, miny, maxx, maxy = self.ctx.city.shapes[code].bounds
         span = max(maxx - minx, (maxy - miny) * 1.3, 1e-4)
         zoom = max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
@@ -92,7 +84,6 @@ class Snapshots:
             children=self.children_features(code),
             child_stats={c: RegionStat(s["green"], s["yellow"], s["red"])
                          for c, s in stats.items()},
-            officers=rows, officer_view=by_view,
             incidents=[IncidentMarker(**_marker_args(marker(i, self.ctx.rules)))
                        for i in st["incidents"]],
             kpi=Kpi(k["open"]["green"], k["open"]["yellow"], k["open"]["red"], k["new_today"],

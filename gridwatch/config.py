@@ -66,7 +66,6 @@ LEGACY_ENV: dict[str, tuple[str, str]] = {
     "GRIDWATCH_TILE_URL": ("web", "tile_url"),
     "GRIDWATCH_TILES": ("basemap", "tiles"),
     "GRIDWATCH_TILES_DATUM": ("basemap", "tiles_datum"),
-    "GRIDWATCH_OFFICER_VIEW_MIN": ("web", "officer_view_min"),
     "GRIDWATCH_WALL_ROTATE": ("wall", "rotate"),
     "GRIDWATCH_WALL_DWELL": ("wall", "dwell_s"),
     "GRIDWATCH_WALL_STALE": ("wall", "stale_s"),

@@ -247,13 +247,6 @@ def labels_data(children: FeatureCollection) -> FeatureCollection:
     return {"type": "FeatureCollection", "features": features}
 
 
-def officers_data(rows: list[list[Any]]) -> FeatureCollection:
-    """Officer rows [id, lon, lat, on_duty] as GeoJSON points (properties id, on)."""
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r[1], r[2]]},
-         "properties": {"id": str(r[0]), "on": 1 if r[3] else 0}} for r in rows]}
-
-
 def incidents_data(incidents: list[IncidentMarker]) -> FeatureCollection:
     """Open cases as GeoJSON points; the properties are the push protocol's incident fields."""
     features = []
@@ -278,18 +271,12 @@ def popup_labels(lang: str) -> dict[str, str]:
     return catalogue(lang, POPUP_KEYS)
 
 
-def officer_layer(vm: MapView, labels: dict[str, str]) -> dl.GeoJSON:
-    """Officers: clustered in the browser (Dongguan scale), or per viewport by the server
-    (province scale: the push channel sends a few hundred clusters for what is in view)."""
-    if vm.officer_view:
-        return dl.GeoJSON(id=ids.OFFICERS, data=officers_data([]), cluster=False,
-                          pointToLayer=_NS("officerOrCluster"),
-                          hideout={"labels": labels}, pane=ids.PANE_OFFICERS)
-    return dl.GeoJSON(
-        id=ids.OFFICERS, data=officers_data(vm.officers), cluster=True,
-        clusterToLayer=_NS("clusterIcon"), pointToLayer=_NS("officerPoint"),
-        zoomToBoundsOnClick=True, hideout={"labels": labels},
-        superClusterOptions={"radius": 90, "maxZoom": 16}, pane=ids.PANE_OFFICERS)
+def officer_layer(labels: dict[str, str]) -> dl.GeoJSON:
+    """Officers as the push channel sends them for the map's viewport at its zoom: counts per
+    town or village, cells, single officers where few are in view (at every scale)."""
+    return dl.GeoJSON(id=ids.OFFICERS, data={"type": "FeatureCollection", "features": []},
+                      cluster=False, pointToLayer=_NS("officerOrCluster"),
+                      hideout={"labels": labels}, pane=ids.PANE_OFFICERS)
 
 
 def basemap_layers(basemap: Basemap | None) -> list[Any]:
@@ -302,6 +289,14 @@ def basemap_layers(basemap: Basemap | None) -> list[Any]:
             for t in basemap.layers]
 
 
+CASE_ZOOM = 12  # below: the labels count the cases, only red ones are markers (citymap.js)
+
+
+def cases_at_zoom(incidents: list[IncidentMarker], zoom: int) -> list[IncidentMarker]:
+    """The cases drawn as single markers at a zoom: all from CASE_ZOOM, else the red ones."""
+    return incidents if zoom >= CASE_ZOOM else [m for m in incidents if m.level == "red"]
+
+
 def map_layers(vm: MapView, lang: str) -> list[Any]:
     """Regions, their labels, then officers and cases in their own panes above them."""
     children = children_data(vm, lang)
@@ -312,13 +307,15 @@ def map_layers(vm: MapView, lang: str) -> list[Any]:
         dl.GeoJSON(id=ids.REGIONS, data=children, hideout=hideout, style=_NS("regionStyle"),
                    hoverStyle=_NS("regionHover"), onEachFeature=_NS("regionEach"),
                    zoomToBoundsOnClick=False),
-        dl.Pane(name=ids.PANE_LABELS, style={"zIndex": 630}, children=dl.GeoJSON(
+        # labels above every marker (never hidden under cases or officers), below tooltips
+        dl.Pane(name=ids.PANE_LABELS, style={"zIndex": 645}, children=dl.GeoJSON(
             id=ids.LABELS, data=labels_data(children), hideout=hideout,
             pointToLayer=_NS("labelPoint"), pane=ids.PANE_LABELS)),
         dl.Pane(name=ids.PANE_OFFICERS, style={"zIndex": 610},
-                children=officer_layer(vm, labels)),
+                children=officer_layer(labels)),
         dl.Pane(name=ids.PANE_INCIDENTS, style={"zIndex": 640}, children=dl.GeoJSON(
-            id=ids.INCIDENTS, data=incidents_data(vm.incidents), hideout={"labels": labels},
+            id=ids.INCIDENTS, data=incidents_data(cases_at_zoom(vm.incidents, vm.zoom)),
+            hideout={"labels": labels},
             pointToLayer=_NS("incidentPoint"), pane=ids.PANE_INCIDENTS)),
     ]
     if vm.cameras is not None and vm.cameras.get("features"):

@@ -88,7 +88,6 @@ class MapView:
     region_level: str  # city | town | village | grid
     children: FeatureCollection  # static geography, sent once
     child_stats: dict[str, RegionStat]
-    officers: list[list[Any]]  # [[officer_id, lon, lat, on_duty(0|1)], ...]
     incidents: list[IncidentMarker]
     kpi: Kpi
     centre: tuple[float, float]  # (lat, lon) for Leaflet
@@ -102,6 +101,5 @@ class MapView:
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
     cameras: FeatureCollection | None = None  # cameras with their health, when registered
-    officer_view: bool = False  # officers clustered per viewport by the push channel
     datum_shift: str = ""  # "gcj02>wgs84": pushed positions are drawn in the basemap's datum
     # business-grid layers (layer id, display name, unit shapes) the map can show

@@ -73,13 +73,13 @@ def fake_incidents() -> list[IncidentMarker]:
 def fake_view(live_url: str, n_officers: int = 200, wall: bool = False,
               lang: str = "zh") -> MapView:
     """A small city view: 3 towns, n officers, 5 incidents."""
-    officers = fake_officers(n_officers)
+    officers = fake_officers(n_officers)  # in the KPIs; the map's come from the push channel
     stats = {"441900101": RegionStat(green=1, yellow=1), "441900102": RegionStat(green=1),
              "441900103": RegionStat(yellow=1, red=1)}
     on_duty = sum(r[3] for r in officers)
     return MapView(
         region_code="441900", region_name="东莞市", region_level="city",
-        children=town_features(), child_stats=stats, officers=officers,
+        children=town_features(), child_stats=stats,
         incidents=fake_incidents(), centre=(23.03, 113.75), zoom=12, live_url=live_url,
         kpi=Kpi(open_green=2, open_yellow=2, open_red=1, new_today=4, overdue=1,
                 on_duty=on_duty, officers=len(officers)),
@@ -88,7 +88,7 @@ def fake_view(live_url: str, n_officers: int = 200, wall: bool = False,
 
 def sync_frame(vm: MapView) -> dict[str, Any]:
     """The sync frame matching a view-model (docs/push-protocol.md)."""
-    return {"type": "sync", "as_of": time.time(), "officers": vm.officers,
+    return {"type": "sync", "as_of": time.time(), "officers": [],
             "incidents": [m.as_dict() for m in vm.incidents], "closed": [],
             "regions": {c: s.as_dict() for c, s in vm.child_stats.items()},
             "kpi": vm.kpi.as_dict()}

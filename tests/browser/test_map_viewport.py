@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -54,7 +53,7 @@ def province(redis_url: str, city_ctx: CityContext) -> Iterator[tuple[str, str]]
 
     push = ThreadedServer(run).start()
     live = f"ws://127.0.0.1:{push.port}/live?region={h.city.code}&officers=view"
-    vm = dataclasses.replace(fake_view(live, 0), officer_view=True)
+    vm = fake_view(live, 0)
     server = make_server("127.0.0.1", 0, dash_app(vm).server, threaded=True,
                          request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -62,7 +62,7 @@ def town_view(ctx: CityContext) -> MapView:
     villages = region_features(ctx.city, h.children_of(TOWN))
     w, s, e, n = ctx.city.shapes[TOWN].bounds
     return MapView(region_code=TOWN, region_name=town.name, region_level="town",
-                   children=villages, child_stats={}, officers=[], incidents=[], kpi=Kpi(),
+                   children=villages, child_stats={}, incidents=[], kpi=Kpi(),
                    centre=((s + n) / 2, (w + e) / 2), zoom=13, live_url="", as_of=time.time(),
                    breadcrumbs=[(h.city.code, h.city.name), (TOWN, town.name)],
                    bounds=((s, w), (n, e)))

@@ -60,9 +60,12 @@ def web_and_push(demo_dir: Path, redis_url: str, tmp_path: Path) -> Iterator[dic
             stop(p)
 
 
+# the page's officers are the push channel's per-viewport clusters: at city zoom, a count per
+# town of the officers placed there
 STATE = "() => ({frames: window.gridwatch.live.stats.frames, conn: window.gridwatch.live.conn," \
-        " marker: window.__mark === 1, at: (window.gridwatch.live.officers.get('%s') || " \
-        "{geometry: {coordinates: [0, 0]}}).geometry.coordinates[0]})"
+        " marker: window.__mark === 1, placed: ((window.gridwatch.live.officerView || [])" \
+        ".find(f => f.properties.code === '%s') || {properties: {point_count: 0}})" \
+        ".properties.point_count})"
 
 
 def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
@@ -70,6 +73,7 @@ def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
     officer = city_ctx.roster["O000040"]
     town = officer.grid[:9]
     client = sync_client(redis_url)
+    client.hdel(keys.officers(town), officer.officer_id)  # not placed until the test moves it
     page = browser.new_page(bypass_csp=True)
     login(page, web_and_push["url"])
     page.goto(web_and_push["url"] + "/city")
@@ -79,7 +83,7 @@ def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
     procs = web_and_push["procs"]
     stop(procs["push"], signal.SIGKILL)
     page.wait_for_function("window.gridwatch.live.conn !== 'open'", timeout=TIMEOUT)
-    before = page.evaluate(STATE % officer.officer_id)
+    before = page.evaluate(STATE % town)
     # the web port too: the push channel accepts only the dashboard's origin
     procs["push"] = start("push", demo_dir, redis_url, web_and_push["port"],
                           web_and_push["live_port"],
@@ -88,8 +92,9 @@ def test_page_reconnects_and_resyncs_after_the_push_process_restarts(
     lon = 113.7512
     client.xadd(keys.live(town), {"m": orjson.dumps({
         "ts": time.time(), "town": town, "officers": [[officer.officer_id, lon, 23.02, 1]]})})
-    page.wait_for_function(f"({STATE % officer.officer_id})().at === {lon}", timeout=TIMEOUT)
-    after = page.evaluate(STATE % officer.officer_id)
+    page.wait_for_function(f"({STATE % town})().placed === {before['placed'] + 1}",
+                           timeout=TIMEOUT)  # the officer, placed now, counted in its town
+    after = page.evaluate(STATE % town)
     assert after["marker"], "the page was reloaded"
     assert after["frames"] >= before["frames"] + 2  # the resync and the delta
     page.close()

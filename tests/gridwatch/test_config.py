@@ -102,7 +102,6 @@ LEGACY_VALUES = {
     "GRIDWATCH_TILE_URL": ("https://t/{z}/{x}/{y}.png", "https://t/{z}/{x}/{y}.png"),
     "GRIDWATCH_TILES": ("{tmp}/city.mbtiles", "{tmp}/city.mbtiles"),  # an archive made below
     "GRIDWATCH_TILES_DATUM": ("GCJ-02", "gcj02"),
-    "GRIDWATCH_OFFICER_VIEW_MIN": ("1000000000", 10**9),
     "GRIDWATCH_WALL_ROTATE": ("red", "red"),
     "GRIDWATCH_WALL_DWELL": ("33", 33),
     "GRIDWATCH_WALL_STALE": ("44", 44),

@@ -10,7 +10,7 @@ import pytest
 from dash.development.base_component import Component
 
 from layouts import i18n, ids
-from layouts.map_view import label_point, map_page
+from layouts.map_view import CASE_ZOOM, cases_at_zoom, label_point, map_page
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
 JS = (Path(__file__).resolve().parents[2] / "assets" / "gridwatch.js").read_text(encoding="utf-8")
@@ -33,7 +33,6 @@ def view(**over: Any) -> MapView:
     base: dict[str, Any] = dict(
         region_code="441900", region_name="东莞市", region_level="city", children=children,
         child_stats={"441900101": RegionStat(red=2, yellow=1), "441900102": RegionStat()},
-        officers=[["O1", 113.75, 23.05, 1], ["O2", 113.85, 23.05, 0]],
         incidents=[IncidentMarker("I-1", 113.75, 23.05, "red", "fire", EVIL, "reported",
                                   1764150000.0, "441900101001")],
         kpi=Kpi(open_green=3, open_yellow=5, open_red=7, new_today=11, overdue=2, on_duty=1234,
@@ -162,9 +161,9 @@ def test_map_layers_and_hideout() -> None:
     labels = c[ids.LABELS].data["features"]
     assert [f["properties"]["name"] for f in labels] == ["莞城街道", "南城街道"]
     officers = c[ids.OFFICERS]
-    assert officers.cluster is True
-    assert [f["properties"]["on"] for f in officers.data["features"]] == [1, 0]
-    assert officers.data["features"][0]["geometry"]["coordinates"] == [113.75, 23.05]
+    # officers come from the push channel, clustered for the viewport: the page carries none
+    assert officers.cluster is False and officers.data["features"] == []
+    assert officers.pointToLayer == {"variable": "gridwatch.map.officerOrCluster"}
     assert c[ids.INCIDENTS].data["features"][0]["properties"]["level"] == "red"
 
 
@@ -178,8 +177,8 @@ def test_js_functions_and_ids_exist() -> None:
             for v in found:
                 if isinstance(v, dict) and "variable" in v:
                     names.add(v["variable"])
-    assert {"gridwatch.map.regionStyle", "gridwatch.map.labelPoint", "gridwatch.map.clusterIcon",
-            "gridwatch.map.officerPoint", "gridwatch.map.incidentPoint",
+    assert {"gridwatch.map.regionStyle", "gridwatch.map.labelPoint",
+            "gridwatch.map.officerOrCluster", "gridwatch.map.incidentPoint",
             "gridwatch.map.moveEnd"} <= names
     for name in names:
         fn = name.split(".")[-1]
@@ -271,3 +270,16 @@ def test_catalogue_names() -> None:
     assert i18n.t("conn.open", "zh") == "已连接" and i18n.t("conn.closed", "zh") == "已断开"
     assert i18n.norm_lang("en-GB") == "en" and i18n.norm_lang("fr") == "zh"
     assert i18n.norm_lang(None) == "zh"
+
+
+def test_at_city_zoom_the_page_draws_only_its_red_cases():
+    """Below the case zoom the labels count the cases: green and yellow ones are no markers."""
+    cases = [IncidentMarker(f"I{lv}", 113.75, 23.05, lv, "dispute", "t", "new", 0.0, "g")
+             for lv in ("green", "yellow", "red")]
+    assert [m.level for m in cases_at_zoom(cases, CASE_ZOOM - 1)] == ["red"]
+    assert cases_at_zoom(cases, CASE_ZOOM) == cases
+    for zoom, levels in ((10, ["red"]), (CASE_ZOOM, ["green", "yellow", "red"])):
+        drawn = by_id(map_page(view(incidents=cases, zoom=zoom)))[ids.INCIDENTS]
+        assert [f["properties"]["level"] for f in drawn.data["features"]] == levels
+    js = (Path(__file__).resolve().parents[2] / "assets" / "citymap.js").read_text("utf-8")
+    assert f"var CASE_ZOOM = {CASE_ZOOM};" in js  # the page script draws the same cases

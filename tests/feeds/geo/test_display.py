@@ -36,7 +36,7 @@ def view() -> MapView:
         "properties": {"id": "c1"}}]}
     case = IncidentMarker("i1", lon, lat, "red", "road", "t", "new", 0.0, "g")
     return MapView(region_code="T1", region_name="t", region_level="town", children=fc,
-                   child_stats={}, officers=[["o1", lon, lat, 1]], incidents=[case],
+                   child_stats={}, incidents=[case],
                    kpi=Kpi(0, 0, 0, 0, 0, 0, 0), centre=(lat, lon), zoom=12, live_url="",
                    as_of=0.0, bounds=((lat, lon), (lat + 0.01, lon + 0.01)), cameras=cams)
 
@@ -45,7 +45,7 @@ def points(vm: MapView) -> list[tuple[float, float]]:
     """Every place of the view that stood on the test point, as (lon, lat)."""
     corner = vm.children["features"][0]["geometry"]["coordinates"][0][0]
     return [tuple(corner), tuple(vm.children["features"][0]["properties"]["label_point"]),
-            tuple(vm.officers[0][1:3]), (vm.incidents[0].lon, vm.incidents[0].lat),
+            (vm.incidents[0].lon, vm.incidents[0].lat),
             tuple(vm.cameras["features"][0]["geometry"]["coordinates"]),
             (vm.centre[1], vm.centre[0]), (vm.bounds[0][1], vm.bounds[0][0])]
 
