@@ -18,6 +18,7 @@ from layouts.format import countdown, duration, local_time
 from layouts.i18n import (
     dropdown_labels,
     has,
+    html_lang,
     js_texts,
     level_name,
     norm_lang,
@@ -67,7 +68,7 @@ def case_page(vm: CaseView) -> html.Div:
     bounds = [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
     return html.Div(
         id=ids.ROOT, className=f"gw-root gw-desk gw-case-page gw-lang-{lang}",
-        lang="zh-CN" if lang == "zh" else "en",
+        lang=html_lang(lang),
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": "Asia/Shanghai",
            "data-i18n": js_texts(lang),
            "data-as-of": repr(float(vm.now)), "data-bounds": json.dumps(bounds),

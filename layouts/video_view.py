@@ -11,7 +11,15 @@ from dash import dcc, html
 from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.format import local_time
-from layouts.i18n import category_name, level_name, norm_lang, status_name, switch_href, t
+from layouts.i18n import (
+    category_name,
+    html_lang,
+    level_name,
+    norm_lang,
+    status_name,
+    switch_href,
+    t,
+)
 from layouts.photos import photo_list
 
 # Component ids (callbacks in dashboard/video_page.py, sync in assets/video.js).
@@ -109,7 +117,7 @@ def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header
 def _root(lang: str, kind: str, children: list[Any]) -> html.Div:
     lang = norm_lang(lang)
     return html.Div(id=ids.ROOT, className=f"gw-root gw-desk gw-video-page gw-video-{kind} "
-                    f"gw-lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
+                    f"gw-lang-{lang}", lang=html_lang(lang),
                     children=children, **{"data-lang": lang, "data-tz": "Asia/Shanghai"})
 
 
