@@ -20,6 +20,7 @@ from layouts.i18n import (
     has,
     html_lang,
     js_texts,
+    lang_query,
     level_name,
     norm_lang,
     status_name,
@@ -96,7 +97,7 @@ def case_page(vm: CaseView) -> html.Div:
                     card(t("case.nearest", lang), html.Div([
                         nearest_list(vm.nearest, lang),
                         html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}"
-                               + ("&lang=en" if lang == "en" else ""),
+                               + lang_query(lang, "&"),
                                className="gw-track-link")])),
                     card(t("case.photos", lang), html.Div(
                         photo_list(vm.photos, vm.officer_names, lang), id=ids.CASE_PHOTOS)),
@@ -118,7 +119,7 @@ def case_header(vm: CaseView, lang: str) -> html.Header:
     crumbs: list[Any] = []
     for level, code, name in vm.breadcrumbs:
         crumbs.append(html.A(name, href=region_path(level, code)
-                             + ("?lang=en" if lang == "en" else ""), className="gw-crumb"))
+                             + lang_query(lang), className="gw-crumb"))
         crumbs.append(html.Span("›", className="gw-crumb-sep", **{"aria-hidden": "true"}))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=[

@@ -96,11 +96,22 @@ def pick_lang(url: str | None, saved: str | None, default: str | None) -> str:
     return DEFAULT_LANG
 
 
+def lang_query(lang: str, sep: str = "?") -> str:
+    """The query that keeps a page's language on a link ("?lang=en"; "" for the default)."""
+    code = norm_lang(lang)
+    return "" if code == DEFAULT_LANG else f"{sep}lang={code}"
+
+
+def next_lang(lang: str) -> str:
+    """The language the switch goes to: the next one (zh → en → zh)."""
+    codes = langs()
+    return codes[(codes.index(norm_lang(lang)) + 1) % len(codes)]
+
+
 def switch_href(lang: str) -> str:
     """The language switch's link: to the next language (zh → en → zh), remembered for the
     user (dashboard/lang.py answers it and goes back to the page)."""
-    codes = langs()
-    return "/lang/" + codes[(codes.index(norm_lang(lang)) + 1) % len(codes)]
+    return "/lang/" + next_lang(lang)
 
 
 POPUP_KEYS = ("cat.", "status.", "level.", "popup.", "age.", "dur.", "officer.")  # markers, popups

@@ -19,6 +19,7 @@ from layouts.i18n import (
     catalogue,
     html_lang,
     js_texts,
+    lang_query,
     level_name,
     norm_lang,
     switch_href,
@@ -64,8 +65,8 @@ def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
 def view_query(lang: str, wall: bool) -> str:
     """The query string that keeps the language and wall mode on a link ("" for defaults)."""
     params = {}
-    if norm_lang(lang) != "zh":
-        params["lang"] = "en"
+    if lang_query(lang):
+        params["lang"] = norm_lang(lang)
     if wall:
         params["wall"] = "1"
     return "?" + urlencode(params) if params else ""

@@ -14,6 +14,7 @@ from layouts.format import local_time
 from layouts.i18n import (
     category_name,
     html_lang,
+    lang_query,
     level_name,
     norm_lang,
     status_name,
@@ -99,7 +100,7 @@ class EventView:
 
 
 def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header:
-    q = "?lang=en" if norm_lang(lang) == "en" else ""
+    q = lang_query(lang)
     nav: list[Any] = []
     for text, href in crumbs:
         nav += [html.A(text, href=href + q, className="gw-crumb"),
@@ -128,7 +129,7 @@ def level_badge(level: str, lang: str) -> html.Span:
 
 
 def _q(lang: str) -> str:
-    return "?lang=en" if norm_lang(lang) == "en" else ""
+    return lang_query(lang)
 
 
 def queue_page(vm: QueueView) -> html.Div:

@@ -6,12 +6,15 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from layouts import i18n
 from layouts.catalogues import DOMAIN, load_languages
 from layouts.i18n import SOURCE, locales_dir
+from layouts.map_view import view_query
 
 
 def _po(locales: Path, name: str) -> Path:
@@ -75,3 +78,31 @@ def test_without_catalogues_the_texts_are_the_english_source(tmp_path: Path) -> 
     langs = load_languages(tmp_path / "none", SOURCE, "zh")
     assert list(langs) == ["zh"] and langs["zh"].text("case.title") == "Case"
     assert langs["zh"].text("no.such.key") is None
+
+
+def _clear_caches() -> None:
+    for cached in (i18n._languages, i18n._catalogue, i18n.js_texts):
+        cached.cache_clear()
+
+
+@pytest.fixture()
+def with_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The app's catalogues with a French .po added."""
+    locales = _locales(tmp_path)
+    _add_french(locales)
+    monkeypatch.setattr(i18n, "locales_dir", lambda: locales)
+    _clear_caches()
+    yield
+    monkeypatch.undo()
+    _clear_caches()
+
+
+def test_the_pages_offer_a_dropped_in_locale(with_french) -> None:
+    assert i18n.langs() == ("zh", "en", "fr")
+    assert i18n.norm_lang("fr-FR") == "fr" and i18n.html_lang("fr") == "fr"
+    assert i18n.t("case.title", "fr") == "Dossier" and i18n.t("case.title", "zh") == "案件"
+    assert i18n.tn("overlay.grids", 1, "fr") == "1 maille de base"
+    assert i18n.switch_href("zh") == "/lang/en" and i18n.switch_href("en") == "/lang/fr"
+    assert i18n.switch_href("fr") == "/lang/zh"
+    assert view_query("fr", False) == "?lang=fr" and view_query("zh", True) == "?wall=1"
+    assert '"case.left": "left"' in i18n.js_texts("fr")  # untranslated: the English source
