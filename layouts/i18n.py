@@ -58,7 +58,9 @@ def norm_lang(lang: str | None) -> str:
 def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
     """The text of a message key in a language ({name} fields filled from fmt; a plural
     message's form chosen by its count n); the key itself if it is unknown."""
-    text = _languages()[norm_lang(lang)].text(key, fmt.get("n"))
+    languages = _languages()
+    language = languages.get(lang) or languages[norm_lang(lang)]  # mostly a code already
+    text = language.text(key, fmt.get("n"))
     if text is None:
         log.warning("no message %s in the catalogue", key)
         return key
