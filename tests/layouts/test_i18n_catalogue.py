@@ -2,10 +2,14 @@
 same fields; Babel's template matches the source; every key the code asks for exists."""
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import string
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
@@ -69,6 +73,15 @@ def test_every_po_file_holds_every_key_translated_with_the_same_fields():
                     assert CJK.search(form) or key in NO_CJK_OK, f"{key}: no Chinese: {form!r}"
                 else:
                     assert not CJK.search(form) or key in EN_CJK_OK, f"{key}: Chinese: {form!r}"
+
+
+@pytest.mark.skipif(not shutil.which("msgfmt"), reason="no GNU gettext (scripts/system-deps.sh)")
+def test_gnu_msgfmt_accepts_every_po_file_as_poedit_would():
+    for po in sorted(locales_dir().glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        done = subprocess.run(["msgfmt", "--check", "--statistics", "-o", os.devnull, str(po)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "warning" not in done.stderr, done.stderr
+        assert done.stderr.strip() == f"{len(keys())} translated messages.", po
 
 
 def test_babel_extracts_the_template_from_the_message_source():
