@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-cluster install lock system-deps lint bench clean
+.PHONY: demo test test-cluster install lock system-deps lint bench clean catalogues
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -14,6 +14,19 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(BIN)/pybabel -q compile -d locales -D gridwatch
+
+# The gettext catalogues (Babel): extract the messages of layouts/messages*.py into the template,
+# merge it into every locale's .po (a new locale: pybabel init -l LL -i $(POT) -d locales -D
+# gridwatch), compile the .mo files the app loads.
+POT     := locales/gridwatch.pot
+EXTRACT := --no-default-keywords -k msg:1c,2 -k msgn:1c,2,3 -c TRANSLATORS: --no-location \
+           --width=100 --project=gridwatch --version=0.1.0 --copyright-holder=Gridwatch
+catalogues: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg $(EXTRACT) -o $(POT) .
+	$(BIN)/pybabel -q update -i $(POT) -d locales -D gridwatch --width=100 \
+	  --ignore-obsolete
+	$(BIN)/pybabel compile -d locales -D gridwatch --statistics
 
 # Regenerate requirements.lock from what the working .venv has (pip freeze, the project's closure).
 lock:
@@ -47,3 +60,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
+	find locales -name '*.mo' -delete

@@ -19,26 +19,28 @@
     return parsed.words;
   }
 
-  function fillFrom(w, key, vals) {
-    var text = String(w[key] || key);
-    Object.keys(vals).forEach(function (k) { text = text.split('{' + k + '}').join(vals[k]); });
-    return text;
-  }
+  function fillFrom(w, key, vals) { return GW.fill(w, key, vals); }  // gridwatch.js
 
   function fill(key, vals) { return fillFrom(words(), key, vals); }
 
-  // layouts/format.py duration, with the catalogue's dur.* words ('3天4小时', '2 h 15 min');
-  // `w` is a words object (default: the page's data-i18n).
+  // layouts/format.py duration, with the catalogue's dur.* words ('3天4小时', '2 h 15 min'):
+  // each unit a plural message, two joined by dur.hm / dur.dh. `w` is a words object
+  // (default: the page's data-i18n).
   function duration(s, w) {
     w = w || words();
+    var unit = function (key, n) { return fillFrom(w, key, {n: n}); };
     s = Math.floor(Math.abs(s));
-    if (s < 60) { return fillFrom(w, 'dur.s', {s: s}); }
+    if (s < 60) { return unit('dur.s', s); }
     var m = Math.floor(s / 60);
-    if (m < 60) { return fillFrom(w, 'dur.m', {m: m}); }
+    if (m < 60) { return unit('dur.m', m); }
     var h = Math.floor(m / 60); m = m % 60;
-    if (h < 24) { return m ? fillFrom(w, 'dur.hm', {h: h, m: m}) : fillFrom(w, 'dur.h', {h: h}); }
+    if (h < 24) {
+      return m ? fillFrom(w, 'dur.hm', {h: unit('dur.h', h), m: unit('dur.m', m)})
+        : unit('dur.h', h);
+    }
     var d = Math.floor(h / 24); h = h % 24;
-    return h ? fillFrom(w, 'dur.dh', {d: d, h: h}) : fillFrom(w, 'dur.d', {d: d});
+    return h ? fillFrom(w, 'dur.dh', {d: unit('dur.d', d), h: unit('dur.h', h)})
+      : unit('dur.d', d);
   }
   GW.duration = duration;
 

@@ -48,9 +48,33 @@
     return (h && h.stats && h.stats[code]) || null;
   }
 
-  function msg(ctx, key, fallback) {
+  // A text of the catalogue (the words object the server wrote: data-i18n, a hideout's labels)
+  // with its {fields} filled; a plural message comes as its forms by CLDR plural category
+  // ({one, other ...}, layouts/catalogues.py) and takes the one for vals.n in the page's
+  // language. A missing key shows as itself.
+  var pluralRules = {};
+  function pageLang() {
+    var root = document.getElementById(IDS.root);
+    return (root && root.getAttribute('lang')) || document.documentElement.lang || 'zh-CN';
+  }
+  function fill(words, key, vals, lang) {
+    var text = words && words[key];
+    if (text && typeof text === 'object') {
+      lang = lang || pageLang();
+      if (!pluralRules[lang]) { pluralRules[lang] = new Intl.PluralRules(lang); }
+      text = text[pluralRules[lang].select(Number(vals && vals.n) || 0)] || text.other;
+    }
+    text = String(text || key);
+    Object.keys(vals || {}).forEach(function (k) {
+      text = text.split('{' + k + '}').join(String(vals[k]));
+    });
+    return text;
+  }
+  GW.fill = fill;
+
+  function msg(ctx, key, fallback) {  // fallback: for a data code the catalogue does not name
     var labels = ctx && ctx.hideout && ctx.hideout.labels;
-    return (labels && labels[key]) || fallback;
+    return (labels && labels[key]) || fallback || key;
   }
 
   // The rule of dashboard/redirects.py local_path: a path on this origin ('/…', not '//…'),
@@ -80,7 +104,7 @@
 
   function ageText(ts, ctx) {  // the catalogue's words (data-i18n → hideout.labels)
     var s = Math.max(0, Date.now() / 1000 - Number(ts || 0));
-    if (s < 60) { return msg(ctx, 'age.just_now', 'just now'); }
+    if (s < 60) { return msg(ctx, 'age.just_now'); }
     var labels = (ctx && ctx.hideout && ctx.hideout.labels) || {};
     return GW.duration ? GW.duration(s, labels) : String(Math.floor(s / 60));
   }
@@ -175,7 +199,7 @@
       var tip = el('span', 'gw-off-tip');
       tip.appendChild(el('b', null, p.id));
       tip.appendChild(el('span', null, ' \u00B7 ' +
-        msg(ctx, on ? 'officer.on_duty' : 'officer.off_duty', on ? 'on duty' : 'off duty')));
+        msg(ctx, on ? 'officer.on_duty' : 'officer.off_duty')));
       return tip;
     }, {direction: 'top', offset: [0, -6]});
     return m;
@@ -196,11 +220,11 @@
     head.appendChild(el('span', 'gw-pop-level', msg(ctx, 'level.' + lvl, lvl)));
     box.appendChild(head);
     box.appendChild(el('div', 'gw-pop-title', p.title));
-    popupRow(box, msg(ctx, 'popup.category', 'Category'),
+    popupRow(box, msg(ctx, 'popup.category'),
       msg(ctx, 'cat.' + p.category, p.category));
-    popupRow(box, msg(ctx, 'popup.status', 'Status'), msg(ctx, 'status.' + p.status, p.status));
-    popupRow(box, msg(ctx, 'popup.age', 'Age'), ageText(p.reported_ts, ctx));
-    if (p.grid) { popupRow(box, msg(ctx, 'popup.grid', 'Grid'), p.grid); }
+    popupRow(box, msg(ctx, 'popup.status'), msg(ctx, 'status.' + p.status, p.status));
+    popupRow(box, msg(ctx, 'popup.age'), ageText(p.reported_ts, ctx));
+    if (p.grid) { popupRow(box, msg(ctx, 'popup.grid'), p.grid); }
     return box;
   }
 

@@ -50,7 +50,7 @@
     head.appendChild(el('span', 'gw-ovtip-name', unitName(p, ctx)));
     box.appendChild(head);
     var n = Number(p.grid_count) || 0;
-    var count = String(labels[n === 1 ? 'grid' : 'grids'] || '{n}').replace('{n}', String(n));
+    var count = GW.fill(labels, 'overlay.grids', {n: n}, h.lang);
     var meta = el('div', 'gw-ovtip-meta');
     if (h.title) { meta.appendChild(el('span', 'gw-ovtip-layer', h.title)); }
     meta.appendChild(el('span', 'gw-ovtip-count', count));

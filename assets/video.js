@@ -15,9 +15,11 @@
     return n;
   }
 
+  // The catalogue's camera labels (layouts/camera_layer.py); a missing key shows as itself
+  // (or as `fallback`, a data code).
   function label(ctx, key, fallback) {
     var l = ctx && ctx.hideout && ctx.hideout.labels;
-    return (l && l[key]) || fallback;
+    return (l && l[key]) || fallback || key;
   }
 
   function stateOf(p) {
@@ -40,7 +42,7 @@
     box.appendChild(head);
     box.appendChild(el('div', 'gw-pop-title', p.name));
     var row = el('div', 'gw-pop-row');
-    row.appendChild(el('span', 'gw-pop-k', label(ctx, 'grid', 'Grid')));
+    row.appendChild(el('span', 'gw-pop-k', label(ctx, 'grid')));
     row.appendChild(el('span', 'gw-pop-v', p.grid));
     box.appendChild(row);
     var snap = videoPath(p.snapshot), stream = videoPath(p.stream);
@@ -52,12 +54,12 @@
     }
     var links = el('div', 'gw-campop-links');
     if (stream) {
-      var a = el('a', 'gw-campop-live', '\u25B6 ' + label(ctx, 'live', 'Live'));
+      var a = el('a', 'gw-campop-live', '\u25B6 ' + label(ctx, 'live'));
       a.href = stream; a.target = '_blank'; a.rel = 'noopener';
       links.appendChild(a);
     }
     if (snap) {
-      var s = el('a', 'gw-campop-snap', label(ctx, 'snapshot', 'Snapshot'));
+      var s = el('a', 'gw-campop-snap', label(ctx, 'snapshot'));
       s.href = snap; s.target = '_blank'; s.rel = 'noopener';
       links.appendChild(s);
     }

@@ -25,13 +25,15 @@
     if (n && n.textContent !== s) { n.textContent = s; }
   }
 
+  // The catalogue's texts (data-labels); a missing key shows as itself (or as `fallback`, the
+  // code of a category the catalogue does not name).
   function label(key, fallback) {
     var l = wall.cfg && wall.cfg.labels;
-    return (l && l[key]) || fallback;
+    return (l && l[key]) || fallback || key;
   }
 
-  function fill(key, fallback, vars) {
-    var s = label(key, fallback);
+  function fill(key, vars) {
+    var s = label(key);
     Object.keys(vars).forEach(function (k) { s = s.replace('{' + k + '}', String(vars[k])); });
     return s;
   }
@@ -60,12 +62,11 @@
 
   function duration(s) {
     s = Math.max(0, Math.floor(s));
-    if (s < 60) { return fill('wall.sec', '{n} s', {n: s}); }
+    if (s < 60) { return fill('wall.sec', {n: s}); }
     if (s < 3600) {
-      return fill('wall.min', '{n} min {s} s', {n: Math.floor(s / 60), s: s % 60});
+      return fill('wall.min', {n: Math.floor(s / 60), s: s % 60});
     }
-    return fill('wall.hour', '{n} h {m} min', {n: Math.floor(s / 3600),
-      m: Math.floor((s % 3600) / 60)});
+    return fill('wall.hour', {n: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60)});
   }
 
   // ------------------------------------------------------------------ clock and freshness
@@ -91,7 +92,7 @@
 
   function showFreshness() {
     var age = feedAge(), stale = age > wall.cfg.staleS;
-    if (stale) { text('gw-wall-age', fill('wall.ago', '{t} ago', {t: duration(age)})); }
+    if (stale) { text('gw-wall-age', fill('wall.ago', {t: duration(age)})); }
     if (stale !== wall.stale) {
       wall.stale = stale;
       document.body.classList.toggle('gw-wall-stale', stale);
@@ -179,17 +180,17 @@
     box.setAttribute('data-id', String(m.id));
     var head = document.createElement('div');
     head.className = 'gw-to-head';
-    head.textContent = '\u25C6 ' + (isNew ? label('wall.new_red', 'NEW RED CASE')
-                                          : label('wall.red_case', 'Red case'));
+    head.textContent = '\u25C6 ' + (isNew ? label('wall.new_red')
+                                          : label('wall.red_case'));
     var title = document.createElement('div');
     title.className = 'gw-to-title';
     title.textContent = String(m.title || m.id);
     box.appendChild(head);
     box.appendChild(title);
-    row(box, label('wall.category', 'Category'), label('cat.' + m.category, m.category));
-    row(box, label('wall.reported', 'Reported'), formatter('time').format(
+    row(box, label('wall.category'), label('cat.' + m.category, m.category));
+    row(box, label('wall.reported'), formatter('time').format(
       new Date(Number(m.reported_ts) * 1000)));
-    row(box, label('wall.grid', 'Grid'), String(m.grid || ''));
+    row(box, label('wall.grid'), String(m.grid || ''));
     var ring = document.createElement('div');
     ring.className = 'gw-to-ring';
     document.body.appendChild(ring);
@@ -266,7 +267,7 @@
     if (wall.queue.length && !busy) {  // a new red case interrupts whatever is shown
       var m = wall.queue.shift();
       show({kind: 'case', case: m, alert: true, path: casePath(m),
-        name: label('wall.new_red', 'NEW RED CASE')});
+        name: label('wall.new_red')});
       wall.nextAt = now + wall.cfg.dwellMs;
       return;
     }
@@ -294,7 +295,7 @@
     var n = wall.playlist.length;
     text('gw-wall-step', n && wall.cfg.rotate ? (Math.max(0, wall.index) + 1) + ' / ' + n : '');
     var left = Math.max(0, Math.ceil((wall.nextAt - now) / 1000));
-    text('gw-wall-next', wall.cfg.rotate ? fill('wall.next', 'next in {n} s', {n: left}) : '');
+    text('gw-wall-next', wall.cfg.rotate ? fill('wall.next', {n: left}) : '');
   }
 
   // ------------------------------------------------------------------ the tick

@@ -17,7 +17,7 @@ from domain.access import User
 from feeds.accounts import auth as users
 from feeds.accounts import tokens as api_tokens
 from feeds.live.commands import audit
-from layouts.i18n import pick_lang, t
+from layouts.i18n import next_lang, pick_lang, t
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def login_page(error: bool = False, wait: int = 0) -> flask.Response:
         pw=t("login.password", lang), go=t("login.submit", lang),
         error=f'<p class="gw-error" role="alert">{escape(message)}</p>' if message else "",
         next=escape(_safe_next(flask.request.args.get("next"))), csrf=csrf,
-        other="zh" if lang == "en" else "en", langlink=t("nav.lang_switch", lang))
+        other=next_lang(lang), langlink=t("nav.lang_switch", lang))
     resp = flask.make_response(html, 429 if wait else 401 if error else 200)
     if wait:
         resp.headers["Retry-After"] = str(wait)

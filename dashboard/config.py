@@ -23,7 +23,8 @@ class WebConfig(BaseModel):
     model_config = FROZEN
 
     port: int = Field(default=8050, ge=0, le=65535, description="dashboard HTTP port")
-    lang: str = Field(default="zh", pattern="^(zh|en)$", description="default UI language")
+    lang: str = Field(default="zh", pattern="^[a-z]{2,3}$",
+                      description="default UI language (zh, en or another locale of locales/)")
     timezone: str = Field(default="Asia/Shanghai", max_length=64,
                           description="IANA zone for local times (also the worker's day)")
     tile_url: str | None = Field(default=None, max_length=2048,

@@ -14,7 +14,7 @@ from dashboard.paths import assets_dir
 from feeds.accounts import devices, pairing
 from feeds.live.commands import audit
 from feeds.live.context import CityContext
-from layouts.i18n import LANGS, field_texts, norm_lang, t
+from layouts.i18n import field_texts, html_lang, langs, norm_lang, t
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def terminal_settings(settings: DashboardConfig, ctx: CityContext) -> dict[str, 
     """What the terminal's script reads at start: gateway, intervals, categories, languages."""
     return {"gateway_url": gateway_url(settings), "position_s": settings.field.position_s,
             "photo_px": settings.field.photo_px, "max_photo_bytes": 8 * 1024 * 1024,
-            "categories": list(ctx.rules), "langs": list(LANGS),
+            "categories": list(ctx.rules), "langs": list(langs()),
             "default_lang": settings.web.lang}
 
 
@@ -58,7 +58,7 @@ def manifest(lang: str) -> dict[str, object]:
     icons.append({"src": f"{PREFIX}/static/icons/maskable-512.png", "sizes": "512x512",
                   "type": "image/png", "purpose": "maskable"})
     return {"name": t("m.app", lang), "short_name": t("m.app_short", lang),
-            "lang": "zh-CN" if lang == "zh" else "en", "start_url": f"{PREFIX}/",
+            "lang": html_lang(lang), "start_url": f"{PREFIX}/",
             "scope": f"{PREFIX}/", "display": "standalone", "orientation": "portrait",
             "background_color": "#f4f6f8", "theme_color": "#0b3d91", "icons": icons}
 
@@ -106,7 +106,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, settings: DashboardConfig
 
     @bp.get(f"{PREFIX}/i18n/<lang>.json")
     def texts(lang: str) -> flask.Response:
-        if lang not in LANGS:
+        if lang not in langs():
             return _json({"error": f"no language {lang!r}"}, 404)
         return _json(field_texts(lang))
 

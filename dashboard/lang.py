@@ -10,7 +10,7 @@ import redis
 from dashboard.auth import get_cookie, same_origin, set_cookie
 from dashboard.redirects import local_path
 from feeds.accounts import auth as users
-from layouts.i18n import LANGS, pick_lang
+from layouts.i18n import langs, pick_lang
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def install(server: flask.Flask, client: redis.Redis) -> None:
 
     @server.route("/lang/<code>")
     def switch(code: str) -> flask.Response:
-        if code not in LANGS:
+        if code not in langs():
             flask.abort(404)
         user = getattr(flask.g, "user", None)
         if user is not None and same_origin():  # a link on another site saves nothing

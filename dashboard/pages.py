@@ -20,7 +20,7 @@ from domain.access import User
 from domain.regions import Level
 from layouts import ids
 from layouts.case_list import case_panel
-from layouts.i18n import switch_href, t
+from layouts.i18n import html_lang, switch_href, t
 from layouts.map_view import map_page, view_query
 from layouts.stats_view import stats_page
 from layouts.wall_view import wall_chrome
@@ -70,7 +70,7 @@ def message_page(refusal: Refusal, lang: str) -> html.Div:
     status = refusal.status
     title = t("msg.forbidden" if status == "403" else "msg.not_found", lang)
     return html.Div(
-        className=f"gw-message gw-lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
+        className=f"gw-message gw-lang-{lang}", lang=html_lang(lang),
         **{"data-status": status},
         children=[html.H1(title), html.P(t(refusal.key, lang)),
                   html.A(t("msg.back", lang), href="/" + view_query(lang, False)),

@@ -13,6 +13,7 @@ from feeds.ops.logs import setup_logging
 from feeds.ops.metrics import MULTIPROC_ENV, clear_metrics, setup_metrics
 from gridwatch import admin
 from gridwatch.config import LEGACY_ENV, GridwatchConfig, child_env, load_config
+from layouts.i18n import langs
 
 log = logging.getLogger("gridwatch")
 
@@ -65,8 +66,8 @@ def _admin_parsers(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--scope", required=True, help="region code the user may see")
-    add.add_argument("--lang", default="zh", choices=["zh", "en"],
-                     help="preferred UI language (default zh)")
+    add.add_argument("--lang", default="zh", choices=list(langs()),
+                     help="preferred UI language (default zh; one of the locales/ catalogues)")
     rm = usub.add_parser("remove", help="remove a user")
     rm.add_argument("name")
     devices = sub.add_parser("devices", help="manage terminal devices and their tokens")

@@ -6,7 +6,7 @@ from typing import Any
 from dash import dcc, html
 
 from layouts.format import local_time
-from layouts.i18n import switch_href, t
+from layouts.i18n import lang_query, switch_href, t
 from layouts.ids import LANG_LINK
 
 DL_TEXT, DL_SEND, DL_RESULT = "gw-dl-text", "gw-dl-send", "gw-dl-result"
@@ -21,8 +21,8 @@ def admin_nav(lang: str) -> html.Nav:
     return html.Nav(className="gw-admin-nav", children=[
         html.A(_t("nav.audit", lang), href="/admin/audit"),
         html.A(_t("nav.deadletters", lang), href="/admin/deadletters"),
-        html.A(_t("back", lang), href="/?lang=en" if lang == "en" else "/"),
-        html.A(_t("nav.logout", lang), href="/logout" + ("?lang=en" if lang == "en" else ""))])
+        html.A(_t("back", lang), href="/" + lang_query(lang)),
+        html.A(_t("nav.logout", lang), href="/logout" + lang_query(lang))])
 
 
 def admin_header(title: str, lang: str) -> html.Header:

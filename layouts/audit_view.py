@@ -42,7 +42,7 @@ def audit_page(vm: AuditView) -> html.Div:
                className="gw-muted gw-admin-hint"),
         filter_form(vm.filters, lang),
         html.Div(className="gw-action-row", children=[
-            html.Span(_t("shown", lang).format(n=len(vm.entries)), className="gw-muted"),
+            html.Span(t("auditlog.shown", lang, n=len(vm.entries)), className="gw-muted"),
             html.A(_t("csv", lang), href="/admin/audit.csv" + (f"?{query}" if query else ""),
                    className="gw-btn gw-audit-csv", id="gw-audit-csv")]),
         entries_table(vm.entries, lang),

@@ -18,7 +18,9 @@ from layouts.format import countdown, duration, local_time
 from layouts.i18n import (
     dropdown_labels,
     has,
+    html_lang,
     js_texts,
+    lang_query,
     level_name,
     norm_lang,
     status_name,
@@ -67,7 +69,7 @@ def case_page(vm: CaseView) -> html.Div:
     bounds = [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
     return html.Div(
         id=ids.ROOT, className=f"gw-root gw-desk gw-case-page gw-lang-{lang}",
-        lang="zh-CN" if lang == "zh" else "en",
+        lang=html_lang(lang),
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": "Asia/Shanghai",
            "data-i18n": js_texts(lang),
            "data-as-of": repr(float(vm.now)), "data-bounds": json.dumps(bounds),
@@ -95,7 +97,7 @@ def case_page(vm: CaseView) -> html.Div:
                     card(t("case.nearest", lang), html.Div([
                         nearest_list(vm.nearest, lang),
                         html.A(t("case.track", lang), href=f"/track?at={c['incident_id']}"
-                               + ("&lang=en" if lang == "en" else ""),
+                               + lang_query(lang, "&"),
                                className="gw-track-link")])),
                     card(t("case.photos", lang), html.Div(
                         photo_list(vm.photos, vm.officer_names, lang), id=ids.CASE_PHOTOS)),
@@ -117,7 +119,7 @@ def case_header(vm: CaseView, lang: str) -> html.Header:
     crumbs: list[Any] = []
     for level, code, name in vm.breadcrumbs:
         crumbs.append(html.A(name, href=region_path(level, code)
-                             + ("?lang=en" if lang == "en" else ""), className="gw-crumb"))
+                             + lang_query(lang), className="gw-crumb"))
         crumbs.append(html.Span("›", className="gw-crumb-sep", **{"aria-hidden": "true"}))
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=[

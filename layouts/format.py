@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from layouts.i18n import t
+from layouts.i18n import t, tn
 
 # China has kept UTC+8 without DST since 1991: a fixed offset keeps layouts free of I/O.
 LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -18,18 +18,21 @@ def local_time(ts: float | None, with_date: bool = False) -> str:
 
 
 def duration(seconds: float, lang: str) -> str:
-    """A short human duration: 45秒 / 45 s, 12分, 2小时15分, 5小时, 3天4小时, 3天 (two units)."""
+    """A short human duration: 45秒 / 45 s, 12分, 2小时15分, 5小时, 3天4小时, 3天 (two units,
+    each a plural message of the catalogue, joined by its dur.hm / dur.dh pattern)."""
     s = int(abs(seconds))
     if s < 60:
-        return t("dur.s", lang, s=s)
+        return tn("dur.s", s, lang)
     m = s // 60
     if m < 60:
-        return t("dur.m", lang, m=m)
+        return tn("dur.m", m, lang)
     h, m = divmod(m, 60)
     if h < 24:
-        return t("dur.hm", lang, h=h, m=m) if m else t("dur.h", lang, h=h)
+        return t("dur.hm", lang, h=tn("dur.h", h, lang), m=tn("dur.m", m, lang)) if m else \
+            tn("dur.h", h, lang)
     d, h = divmod(h, 24)
-    return t("dur.dh", lang, d=d, h=h) if h else t("dur.d", lang, d=d)
+    return t("dur.dh", lang, d=tn("dur.d", d, lang), h=tn("dur.h", h, lang)) if h else \
+        tn("dur.d", d, lang)
 
 
 def minutes_text(minutes: int | None, lang: str) -> str:

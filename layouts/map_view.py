@@ -14,7 +14,17 @@ from domain.alerts import AlertLevel
 from domain.basemap import Basemap
 from layouts import ids
 from layouts.camera_layer import camera_layer
-from layouts.i18n import POPUP_KEYS, catalogue, js_texts, level_name, norm_lang, switch_href, t
+from layouts.i18n import (
+    POPUP_KEYS,
+    catalogue,
+    html_lang,
+    js_texts,
+    lang_query,
+    level_name,
+    norm_lang,
+    switch_href,
+    t,
+)
 from layouts.overlay_layer import overlay_layers
 from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, RegionStat
 
@@ -37,7 +47,7 @@ def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
     return html.Div(
         id=ids.ROOT,
         className=f"gw-root {mode} gw-lang-{lang}",
-        lang="zh-CN" if lang == "zh" else "en",
+        lang=html_lang(lang),
         children=[header(vm, lang), kpi_strip(vm, lang), body] + ([chrome] if chrome else []),
         **{"data-live-url": vm.live_url, "data-lang": lang, "data-tz": LOCAL_TZ_NAME,
            "data-i18n": js_texts(lang),
@@ -55,8 +65,8 @@ def map_page(vm: MapView, side: Any = None, chrome: Any = None) -> html.Div:
 def view_query(lang: str, wall: bool) -> str:
     """The query string that keeps the language and wall mode on a link ("" for defaults)."""
     params = {}
-    if norm_lang(lang) != "zh":
-        params["lang"] = "en"
+    if lang_query(lang):
+        params["lang"] = norm_lang(lang)
     if wall:
         params["wall"] = "1"
     return "?" + urlencode(params) if params else ""

@@ -8,7 +8,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash_extensions.javascript import Namespace
 
-from layouts.i18n import norm_lang, t
+from layouts.i18n import catalogue, norm_lang
 
 # Leaflet pane of the overlay outlines: above the regions (overlayPane, 400), below officers
 # (610), labels (630) and cases (640). Its SVG never takes the pointer (assets/overlays.css).
@@ -34,7 +34,7 @@ def overlay_hideout(layer_id: str, title: str, lang: str, index: int = 0) -> dic
     lang = norm_lang(lang)
     return {"layer": _SAFE_ID.sub("_", layer_id), "title": title, "lang": lang,
             "color": PALETTE[index % len(PALETTE)],
-            "labels": {k: t(f"overlay.{k}", lang) for k in ("grids", "grid")}}
+            "labels": catalogue(lang, ("overlay.",))}
 
 
 def overlay_geojson(layer_id: str, title: str, data: dict[str, Any], lang: str,

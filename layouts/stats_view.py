@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from dash import html
 
-from layouts.i18n import category_name, norm_lang, switch_href, t
+from layouts.i18n import category_name, html_lang, norm_lang, switch_href, t
 from layouts.ids import LANG_LINK
 from layouts.map_view import region_path, view_query
 from layouts.stats_charts import category_figure, graph, level_figure
@@ -69,7 +69,7 @@ def stats_page(vm: StatsView) -> html.Div:
     ]
     return html.Div(
         id=ROOT, className=f"gw-root {mode} gw-stats gw-lang-{lang}",
-        lang="zh-CN" if lang == "zh" else "en", style={"overflowY": "auto"},
+        lang=html_lang(lang), style={"overflowY": "auto"},
         children=[header(vm, lang), kpis(vm, lang),
                   html.Main(body, style={"display": "flex", "flexDirection": "column",
                                          "gap": "0.8em", "padding": "0.8em 1.1em"})],

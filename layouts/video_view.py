@@ -11,7 +11,16 @@ from dash import dcc, html
 from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.format import local_time
-from layouts.i18n import category_name, level_name, norm_lang, status_name, switch_href, t
+from layouts.i18n import (
+    category_name,
+    html_lang,
+    lang_query,
+    level_name,
+    norm_lang,
+    status_name,
+    switch_href,
+    t,
+)
 from layouts.photos import photo_list
 
 # Component ids (callbacks in dashboard/video_page.py, sync in assets/video.js).
@@ -91,7 +100,7 @@ class EventView:
 
 
 def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header:
-    q = "?lang=en" if norm_lang(lang) == "en" else ""
+    q = lang_query(lang)
     nav: list[Any] = []
     for text, href in crumbs:
         nav += [html.A(text, href=href + q, className="gw-crumb"),
@@ -109,7 +118,7 @@ def _header(title: str, lang: str, crumbs: list[tuple[str, str]]) -> html.Header
 def _root(lang: str, kind: str, children: list[Any]) -> html.Div:
     lang = norm_lang(lang)
     return html.Div(id=ids.ROOT, className=f"gw-root gw-desk gw-video-page gw-video-{kind} "
-                    f"gw-lang-{lang}", lang="zh-CN" if lang == "zh" else "en",
+                    f"gw-lang-{lang}", lang=html_lang(lang),
                     children=children, **{"data-lang": lang, "data-tz": "Asia/Shanghai"})
 
 
@@ -120,7 +129,7 @@ def level_badge(level: str, lang: str) -> html.Span:
 
 
 def _q(lang: str) -> str:
-    return "?lang=en" if norm_lang(lang) == "en" else ""
+    return lang_query(lang)
 
 
 def queue_page(vm: QueueView) -> html.Div:

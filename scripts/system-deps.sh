@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (Chromium, redis-server, CJK fonts, nginx,
-# openssl) if missing.
+# openssl, gettext) if missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -10,6 +10,8 @@ fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
 # the TLS reverse-proxy test runs Debian's nginx with a certificate made by openssl
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# GNU msgfmt checks the translations' .po files as translators' tools (Poedit) do
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 # optional: with Compose on the machine a test validates docker/compose.yaml (no engine needed)
 want=()
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 \

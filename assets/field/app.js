@@ -42,8 +42,10 @@ async function useLang(lang) {
   localStorage.setItem(LANG_KEY, lang);
 }
 
-async function switchLang() {
-  const next = (localStorage.getItem(LANG_KEY) || app.cfg.default_lang) === "zh" ? "en" : "zh";
+async function switchLang() {  // to the next of the server's languages (zh → en → zh)
+  const langs = app.cfg.langs || ["zh", "en"];
+  const now = langs.indexOf(localStorage.getItem(LANG_KEY) || app.cfg.default_lang);
+  const next = langs[(now + 1) % langs.length];
   await useLang(next);
   if (app.pairing) renderAll();
 }

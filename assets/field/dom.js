@@ -6,7 +6,7 @@ let lang = "zh";
 export function setTexts(next, nextLang) {
   texts = next || {};
   lang = nextLang;
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : lang;
   if (texts["m.app"]) document.title = texts["m.app"];
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
   for (const el of document.querySelectorAll("[data-t-placeholder]")) {
@@ -19,10 +19,18 @@ export function setTexts(next, nextLang) {
 
 export const currentLang = () => lang;
 
-/** The catalogue's text of `key` with {fields} filled in (the key itself if missing). */
+const pluralRules = {};
+
+/** The catalogue's text of `key` with {fields} filled in (the key itself if missing); a plural
+ *  message comes as its forms by CLDR plural category and takes the one for vars.n. */
 export function T(key, vars) {
   let s = texts[key];
   if (s === undefined) return key;
+  if (typeof s === "object") {
+    const tag = document.documentElement.lang || "zh-CN";
+    pluralRules[tag] ||= new Intl.PluralRules(tag);
+    s = s[pluralRules[tag].select(Number(vars && vars.n) || 0)] || s.other;
+  }
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   return s;
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import time
 from typing import Any
@@ -23,7 +24,8 @@ SESSION_IDLE_S = 2 * 3600  # a session unused this long expires
 LOGIN_WINDOW_S = 15 * 60  # failed logins are counted over this window
 LOGIN_FAILS_PER_USER = 5  # failures of one user name in the window before it waits
 LOGIN_FAILS_PER_ADDR = 20  # failures from one client address in the window before it waits
-LANGS = ("zh", "en")  # the UI languages a user may prefer (zh is the default)
+DEFAULT_LANG = "zh"  # a user's UI language unless chosen (the web app offers its locales)
+LANG_CODE = re.compile(r"[a-z]{2,3}")  # a language code: zh, en, or a locale added later
 
 
 def token_hash(token: str) -> str:
@@ -33,15 +35,19 @@ def token_hash(token: str) -> str:
 
 def add_user(client: redis.Redis, name: str, password: str, role: Role, scope: str,
              lang: str = "zh") -> None:
-    """Create or replace a user (with a preferred UI language, zh or en); a replaced user's
+    """Create or replace a user (with a preferred UI language: zh, en ...); a replaced user's
     sessions end (role or scope may change)."""
     if not scope or not scope.isdigit():
         raise ValueError(f"scope must be a region code, not {scope!r}")
-    if lang not in LANGS:
-        raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    _check_lang(lang)
     record = {"role": role.value, "scope": scope, "pw": hash_password(password), "lang": lang}
     client.hset(keys.USERS, name, orjson.dumps(record))
     end_sessions(client, name)
+
+
+def _check_lang(lang: str) -> None:
+    if not LANG_CODE.fullmatch(lang):
+        raise ValueError(f"language must be a language code such as zh or en, not {lang!r}")
 
 
 def user_lang(client: redis.Redis, name: str) -> str | None:
@@ -50,7 +56,7 @@ def user_lang(client: redis.Redis, name: str) -> str | None:
     if raw is None:
         return None
     lang = orjson.loads(raw).get("lang")
-    return lang if lang in LANGS else None
+    return lang if isinstance(lang, str) and LANG_CODE.fullmatch(lang) else None
 
 
 _SET_LANG = """
@@ -65,14 +71,13 @@ return 1
 
 def set_user_lang(client: redis.Redis, name: str, lang: str) -> bool:
     """Save a user's preferred UI language (atomic); False if there is no such user."""
-    if lang not in LANGS:
-        raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    _check_lang(lang)
     return bool(client.eval(_SET_LANG, 1, keys.USERS, name, lang))
 
 
 def user_langs(client: redis.Redis) -> dict[str, str]:
     """Every user's preferred UI language, by name."""
-    return {name.decode(): (orjson.loads(raw).get("lang") or LANGS[0])
+    return {name.decode(): (orjson.loads(raw).get("lang") or DEFAULT_LANG)
             for name, raw in client.hgetall(keys.USERS).items()}
 
 

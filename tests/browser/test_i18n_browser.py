@@ -15,6 +15,7 @@ import pytest
 
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
+from layouts.i18n import catalogue
 from tests.support import CHROMIUM, RunningDemo, login, running_demo, send_messages
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -113,4 +114,23 @@ def test_scripts_write_the_page_language(demo, browser, city_ctx):
         table.replace("邻里噪音", ""))
     assert page.inner_text(".gw-export") == "Export CSV"
     assert not page.is_visible("#gw-case-table button.export")
+    page.close()
+
+
+def test_scripts_take_durations_and_plural_forms_from_the_catalogue(demo, browser, city_ctx):
+    page = browser.new_page(bypass_csp=True, viewport={"width": 1600, "height": 900})
+    login(page, demo.url)
+    town = city_ctx.towns[0]
+    want = {"en": ["45 s", "2 h 15 min", "3 d 4 h", "1 base grid", "2 base grids"],
+            "zh": ["45秒", "2小时15分", "3天4小时", "1 个基础网格", "2 个基础网格"]}
+    for lang, texts in want.items():
+        page.goto(f"{demo.url}/town/{town}?lang={lang}")
+        page.wait_for_selector("#gw-root[data-i18n]", state="attached")
+        got = page.evaluate(
+            """forms => { const GW = window.gridwatch;  // Intl.PluralRules picks the form
+                return [GW.duration(45), GW.duration(8100), GW.duration(273600),
+                        GW.fill(forms, 'overlay.grids', {n: 1}),
+                        GW.fill(forms, 'overlay.grids', {n: 2})]; }""",
+            catalogue(lang, ("overlay.",)))
+        assert got == texts, lang
     page.close()

@@ -124,12 +124,20 @@ def render(http, path: str, search: str = "", user: str = "admin") -> dict:
     return page_of(r.get_json())
 
 
+def leaves(texts: object) -> list[str]:
+    """Every string of a dict of texts for the scripts (a plural message: its forms)."""
+    if isinstance(texts, str):
+        return [texts]
+    values = texts.values() if isinstance(texts, dict) else texts if isinstance(texts, list) else ()
+    return [s for v in values for s in leaves(v)]
+
+
 def visible_texts(node: object, key: str = "children") -> list[str]:
     """Every string of a component tree (or figure) that people read."""
     out: list[str] = []
     if isinstance(node, str):
         if key in JSON_TEXTS:
-            return visible_texts(json.loads(node))
+            return leaves(json.loads(node))
         return [node] if key in VISIBLE else []
     if isinstance(node, list):
         for item in node:
@@ -142,7 +150,7 @@ def visible_texts(node: object, key: str = "children") -> list[str]:
                                       if k != "name"}}
         for k, v in node.items():
             if key in LABEL_DICTS or key in JSON_TEXTS:
-                out += [v] if isinstance(v, str) else visible_texts(v)
+                out += leaves(v)
             elif k in ("data",) and isinstance(v, list):  # DataTable rows
                 out += [str(r.get(c, "")) for r in v if isinstance(r, dict)
                         for c in ("level", "category", "status")]

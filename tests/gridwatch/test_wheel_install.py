@@ -57,6 +57,17 @@ def test_the_wheel_holds_the_package_not_the_checkout(venv: Path, tmp_path: Path
     assert Path(where[1], "gridwatch.js").is_file()
 
 
+def test_the_wheel_carries_the_compiled_catalogues(venv: Path, tmp_path: Path) -> None:
+    out = _run(venv / "bin/python", "-c",
+               "import layouts.i18n as i; d = i.locales_dir(); print(d); "
+               "print(sorted(str(p.relative_to(d)) for p in d.rglob('*.mo'))); "
+               "print(i.langs(), i.t('case.title', 'zh'), i.tn('overlay.grids', 2, 'en'))",
+               cwd=tmp_path).splitlines()
+    assert str(venv) in out[0], out
+    assert out[1] == "['en/LC_MESSAGES/gridwatch.mo', 'zh_CN/LC_MESSAGES/gridwatch.mo']"
+    assert out[2] == "('zh', 'en') 案件 2 base grids"
+
+
 def test_an_installed_wheel_runs_the_demo_and_serves_its_scripts(
         venv: Path, demo_dir: Path, tmp_path: Path) -> None:
     with running_demo(demo_dir, tmp_path / "data", "--no-sim", "--history-days", "0",

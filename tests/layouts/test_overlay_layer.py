@@ -92,14 +92,15 @@ def test_outlines_never_take_clicks_and_use_the_js_functions() -> None:
     assert layer.onEachFeature == {"variable": "gridwatch.overlay.each"}
     assert layer.hideout == {"layer": "police_beats", "title": "警务网格", "lang": "en",
                              "color": PALETTE[0],
-                             "labels": {"grids": "{n} base grids", "grid": "{n} base grid"}}
+                             "labels": {"overlay.grids": {"one": "{n} base grid",
+                                                          "other": "{n} base grids"}}}
 
 
 def test_each_layer_gets_its_own_colour_and_language() -> None:
     layers = of_type(overlay_layers([("a", "A", BEATS), ("b", "B", FIRE)], "xx"), dl.GeoJSON)
     assert [g.hideout["color"] for g in layers] == list(PALETTE[:2])
     assert all(g.hideout["lang"] == "zh" for g in layers)  # unknown language: the default
-    assert layers[0].hideout["labels"]["grids"] == "{n} 个基础网格"
+    assert layers[0].hideout["labels"]["overlay.grids"] == {"other": "{n} 个基础网格"}
 
 
 def test_names_are_escaped_for_the_leaflet_control_and_ids_are_safe() -> None:

@@ -20,8 +20,10 @@ def test_language_is_saved_with_the_user_and_changed_atomically(redis_url):
     assert user is not None and user.role is Role.DUTY and user.scope == "441900101"
     assert auth.set_user_lang(client, "nobody", "en") is False
     assert auth.user_lang(client, "nobody") is None
+    with pytest.raises(ValueError):  # a language code (the web app offers its locales)
+        auth.set_user_lang(client, "li", "fr<script>")
     with pytest.raises(ValueError):
-        auth.set_user_lang(client, "li", "fr")
-    with pytest.raises(ValueError):
-        auth.add_user(client, "x", "password-3", Role.VIEWER, "441900", lang="de")
+        auth.add_user(client, "x", "password-3", Role.VIEWER, "441900", lang="German")
+    assert auth.set_user_lang(client, "li", "fr") is True  # a locale added as a new .po
+    assert auth.user_lang(client, "li") == "fr"
     client.close()
