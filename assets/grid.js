@@ -86,3 +86,15 @@
     if (box) { box.focus({preventScroll: true}); }
   });
 }());
+
+/* A grid's quick filter box (layouts/grid.py quick_filter, id '<grid>-filter'): the rows that
+ * have its text in any column. */
+(function () {
+  'use strict';
+  document.addEventListener('input', function (ev) {
+    var box = ev.target;
+    if (!box || !/-filter$/.test(box.id || '') || !box.closest('.gw-grid-tools')) { return; }
+    var api = window.gridwatch.grids.api(box.id.replace(/-filter$/, ''));
+    if (api) { api.setGridOption('quickFilterText', box.value); }
+  });
+}());

@@ -9,7 +9,7 @@ from dash import html
 from domain.alerts import AlertLevel
 from layouts import ids
 from layouts.format import minutes_text
-from layouts.grid import column, export_button, grid, hidden
+from layouts.grid import column, grid, hidden, tools
 from layouts.i18n import CATEGORIES, LEVELS, STATUSES, category_name, level_name, status_name, t
 from layouts.viewmodels import IncidentMarker
 
@@ -58,22 +58,22 @@ def _columns(lang: str, queue: bool) -> list[dict[str, Any]]:
     minutes = t("list.minutes", lang)
     late_first = [hidden("late", sort="desc", sortIndex=0)] if queue else []
     return late_first + [
-        column("rank", t("case.level", lang), colId="level", sort="desc", sortIndex=1,
+        column("rank", t("case.level", lang), colId="level", sort="desc", sortIndex=1, minWidth=86,
                valueFormatter={"function": "params.data.level"},
                filterValueGetter={"function": "params.data.level"},
                cellClassRules={f"gw-lv-{lv}": {"function": f"params.data.rank === {RANK[lv]}"}
                                for lv in AlertLevel}),
-        column("category", t("case.category", lang)),
-        column("title", t("case.title", lang), flex=2, minWidth=140),
-        column("status", t("case.status", lang)),
-        column("age_min", t("list.age", lang), colId="age", filter=False,
+        column("category", t("case.category", lang), minWidth=96),
+        column("title", t("case.title", lang), minWidth=150),
+        column("status", t("case.status", lang), minWidth=80),
+        column("age_min", t("list.age", lang), colId="age", filter=False, minWidth=92,
                valueFormatter={"function": "gwMinutes(params.value)"}),
-        column("due_sort", t("list.due", lang), colId="due", filter=False, sort="asc",
+        column("due_sort", t("list.due", lang), colId="due", filter=False, sort="asc", minWidth=110,
                sortIndex=2, valueFormatter={"function": "gwMinutes(params.data.due_min)"},
                cellClassRules={"gw-late": {"function": "params.data.late === 1"}}),
-        column("assignee", t("case.assignee", lang)),
-        column("grid", t("case.grid", lang)),
-        column("id", "ID"),
+        column("assignee", t("case.assignee", lang), minWidth=84),
+        column("grid", t("case.grid", lang), minWidth=150),
+        column("id", "ID", minWidth=110),
         hidden("age_min", t("list.age", lang) + minutes, colId="age_min"),
         hidden("due_min", t("list.due", lang) + minutes, colId="due_min")]
 
@@ -98,10 +98,10 @@ def case_panel(markers: list[IncidentMarker], level: str, lang: str, now: float)
         parts += [html.H2([t("list.queue", lang),
                            html.Span(t("list.queue_hint", lang), className="gw-hint")],
                           className="gw-card-title"),
-                  export_button(ids.QUEUE_TABLE, lang),
+                  tools(ids.QUEUE_TABLE, lang),
                   table(ids.QUEUE_TABLE, queue_rows(rows), lang, page_size=8)]
     parts += [html.H2(t("list.cases", lang), className="gw-card-title"),
-              export_button(ids.CASE_TABLE, lang),
+              tools(ids.CASE_TABLE, lang),
               table(ids.CASE_TABLE, rows, lang, page_size=15)]
     return html.Aside(parts, className="gw-side",
                       **{"data-labels": json.dumps(names, ensure_ascii=False)})

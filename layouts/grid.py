@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import html
+from dash import dcc, html
 
 from layouts.i18n import norm_lang, t
 
 EXPORT_SUFFIX = "-export"  # the id of a grid's CSV button: f"{grid_id}{EXPORT_SUFFIX}"
+FILTER_SUFFIX = "-filter"  # and of its quick filter box
 
 
 def column(field: str, header: str, **kw: Any) -> dict[str, Any]:
@@ -28,8 +29,8 @@ def grid(grid_id: str, rows: list[dict[str, Any]], columns: list[dict[str, Any]]
     lang = norm_lang(lang)
     return dag.AgGrid(
         id=grid_id, rowData=rows, columnDefs=columns, getRowId="params.data.id",
-        defaultColDef={"sortable": True, "filter": True, "floatingFilter": True,
-                       "resizable": True, "minWidth": 70, "suppressHeaderMenuButton": True},
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 64,
+                       "suppressHeaderMenuButton": True},
         columnSize="responsiveSizeToFit", className=f"gw-grid gw-grid-{lang}",
         csvExportParams=csv or {}, style={"width": "100%"},
         dashGridOptions={
@@ -39,6 +40,19 @@ def grid(grid_id: str, rows: list[dict[str, Any]], columns: list[dict[str, Any]]
             "paginationPageSizeSelector": False, "domLayout": "autoHeight",
             "animateRows": False, "suppressCellFocus": False,
             "enableCellTextSelection": True, "ensureDomOrder": True, **options})
+
+
+def quick_filter(grid_id: str, lang: str) -> dcc.Input:
+    """A box that filters the grid's rows on any column's text (assets/grid.js finds the grid
+    by the box's id)."""
+    return dcc.Input(type="search", id=f"{grid_id}{FILTER_SUFFIX}", autoComplete="off",
+                     placeholder=t("list.filter", lang), className="gw-quick-filter")
+
+
+def tools(grid_id: str, lang: str) -> html.Div:
+    """The row above a grid: its quick filter and its CSV button."""
+    return html.Div([quick_filter(grid_id, lang), export_button(grid_id, lang)],
+                    className="gw-grid-tools")
 
 
 def export_button(grid_id: str, lang: str) -> html.Button:

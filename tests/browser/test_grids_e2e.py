@@ -77,7 +77,8 @@ def open_list(browser, demo: RunningDemo, path: str, outside: list[str] | None =
 
 def column_text(page, col: str) -> list[str]:  # noqa: ANN001
     """The shown cells of a column, top to bottom (rows by their row-index)."""
-    return page.evaluate("""([sel, col]) => [...document.querySelectorAll(sel + ' .ag-center-cols-container .ag-row')]
+    return page.evaluate("""([sel, col]) => [...document.querySelectorAll(
+          sel + ' .ag-center-cols-container .ag-row')]
         .sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')))
         .map(r => (r.querySelector(`[col-id='${col}']`) || {}).innerText || '')""", [GRID, col])
 
@@ -95,13 +96,16 @@ def test_sort_by_a_column_and_filter(demo, browser, village):
     titles = [t for t in column_text(page, "title") if t in TITLES.values()]
     assert titles == sorted(TITLES.values()), titles
     assert "<b>违章</b>" in page.inner_text(GRID) and page.query_selector(f"{GRID} b") is None
-    box = page.locator(f"{GRID} .ag-floating-filter[aria-colindex='3'] input")
+    box = page.locator("#gw-case-table-filter")
+    assert box.get_attribute("placeholder") == t("list.filter")
     box.fill("噪音")
     page.wait_for_function(f"() => document.querySelectorAll('{GRID} .ag-center-cols-container"
                            " .ag-row').length === 1", timeout=5_000)
     assert column_text(page, "id") == ["GRID-B"]
     assert "页" in page.inner_text(f"{GRID} .ag-paging-panel")  # AG Grid's own words, in zh-CN
     box.fill("")
+    page.wait_for_function(f"() => document.querySelectorAll(\"{GRID} .ag-row[row-id^='GRID-']\")"
+                           f".length === {len(TITLES)}", timeout=5_000)
     assert outside == [], outside  # nothing loaded from the internet
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "grids_village_1920.png"))
