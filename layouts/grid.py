@@ -17,9 +17,9 @@ def column(field: str, header: str, **kw: Any) -> dict[str, Any]:
     return {"field": field, "headerName": header, **kw}
 
 
-def hidden(field: str, header: str = "", **kw: Any) -> dict[str, Any]:
+def hidden(field: str, header: str, **kw: Any) -> dict[str, Any]:
     """A column the grid sorts or exports by but does not show."""
-    return column(field, header or field, hide=True, suppressColumnsToolPanel=True, **kw)
+    return column(field, header, hide=True, suppressColumnsToolPanel=True, **kw)
 
 
 def grid(grid_id: str, rows: list[dict[str, Any]], columns: list[dict[str, Any]], lang: str,
