@@ -37,6 +37,15 @@
     return GW.minutesText ? GW.minutesText(Number(min)) : String(min);
   };
 
+  // A CSV cell as the grid shows it (durations in words), never a spreadsheet formula (the same
+  // rule as the audit log's server CSV, dashboard/audit_page.py _cell).
+  dagfuncs.gwCsvCell = function (params) {
+    var shown = params.formatValue ? params.formatValue(params.value) : null;
+    var v = shown === null || shown === undefined ? params.value : shown;
+    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(v)) { return "'" + v; }
+    return v === null || v === undefined ? '' : v;
+  };
+
   function gridApi(id) {
     if (!document.getElementById(id) || !window.dash_ag_grid) { return null; }
     try { return window.dash_ag_grid.getApi(id); } catch (e) { return null; }

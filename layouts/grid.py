@@ -32,7 +32,8 @@ def grid(grid_id: str, rows: list[dict[str, Any]], columns: list[dict[str, Any]]
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 64,
                        "suppressHeaderMenuButton": True},
         columnSize="responsiveSizeToFit", className=f"gw-grid gw-grid-{lang}",
-        csvExportParams=csv or {}, style={"width": "100%"},
+        csvExportParams={"processCellCallback": {"function": "gwCsvCell(params)"}, **(csv or {})},
+        style={"width": "100%"},
         dashGridOptions={
             "theme": {"function": "gwTheme(themeQuartz)"},
             "getLocaleText": {"function": f"gwLocaleText(params, '{lang}')"},
