@@ -56,9 +56,9 @@ def _columns(lang: str, queue: bool) -> list[dict[str, Any]]:
     sorted by their minutes and drawn with the catalogue's words (assets/grid.js); the minutes
     themselves are hidden columns that only the CSV carries."""
     minutes = t("list.minutes", lang)
-    late_first = [hidden("late", t("case.overdue", lang), sort="desc", sortIndex=0)] if queue else []
-    return late_first + [
-        column("rank", t("case.level", lang), colId="level", sort="desc", sortIndex=1, minWidth=86,
+    late = [hidden("late", t("case.overdue", lang), sort="desc", sortIndex=0)] if queue else []
+    return late + [
+        column("rank", t("case.level", lang), colId="level", sort="desc", sortIndex=1, minWidth=104,
                valueFormatter={"function": "params.data.level"},
                filterValueGetter={"function": "params.data.level"},
                cellClassRules={f"gw-lv-{lv}": {"function": f"params.data.rank === {RANK[lv]}"}

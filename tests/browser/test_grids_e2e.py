@@ -18,6 +18,7 @@ import pytest
 from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
 from feeds.live.context import CityContext
+from layouts.case_view import audit_label
 from layouts.i18n import t
 from tests.support import (
     ADMIN_PASSWORD,
@@ -171,4 +172,35 @@ def test_a_row_click_opens_the_case_and_english_grid_text(demo, browser, village
     page.click(f"{GRID} .ag-row[row-id='GRID-C'] [col-id='title']")
     page.wait_for_url(f"{demo.url}/case/GRID-C?lang=en", timeout=10_000)  # our origin
     page.wait_for_selector("#gw-case-timeline .gw-ev-reported", timeout=10_000)
+    page.close()
+
+
+def test_admin_lists_are_grids(demo, browser, village, city_ctx):
+    """The audit log and the dead letters: AG Grid lists (newest first, filterable); a click
+    on a dead letter shows its editor."""
+    officer = next(iter(city_ctx.roster.values())).officer_id
+    [nack] = send_messages(demo.gateway_url, [  # refused: a negative speed
+        {"type": "position", "msg_id": "grid-bad", "officer_id": officer, "ts": time.time(),
+         "lat": 23.0, "lon": 113.7, "speed_mps": -1}])
+    assert "nack" in nack
+    act(demo, "GRID-D", "acknowledge")
+    page = open_list(browser, demo, f"/town/{village[:9]}")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "grids_town_1920.png"))
+    page.goto(demo.url + "/admin/audit")
+    page.wait_for_selector("#gw-audit-table .ag-row", timeout=15_000)
+    rows = page.eval_on_selector_all(
+        "#gw-audit-table .ag-center-cols-container .ag-row", "rs => rs.map(r => r.innerText)")
+    assert any("GRID-D" in r and audit_label("case.acknowledge", "zh") in r for r in rows)
+    when = page.eval_on_selector_all("#gw-audit-table .ag-row [col-id='when']",
+                                     "cs => cs.map(c => c.innerText)")
+    assert len(when) > 1 and when == sorted(when, reverse=True)  # newest first
+    page.screenshot(path=str(SCREENSHOTS / "grids_audit_1920.png"))
+    page.goto(demo.url + "/admin/deadletters")
+    row = page.wait_for_selector("#gw-dl-grid .ag-row", timeout=15_000)
+    assert "grid-bad" in page.inner_text("#gw-dl-grid")
+    row.click()
+    page.wait_for_selector(".gw-dl.gw-dl--focus textarea.gw-dl-raw:focus", timeout=5_000)
+    assert "grid-bad" in page.input_value(".gw-dl--focus textarea.gw-dl-raw")
+    page.screenshot(path=str(SCREENSHOTS / "grids_deadletters_1920.png"))
     page.close()
