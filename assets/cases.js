@@ -1,10 +1,11 @@
 /* Gridwatch case lists and SLA countdowns: rebuilds the region page's case tables from the
  * live incident map (window.gridwatch.live) and ticks every countdown once a second.
- * Field text only ever goes into DataTable cells or textContent, never HTML. */
+ * Field text only ever goes into AG Grid cells (text) or textContent, never HTML. */
 (function () {
   'use strict';
   var GW = window.gridwatch = window.gridwatch || {};
   var RANK = {red: 3, yellow: 2, green: 1};
+  var NO_DUE = 1e9;  // layouts/case_list.py NO_DUE
   var parsed = {raw: null, words: {}};
 
   // The page's texts (countdown words, duration formats): a JSON blob of catalogue keys that
@@ -50,6 +51,7 @@
     if (min < 0) { return fill('case.overdue', {}) + ' ' + duration(-min * 60); }
     return duration(min * 60);
   }
+  GW.minutesText = minutesText;
 
   var ticks = 0;
 
@@ -69,50 +71,31 @@
   function row(p, names, now) {
     var age = Math.floor((now - Number(p.reported_ts)) / 60);
     var due = p.due_ts ? Math.floor((Number(p.due_ts) - now) / 60) : null;
+    // the same fields as layouts/case_list.py case_row
     return {id: p.id, level: names.level[p.level] || p.level, rank: RANK[p.level] || 0,
       category: names.cat[p.category] || p.category, title: p.title,
       status: names.status[p.status] || p.status, age: minutesText(age), due: minutesText(due),
-      age_min: age, due_min: due, assignee: p.assignee || '', grid: p.grid};
+      age_min: age, due_min: due, due_sort: due === null ? NO_DUE : due,
+      late: due !== null && due < 0 ? 1 : 0, assignee: p.assignee || '', grid: p.grid};
   }
 
-  function byLevelThenDue(a, b) {
-    return (b.rank - a.rank) || ((a.due_min === null ? 1e9 : a.due_min) -
-                                 (b.due_min === null ? 1e9 : b.due_min));
-  }
-
-  function late(r) { return r.due_min !== null && r.due_min < 0; }
-
+  // The lists follow the live incident map: rows changed by id in place (assets/grid.js), the
+  // grids keep their own order (level, then deadline; the queue: overdue first).
   function onIncidents(incidents) {
     var side = document.querySelector('.gw-side[data-labels]');
-    if (!side || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    if (!side || !GW.grids) { return; }
     var names = JSON.parse(side.getAttribute('data-labels'));
     var now = Date.now() / 1000, rows = [];
     incidents.forEach(function (f) { rows.push(row(f.properties, names, now)); });
-    rows.sort(byLevelThenDue);
-    if (document.getElementById('gw-case-table')) {
-      window.dash_clientside.set_props('gw-case-table', {data: rows});
-    }
-    if (document.getElementById('gw-queue-table')) {
-      var q = rows.filter(function (r) { return !r.assignee || late(r); });
-      q.sort(function (a, b) { return (late(b) - late(a)) || byLevelThenDue(a, b); });
-      window.dash_clientside.set_props('gw-queue-table', {data: q});
-    }
-  }
-
-  // Our labelled "export CSV" button presses the DataTable's own export (hidden by CSS: its
-  // text is not translatable).
-  function onExportClick(ev) {
-    var btn = ev.target && ev.target.closest && ev.target.closest('.gw-export[data-table]');
-    if (!btn) { return; }
-    var box = document.getElementById(btn.getAttribute('data-table'));
-    var inner = box && box.querySelector('button.export');
-    if (inner) { inner.click(); }
+    GW.grids.syncRows('gw-case-table', rows);
+    GW.grids.syncRows('gw-queue-table', rows.filter(function (r) {
+      return !r.assignee || r.late === 1;
+    }));
   }
 
   GW.cases = {onIncidents: onIncidents, tick: tick, duration: duration};
   if (!GW.cases.started) {
     GW.cases.started = true;
     window.setInterval(tick, 1000);
-    document.addEventListener('click', onExportClick);
   }
 }());

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import dash
 import flask
 import redis
-from dash import Input, Output, dcc, html
+from dash import dcc, html
 
 from dashboard import (
     admin_page,
@@ -16,6 +16,7 @@ from dashboard import (
     audit_page,
     case_page,
     field,
+    grids,
     media_routes,
     open311,
     ops_routes,
@@ -39,7 +40,6 @@ from feeds.ingest.intake import make_placer
 from feeds.ingest.media_s3 import media_store
 from feeds.ingest.placement import Placer
 from feeds.live.context import CityContext
-from layouts import ids
 from layouts.i18n import t
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
     case_page.register(app, reads, actions)
     video_page.register(app, reads, actions)
     admin_page.register(app, actions)
-    _open_cases_from_tables(app)
+    grids.register(app, URL)
     return app
 
 
@@ -110,19 +110,3 @@ def _index_in_page_lang(app: dash.Dash, client: redis.Redis, default: str
         return dash.Dash.interpolate_index(app, **{**kw, "title": t("app.title", lang)})
 
     return interpolate_index
-
-
-def _open_cases_from_tables(app: dash.Dash) -> None:
-    """A click on a row of the case list or of the dispatch queue opens that case."""
-
-    @app.callback(Output(URL, "pathname"), Input(ids.CASE_TABLE, "active_cell"),
-                  prevent_initial_call=True)
-    def open_case(cell: dict | None) -> str:
-        if not cell or not cell.get("row_id"):
-            raise dash.exceptions.PreventUpdate
-        return f"/case/{cell['row_id']}"
-
-    @app.callback(Output(URL, "pathname", allow_duplicate=True),
-                  Input(ids.QUEUE_TABLE, "active_cell"), prevent_initial_call=True)
-    def open_queued_case(cell: dict | None) -> str:
-        return open_case(cell)

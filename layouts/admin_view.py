@@ -6,10 +6,12 @@ from typing import Any
 from dash import dcc, html
 
 from layouts.format import local_time
+from layouts.grid import column, grid
 from layouts.i18n import lang_query, switch_href, t
 from layouts.ids import LANG_LINK
 
 DL_TEXT, DL_SEND, DL_RESULT = "gw-dl-text", "gw-dl-send", "gw-dl-result"
+DL_GRID = "gw-dl-grid"
 
 
 def _t(key: str, lang: str) -> str:
@@ -42,15 +44,31 @@ def deadletter_page(entries: list[dict[str, Any]], done: set[str], lang: str) ->
     return html.Div(className=f"gw-root gw-desk gw-admin gw-lang-{lang}", id="gw-root", children=[
         admin_header(_t("title", lang), lang),
         html.P(_t("hint", lang), className="gw-muted gw-admin-hint"),
+        entries_grid(entries, done, lang) if entries else None,
         html.Div(items or html.P(_t("empty", lang), className="gw-muted"),
                  className="gw-dl-list"),
     ])
 
 
+def entries_grid(entries: list[dict[str, Any]], done: set[str], lang: str) -> Any:
+    """The refused messages at a glance (sort, filter); a click shows that message's editor."""
+    rows = [{"id": e["id"], "ts": float(e.get("ts") or 0),
+             "when": local_time(float(e.get("ts") or 0), with_date=True),
+             "msg_id": e.get("msg_id") or "—", "reason": e.get("reason", ""),
+             "source": e.get("source", ""), "done": _t("done", lang) if e["id"] in done else ""}
+            for e in entries]
+    columns = [column("ts", t("auditlog.when", lang), colId="when", sort="desc", filter=False,
+                      valueFormatter={"function": "params.data.when"}, maxWidth=190),
+               column("msg_id", "ID"), column("reason", _t("reason", lang), flex=2),
+               column("source", _t("source", lang)), column("done", t("case.status", lang))]
+    return grid(DL_GRID, rows, columns, lang, page_size=20, rowClass="gw-row-link")
+
+
 def entry(e: dict[str, Any], done: bool, lang: str) -> html.Div:
     """One refused message: when, reason, source, the raw text to fix, resubmit."""
     key = e["id"]
-    return html.Div(className="gw-card gw-dl" + (" gw-dl--done" if done else ""), children=[
+    return html.Div(className="gw-card gw-dl" + (" gw-dl--done" if done else ""),
+                    **{"data-dl": key}, children=[
         html.Div(className="gw-dl-head", children=[
             html.Span(local_time(float(e.get("ts") or 0), with_date=True),
                       className="gw-ev-time"),

@@ -3,6 +3,7 @@ CSV export link (pure)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from dash import dcc, html
@@ -10,11 +11,11 @@ from dash import dcc, html
 from layouts.admin_view import admin_header
 from layouts.case_view import audit_label
 from layouts.format import local_time
+from layouts.grid import column, grid
 from layouts.i18n import t
 
 AUDIT_TABLE, AUDIT_FORM = "gw-audit-table", "gw-audit-form"
 KINDS = ("login", "logout", "case", "video", "deadletter")
-
 
 
 def _t(key: str, lang: str) -> str:
@@ -69,17 +70,24 @@ def filter_form(filters: dict[str, str], lang: str) -> html.Form:
         className="gw-audit-filters")
 
 
-def entries_table(entries: list[dict[str, str]], lang: str) -> html.Table | html.P:
-    """One row per entry: when, who, what, on what, where, detail."""
+def entry_row(n: int, e: dict[str, str], lang: str) -> dict[str, str | float]:
+    """One grid row of an entry: text fields as they were audited, the action as words."""
+    return {"id": e.get("id") or str(n), "ts": float(e.get("ts") or 0),
+            "when": local_time(float(e.get("ts") or 0), with_date=True),
+            "user": e.get("user", ""), "action": audit_label(e.get("action", ""), lang),
+            "action_key": e.get("action", ""), "target": e.get("target", ""),
+            "region": e.get("region", "") or "—", "detail": e.get("detail", "")}
+
+
+def entries_table(entries: list[dict[str, str]], lang: str) -> Any:
+    """One row per entry, newest first: when, who, what, on what, where, detail (as text)."""
     if not entries:
         return html.P(_t("empty", lang), className="gw-muted")
-    head = html.Tr([html.Th(_t(k, lang)) for k in
-                    ("when", "user", "action", "target", "region", "detail")])
-    rows = [html.Tr([
-        html.Td(local_time(float(e.get("ts") or 0), with_date=True), className="gw-ev-time"),
-        html.Td(e.get("user", "")), html.Td(audit_label(e.get("action", ""), lang),
-                                            **{"data-action": e.get("action", "")}),
-        html.Td(e.get("target", "")), html.Td(e.get("region", "") or "—"),
-        html.Td(e.get("detail", ""), className="gw-audit-detail")]) for e in entries]
-    return html.Table([html.Thead(head), html.Tbody(rows)], id=AUDIT_TABLE,
-                      className="gw-vqueue gw-audit-table")
+    columns = [column("ts", _t("when", lang), colId="when", sort="desc", filter=False,
+                      valueFormatter={"function": "params.data.when"}, maxWidth=190),
+               column("user", _t("user", lang)), column("action", _t("action", lang)),
+               column("target", _t("target", lang)), column("region", _t("region", lang)),
+               column("detail", _t("detail", lang), flex=2, wrapText=True, autoHeight=True,
+                      cellClass="gw-audit-detail")]
+    rows = [entry_row(n, e, lang) for n, e in enumerate(entries)]
+    return grid(AUDIT_TABLE, rows, columns, lang, page_size=50)

@@ -79,7 +79,8 @@ def test_drill_down_by_clicking_and_back_by_breadcrumbs(demo, browser, world):
     page.wait_for_selector("#gw-conn.gw-conn--open", timeout=10_000)
     page.click(f".gw-rlabel-in[data-code='{world['village']}']")
     page.wait_for_url(f"**/village/{world['village']}", timeout=10_000)
-    cell = page.wait_for_selector("#gw-case-table td[data-dash-column='title']", timeout=10_000)
+    cell = page.wait_for_selector("#gw-case-table .ag-row[row-id='CASE-1'] [col-id='title']",
+                                  timeout=10_000)
     assert "<script>" in cell.inner_text()  # field text shown as text
     cell.click()
     page.wait_for_url("**/case/CASE-1", timeout=10_000)

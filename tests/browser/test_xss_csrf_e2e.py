@@ -125,6 +125,7 @@ def test_payloads_stay_text_everywhere_and_callbacks_need_csrf(demo, browser, ci
     login(page, d.url)
     _case_page_shows_text_and_takes_a_note(page, d)
     _review_pages_show_text(page, d, client, info)
+    _case_list_shows_text(page, d, info)
     _admin_and_track_pages_show_text(page, d)
     assert dialogs == []
     _callback_without_the_token_is_refused(page, context, d, client)
@@ -178,6 +179,19 @@ def _review_pages_show_text(page, d, client, info) -> None:
     _no_script_ran(page, "the review page")
 
 
+def _case_list_shows_text(page, d, info) -> None:
+    """The region page's case list (AG Grid): the title as text in its cell, also after the
+    push channel's live rows replaced the server's."""
+    page.goto(d.url + f"/town/{info['grid'][:9]}")
+    cell = page.wait_for_selector("#gw-case-table .ag-row[row-id='XSS-1'] [col-id='title']",
+                                  timeout=20_000)
+    assert cell.inner_text() == FIELDS["TITLE"]
+    page.wait_for_selector("#gw-conn.gw-conn--open", timeout=20_000)
+    page.evaluate("() => gridwatch.cases.onIncidents(gridwatch.live.incidents)")
+    assert page.locator("#gw-case-table img, #gw-case-table script").count() == 0
+    _no_script_ran(page, "the case list")
+
+
 def _admin_and_track_pages_show_text(page, d) -> None:
     """Dead letters, the audit log and the track page."""
     page.goto(d.url + "/admin/deadletters")
@@ -185,9 +199,12 @@ def _admin_and_track_pages_show_text(page, d) -> None:
     raws = page.locator("textarea.gw-dl-raw").evaluate_all("els => els.map(e => e.value)")
     assert any(FIELDS["DEADLETTER"] in orjson.loads(r).get("extra", "") for r in raws)
     assert page.locator("img[src=x]").count() == 0
+    page.wait_for_selector("#gw-dl-grid .ag-row", timeout=15_000)  # the list (AG Grid)
+    _no_script_ran(page, "the dead letters")
     page.goto(d.url + "/admin/audit")
     _shows(page, "LOGIN", 64)  # user names are audited up to 64 characters
     _shows(page, "DESKNOTE")
+    assert page.locator("#gw-audit-table img, #gw-audit-table script").count() == 0
     _no_script_ran(page, "the audit page")
     page.goto(d.url + "/track?at=XSS-1")
     _shows(page, "TITLE")

@@ -62,7 +62,9 @@ EXEMPT_RULES = {  # routes that show nobody's data, or are public and tested els
 }
 EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
                     PAGES_OUTPUT,  # Dash Pages' router: the page table
-                    "_pages_dummy.children"}  # the tab's title, clientside
+                    "_pages_dummy.children",  # the tab's title, clientside
+                    # a grid's CSV of the rows it already shows, clientside: no data read
+                    "gw-case-table.exportDataAsCsv", "gw-queue-table.exportDataAsCsv"}
 
 
 @dataclass

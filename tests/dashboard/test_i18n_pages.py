@@ -42,7 +42,8 @@ ZH_LATIN_OK = {"ID", "P90", "CSV", "English", "km", "m", "s", "min", "h",
                "YYYY", "MM", "DD", "HH"}  # how to type a date
 # Props whose strings are shown to people (text, tooltips, placeholders, labels, legends).
 VISIBLE = {"children", "title", "placeholder", "aria-label", "label", "name", "text", "alt",
-           "placeholder_text", "data-play", "data-pause", "data-label"}
+           "placeholder_text", "data-play", "data-pause", "data-label", "headerName"}
+GRID_TEXTS = ("level", "category", "status", "action", "done")  # AG Grid row fields we word
 FIELDS = re.compile(r"\{\w+\}")  # {n} in message templates the scripts fill
 JSON_TEXTS = {"data-i18n", "data-labels"}  # JSON blobs of texts the scripts show
 LABEL_DICTS = {"labels"}  # hideout dicts of texts the map scripts show
@@ -151,9 +152,9 @@ def visible_texts(node: object, key: str = "children") -> list[str]:
         for k, v in node.items():
             if key in LABEL_DICTS or key in JSON_TEXTS:
                 out += leaves(v)
-            elif k in ("data",) and isinstance(v, list):  # DataTable rows
+            elif k == "rowData" and isinstance(v, list):  # AG Grid rows
                 out += [str(r.get(c, "")) for r in v if isinstance(r, dict)
-                        for c in ("level", "category", "status")]
+                        for c in GRID_TEXTS]
             else:
                 out += visible_texts(v, k)
     return out
