@@ -24,6 +24,7 @@ from feeds.accounts import auth
 from feeds.geo.basemap import BasemapConfig
 from feeds.geo.datum import to_datum
 from feeds.live.context import CityContext
+from feeds.live.reads import read_open_incidents
 from feeds.live.state import CityState
 from feeds.live.worker import StateWorker
 from feeds.store import keys
@@ -54,8 +55,11 @@ def seed_case(ctx: CityContext, client, grid: str) -> None:  # noqa: ANN001
         "category": "dispute", "title": "DUR-1", "severity": 0})})
     client.hset(keys.INCIDENT_TOWN, "DUR-1", grid[:9])
     ids = {s: ">" for s in worker.streams}
-    for _ in range(3):
+    for _ in range(100):  # until the worker applied it (a busy machine needs more steps)
         ids = worker.step(ids, block_ms=20)
+        if any(i.incident_id == "DUR-1" for i in read_open_incidents(client, [grid[:9]])):
+            return
+    raise AssertionError("the seeded case was never applied")
 
 
 @pytest.fixture(scope="module", params=["mbtiles", "pmtiles"])
