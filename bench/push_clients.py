@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextvars
 import http.cookiejar
+import math
 import os
 import re
 import statistics
@@ -42,6 +43,7 @@ class Stats:
 
     level: str
     region: str
+    view: dict | None = None  # a map page's viewport (None: the row-by-row API subscription)
     sync_bytes: int = 0
     bytes: int = 0
     frames: int = 0
@@ -134,6 +136,8 @@ async def client(url: str, cookie: str, st: Stats, start: asyncio.Event,
                            origin=ORIGIN.get(), max_size=None, compression=None,
                            open_timeout=60) as ws:
             st.sync_bytes = len(await ws.recv(decode=False))
+            if st.view:  # as the page does once its map is placed
+                await ws.send(orjson.dumps({"type": "view", **st.view}).decode())
             while not stop.is_set():
                 try:
                     raw = await asyncio.wait_for(ws.recv(decode=False), 1.0)
@@ -147,15 +151,25 @@ async def client(url: str, cookie: str, st: Stats, start: asyncio.Event,
                 if frame.get("type") != "delta":
                     continue
                 lag = time.time() - frame["as_of"]
-                st.officer_rows += len(frame["officers"])
+                st.officer_rows += len(frame["officers"]) + len(frame.get("officer_view") or ())
                 st.lags.append(lag)
                 st.max_lag_s = max(st.max_lag_s, lag)
     except Exception as e:  # noqa: BLE001  (reported in the figures)
         st.error = f"{type(e).__name__}: {e}"
 
 
-def subscriptions(ctx, n: int, mix: tuple[int, int, int]) -> list[tuple[str, str]]:
-    """n (level, region) pairs in the ratio city:town:village, spread over the regions."""
+def page_view(ctx, code: str) -> dict[str, float]:  # noqa: ANN001
+    """The viewport a 1920x1080 map page of a region shows (its bounds, the page's zoom)."""
+    minx, miny, maxx, maxy = ctx.city.shapes[code].bounds
+    span = max(maxx - minx, (maxy - miny) * 1.3, 1e-4)  # as dashboard/views.map_view
+    zoom = max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
+    return {"west": minx, "south": miny, "east": maxx, "north": maxy, "zoom": zoom}
+
+
+def subscriptions(ctx, n: int, mix: tuple[int, int, int],  # noqa: ANN001
+                  rows: bool = False) -> list[Sub]:
+    """n (level, region, page viewport) in the ratio city:town:village, spread over the
+    regions; with `rows`, no viewport (row-by-row API subscriptions)."""
     h = ctx.hierarchy
     villages = [v for t in ctx.towns for v in h.children_of(t)]
     total = sum(mix)
@@ -164,10 +178,13 @@ def subscriptions(ctx, n: int, mix: tuple[int, int, int]) -> list[tuple[str, str
     out = [("city", h.city.code)] * counts[0]
     out += [("town", ctx.towns[i % len(ctx.towns)]) for i in range(counts[1])]
     out += [("village", villages[(i * 7) % len(villages)]) for i in range(counts[2])]
-    return out
+    return [(level, code, None if rows else page_view(ctx, code)) for level, code in out]
 
 
-async def run_clients(live_url: str, cookie: str, subs: list[tuple[str, str]], settle_s: float,
+Sub = tuple[str, str, dict | None]  # level, region, the page's viewport (None: row by row)
+
+
+async def run_clients(live_url: str, cookie: str, subs: list[Sub], settle_s: float,
                       secs: float, push_pid: int, feeder=None) -> tuple[list[Stats], float, float]:  # noqa: ANN001
     """Connect every client, let them settle, measure for `secs` (with `feeder(stop)` running
     throughout, if given); returns the clients' stats, push and own CPU %."""
@@ -175,9 +192,10 @@ async def run_clients(live_url: str, cookie: str, subs: list[tuple[str, str]], s
     feeding = asyncio.create_task(feeder(stop)) if feeder else None
     if feeding:
         await asyncio.sleep(12)  # one whole round of fixes: every officer placed before syncs
-    stats = [Stats(level, region) for level, region in subs]
-    tasks = [asyncio.create_task(client(f"{live_url}?region={s.region}", cookie, s, start,
-                                        stop)) for s in stats]
+    stats = [Stats(level, region, view) for level, region, view in subs]
+    tasks = [asyncio.create_task(client(
+        f"{live_url}?region={s.region}" + ("" if s.view is None else "&officers=view"),
+        cookie, s, start, stop)) for s in stats]
     await asyncio.sleep(settle_s)
     cpu0, own0, t0 = cpu_seconds(push_pid), time.process_time(), time.monotonic()
     start.set()
@@ -210,7 +228,7 @@ def report(stats: list[Stats], secs: float, push_cpu: float, own_cpu: float) -> 
     lags = sorted(x for s in ok for x in s.lags) or [0.0]
     behind = [s for s in ok if s.max_lag_s > BEHIND_S]
     print(f"messages: {frames / secs:.0f} frames/s in all, {total / secs / 1024 / 1024:.2f} MB/s; "
-          f"officer updates seen by a city client: "
+          f"officer updates (rows or clusters) seen by a city client: "
           f"{statistics.mean(city_rows) if city_rows else 0:.0f}/s")
     print(f"frame age on arrival: p50 {statistics.median(lags) * 1000:.0f} ms, "
           f"p99 {lags[int(0.99 * (len(lags) - 1))] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
@@ -239,7 +257,7 @@ ORIGIN: contextvars.ContextVar[str] = contextvars.ContextVar(
 
 
 def run_demo(ctx, data_dir: Path, args: argparse.Namespace,  # noqa: ANN001
-             subs: list[tuple[str, str]]) -> tuple[list[Stats], float, float]:
+             subs: list[Sub]) -> tuple[list[Stats], float, float]:
     """The whole demo (simulator at Dongguan load) and the clients."""
     with running_demo(data_dir, Path(tempfile.mkdtemp(prefix="gw-push-")),
                       "--history-days", "0", timeout=180) as demo:
@@ -251,7 +269,7 @@ def run_demo(ctx, data_dir: Path, args: argparse.Namespace,  # noqa: ANN001
 
 
 def run_alone(ctx, data_dir: Path, args: argparse.Namespace,  # noqa: ANN001
-              subs: list[tuple[str, str]]) -> tuple[list[Stats], float, float]:
+              subs: list[Sub]) -> tuple[list[Stats], float, float]:
     """The push process alone over a private Redis, fed live frames by this benchmark."""
     with redis_server() as r, component("push", data_dir, r.url) as port:
         cookie = auth.open_session(redis.Redis.from_url(r.url),
@@ -268,16 +286,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--settle", type=float, default=5,
                     help="seconds after connecting before measuring")
+    ap.add_argument("--rows", action="store_true",
+                    help="subscribe row by row (an API client) instead of as map pages do "
+                         "(&officers=view, clusters for the page's viewport)")
     ap.add_argument("--demo", action="store_true",
                     help="run the whole demo with its simulator instead of the push alone")
     args = ap.parse_args()
     mix = tuple(int(x) for x in args.mix.split(":"))
     data_dir, ctx = city()
-    subs = subscriptions(ctx, args.clients, mix)  # type: ignore[arg-type]
+    subs = subscriptions(ctx, args.clients, mix, args.rows)  # type: ignore[arg-type]
     load0 = os.getloadavg()[0]
     stats, push_cpu, own_cpu = (run_demo if args.demo else run_alone)(ctx, data_dir, args, subs)
     print(f"{'whole demo' if args.demo else 'push process alone, live frames written by the bench'}"
           f" at Dongguan load: {len(ctx.roster):,} officers, a fix per 10 s each, 300 cases/h; "
+          f"{'row-by-row (API) subscriptions' if args.rows else 'subscribed as map pages'}; "
           f"push flush every 0.2 s; load average {load0:.1f} → {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores")
     report(stats, args.seconds, push_cpu, own_cpu)
