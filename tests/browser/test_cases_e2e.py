@@ -129,8 +129,8 @@ def test_every_action_reaches_the_other_screen_and_the_audit_trail(demo, browser
     assert len(slow) <= 1, slow  # one slow step tolerated on a loaded 2-core CI machine
     labels = ("受理", "派遣", "升级", "添加备注", "办结", "结案", "重新打开")
     actor.wait_for_function(  # the last action's audit entry follows its status by a moment
-        "labels => labels.every(l => (document.querySelector('#gw-case-audit') || {})"
-        ".innerText.includes(l))", arg=list(labels), timeout=10_000)
+        "labels => labels.every(l => ((document.querySelector('#gw-case-audit') || {})"
+        ".innerText || '').includes(l))", arg=list(labels), timeout=10_000)
     audit = actor.inner_text("#gw-case-audit")
     for label in labels:
         assert label in audit, label
