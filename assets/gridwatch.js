@@ -344,7 +344,7 @@
         live.dirty.incidents = true;
       }
     }
-    if (f.regions) {  // every frame carries them; only a change redraws the regions' layers
+    if (f.regions) {  // a sync all of them, a delta the changed ones; only a change redraws
       Object.keys(f.regions).forEach(function (k) {
         var sig = JSON.stringify(f.regions[k]);
         if (live.regionSig[k] === sig) { return; }

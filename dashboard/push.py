@@ -187,6 +187,7 @@ class LiveHub:
             closed = [i for i, m in p.closed.items() if self.visible(client, m)]
         now = time.time()
         regions, k = self.summary(region, now, cache, client.user.cleared)
+        regions = self.changed_regions(client, regions, full=p is None)
         out = {"type": kind, "as_of": self.as_of or now,
                "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
@@ -196,11 +197,24 @@ class LiveHub:
             if alerts:
                 out["alerts"] = alerts
         if client.by_view and (p is None or p.officers or client.view_stale):
+            if p is None:  # a sync starts the page's officer layer afresh
+                client.view_last = None
             self.add_view(client, out, now)
         if p is not None and client.case in p.cases and self.visible(client, p.cases[
                 client.case]):
             out["case"] = p.cases[client.case]
         return out
+
+    @staticmethod
+    def changed_regions(client: Client, regions: dict[str, Any], full: bool) -> dict[str, Any]:
+        """A sync's child counts, or a delta's changed ones (a city page's 33 towns are most
+        of a delta's bytes and seldom change)."""
+        if full:
+            client.regions_last = dict(regions)
+            return regions
+        changed = {c: s for c, s in regions.items() if client.regions_last.get(c) != s}
+        client.regions_last.update(changed)
+        return changed
 
     def alerts_since(self, p: Pending | None, now: float) -> list[Marker]:
         """A delta's new red cases; for a sync, those of the last ALERT_KEEP_S still open."""
@@ -210,14 +224,17 @@ class LiveHub:
                 if ts > now - ALERT_KEEP_S and m.id in self.incidents]
 
     def add_view(self, client: Client, frame: dict[str, Any], now: float) -> None:
-        """Put the client's viewport clusters in a frame, at most once per VIEW_EVERY_S."""
+        """Put the client's viewport clusters in a frame, at most once per VIEW_EVERY_S and
+        only when they changed (town and village counts at their fixed points seldom do)."""
         if client.view is None:
             return
         if now - client.view_sent < VIEW_EVERY_S:
             client.view_stale = True
             return
-        frame["officer_view"] = self.index.features(client.view, client.region)
+        features = self.index.features(client.view, client.region)
         client.view_sent, client.view_stale = now, False
+        if features != client.view_last:
+            frame["officer_view"] = client.view_last = features
 
     async def on_message(self, client: Client, raw: str | bytes) -> None:
         """A browser's message: a new viewport gets its clusters at once."""
@@ -228,7 +245,7 @@ class LiveHub:
         view = View.parse(msg) if isinstance(msg, dict) and msg.get("type") == "view" else None
         if view is None or not client.by_view:
             return
-        client.view, client.view_sent = view, 0.0
+        client.view, client.view_sent, client.view_last = view, 0.0, None
         frame: dict[str, Any] = {"type": "delta"}
         self.add_view(client, frame, time.time())
         await self.send(client.ws, frame)

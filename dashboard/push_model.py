@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
@@ -24,6 +25,8 @@ class Client:
     view: View | None = None
     view_sent: float = 0.0
     view_stale: bool = False
+    view_last: list[Any] | None = None  # the clusters last sent: unchanged ones are not resent
+    regions_last: dict[str, Any] = field(default_factory=dict)  # child counts last sent
 
 
 @dataclass

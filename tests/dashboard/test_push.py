@@ -117,3 +117,19 @@ def test_outside_scope_and_no_session_are_refused(push, city_ctx):
     with pytest.raises(InvalidStatus) as err:
         frames_for(url, "forged-token", town_a, 1)
     assert err.value.response.status_code == 401
+
+
+def test_a_delta_carries_only_the_regions_whose_counts_changed():
+    """A city page's 33 towns are sent whole in a sync; a delta holds the changed ones only
+    (docs/push-protocol.md), so a quiet city costs a page almost nothing."""
+    from dashboard.push_model import Client
+
+    c = Client(ws=None, user=User("v", Role.VIEWER, "441900"), region="441900")  # type: ignore[arg-type]
+    towns = {f"4419001{i:02d}": {"green": i, "yellow": 0, "red": 0, "level": "green"}
+             for i in range(33)}
+    assert LiveHub.changed_regions(c, towns, full=True) == towns
+    assert LiveHub.changed_regions(c, dict(towns), full=False) == {}
+    moved = dict(towns, **{"441900105": {"green": 5, "yellow": 0, "red": 1, "level": "red"}})
+    assert LiveHub.changed_regions(c, moved, full=False) == {"441900105": moved["441900105"]}
+    assert LiveHub.changed_regions(c, moved, full=False) == {}
+    assert LiveHub.changed_regions(c, moved, full=True) == moved  # a resync: all again
