@@ -11,7 +11,7 @@
   var LABEL_PANE = 'gwLabels';  // layouts/ids.py PANE_LABELS
   var CASE_PANE = 'gwIncidents';  // layouts/ids.py PANE_INCIDENTS
   var GAP = 3;               // px between nudged labels
-  var TRIES = 6;             // offsets tried per label before it stays where it is
+  var TRIES = 4;             // vertical offsets tried per label (each also left and right)
 
   // A 4K wall at zoom 12 shows what a 1920x1080 screen shows at 11: the zoom is read as the
   // full-HD zoom of the same view, so the city reads the same on both.
@@ -34,40 +34,63 @@
     return n ? Number(n.textContent) || 0 : 0;
   }
 
+  function openCount(box) {
+    var n = 0;
+    box.querySelectorAll('.gw-cnt-n').forEach(function (e) { n += Number(e.textContent) || 0; });
+    return n;
+  }
+
   function overlaps(a, b) {
     return a.left < b.right + GAP && b.left < a.right + GAP &&
       a.top < b.bottom + GAP && b.top < a.bottom + GAP;
   }
 
-  function shifted(r, dy) {
-    return {left: r.left, right: r.right, top: r.top + dy, bottom: r.bottom + dy};
+  function shifted(r, d) {
+    return {left: r.left + d[0], right: r.right + d[0], top: r.top + d[1],
+      bottom: r.bottom + d[1]};
   }
 
   function inside(r, frame) {
-    return r.top >= frame.top && r.bottom <= frame.bottom;
+    return r.top >= frame.top && r.bottom <= frame.bottom && r.left >= frame.left &&
+      r.right <= frame.right;
   }
 
-  // The first offset (0, then up and down by a label's height) clear of every rect given and
-  // inside the map's frame.
-  function freeOffset(r, rects, frame) {
-    var h = r.height + GAP;
+  // Offsets to try, nearest first: none, up and down by a label's height, each also shifted
+  // left and right by half its width.
+  function offsets(r) {
+    var h = r.height + GAP, w = r.width / 2 + GAP, out = [];
     for (var i = 0; i <= TRIES; i++) {
       var dy = (i % 2 ? 1 : -1) * Math.ceil(i / 2) * h;
-      var cand = shifted(r, dy);
-      if ((!dy || inside(cand, frame)) &&
-          !rects.some(function (p) { return overlaps(cand, p); })) { return dy; }
+      out.push([0, dy], [-w, dy], [w, dy]);
+    }
+    return out;
+  }
+
+  // The first offset clear of every rect given and inside the map's frame (null: none).
+  function freeOffset(r, rects, frame) {
+    var tries = offsets(r);
+    for (var i = 0; i < tries.length; i++) {
+      var cand = shifted(r, tries[i]);
+      if ((!i || inside(cand, frame)) &&
+          !rects.some(function (p) { return overlaps(cand, p); })) { return tries[i]; }
     }
     return null;
   }
 
-  // Place one label: clear of labels and cases, else clear of labels (it covers a case).
+  // Place one label: clear of labels and cases, else clear of labels (it covers a case),
+  // else with its name only (a quiet region: its colour still says its level).
   function place(box, placed, cases, frame) {
     var r = box.getBoundingClientRect();
-    var dy = freeOffset(r, placed.concat(cases), frame);
-    if (dy === null) { dy = freeOffset(r, placed, frame) || 0; }
-    box.style.translate = dy ? '0 ' + dy + 'px' : '';
+    var d = freeOffset(r, placed.concat(cases), frame) || freeOffset(r, placed, frame);
+    if (!d && !redCount(box)) {
+      box.classList.add('gw-rlabel-compact');
+      r = box.getBoundingClientRect();
+      d = freeOffset(r, placed.concat(cases), frame) || freeOffset(r, placed, frame);
+    }
+    d = d || [0, 0];
+    box.style.translate = d[0] || d[1] ? d[0] + 'px ' + d[1] + 'px' : '';
     box.setAttribute('data-gw-placed', '1');
-    placed.push(shifted(r, dy));
+    placed.push(shifted(r, d));
   }
 
   // Nudge the labels of the map apart, reds and busy regions first (they keep their spot).
@@ -75,8 +98,10 @@
     var pane = map && map.getPane(LABEL_PANE);
     if (!pane) { return; }
     var boxes = Array.prototype.slice.call(pane.querySelectorAll('.gw-rlabel-in'));
-    boxes.forEach(function (b) { b.style.translate = ''; });
-    boxes.sort(function (a, b) { return redCount(b) - redCount(a); });
+    boxes.forEach(function (b) { b.style.translate = ''; b.classList.remove('gw-rlabel-compact'); });
+    boxes.sort(function (a, b) {
+      return redCount(b) - redCount(a) || openCount(b) - openCount(a);
+    });
     var casePane = map.getPane(CASE_PANE), cases = [];
     if (casePane) {
       casePane.querySelectorAll('.gw-inc').forEach(function (m) {
@@ -105,5 +130,5 @@
   }
 
   GW.citymap = {CASE_ZOOM: CASE_ZOOM, shows: shows, declutter: declutter, tend: tend,
-    cityZoom: cityZoom};
+    cityZoom: cityZoom, hdZoom: hdZoom};
 })();

@@ -575,7 +575,9 @@
     };
     var sw = back(b.getWest(), b.getSouth()), ne = back(b.getEast(), b.getNorth());
     live.viewWs = ws;
-    ws.send(JSON.stringify({type: 'view', zoom: map.getZoom(),
+    // a 4K screen asks for what a full-HD one sees at that view (citymap.js hdZoom)
+    var zoom = GW.citymap ? GW.citymap.hdZoom(map) : map.getZoom();
+    ws.send(JSON.stringify({type: 'view', zoom: Math.max(0, zoom),
       west: Math.max(-180, sw[0]), east: Math.min(180, ne[0]),
       south: Math.max(-90, sw[1]), north: Math.min(90, ne[1])}));
   }
