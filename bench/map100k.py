@@ -88,11 +88,7 @@ def main() -> None:
     ap.add_argument("--officers", type=int, default=100_000)
     ap.add_argument("--seconds", type=float, default=30, help="streaming sample length")
     ap.add_argument("--position-interval", type=float, default=10.0)
-    ap.add_argument("--browser-clusters", action="store_true",
-                    help="the Dongguan-scale layer instead (every officer to the browser)")
     args = ap.parse_args()
-    if args.browser_clusters:
-        os.environ["GRIDWATCH_OFFICER_VIEW_MIN"] = str(10**9)
     city_dir = Path(tempfile.mkdtemp(prefix="gw-map100k-city-"))
     officers = roster(city_dir, args.officers)
     run_dir = Path(tempfile.mkdtemp(prefix="gw-map100k-"))
@@ -137,7 +133,7 @@ def main() -> None:
     print(line("pans and zooms", pans))
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
-    print(f"layer: {'browser clusters' if args.browser_clusters else 'per-viewport clusters'}; "
+    print(f"layer: per-viewport clusters; "
           f"markers and shapes on the map at the end: {layer}; "
           f"all long tasks ≤ 200 ms: {max(streaming['longest_ms'], pans['longest_ms']) <= 200}")
 
