@@ -127,6 +127,16 @@ def test_grafana_dashboard_charts_metrics_that_exist():
     assert {"gridwatch_positions_acked_total", "gridwatch_feed_lag_seconds",
             "gridwatch_worker_backlog", "gridwatch_push_clients"} <= charted
     assert charted <= exported, charted - exported
+    rules = yaml.safe_load((DOCKER / "alerts.yml").read_text())["groups"][0]["rules"]
+    alerted = {n for r in rules for n in re.findall(r"gridwatch_\w+", r["expr"])}
+    assert {"gridwatch_feed_lag_seconds", "gridwatch_worker_backlog"} <= alerted
+    assert alerted <= exported, alerted - exported  # alerts watch metrics that exist
+    assert all(r["labels"]["severity"] and r["annotations"]["summary"] and r["for"]
+               for r in rules)
+    prom = yaml.safe_load((DOCKER / "prometheus.yml").read_text())
+    mounts = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["prometheus"]
+    assert prom["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert "./alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts["volumes"]
     provisioned = yaml.safe_load((DOCKER / "grafana" / "provisioning" / "datasources" /
                                   "prometheus.yaml").read_text())["datasources"][0]
     assert {p["datasource"]["uid"] for p in board["panels"]} == {provisioned["uid"]}
