@@ -13,19 +13,15 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
+DOMAIN = "gridwatch"  # the catalogues' gettext domain (layouts/catalogues.py DOMAIN)
 COPIES = {"assets": ("dashboard", "_assets"), "locales": ("layouts", "_locales")}
 
 
 def _compile_catalogues(locales: Path) -> None:
-    """Compile every .po under locales into the .mo beside it (Babel)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    """Compile every .po under locales into the .mo beside it, as `make install` does."""
+    from babel.messages.frontend import CommandLineInterface
 
-    for po in locales.rglob("*.po"):
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        with po.with_suffix(".mo").open("wb") as f:
-            write_mo(f, catalog)
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(locales), "-D", DOMAIN])
 
 
 class BuildWithFiles(build_py):

@@ -20,27 +20,25 @@
     return parsed.words;
   }
 
-  function fillFrom(w, key, vals) { return GW.fill(w, key, vals); }  // gridwatch.js
-
-  function fill(key, vals) { return fillFrom(words(), key, vals); }
+  function fill(key, vals) { return GW.fill(words(), key, vals); }  // gridwatch.js
 
   // layouts/format.py duration, with the catalogue's dur.* words ('3天4小时', '2 h 15 min'):
   // each unit a plural message, two joined by dur.hm / dur.dh. `w` is a words object
   // (default: the page's data-i18n).
   function duration(s, w) {
     w = w || words();
-    var unit = function (key, n) { return fillFrom(w, key, {n: n}); };
+    var unit = function (key, n) { return GW.fill(w, key, {n: n}); };
     s = Math.floor(Math.abs(s));
     if (s < 60) { return unit('dur.s', s); }
     var m = Math.floor(s / 60);
     if (m < 60) { return unit('dur.m', m); }
     var h = Math.floor(m / 60); m = m % 60;
     if (h < 24) {
-      return m ? fillFrom(w, 'dur.hm', {h: unit('dur.h', h), m: unit('dur.m', m)})
+      return m ? GW.fill(w, 'dur.hm', {h: unit('dur.h', h), m: unit('dur.m', m)})
         : unit('dur.h', h);
     }
     var d = Math.floor(h / 24); h = h % 24;
-    return h ? fillFrom(w, 'dur.dh', {d: unit('dur.d', d), h: unit('dur.h', h)})
+    return h ? GW.fill(w, 'dur.dh', {d: unit('dur.d', d), h: unit('dur.h', h)})
       : unit('dur.d', d);
   }
   GW.duration = duration;

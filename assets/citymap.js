@@ -23,10 +23,10 @@
 
   function cityZoom(map) { return !!map && hdZoom(map) < CASE_ZOOM; }
 
-  // Whether a case is drawn as a single marker at the map's zoom.
-  function shows(feature, map) {
+  // Whether a case is drawn as a single marker (`city`: the map is at city zoom, cityZoom).
+  function shows(feature, city) {
     var p = (feature && feature.properties) || {};
-    return p.level === 'red' || !cityZoom(map);
+    return p.level === 'red' || !city;
   }
 
   function redCount(box) {

@@ -435,14 +435,15 @@
     return f.geometry.coordinates.join(',') + JSON.stringify(f.properties);
   }
 
-  // City zoom draws only red cases (the labels count the others: citymap.js).
-  function drawnHere(f) {
-    return !!f && (!GW.citymap || GW.citymap.shows(f, live.leafletMap));
-  }
+  // Whether the map is at city zoom, where only red cases are drawn (the labels count the
+  // others: citymap.js). Read once per redraw: it measures the map's container.
+  function atCityZoom() { return !!(GW.citymap && GW.citymap.cityZoom(live.leafletMap)); }
+
+  function drawnHere(f, city) { return !!f && (!GW.citymap || GW.citymap.shows(f, city)); }
 
   // Crossing the city-zoom line redraws the cases that appear or go.
   function zoomChanged() {
-    var city = !!(GW.citymap && GW.citymap.cityZoom(live.leafletMap));
+    var city = atCityZoom();
     if (city === live.cityZoom) { return; }
     live.cityZoom = city;
     live.incidents.forEach(function (f, id) { live.changed.add(id); });
@@ -456,11 +457,13 @@
       setProps(IDS.incidents, {data: collection(Array.from(live.incidents.values()))});
       return;
     }
+    var city = atCityZoom();
     live.changed.forEach(function (id) {
       var f = live.incidents.get(id), was = live.drawn.get(id), sig = f && caseSignature(f);
-      if (was && was.sig === sig && drawnHere(f)) { return; }
+      var here = drawnHere(f, city);
+      if (was && was.sig === sig && here) { return; }
       if (was) { layer.removeLayer(was.marker); live.drawn.delete(id); }
-      if (!drawnHere(f)) { return; }
+      if (!here) { return; }
       var c = f.geometry.coordinates;
       var marker = incidentPoint(f, L.latLng(c[1], c[0]), layer.gwCtx);
       layer.addLayer(marker);

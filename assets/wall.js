@@ -32,11 +32,7 @@
     return (l && l[key]) || fallback || key;
   }
 
-  function fill(key, vars) {
-    var s = label(key);
-    Object.keys(vars).forEach(function (k) { s = s.replace('{' + k + '}', String(vars[k])); });
-    return s;
-  }
+  function fill(key, vars) { return GW.fill(wall.cfg && wall.cfg.labels, key, vars); }
 
   function readCfg(c) {
     var labels = {};

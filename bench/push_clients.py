@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextvars
 import http.cookiejar
-import math
 import os
 import re
 import statistics
@@ -32,6 +31,7 @@ from dashboard.config import WebConfig
 from domain.access import Role, User
 from feeds.accounts import auth
 from feeds.store import keys
+from layouts.map_view import fit_zoom
 from tests.support import ADMIN_PASSWORD, running_demo
 
 BEHIND_S = 2.0  # a client whose newest frame is older than this has fallen behind
@@ -160,10 +160,8 @@ async def client(url: str, cookie: str, st: Stats, start: asyncio.Event,
 
 def page_view(ctx, code: str) -> dict[str, float]:  # noqa: ANN001
     """The viewport a 1920x1080 map page of a region shows (its bounds, the page's zoom)."""
-    minx, miny, maxx, maxy = ctx.city.shapes[code].bounds
-    span = max(maxx - minx, (maxy - miny) * 1.3, 1e-4)  # as dashboard/views.map_view
-    zoom = max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
-    return {"west": minx, "south": miny, "east": maxx, "north": maxy, "zoom": zoom}
+    minx, miny, maxx, maxy = bounds = ctx.city.shapes[code].bounds
+    return {"west": minx, "south": miny, "east": maxx, "north": maxy, "zoom": fit_zoom(bounds)}
 
 
 def subscriptions(ctx, n: int, mix: tuple[int, int, int],  # noqa: ANN001

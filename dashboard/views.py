@@ -1,7 +1,6 @@
 """Builds the view-models of pages from the store (snapshot per view)."""
 from __future__ import annotations
 
-import math
 import time
 from functools import lru_cache
 from typing import Any
@@ -20,6 +19,7 @@ from feeds.live.context import CityContext
 from feeds.live.state import OfficerState, marker
 from feeds.live.summary import child_stats, kpi, visible_counts
 from layouts.camera_layer import camera_features
+from layouts.map_view import fit_zoom
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
 
@@ -71,9 +71,8 @@ class Snapshots:
         # town or village, cells, single ones where few): the page carries none (measured: a
         # browser-clustered layer took 175 ms per update at 10k points, 447 ms at 100k).
         live_url = f"{live_url}&officers=view"
-        minx, miny, maxx, maxy = self.ctx.city.shapes[code].bounds
-        span = max(maxx - minx, (maxy - miny) * 1.3, 1e-4)
-        zoom = max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
+        minx, miny, maxx, maxy = bounds = self.ctx.city.shapes[code].bounds
+        zoom = fit_zoom(bounds)
         crumbs = [(c, self.ctx.hierarchy[c].name if lang == "zh" else
                    self.ctx.hierarchy[c].name_en or self.ctx.hierarchy[c].name)
                   for c in reversed(ancestors_of(code)) if c in self.ctx.hierarchy]

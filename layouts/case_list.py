@@ -46,9 +46,8 @@ def sort_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def queue_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The dispatch queue: unassigned or overdue cases; overdue first, then by level, deadline."""
-    q = [r for r in rows if not r["assignee"] or (r["due_min"] is not None and r["due_min"] < 0)]
-    return sorted(q, key=lambda r: (not (r["due_min"] is not None and r["due_min"] < 0),
-                                    -r["rank"], r["due_sort"]))
+    q = [r for r in rows if not r["assignee"] or r["late"]]
+    return sorted(q, key=lambda r: (not r["late"], -r["rank"], r["due_sort"]))
 
 
 def _columns(lang: str, queue: bool) -> list[dict[str, Any]]:

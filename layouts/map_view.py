@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -297,6 +298,13 @@ def basemap_layers(basemap: Basemap | None) -> list[Any]:
                          attribution=t.attribution or None, className="gw-basemap",
                          **({"subdomains": t.subdomains} if t.subdomains else {}))
             for t in basemap.layers]
+
+
+def fit_zoom(bounds: tuple[float, float, float, float]) -> int:
+    """The zoom a map page opens a region at (minx, miny, maxx, maxy): it fits the page's map."""
+    minx, miny, maxx, maxy = bounds
+    span = max(maxx - minx, (maxy - miny) * 1.3, 1e-4)
+    return max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
 
 
 CASE_ZOOM = 12  # below: the labels count the cases, only red ones are markers (citymap.js)

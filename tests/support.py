@@ -1,6 +1,7 @@
 """Helpers for end-to-end tests: run `gridwatch demo` on free ports, log in with Chromium."""
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ADMIN_PASSWORD = "test-admin-pass"
+# HTTP Basic for the demo's admin (API calls and pages without a browser session)
+ADMIN_BASIC = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
 TERMINAL_TOKEN = "test-terminal-token"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 

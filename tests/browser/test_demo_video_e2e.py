@@ -3,7 +3,6 @@ data`, relative): the camera registry is there as soon as /health answers, and a
 through the gateway gets clips that play in Chromium, with their posters."""
 from __future__ import annotations
 
-import base64
 import os
 import time
 import urllib.request
@@ -15,13 +14,12 @@ import pytest
 from feeds.geo.datum import to_datum
 from feeds.sim.config import DemoConfig
 from feeds.sim.main import registry_cameras
-from tests.support import ADMIN_PASSWORD, CHROMIUM, login, running_demo, send_messages
+from tests.support import ADMIN_BASIC, CHROMIUM, login, running_demo, send_messages
 from tests.video_support import wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
-BASIC = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
 PLAYING = ("[...document.querySelectorAll('video.gw-vclip')].length === {n} && "
            "[...document.querySelectorAll('video.gw-vclip')].every(v => v.readyState >= 2)")
 POSTERS = """async () => Promise.all([...document.querySelectorAll('video.gw-vclip')].map(
@@ -30,7 +28,7 @@ POSTERS = """async () => Promise.all([...document.querySelectorAll('video.gw-vcl
 
 
 def get_json(url: str) -> dict:
-    req = urllib.request.Request(url, headers={"Authorization": BASIC})
+    req = urllib.request.Request(url, headers={"Authorization": ADMIN_BASIC})
     with urllib.request.urlopen(req, timeout=10) as r:
         return orjson.loads(r.read())
 

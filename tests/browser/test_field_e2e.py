@@ -24,7 +24,7 @@ from feeds.geo.datum import to_datum
 from feeds.geo.locate import GridIndex
 from feeds.live.context import CityContext
 from tests.support import (
-    ADMIN_PASSWORD,
+    ADMIN_BASIC,
     CHROMIUM,
     SCREENSHOTS,
     RunningDemo,
@@ -45,8 +45,7 @@ LOSE = ("i-", "u-")
 
 
 def api(demo: RunningDemo, path: str) -> dict:
-    auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
-    req = urllib.request.Request(demo.url + path, headers={"Authorization": f"Basic {auth}"})
+    req = urllib.request.Request(demo.url + path, headers={"Authorization": ADMIN_BASIC})
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
 

@@ -2,7 +2,6 @@
 row changed in place by the push channel, zh-CN/en grid text, nothing from the internet."""
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -21,7 +20,7 @@ from feeds.live.context import CityContext
 from layouts.case_view import audit_label
 from layouts.i18n import t
 from tests.support import (
-    ADMIN_PASSWORD,
+    ADMIN_BASIC,
     CHROMIUM,
     SCREENSHOTS,
     RunningDemo,
@@ -138,10 +137,9 @@ def test_csv_export_keeps_the_minutes(demo, browser, village):
 
 def act(demo: RunningDemo, case_id: str, action: str) -> None:
     """A case action through the actions API (the command path), as the admin."""
-    auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
     req = urllib.request.Request(f"{demo.url}/api/v1/incidents/{case_id}/actions",
                                  data=json.dumps({"action": action}).encode(), method="POST",
-                                 headers={"Authorization": f"Basic {auth}",
+                                 headers={"Authorization": ADMIN_BASIC,
                                           "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 202

@@ -2,7 +2,6 @@
 from a directory that is not the checkout and serves its page scripts and the field terminal."""
 from __future__ import annotations
 
-import base64
 import subprocess
 import sys
 import sysconfig
@@ -11,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ADMIN_PASSWORD, running_demo
+from tests.support import ADMIN_BASIC, running_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _get(url: str) -> bytes:
     """GET as the admin (HTTP Basic), asserting a 200."""
-    basic = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
-    req = urllib.request.Request(url, headers={"Authorization": f"Basic {basic}"})
+    req = urllib.request.Request(url, headers={"Authorization": ADMIN_BASIC})
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 200, url
         return r.read()
