@@ -46,6 +46,56 @@
     return v === null || v === undefined ? '' : v;
   };
 
+  // AG Grid's scripts, which the index names without running (dashboard/app.py _page_scripts):
+  // loaded once, by the first grid a page draws.
+  var loading = null;
+  function loadScripts() {
+    if (loading) { return loading; }
+    var tags = document.querySelectorAll('script[type="text/x-gw-deferred"][data-src]');
+    loading = Promise.all(Array.prototype.map.call(tags, function (tag) {
+      return new Promise(function (done, fail) {
+        var s = document.createElement('script');
+        s.src = tag.getAttribute('data-src');
+        s.onload = done;
+        s.onerror = function () { loading = null; fail(new Error('not loaded: ' + s.src)); };
+        document.head.appendChild(s);
+      });
+    }));
+    return loading;
+  }
+
+  // On a map page, after its region labels are drawn (the map comes first; at most 5 s).
+  function afterMap() {
+    return new Promise(function (done) {
+      var since = Date.now();
+      var idle = function () {
+        if (window.requestIdleCallback) { window.requestIdleCallback(done, {timeout: 1000}); }
+        else { setTimeout(done, 0); }
+      };
+      (function wait() {
+        var map = document.querySelector('.leaflet-container');
+        if (!map || map.querySelector('.leaflet-gwLabels-pane [data-code]') ||
+            Date.now() - since > 5000) { idle(); return; }
+        setTimeout(wait, 100);
+      }());
+    });
+  }
+
+  // A deferred grid (layouts/grid.py): its component, drawn once the map is up and the scripts
+  // are in, with the rows the push channel brought meanwhile.
+  var latest = {};
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.gwGrid = {
+    draw: function (spec) {
+      if (!spec) { return null; }
+      return afterMap().then(loadScripts).then(function () {
+        var rows = latest[spec.props.id];
+        return rows ? {type: spec.type, namespace: spec.namespace,
+                       props: Object.assign({}, spec.props, {rowData: rows})} : spec;
+      });
+    }
+  };
+
   function gridApi(id) {
     if (!document.getElementById(id) || !window.dash_ag_grid) { return null; }
     try { return window.dash_ag_grid.getApi(id); } catch (e) { return null; }
@@ -59,9 +109,18 @@
 
   // Make grid `id` hold exactly `rows`: new ids added, changed rows updated in place, the rest
   // removed. Unchanged rows are not touched. Returns the transaction (null: no grid yet).
-  function syncRows(id, rows) {
+  function syncRows(id, rows, tries) {
     var api = gridApi(id);
-    if (!api || api.isDestroyed()) { return null; }
+    if (!api || api.isDestroyed()) {  // not drawn yet: these rows go in when it is
+      latest[id] = rows;
+      if (document.getElementById(id + '-slot') && (tries || 0) < 40) {
+        setTimeout(function () {
+          if (latest[id] === rows) { syncRows(id, rows, (tries || 0) + 1); }
+        }, 250);
+      }
+      return null;
+    }
+    delete latest[id];
     var want = new Map(), tx = {add: [], update: [], remove: []};
     rows.forEach(function (r) { want.set(String(r.id), r); });
     api.forEachNode(function (node) {

@@ -1,22 +1,30 @@
-"""Callbacks of the AG Grid tables: a click on a case row opens the case, CSV buttons export."""
+"""Callbacks of the AG Grid tables: each drawn once AG Grid's script is in, a click on a case row
+opens the case, CSV buttons export."""
 from __future__ import annotations
 
 from urllib.parse import quote
 
 import dash
-from dash import Input, Output
+from dash import ClientsideFunction, Input, Output
 
 from layouts import ids
-from layouts.grid import EXPORT_SUFFIX
+from layouts.admin_view import DL_GRID
+from layouts.audit_view import AUDIT_TABLE
+from layouts.grid import EXPORT_SUFFIX, SLOT_SUFFIX, SPEC_SUFFIX
 
 CASE_GRIDS = (ids.CASE_TABLE, ids.QUEUE_TABLE)
+ALL_GRIDS = (*CASE_GRIDS, AUDIT_TABLE, DL_GRID)
 
 # The grid's own CSV export (its csvExportParams say which columns and the file name).
 EXPORT_JS = "function (n) { return n ? true : window.dash_clientside.no_update; }"
 
 
 def register(app: dash.Dash, url: str) -> None:
-    """Wire every grid's CSV button, and case rows to the `url` location."""
+    """Draw every grid when its script is in, wire its CSV button, case rows to `url`."""
+    for grid_id in ALL_GRIDS:  # layouts/grid.py deferred, assets/grid.js gwGrid.draw
+        app.clientside_callback(ClientsideFunction("gwGrid", "draw"),
+                                Output(f"{grid_id}{SLOT_SUFFIX}", "children"),
+                                Input(f"{grid_id}{SPEC_SUFFIX}", "data"))
     for grid_id in CASE_GRIDS:  # the audit log exports on the server: audited, complete
         app.clientside_callback(EXPORT_JS, Output(grid_id, "exportDataAsCsv"),
                                 Input(f"{grid_id}{EXPORT_SUFFIX}", "n_clicks"),

@@ -10,6 +10,8 @@ from layouts.i18n import norm_lang, t
 
 EXPORT_SUFFIX = "-export"  # the id of a grid's CSV button: f"{grid_id}{EXPORT_SUFFIX}"
 FILTER_SUFFIX = "-filter"  # and of its quick filter box
+SPEC_SUFFIX = "-spec"  # the store holding a grid until AG Grid's script has loaded
+SLOT_SUFFIX = "-slot"  # and the place the grid is drawn in then (dashboard/grids.py)
 
 
 def column(field: str, header: str, **kw: Any) -> dict[str, Any]:
@@ -23,9 +25,22 @@ def hidden(field: str, header: str, **kw: Any) -> dict[str, Any]:
 
 
 def grid(grid_id: str, rows: list[dict[str, Any]], columns: list[dict[str, Any]], lang: str,
-         page_size: int, csv: dict[str, Any] | None = None, **options: Any) -> dag.AgGrid:
+         page_size: int, csv: dict[str, Any] | None = None, **options: Any) -> html.Div:
     """A grid of `rows` (each with an "id"; field text is rendered as text by AG Grid), sortable,
     filterable, paged, with the grid's own text in the page's language (assets/grid.js)."""
+    return deferred(table(grid_id, rows, columns, lang, page_size, csv, **options))
+
+
+def deferred(grid_: dag.AgGrid) -> html.Div:
+    """A grid drawn once the page has loaded AG Grid's script, which only pages with a grid do
+    (dashboard/app.py keeps it out of the index, assets/grid.js loads it): maps and walls never."""
+    return html.Div([dcc.Store(id=f"{grid_.id}{SPEC_SUFFIX}", data=grid_.to_plotly_json()),
+                     html.Div(id=f"{grid_.id}{SLOT_SUFFIX}", className="gw-grid-slot")])
+
+
+def table(grid_id: str, rows: list[dict[str, Any]], columns: list[dict[str, Any]], lang: str,
+          page_size: int, csv: dict[str, Any] | None = None, **options: Any) -> dag.AgGrid:
+    """The AG Grid component itself, in the house style."""
     lang = norm_lang(lang)
     return dag.AgGrid(
         id=grid_id, rowData=rows, columnDefs=columns, getRowId="params.data.id",

@@ -202,3 +202,33 @@ def test_admin_lists_are_grids(demo, browser, village, city_ctx):
     assert "grid-bad" in page.input_value(".gw-dl--focus textarea.gw-dl-raw")
     page.screenshot(path=str(SCREENSHOTS / "grids_deadletters_1920.png"))
     page.close()
+
+
+def test_a_wall_never_loads_the_grid_and_a_desk_draws_its_list_after_the_map(demo, browser,
+                                                                             village):
+    """AG Grid's scripts (0.6 MB) are named but not run by the index: a wall never fetches them;
+    a desk fetches them once its map's labels are drawn, then shows its live list."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    fetched: list[tuple[float, str]] = []
+    page.on("request", lambda r: fetched.append((time.monotonic(), r.url)))
+    login(page, demo.url)
+    page.goto(f"{demo.url}/village/{village}?wall=1&rotate=off")
+    page.wait_for_selector(".leaflet-gwLabels-pane [data-code]", timeout=20_000)
+    page.wait_for_selector("#gw-conn.gw-conn--open", state="attached", timeout=20_000)
+    page.wait_for_timeout(1500)
+    assert not [u for _, u in fetched if "ag_grid" in u or "ag-grid" in u]
+    assert page.evaluate("() => window.dash_ag_grid === undefined")
+    fetched.clear()
+    page.add_init_script("""(function look() {  // when the first region label is on the map
+        if (document.querySelector('.leaflet-gwLabels-pane [data-code]')) {
+            window.__labelsAt = performance.now(); return; }
+        requestAnimationFrame(look); })()""")
+    page.goto(f"{demo.url}/village/{village}")
+    page.wait_for_function(f"() => document.querySelectorAll(\"{GRID} .ag-row[row-id^='GRID-']\")"
+                           f".length === {len(TITLES)}", timeout=20_000)
+    assert len([u for _, u in fetched if "/dash_ag_grid/dash_ag_grid" in u]) == 1
+    labels_at, grid_at = page.evaluate("""() => [window.__labelsAt, performance
+        .getEntriesByType('resource').find(e => e.name.includes('/dash_ag_grid/')).startTime]""")
+    assert grid_at >= labels_at - 20  # after the map (a frame's leeway)
+    assert not [u for _, u in fetched if "dash_table" in u]  # no page uses DataTable
+    page.close()

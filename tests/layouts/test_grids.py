@@ -1,6 +1,8 @@
 """The AG Grid tables as built (pure): field text as text, the CSV's columns, zh/en grid text."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from layouts import ids
 from layouts.admin_view import deadletter_page
 from layouts.audit_view import AUDIT_TABLE, entries_table
@@ -25,6 +27,8 @@ def grids(node: object) -> dict[str, object]:
     out: dict[str, object] = {}
     if type(node).__name__ == "AgGrid":
         out[node.id] = node
+    if type(node).__name__ == "Store" and node.data.get("type") == "AgGrid":  # drawn once the
+        return {node.data["props"]["id"]: SimpleNamespace(**node.data["props"])}  # script is in
     children = getattr(node, "children", None)
     for child in children if isinstance(children, list) else [children]:
         if child is not None and not isinstance(child, str):
@@ -62,7 +66,7 @@ def test_english_page_gets_english_grid_text():
 def test_audit_and_dead_letter_lists_are_grids():
     entry = {"id": "1-0", "ts": str(NOW), "user": "<b>x</b>", "action": "case.acknowledge",
              "target": "A", "region": "", "detail": TITLE}
-    audit = entries_table([entry], "zh")
+    [audit] = grids(entries_table([entry], "zh")).values()
     assert audit.id == AUDIT_TABLE and audit.rowData[0]["detail"] == TITLE
     assert audit.rowData[0]["action"] == "受理" and audit.rowData[0]["region"] == "—"
     page = deadletter_page([{"id": "2-0", "ts": str(NOW), "msg_id": "m1", "reason": TITLE,
