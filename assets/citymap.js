@@ -2,7 +2,7 @@
  * worst level and counts per level) and only red cases stay single markers; a region label
  * with reds pulses and opens the region. Labels sit above every marker and are nudged apart,
  * off each other and off the case markers where there is room, so that none covers another
- * label or a case (window.gridwatch.citymap; gridwatch.js asks it per case). */
+ * label or a case (window.gridwatch.citymap; live.js asks it per case). */
 (function () {
   'use strict';
 
@@ -114,7 +114,7 @@
   }
 
   // The map's state class (city zoom: labels pulse for reds) and a declutter when its
-  // labels or view changed; called by gridwatch.js's follow loop.
+  // labels or view changed; called by live.js's follow loop.
   function tend(map) {
     if (!map || !map.getPane(LABEL_PANE)) { return; }
     var el = map.getContainer(), city = cityZoom(map);

@@ -1,4 +1,4 @@
-"""Component id constants shared by layouts, callbacks and assets/gridwatch.js."""
+"""Component id constants shared by layouts, callbacks and assets/gridwatch.js, live.js."""
 from __future__ import annotations
 
 # The page root; carries data-live-url, data-lang, data-tz, data-view for the JS push client.
@@ -36,7 +36,7 @@ PANE_LABELS = "gwLabels"
 PANE_OFFICERS = "gwOfficers"
 PANE_INCIDENTS = "gwIncidents"
 
-# Every id the push client in assets/gridwatch.js updates with set_props.
+# Every id the push client in assets/live.js updates with set_props.
 LIVE_IDS = (CONN, CLOCK, ASOF, KPI_RED, KPI_YELLOW, KPI_GREEN, KPI_NEW_TODAY, KPI_OVERDUE,
             KPI_ON_DUTY, KPI_OFFICERS, REGIONS, LABELS, OFFICERS, INCIDENTS)
 

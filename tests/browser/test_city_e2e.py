@@ -162,3 +162,39 @@ def test_at_city_zoom_every_town_label_reads_and_reds_stay_findable(demo, browse
     page.wait_for_url("**/town/**", timeout=10_000)
     page.wait_for_selector(".gw-inc-green", timeout=20_000)
     page.close()
+
+
+def test_a_4k_wall_draws_strokes_dots_and_labels_twice_as_large(demo, browser, busy_city,
+                                                                 city_ctx):
+    """The wall at 3840×2160 against 1920×1080: region outlines, officer dots and region labels
+    twice the size (a 4K wall is read from the same distance), not only the text."""
+    village = city_ctx.hierarchy.children_of(city_ctx.towns[5])[0]
+    staff = [o for o in city_ctx.roster.values() if o.grid.startswith(village)][:3]
+    index, rng = GridIndex(city_ctx.city), np.random.default_rng(4)
+    h = city_ctx.hierarchy
+    fixes = [{"type": "position", "msg_id": f"4k-{o.officer_id}", "officer_id": o.officer_id,
+              "ts": time.time(),
+              **dict(zip(("lon", "lat"), to_datum(*index.random_point(o.grid, rng), h.datum,
+                                                   "wgs84")))} for o in staff]
+    assert all("ack" in r for r in send_messages(demo.gateway_url, fixes))
+
+    def measure(width: int, height: int) -> dict[str, float]:
+        page = browser.new_page(bypass_csp=True, viewport={"width": width, "height": height})
+        login(page, demo.url)
+        page.goto(demo.url + "/?wall=1&rotate=off")
+        page.wait_for_selector("path.gw-region-red", timeout=20_000)
+        got = page.evaluate("""() => ({
+          stroke: parseFloat(getComputedStyle(document.querySelector('path.gw-region-red'))
+            .strokeWidth),
+          label: document.querySelector('.leaflet-gwLabels-pane [data-code]')
+            .getBoundingClientRect().height})""")
+        page.goto(f"{demo.url}/village/{village}?wall=1&rotate=off")
+        dot = page.wait_for_selector("path.gw-off", timeout=20_000)
+        got["dot"] = dot.evaluate("d => d.getBBox().width")
+        page.close()
+        return got
+
+    hd, uhd = measure(1920, 1080), measure(3840, 2160)
+    assert uhd["stroke"] == pytest.approx(2 * hd["stroke"], rel=0.05)
+    assert uhd["label"] > 1.6 * hd["label"]
+    assert uhd["dot"] == pytest.approx(2 * hd["dot"], rel=0.1)

@@ -13,7 +13,8 @@ from layouts import i18n, ids
 from layouts.map_view import CASE_ZOOM, cases_at_zoom, label_point, map_page
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
-JS = (Path(__file__).resolve().parents[2] / "assets" / "gridwatch.js").read_text(encoding="utf-8")
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+JS = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in ("gridwatch.js", "live.js"))
 EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
@@ -168,7 +169,8 @@ def test_map_layers_and_hideout() -> None:
 
 
 def test_js_functions_and_ids_exist() -> None:
-    """Every Namespace function the page names is defined in gridwatch.js, and every live id."""
+    """Every Namespace function the page names is defined in gridwatch.js or live.js, and every
+    live id."""
     tree = map_page(view())
     names = set()
     for comp in walk(tree):
