@@ -172,10 +172,11 @@ def test_a_4k_wall_draws_strokes_dots_and_labels_twice_as_large(demo, browser, b
     staff = [o for o in city_ctx.roster.values() if o.grid.startswith(village)][:3]
     index, rng = GridIndex(city_ctx.city), np.random.default_rng(4)
     h = city_ctx.hierarchy
-    fixes = [{"type": "position", "msg_id": f"4k-{o.officer_id}", "officer_id": o.officer_id,
-              "ts": time.time(),
-              **dict(zip(("lon", "lat"), to_datum(*index.random_point(o.grid, rng), h.datum,
-                                                   "wgs84")))} for o in staff]
+    fixes = []
+    for o in staff:
+        lon, lat = to_datum(*index.random_point(o.grid, rng), h.datum, "wgs84")
+        fixes.append({"type": "position", "msg_id": f"4k-{o.officer_id}",
+                      "officer_id": o.officer_id, "ts": time.time(), "lon": lon, "lat": lat})
     assert all("ack" in r for r in send_messages(demo.gateway_url, fixes))
 
     def measure(width: int, height: int) -> dict[str, float]:
