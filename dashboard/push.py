@@ -17,7 +17,7 @@ from websockets.http11 import Request, Response
 from dashboard.push_gate import PUSH_LIMITS, admit, serve_push
 from dashboard.push_model import Client, Pending
 from domain.access import User
-from domain.alerts import AlertLevel, CategoryRule
+from domain.alerts import AlertLevel, CategoryRule, drawn_at_zoom
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
 from domain.regions import Hierarchy, above_town, level_of, town_of, towns_covering
@@ -178,13 +178,15 @@ class LiveHub:
         region = client.region
         if p is None:
             offs = (o for o in self.officers_under(region) if o.home.startswith(region))
-            incs = [m for m in self.incidents.values() if self.visible(client, m)]
+            incs = self.cases_for(client, self.incidents.values(), full=True)
             closed: list[str] = []
         else:
             offs = (self.officers[o] for o in p.officers
                     if self.officers[o].home.startswith(region))
-            incs = [m for m in p.incidents.values() if self.visible(client, m)]
-            closed = [i for i, m in p.closed.items() if self.visible(client, m)]
+            incs = self.cases_for(client, p.incidents.values(), full=False)
+            closed = [i for i, m in p.closed.items() if self.visible(client, m)
+                      and (client.case_zoom is None or i in client.cases_sent)]
+            client.cases_sent.difference_update(closed)
         now = time.time()
         regions, k = self.summary(region, now, cache, client.user.cleared)
         regions = self.changed_regions(client, regions, full=p is None)
@@ -203,6 +205,19 @@ class LiveHub:
         if p is not None and client.case in p.cases and self.visible(client, p.cases[
                 client.case]):
             out["case"] = p.cases[client.case]
+        return out
+
+    def cases_for(self, client: Client, cases: Iterable[Marker], full: bool) -> list[Marker]:
+        """The cases of a frame for a client: those it may see; for a map without a case list,
+        only those its zoom draws as markers and those it already holds (a sync: afresh)."""
+        seen = [m for m in cases if self.visible(client, m)]
+        if client.case_zoom is None:
+            return seen
+        if full:
+            client.cases_sent = set()
+        zoom = client.view.zoom if client.view is not None else client.case_zoom
+        out = [m for m in seen if m.id in client.cases_sent or drawn_at_zoom(m.level, zoom)]
+        client.cases_sent.update(m.id for m in out)
         return out
 
     @staticmethod
@@ -243,11 +258,18 @@ class LiveHub:
         except orjson.JSONDecodeError:
             return
         view = View.parse(msg) if isinstance(msg, dict) and msg.get("type") == "view" else None
-        if view is None or not client.by_view:
+        if view is None or not (client.by_view or client.case_zoom is not None):
             return
         client.view, client.view_sent, client.view_last = view, 0.0, None
         frame: dict[str, Any] = {"type": "delta"}
-        self.add_view(client, frame, time.time())
+        if client.case_zoom is not None:  # the cases this zoom draws that the page lacks
+            held = set(client.cases_sent)
+            new = [m for m in self.cases_for(client, self.incidents.values(), False)
+                   if m.id not in held]
+            if new:
+                frame["incidents"] = new
+        if client.by_view:
+            self.add_view(client, frame, time.time())
         await self.send(client.ws, frame)
 
     async def flush(self) -> None:
@@ -270,8 +292,8 @@ class LiveHub:
 
     async def handler(self, ws: ServerConnection) -> None:
         """Send the sync frame, then keep the client subscribed until it leaves."""
-        user, region, case, watch, token, by_view = ws.gw_sub  # type: ignore[attr-defined]
-        client = Client(ws, user, region, case, token=token, watch=watch, by_view=by_view)
+        client: Client = ws.gw_client  # type: ignore[attr-defined]  # admit() made it
+        case = client.case
         frame = self.frame_for(client, "sync", None)
         if case:
             whole = await self.read_case(case)

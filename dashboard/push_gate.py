@@ -15,6 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from dashboard.push_model import Client
 from feeds.ingest.config import ClientLimits
 
 if TYPE_CHECKING:
@@ -87,7 +88,15 @@ async def admit(hub: LiveHub, connection: ServerConnection, request: Request) ->
     if watch is not None and (watch not in hub.hierarchy or not user.may_see_region(watch)):
         return reply(HTTPStatus.FORBIDDEN, "watched region outside your scope\n")
     by_view = (query.get("officers") or [""])[0] == "view"
-    connection.gw_sub = (user, region, case, watch, token, by_view)  # type: ignore[attr-defined]
+    case_zoom = None
+    if (query.get("cases") or [""])[0] == "view":
+        try:
+            case_zoom = float((query.get("zoom") or [""])[0])
+        except ValueError:
+            return reply(HTTPStatus.BAD_REQUEST, "cases=view needs zoom=<the map's zoom>\n")
+    connection.gw_client = Client(  # type: ignore[attr-defined]  # the handler's subscriber
+        connection, user, region, case, token=token, watch=watch, by_view=by_view,
+        case_zoom=case_zoom)
     return None
 
 

@@ -27,6 +27,10 @@ class Client:
     view_stale: bool = False
     view_last: list[Any] | None = None  # the clusters last sent: unchanged ones are not resent
     regions_last: dict[str, Any] = field(default_factory=dict)  # child counts last sent
+    # A map without a case list (a wall) gets the cases its zoom draws (the red ones at city
+    # zoom) and any it holds; `case_zoom` is its zoom until it tells its view. None: every case.
+    case_zoom: float | None = None
+    cases_sent: set[str] = field(default_factory=set)
 
 
 @dataclass

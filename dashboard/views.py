@@ -73,6 +73,8 @@ class Snapshots:
         live_url = f"{live_url}&officers=view"
         minx, miny, maxx, maxy = bounds = self.ctx.city.shapes[code].bounds
         zoom = fit_zoom(bounds)
+        if wall:  # no case list: the cases its zoom draws (at city zoom the red ones)
+            live_url = f"{live_url}&cases=view&zoom={zoom}"
         crumbs = [(c, self.ctx.hierarchy[c].name if lang == "zh" else
                    self.ctx.hierarchy[c].name_en or self.ctx.hierarchy[c].name)
                   for c in reversed(ancestors_of(code)) if c in self.ctx.hierarchy]

@@ -91,3 +91,13 @@ def is_overdue(rule: CategoryRule, age_s: float, dispatched: bool) -> bool:
 def worst(levels: Iterable[AlertLevel]) -> AlertLevel | None:
     """The worst of some levels, or None if there are none."""
     return max(levels, default=None)
+
+
+# Maps below this zoom (a full-HD screen's; 4K reads one less) draw only red cases as markers:
+# the region labels count the others (layouts/map_view.py, assets/citymap.js, the push channel).
+CASE_ZOOM = 12
+
+
+def drawn_at_zoom(level: str, zoom: float) -> bool:
+    """Whether a map at `zoom` draws a case of this level as its own marker."""
+    return zoom >= CASE_ZOOM or level == AlertLevel.RED

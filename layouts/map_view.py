@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import html
 from dash_extensions.javascript import Namespace
 
-from domain.alerts import AlertLevel
+from domain.alerts import AlertLevel, drawn_at_zoom
 from domain.basemap import Basemap
 from layouts import ids
 from layouts.camera_layer import camera_layer
@@ -307,12 +307,9 @@ def fit_zoom(bounds: tuple[float, float, float, float]) -> int:
     return max(8, min(18, int(math.log2(360 * 900 / (256 * span)))))
 
 
-CASE_ZOOM = 12  # below: the labels count the cases, only red ones are markers (citymap.js)
-
-
 def cases_at_zoom(incidents: list[IncidentMarker], zoom: int) -> list[IncidentMarker]:
     """The cases drawn as single markers at a zoom: all from CASE_ZOOM, else the red ones."""
-    return incidents if zoom >= CASE_ZOOM else [m for m in incidents if m.level == "red"]
+    return [m for m in incidents if drawn_at_zoom(m.level, zoom)]
 
 
 def map_layers(vm: MapView, lang: str) -> list[Any]:

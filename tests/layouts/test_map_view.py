@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from dash.development.base_component import Component
 
+from domain.alerts import CASE_ZOOM
 from layouts import i18n, ids
-from layouts.map_view import CASE_ZOOM, cases_at_zoom, label_point, map_page
+from layouts.map_view import cases_at_zoom, label_point, map_page
 from layouts.viewmodels import IncidentMarker, Kpi, MapView, RegionStat
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
