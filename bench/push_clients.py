@@ -44,6 +44,7 @@ class Stats:
     level: str
     region: str
     view: dict | None = None  # a map page's viewport (None: the row-by-row API subscription)
+    wall: bool = False  # a wall (no case list): the cases its zoom draws (cases=view)
     sync_bytes: int = 0
     bytes: int = 0
     frames: int = 0
@@ -85,14 +86,36 @@ def child_pid(parent: int, word: str) -> int:
     raise RuntimeError(f"no '{word}' child of {parent}")
 
 
+LEVEL_MIX = (("green", 0.75), ("yellow", 0.2), ("red", 0.05))  # the demo's open cases, about
+
+
+def open_cases(ctx, n: int, rng: np.random.Generator) -> dict[str, list[dict]]:  # noqa: ANN001
+    """n open cases, as the demo's city holds (~200 after its history), in live-frame form by
+    town: levels in LEVEL_MIX, titles as long as the simulator's."""
+    officers = list(ctx.roster.values())
+    levels = rng.choice([lv for lv, _ in LEVEL_MIX], size=n, p=[p for _, p in LEVEL_MIX])
+    out: dict[str, list[dict]] = {}
+    for k in range(n):
+        o = officers[int(rng.integers(len(officers)))]
+        lon, lat = ctx.hierarchy[o.grid].centre
+        out.setdefault(o.grid[:9], []).append({
+            "id": f"OPEN{k}", "grid": o.grid, "category": "dispute", "level": str(levels[k]),
+            "status": "dispatched", "lon": lon, "lat": lat, "title": f"楼道堆物占用消防通道 {k}",
+            "reported_ts": time.time() - 3600, "assignee": o.officer_id})
+    return out
+
+
 async def feed(url: str, ctx, stop: asyncio.Event, fix_s: float = 10.0,  # noqa: ANN001
-               cases_per_h: float = 300.0, tick_s: float = 0.25) -> None:
-    """Write live frames as the worker does: each officer moves once per `fix_s`, a case now
-    and then, per-town counts; one frame per town per tick."""
+               cases_per_h: float = 300.0, tick_s: float = 0.25, held: int = 200) -> None:
+    """Write live frames as the worker does: `held` open cases first, then each officer moves
+    once per `fix_s`, a case now and then, per-town counts; one frame per town per tick."""
     import redis.asyncio as aredis
 
     client = aredis.Redis.from_url(url)
     rng = np.random.default_rng(11)
+    for town, cases in open_cases(ctx, held, rng).items():
+        await client.xadd(keys.live(town), {"m": orjson.dumps({"ts": time.time(), "town": town,
+                                                               "incidents": cases})})
     by_town: dict[str, list[str]] = {}
     for o in ctx.roster.values():
         by_town.setdefault(o.grid[:9], []).append(o.officer_id)
@@ -164,10 +187,17 @@ def page_view(ctx, code: str) -> dict[str, float]:  # noqa: ANN001
     return {"west": minx, "south": miny, "east": maxx, "north": maxy, "zoom": fit_zoom(bounds)}
 
 
+def query(s: Stats) -> str:
+    """The subscription's query after the region, as the page (or API client) sends it."""
+    if s.view is None:
+        return ""
+    return "&officers=view" + (f"&cases=view&zoom={s.view['zoom']}" if s.wall else "")
+
+
 def subscriptions(ctx, n: int, mix: tuple[int, int, int],  # noqa: ANN001
-                  rows: bool = False) -> list[Sub]:
-    """n (level, region, page viewport) in the ratio city:town:village, spread over the
-    regions; with `rows`, no viewport (row-by-row API subscriptions)."""
+                  rows: bool = False, walls: bool = False) -> list[Sub]:
+    """n (level, region, page viewport, wall) in the ratio city:town:village, spread over the
+    regions; with `rows`, no viewport (row-by-row API subscriptions); with `walls`, walls."""
     h = ctx.hierarchy
     villages = [v for t in ctx.towns for v in h.children_of(t)]
     total = sum(mix)
@@ -176,10 +206,11 @@ def subscriptions(ctx, n: int, mix: tuple[int, int, int],  # noqa: ANN001
     out = [("city", h.city.code)] * counts[0]
     out += [("town", ctx.towns[i % len(ctx.towns)]) for i in range(counts[1])]
     out += [("village", villages[(i * 7) % len(villages)]) for i in range(counts[2])]
-    return [(level, code, None if rows else page_view(ctx, code)) for level, code in out]
+    return [(level, code, None if rows else page_view(ctx, code), walls and not rows)
+            for level, code in out]
 
 
-Sub = tuple[str, str, dict | None]  # level, region, the page's viewport (None: row by row)
+Sub = tuple[str, str, dict | None, bool]  # level, region, viewport (None: row by row), wall
 
 
 async def run_clients(live_url: str, cookie: str, subs: list[Sub], settle_s: float,
@@ -190,10 +221,9 @@ async def run_clients(live_url: str, cookie: str, subs: list[Sub], settle_s: flo
     feeding = asyncio.create_task(feeder(stop)) if feeder else None
     if feeding:
         await asyncio.sleep(12)  # one whole round of fixes: every officer placed before syncs
-    stats = [Stats(level, region, view) for level, region, view in subs]
-    tasks = [asyncio.create_task(client(
-        f"{live_url}?region={s.region}" + ("" if s.view is None else "&officers=view"),
-        cookie, s, start, stop)) for s in stats]
+    stats = [Stats(level, region, view, wall) for level, region, view, wall in subs]
+    tasks = [asyncio.create_task(client(f"{live_url}?region={s.region}{query(s)}", cookie, s,
+                                        start, stop)) for s in stats]
     await asyncio.sleep(settle_s)
     cpu0, own0, t0 = cpu_seconds(push_pid), time.process_time(), time.monotonic()
     start.set()
@@ -274,7 +304,7 @@ def run_alone(ctx, data_dir: Path, args: argparse.Namespace,  # noqa: ANN001
                                    User("bench", Role.ADMIN, ctx.hierarchy.city.code))
         return asyncio.run(run_clients(
             f"ws://127.0.0.1:{port}/live", cookie, subs, args.settle, args.seconds,
-            child_pid(os.getpid(), "push"), lambda stop: feed(r.url, ctx, stop)))
+            child_pid(os.getpid(), "push"), lambda stop: feed(r.url, ctx, stop, held=args.open)))
 
 
 def main() -> None:
@@ -287,17 +317,24 @@ def main() -> None:
     ap.add_argument("--rows", action="store_true",
                     help="subscribe row by row (an API client) instead of as map pages do "
                          "(&officers=view, clusters for the page's viewport)")
+    ap.add_argument("--walls", action="store_true",
+                    help="subscribe as walls do (no case list: &cases=view, the cases the "
+                         "zoom draws) instead of as desks")
+    ap.add_argument("--open", type=int, default=200,
+                    help="open cases the city holds before the clients connect (the demo "
+                         "keeps about 200; push alone only)")
     ap.add_argument("--demo", action="store_true",
                     help="run the whole demo with its simulator instead of the push alone")
     args = ap.parse_args()
     mix = tuple(int(x) for x in args.mix.split(":"))
     data_dir, ctx = city()
-    subs = subscriptions(ctx, args.clients, mix, args.rows)  # type: ignore[arg-type]
+    subs = subscriptions(ctx, args.clients, mix, args.rows, args.walls)  # type: ignore[arg-type]
     load0 = os.getloadavg()[0]
     stats, push_cpu, own_cpu = (run_demo if args.demo else run_alone)(ctx, data_dir, args, subs)
     print(f"{'whole demo' if args.demo else 'push process alone, live frames written by the bench'}"
           f" at Dongguan load: {len(ctx.roster):,} officers, a fix per 10 s each, 300 cases/h; "
-          f"{'row-by-row (API) subscriptions' if args.rows else 'subscribed as map pages'}; "
+          f"{'row-by-row (API) subscriptions' if args.rows else 'subscribed as map pages'}"
+          f"{' of walls' if args.walls else ''}; {args.open} open cases at the start; "
           f"push flush every 0.2 s; load average {load0:.1f} → {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores")
     report(stats, args.seconds, push_cpu, own_cpu)

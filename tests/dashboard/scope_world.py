@@ -64,7 +64,10 @@ EXEMPT_CALLBACKS = {"gw-url.pathname",  # table row → URL: no data read
                     PAGES_OUTPUT,  # Dash Pages' router: the page table
                     "_pages_dummy.children",  # the tab's title, clientside
                     # a grid's CSV of the rows it already shows, clientside: no data read
-                    "gw-case-table.exportDataAsCsv", "gw-queue-table.exportDataAsCsv"}
+                    "gw-case-table.exportDataAsCsv", "gw-queue-table.exportDataAsCsv",
+                    # a grid drawn from the rows its page brought, clientside: no data read
+                    *(f"{g}-slot.children" for g in ("gw-case-table", "gw-queue-table",
+                                                     "gw-audit-table", "gw-dl-grid"))}
 
 
 @dataclass
