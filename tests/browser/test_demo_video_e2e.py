@@ -1,7 +1,8 @@
 """The demo run the way `make demo` runs it (the console script in the checkout, `--data-dir
 data`, relative): the camera registry is there as soon as /health answers, and a red case sent
 through the gateway gets clips from the cameras within 300 m that play in Chromium, with their
-posters and distances; while nobody watches, no camera is read."""
+posters and distances; while nobody watches, no camera is read (their health comes from
+probes)."""
 from __future__ import annotations
 
 import os
@@ -52,6 +53,11 @@ def test_make_demo_red_case_gets_clips_that_play(demo_dir: Path, tmp_path: Path,
         assert {c["id"] for c in listed} == {c.camera_id for c in expected}
         idle = wait_for(lambda: capture_health(demo.capture_port), 60, 0.5)
         assert idle["cameras"] == 2958 and idle["reading"] == 0  # nobody watches: none read
+
+        def states() -> set[str]:
+            return {c["state"] for c in get_json(demo.url + "/api/v1/cameras")["cameras"]}
+
+        assert wait_for(lambda: states() == {"online"}, 30, 1.0)  # probed, not streamed
         cam = expected[len(expected) // 2 + 1]
         lon, lat = to_datum(cam.lon + 4e-4, cam.lat, city_ctx.hierarchy.datum, "wgs84")
         officer = next(iter(city_ctx.roster.values()))
