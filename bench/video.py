@@ -1,10 +1,11 @@
-"""Video figures: concurrent MJPEG viewers sustained at 10 fps 640x480, CPU per viewer of the
-capture worker, time from a flag to a playable clip after the post-roll ends, and the CPU of
-motion detection per camera.
+"""Video figures with the demo's 2,958 cameras registered (one per grid, read on demand): the
+capture worker's CPU while none is watched, concurrent MJPEG viewers sustained at 10 fps
+640x480 and CPU per viewer, time from a flag to a playable clip (the cameras within 300 m),
+and the CPU of motion detection per camera.
 
-Run: .venv/bin/python bench/video.py [--viewers 4,8,16,24,32] [--seconds 8] [--motion-only]
-(the capture worker and the synthetic cameras run as their own processes; CPU is read from
-/proc/<pid>/stat.)"""
+Run: .venv/bin/python bench/video.py [--viewers 4,8,16,32] [--seconds 8] [--idle-seconds 20]
+[--clip-runs 3] [--motion-only] (the capture worker and the synthetic cameras run as their own
+processes; CPU is read from /proc/<pid>/stat.)"""
 from __future__ import annotations
 
 import argparse
@@ -16,23 +17,25 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
+import orjson
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import wait_port  # noqa: E402
+from bench.common import city, wait_port  # noqa: E402
 from domain.access import Role, User  # noqa: E402
 from domain.model import Incident  # noqa: E402
-from domain.video import Camera, EventStatus  # noqa: E402
+from domain.video import Camera, EventStatus, FlaggedEvent  # noqa: E402
 from feeds.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 
 FPS, W, H = 10.0, 640, 480
-CAMERAS = 4
-GRID = "441900101001001"
+CAMERAS = 4  # the viewers are spread over this many cameras
+GRID = "441900101001001"  # the motion figures' camera
 
 
 def cpu_s(pid: int) -> float:
@@ -41,34 +44,47 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_cameras(base: str) -> list[Camera]:
-    """The benchmark's cameras on the synthetic server, a few metres apart."""
-    return [Camera(f"b{i}", f"bench {i}", 113.75 + i * 1e-4, 23.02, GRID,
-                   f"{base}/cam/b{i}.mjpg") for i in range(CAMERAS)]
+def bench_cameras(city_file: Path, base: str) -> list[Camera]:
+    """The demo's cameras (one per grid, on a street of it) on the synthetic server."""
+    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
+    from feeds.sim.cameras import demo_cameras  # noqa: PLC0415
+
+    return demo_cameras(load_hierarchy(city_file), base)
 
 
-def serve_capture_process(redis_url: str, camsim_url: str, port: int, clips: str) -> None:
-    """The capture worker as the benchmark runs it (child process)."""
+def serve_capture_process(redis_url: str, camsim_url: str, port: int, data: str,
+                          probe_every_s: float) -> None:
+    """The capture worker as the benchmark runs it (child process): every demo camera
+    registered, each read on demand as the demo reads them."""
     import redis.asyncio as aredis  # noqa: PLC0415
 
     from feeds.video.capture import CaptureConfig, CaptureService  # noqa: PLC0415
     from feeds.video.clips import ClipConfig, ClipMaker  # noqa: PLC0415
     from feeds.video.main import CaptureParts, serve_capture  # noqa: PLC0415
+    from feeds.video.registry import save_cameras  # noqa: PLC0415
 
-    async def main() -> None:
+    cams = bench_cameras(Path(data) / "city.geojson", camsim_url)
+    save_cameras(redis.Redis.from_url(redis_url), cams)
+
+    async def serve() -> None:
         client = aredis.Redis.from_url(redis_url)
-        service = CaptureService(bench_cameras(camsim_url),
-                                 CaptureConfig(max_viewers=64, start_jitter_s=0))
-        parts = CaptureParts(service, client, ClipMaker(service, client, Path(clips),
-                                                        ClipConfig(cameras=CAMERAS)), None)
+        service = CaptureService(cams, CaptureConfig(max_viewers=64, start_jitter_s=0),
+                                 always=())
+        parts = CaptureParts(service, client, ClipMaker(service, client, Path(data) / "clips",
+                                                        ClipConfig()), None,
+                             probe_every_s=probe_every_s)
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await serve_capture(parts, "127.0.0.1", port, stop)
 
-    asyncio.run(main())
+    asyncio.run(serve())
 
 
-async def _viewer(port: int, cam: str, seconds: float, counts: list[int], i: int) -> None:
+async def _viewer(port: int, cam: str, seconds: float, counts: list[int], i: int,
+                  firsts: list[float]) -> None:
+    """One MJPEG viewer: frames counted over `seconds` from its first frame (a camera read on
+    demand starts when its first viewer comes; how long that took goes to `firsts`)."""
+    started = time.monotonic()
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2 ** 20)
     writer.write(f"GET /stream/{cam}.mjpg HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
@@ -76,6 +92,8 @@ async def _viewer(port: int, cam: str, seconds: float, counts: list[int], i: int
         counts[i] = -1  # refused (viewer cap)
         writer.close()
         return
+    await asyncio.wait_for(reader.readuntil(b"--gwframe"), 15)
+    firsts[i] = time.monotonic() - started
     end = time.monotonic() + seconds
     tail = b""
     while time.monotonic() < end:
@@ -87,66 +105,103 @@ async def _viewer(port: int, cam: str, seconds: float, counts: list[int], i: int
     writer.close()
 
 
-async def viewers(port: int, n: int, seconds: float) -> tuple[list[float], int]:
-    """n concurrent MJPEG viewers spread over the cameras: frames per second each got, and
-    how many were refused."""
-    counts = [0] * n
-    await asyncio.gather(*(_viewer(port, f"b{i % CAMERAS}", seconds, counts, i)
-                           for i in range(n)))
-    return [max(0, c) / seconds for c in counts], sum(1 for c in counts if c < 0)
+async def viewers(port: int, cams: list[Camera], n: int, seconds: float
+                  ) -> tuple[list[float], int, float]:
+    """n concurrent MJPEG viewers spread over the cameras: frames per second each got, how
+    many were refused, and the longest wait for a first frame."""
+    counts, firsts = [0] * n, [0.0] * n
+    await asyncio.gather(*(_viewer(port, cams[i % len(cams)].camera_id, seconds, counts, i,
+                                   firsts) for i in range(n)))
+    return [max(0, c) / seconds for c in counts], sum(1 for c in counts if c < 0), max(firsts)
 
 
-def measure_viewers(port: int, pids: dict[str, int], ladder: list[int], seconds: float) -> None:
-    """Print fps and CPU for each viewer count."""
+def cpu_over(pids: dict[str, int], seconds: float) -> dict[str, float]:
+    """Each process's share of a core over the next `seconds`."""
     base = {k: cpu_s(p) for k, p in pids.items()}
     time.sleep(seconds)
-    idle = {k: (cpu_s(p) - base[k]) / seconds for k, p in pids.items()}
-    print(f"idle (4 cameras read, no viewer): capture {idle['capture'] * 100:.1f}% CPU, "
-          f"camsim {idle['camsim'] * 100:.1f}% CPU")
+    return {k: (cpu_s(p) - base[k]) / seconds for k, p in pids.items()}
+
+
+def measure_idle(port: int, pids: dict[str, int], seconds: float) -> float:
+    """Print the CPU of the capture worker and the cameras while nobody watches."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+        health = orjson.loads(r.read())
+    idle = cpu_over(pids, seconds)
+    print(f"idle: {health['cameras']} cameras registered, {health['reading']} read: capture "
+          f"{idle['capture'] * 100:.1f}% CPU, camsim {idle['camsim'] * 100:.1f}% CPU over "
+          f"{seconds:g} s (one probe round of every camera in it)")
+    return idle["capture"]
+
+
+def measure_viewers(port: int, pids: dict[str, int], cams: list[Camera], ladder: list[int],
+                    seconds: float, idle: float) -> None:
+    """Print fps and CPU for each viewer count."""
     best = 0
     for n in ladder:
-        time.sleep(1.0)  # let the previous step's viewers go
+        time.sleep(6.0)  # the previous step's cameras go idle (linger_s): each step starts cold
         before = {k: cpu_s(p) for k, p in pids.items()}
-        fps, refused = asyncio.run(viewers(port, n, seconds))
+        fps, refused, first = asyncio.run(viewers(port, cams, n, seconds))
         cpu = {k: (cpu_s(p) - before[k]) / seconds for k, p in pids.items()}
         ok = min(fps) >= FPS * 0.95
         best = n if ok else best
-        per = (cpu["capture"] - idle["capture"]) / n * 100
+        per = (cpu["capture"] - idle) / n * 100
         print(f"{n:3d} viewers: min {min(fps):5.2f} fps, median {statistics.median(fps):5.2f}"
               f" fps, capture {cpu['capture'] * 100:5.1f}% CPU ({per:.2f}% per viewer)"
-              f" {'sustained' if ok else 'NOT sustained'}"
+              f" {'sustained' if ok else 'NOT sustained'}, first frame after {first:.2f} s"
               + (f", {refused} refused by the viewer cap" if refused else ""))
-    print(f"viewers sustained at {FPS:.0f} fps {W}x{H}: {best} (target >= 16)")
+    print(f"viewers sustained at {FPS:.0f} fps {W}x{H} over {len(cams)} cameras: {best} "
+          "(target >= 16)")
 
 
-def measure_clips(redis_url: str, clips: Path, runs: int, pre: float, post: float) -> None:
-    """Flag events by hand and time until their clips are stored, after T + post."""
+def _await_event(client: redis.Redis, event_id: str) -> FlaggedEvent:
+    from feeds.video.store import read_event  # noqa: PLC0415
+
+    while True:
+        e = read_event(client, event_id)
+        if e.status in (EventStatus.READY, EventStatus.FAILED, EventStatus.NO_CAMERAS):
+            return e
+        time.sleep(0.02)
+
+
+def _frames_in(path: Path) -> int:
     import cv2  # noqa: PLC0415
 
-    from feeds.video.store import flag_case, read_clips, read_event  # noqa: PLC0415
+    cap = cv2.VideoCapture(str(path))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    return n
+
+
+def measure_clips(redis_url: str, clips: Path, cams: list[Camera], runs: int, pre: float,
+                  post: float) -> None:
+    """Flag events by hand beside cameras spread over the city and time until their clips
+    (from the cameras within 300 m, read on demand from the flag on) are stored."""
+    from feeds.video.store import flag_case, read_clips  # noqa: PLC0415
 
     client = redis.Redis.from_url(redis_url)
     admin = User("bench", Role.ADMIN, "441900")
     lags = []
-    time.sleep(pre + 0.5)  # fill the pre-roll
     for r in range(runs):
-        inc = Incident(f"BENCH-{r}", "fire", "bench", 23.02, 113.7501, GRID, time.time())
+        cam = cams[(r * 997 + 500) % len(cams)]
+        inc = Incident(f"BENCH-{r}", "fire", "bench", cam.lat, cam.lon + 3e-4, cam.grid,
+                       time.time())
         ev = flag_case(client, inc, admin, pre_s=pre, post_s=post)
-        while True:
-            e = read_event(client, ev.event_id)
-            if e.status in (EventStatus.READY, EventStatus.FAILED, EventStatus.NO_CAMERAS):
-                break
-            time.sleep(0.02)
+        e = _await_event(client, ev.event_id)
         lags.append(time.time() - (ev.ts + post))
-        cs = read_clips(client, e.clips)
-        cap = cv2.VideoCapture(str(clips / f"{cs[0].clip_id}.webm"))
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        cap.release()
-        print(f"flag {r + 1}: {len(cs)} clips ({cs[0].frames} frames {cs[0].width}x"
-              f"{cs[0].height} @ {cs[0].fps:g} fps, {cs[0].size_bytes // 1024} KiB, "
-              f"decodes {n} frames) playable {lags[-1]:.2f} s after the post-roll")
-    print(f"flag -> playable clip after post-roll: median {statistics.median(lags):.2f} s, "
-          f"max {max(lags):.2f} s (target < 3 s)")
+        cs = sorted(read_clips(client, e.clips), key=lambda c: c.dist_m)
+        if not cs:
+            print(f"flag {r + 1}: {e.status.value}, no clip")
+            continue
+        dists = ", ".join(f"{c.dist_m:.0f}" for c in cs)
+        decoded = _frames_in(clips / f"{cs[0].clip_id}.webm")
+        print(f"flag {r + 1}: {len(cs)} clips from cameras at {dists} m ({cs[0].frames} "
+              f"frames {cs[0].width}x{cs[0].height} @ {cs[0].fps:g} fps, "
+              f"{cs[0].size_bytes // 1024} KiB, decodes {decoded} frames)"
+              f" playable {post + lags[-1]:.2f} s after the flag, {lags[-1]:.2f} s after "
+              "the post-roll")
+    print(f"flag -> playable clip: median {post + statistics.median(lags):.2f} s after the "
+          f"flag ({post:g} s post-roll), {statistics.median(lags):.2f} s after the post-roll "
+          f"(max {max(lags):.2f} s, target < 3 s)")
 
 
 def measure_motion(frames: int = 240, analysis_fps: float = 2.0, demo_cameras: int = 100) -> None:
@@ -172,47 +227,58 @@ def measure_motion(frames: int = 240, analysis_fps: float = 2.0, demo_cameras: i
               f"{per * analysis_fps * demo_cameras * 100:.1f}%), {hits} events")
 
 
-def main() -> None:
-    """Run the benchmark and print its figures."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--viewers", default="4,8,16,32,64,128")
-    ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--clip-runs", type=int, default=3)
-    ap.add_argument("--motion-only", action="store_true", help="only the motion figures")
-    ap.add_argument("--serve-capture", nargs=4, metavar=("REDIS", "CAMSIM", "PORT", "CLIPS"),
-                    help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.serve_capture:
-        r, c, p, d = args.serve_capture
-        serve_capture_process(r, c, int(p), d)
-        return
-    measure_motion()
-    if args.motion_only:
-        return
+def run_all(args: argparse.Namespace) -> None:
+    """The camera server and the capture worker as processes, then each measurement."""
     tmp = Path(tempfile.mkdtemp(prefix="gw-bench-video-"))
+    data, _ = city(tmp / "data")
     cam_port, cap_port = free_port(), free_port()
     with EmbeddedRedis(tmp) as rs:
         procs = {"camsim": subprocess.Popen(
-            [sys.executable, "-m", "feeds.sim.camsim", "--port", str(cam_port), "--cameras", "8",
-             "--fps", str(FPS), "--width", str(W), "--height", str(H)], cwd=ROOT,
+            [sys.executable, "-m", "feeds.sim.camsim", "--port", str(cam_port), "--cameras",
+             "10000", "--fps", str(FPS), "--width", str(W), "--height", str(H)], cwd=ROOT,
             stderr=subprocess.DEVNULL)}
         try:
             wait_port(cam_port)
             procs["capture"] = subprocess.Popen(
                 [sys.executable, __file__, "--serve-capture", rs.url,
-                 f"http://127.0.0.1:{cam_port}", str(cap_port), str(tmp / "clips")], cwd=ROOT,
-                stderr=subprocess.DEVNULL)
-            wait_port(cap_port)
-            time.sleep(1.5)
-            print(f"machine: {os.cpu_count()} cores; {CAMERAS} cameras at {FPS:g} fps {W}x{H}")
-            measure_viewers(cap_port, {k: p.pid for k, p in procs.items()},
-                            [int(x) for x in args.viewers.split(",")], args.seconds)
-            measure_clips(rs.url, tmp / "clips", args.clip_runs, 5.0, 5.0)
+                 f"http://127.0.0.1:{cam_port}", str(cap_port), str(data),
+                 str(args.idle_seconds)], cwd=ROOT, stderr=subprocess.DEVNULL)
+            wait_port(cap_port, 60)
+            time.sleep(3.0)  # the first probe round
+            cams = bench_cameras(data / "city.geojson", f"http://127.0.0.1:{cam_port}")
+            print(f"machine: {os.cpu_count()} cores; {len(cams)} cameras registered, "
+                  f"synthetic at {FPS:g} fps {W}x{H}")
+            pids = {k: p.pid for k, p in procs.items()}
+            idle = measure_idle(cap_port, pids, args.idle_seconds)
+            measure_viewers(cap_port, pids, cams[:CAMERAS],
+                            [int(x) for x in args.viewers.split(",")], args.seconds, idle)
+            measure_clips(rs.url, data / "clips", cams, args.clip_runs, 5.0, 5.0)
         finally:
             for p in procs.values():
                 if p.poll() is None:
                     os.kill(p.pid, signal.SIGTERM)
                     p.wait(15)
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--viewers", default="4,8,16,32,64,128")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--idle-seconds", type=float, default=20.0,
+                    help="how long the idle CPU is measured (the probe interval too)")
+    ap.add_argument("--clip-runs", type=int, default=3)
+    ap.add_argument("--motion-only", action="store_true", help="only the motion figures")
+    ap.add_argument("--serve-capture", nargs=5, help=argparse.SUPPRESS,
+                    metavar=("REDIS", "CAMSIM", "PORT", "DATA", "PROBE_S"))
+    args = ap.parse_args()
+    if args.serve_capture:
+        r, c, p, d, probe_s = args.serve_capture
+        serve_capture_process(r, c, int(p), d, float(probe_s))
+        return
+    measure_motion()
+    if not args.motion_only:
+        run_all(args)
 
 
 if __name__ == "__main__":

@@ -21,3 +21,8 @@ class DemoConfig(BaseModel):
                               description="days of past cases the demo makes on first run")
     camsim_port: int = Field(default=8768, ge=0, le=65535,
                              description="demo synthetic cameras port")
+    motion_cameras: int = Field(
+        default=0, ge=0, le=10_000,
+        description="demo cameras read continuously for motion flagging, spread over the city "
+                    "(each costs about 0.35 % of a core between the capture worker and the "
+                    "camera server); 0: every camera renders only while watched or recorded")

@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # OpenCV is imported by the capture process only
 
 log = logging.getLogger(__name__)
 
-MOTION_CAMERAS = 100  # demo cameras read continuously for motion, spread over the city
 CAMSIM_CAMERAS = 10_000  # distinct camera ids the synthetic server serves
 BACKFILL_BATCH = 1000
 
@@ -147,9 +146,10 @@ def registry_cameras(city_file: Path, sim: DemoConfig) -> list[Camera]:
 
 
 def capture_cameras(city_file: Path, sim: DemoConfig) -> tuple[list[Camera], list[MotionZone]]:
-    """The demo cameras on the synthetic server and the motion zones (the quiet strips) of a
-    hundred of them spread over the city: those are read continuously, the rest on demand."""
+    """The demo cameras on the synthetic server and the motion zones (the quiet strips) of
+    sim.motion_cameras of them spread over the city: those are read continuously, the rest
+    only while watched or recorded."""
     from feeds.sim.cameras import demo_zones, spread  # noqa: PLC0415
 
     cams = registry_cameras(city_file, sim)
-    return cams, demo_zones(spread(cams, MOTION_CAMERAS))
+    return cams, demo_zones(spread(cams, sim.motion_cameras)) if sim.motion_cameras else []

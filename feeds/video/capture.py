@@ -284,10 +284,11 @@ class CaptureService:
 
     def summary(self, now: float) -> dict[str, int]:
         """Counts for /health: cameras, how many have a fresh frame, viewers."""
-        fresh = sum(1 for f in self.feeds.values()
+        reading = [f for f in self.feeds.values() if f.task is not None]  # idle: no frames
+        fresh = sum(1 for f in reading
                     if (last := f.latest()) and now - last[0] <= self.cfg.stale_s)
         return {"cameras": len(self.feeds), "fresh": fresh, "viewers": self.viewers,
-                "reading": sum(1 for f in self.feeds.values() if f.task is not None)}
+                "reading": len(reading)}
 
     @property
     def viewers(self) -> int:

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from feeds.ops.heartbeat import queue_beat
 from feeds.ops.metrics import identity
 from feeds.store.client import async_client
 from feeds.video import mjpeg
-from feeds.video.capture import CaptureConfig, CaptureService
+from feeds.video.capture import CameraFeed, CaptureConfig, CaptureService
 from feeds.video.clips import ClipConfig, ClipMaker
 from feeds.video.config import VideoConfig
 from feeds.video.flagger import RedFlagger
@@ -41,6 +41,7 @@ class CaptureParts:
     clips: ClipMaker
     flagger: RedFlagger | None
     health_every_s: float = 1.0
+    idle_report_s: float = 10.0  # an idle camera's unchanged report is rewritten this often
     probe_every_s: float = 120.0
     motion: MotionWorker | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
@@ -57,16 +58,40 @@ def camera_gauges(service: CaptureService) -> dict[str, int]:
     return service.summary(now)
 
 
+def report_ids(feeds: Mapping[str, CameraFeed], written: dict[str, tuple], full: bool
+               ) -> list[str]:
+    """The cameras whose health to write this round: all of them on a full round, else those
+    read now, those whose last report still says they are read, and those a probe changed.
+    `written` (camera → what its last written report said) is updated."""
+    out = []
+    for cid, f in feeds.items():
+        said = (f.task is not None, f.error, f.answered)
+        if full or said[0] or written.get(cid) != said:
+            out.append(cid)
+            written[cid] = said
+    return out
+
+
 async def health_loop(parts: CaptureParts, stop: asyncio.Event) -> None:
-    """Write every camera's health to Redis once per health_every_s."""
-    towns = {cid: f.camera.town for cid, f in parts.service.feeds.items()}
+    """Write the health of the cameras being read (or just changed) once per health_every_s,
+    and every camera's once per idle_report_s (readers count a report older than offline_s
+    as a silent worker): 2,958 idle demo cameras cost next to nothing."""
+    feeds = parts.service.feeds
+    towns = {cid: f.camera.town for cid, f in feeds.items()}
+    written: dict[str, tuple] = {}
+    full_at = 0.0
     while not stop.is_set():
+        now = time.time()
+        full = now - full_at >= parts.idle_report_s
+        ids = report_ids(feeds, written, full)
         try:
             pipe = parts.client.pipeline(transaction=False)
-            write_health(pipe, parts.service.reports(time.time()), towns)
+            write_health(pipe, {cid: feeds[cid].report(now) for cid in ids}, towns)
             queue_beat(pipe, "capture", identity(), **camera_gauges(parts.service))
             await pipe.execute()
+            full_at = now if full else full_at
         except aredis.RedisError as e:
+            written.clear()  # not written: all of them again next round
             log.warning("capture: cannot write health (%s)", e)
         try:
             await asyncio.wait_for(stop.wait(), parts.health_every_s)

@@ -1,6 +1,8 @@
 """The demo run the way `make demo` runs it (the console script in the checkout, `--data-dir
 data`, relative): the camera registry is there as soon as /health answers, and a red case sent
-through the gateway gets clips that play in Chromium, with their posters."""
+through the gateway gets clips from the cameras within 300 m that play in Chromium, with their
+posters and distances; while nobody watches, no camera is read (their health comes from
+probes)."""
 from __future__ import annotations
 
 import os
@@ -33,12 +35,12 @@ def get_json(url: str) -> dict:
         return orjson.loads(r.read())
 
 
-def fresh_cameras(port: int) -> int:
-    """How many cameras the capture worker has a fresh frame of (0 while it starts)."""
+def capture_health(port: int) -> dict | None:
+    """The capture worker's counts (cameras, fresh, viewers, reading), None while it starts."""
     try:
-        return get_json(f"http://127.0.0.1:{port}/health")["fresh"]
+        return get_json(f"http://127.0.0.1:{port}/health")
     except OSError:
-        return 0
+        return None
 
 
 def test_make_demo_red_case_gets_clips_that_play(demo_dir: Path, tmp_path: Path, browser,
@@ -47,9 +49,16 @@ def test_make_demo_red_case_gets_clips_that_play(demo_dir: Path, tmp_path: Path,
                       cwd=tmp_path) as demo:
         listed = get_json(demo.url + "/api/v1/cameras")["cameras"]  # the moment /health is 200
         expected = registry_cameras(demo_dir / "city.geojson", DemoConfig())
+        assert len(expected) == 2958  # one per grid
         assert {c["id"] for c in listed} == {c.camera_id for c in expected}
-        wait_for(lambda: fresh_cameras(demo.capture_port), 60, 0.5)  # capture worker reading
-        cam = expected[len(expected) // 2 + 1]  # read on demand (no motion zone)
+        idle = wait_for(lambda: capture_health(demo.capture_port), 60, 0.5)
+        assert idle["cameras"] == 2958 and idle["reading"] == 0  # nobody watches: none read
+
+        def states() -> set[str]:
+            return {c["state"] for c in get_json(demo.url + "/api/v1/cameras")["cameras"]}
+
+        assert wait_for(lambda: states() == {"online"}, 30, 1.0)  # probed, not streamed
+        cam = expected[len(expected) // 2 + 1]
         lon, lat = to_datum(cam.lon + 4e-4, cam.lat, city_ctx.hierarchy.datum, "wgs84")
         officer = next(iter(city_ctx.roster.values()))
         msg = {"type": "incident", "msg_id": "mk-1", "incident_id": "MAKE-FIRE-1",
@@ -72,6 +81,8 @@ def test_make_demo_red_case_gets_clips_that_play(demo_dir: Path, tmp_path: Path,
         page.goto(f"{demo.url}/video/{ev['event_id']}")
         page.wait_for_function(PLAYING.format(n=len(clips)), timeout=30_000)
         assert all(w > 0 for w in page.evaluate(POSTERS))
+        shown = page.locator(".gw-vtile .gw-near-dist").all_inner_texts()
+        assert shown == [f"{c['distance_m']:.0f} m" for c in clips], shown
         page.close()
     log = (demo.data_dir / "demo.log").read_text(errors="replace")
     assert "FileNotFoundError" not in log and "Traceback" not in log

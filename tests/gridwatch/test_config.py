@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from gridwatch.config import (
     LEGACY_ENV,
     TREE_ENV,
     GridwatchConfig,
+    absolute_paths,
     child_env,
     env_names,
     load_config,
@@ -233,3 +235,34 @@ def test_a_child_runs_with_the_parents_tree_not_its_own_environment(tmp_path):
     child = GridwatchConfig.model_validate_json(out)
     assert child == parent.replace("processes", index=1)
     assert child.ingest.terminal_token.get_secret_value() == "s3cret"
+
+
+def _path_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()
+                 ) -> list[tuple[str, ...]]:
+    """Every field of a model (at any depth) that holds a Path."""
+    out = []
+    for name, field in model.model_fields.items():
+        for kind in typing.get_args(field.annotation) or (field.annotation,):
+            if kind is Path:
+                out.append((*prefix, name))
+            elif isinstance(kind, type) and issubclass(kind, BaseModel):
+                out += _path_fields(kind, (*prefix, name))
+    return out
+
+
+def test_every_path_of_the_tree_comes_back_absolute(tmp_path):
+    """The data dir and every other path of the tree (clips, posters, media, metrics, tiles,
+    rules … derive from them) set relative, as `make demo` sets `--data-dir data`, come back
+    resolved against the working directory; absolute_paths resolves the sections' own
+    fields, so a path deeper in a section would be missed."""
+    fields = _path_fields(GridwatchConfig)
+    assert ("store", "data_dir") in fields and ("ops", "metrics_dir") in fields
+    assert all(len(where) == 2 for where in fields), fields  # a section's own fields
+    cfg = GridwatchConfig()
+    for section, name in fields:
+        cfg = cfg.replace(section, **{name: Path(name)})
+    cfg = absolute_paths(cfg, tmp_path)
+    for section, name in fields:
+        assert getattr(getattr(cfg, section), name) == tmp_path.resolve() / name
+    assert cfg.metrics_dir() == tmp_path.resolve() / "metrics_dir"
+    assert cfg.dashboard().store.data_dir / "clips" == tmp_path.resolve() / "data_dir" / "clips"
