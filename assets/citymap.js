@@ -12,6 +12,7 @@
   var CASE_PANE = 'gwIncidents';  // layouts/ids.py PANE_INCIDENTS
   var GAP = 3;               // px between nudged labels
   var TRIES = 4;             // vertical offsets tried per label (each also left and right)
+  var FAR = 12;              // and for a label that found no room: made compact, tried further
 
   // A 4K wall at zoom 12 shows what a 1920x1080 screen shows at 11: the zoom is read as the
   // full-HD zoom of the same view, so the city reads the same on both.
@@ -56,19 +57,23 @@
   }
 
   // Offsets to try, nearest first: none, up and down by a label's height, each also shifted
-  // left and right by half its width.
-  function offsets(r) {
+  // left and right by half its width; `far`: a wider grid of them (FAR rows, three half
+  // widths each way), nearest first.
+  function offsets(r, far) {
     var h = r.height + GAP, w = r.width / 2 + GAP, out = [];
-    for (var i = 0; i <= TRIES; i++) {
+    for (var i = 0; i <= (far ? FAR : TRIES); i++) {
       var dy = (i % 2 ? 1 : -1) * Math.ceil(i / 2) * h;
-      out.push([0, dy], [-w, dy], [w, dy]);
+      (far ? [0, -1, 1, -2, 2, -3, 3] : [0, -1, 1]).forEach(function (j) {
+        out.push([j * w, dy]);
+      });
     }
-    return out;
+    return far ? out.sort(function (a, b) { return Math.hypot(a[0], a[1]) -
+      Math.hypot(b[0], b[1]); }) : out;
   }
 
   // The first offset clear of every rect given and inside the map's frame (null: none).
-  function freeOffset(r, rects, frame) {
-    var tries = offsets(r);
+  function freeOffset(r, rects, frame, far) {
+    var tries = offsets(r, far);
     for (var i = 0; i < tries.length; i++) {
       var cand = shifted(r, tries[i]);
       if ((!i || inside(cand, frame)) &&
@@ -78,14 +83,16 @@
   }
 
   // Place one label: clear of labels and cases, else clear of labels (it covers a case),
-  // else with its name only (a quiet region: its colour still says its level).
+  // else compact (its name, and its red count if any: its colour still says its level) and
+  // further off.
   function place(box, placed, cases, frame) {
     var r = box.getBoundingClientRect();
     var d = freeOffset(r, placed.concat(cases), frame) || freeOffset(r, placed, frame);
-    if (!d && !redCount(box)) {
+    if (!d) {
       box.classList.add('gw-rlabel-compact');
       r = box.getBoundingClientRect();
-      d = freeOffset(r, placed.concat(cases), frame) || freeOffset(r, placed, frame);
+      d = freeOffset(r, placed.concat(cases), frame, true) ||
+        freeOffset(r, placed, frame, true);
     }
     d = d || [0, 0];
     box.style.translate = d[0] || d[1] ? d[0] + 'px ' + d[1] + 'px' : '';

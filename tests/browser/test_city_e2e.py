@@ -167,7 +167,8 @@ def test_at_city_zoom_every_town_label_reads_and_reds_stay_findable(demo, browse
 def test_a_4k_wall_draws_strokes_dots_and_labels_twice_as_large(demo, browser, busy_city,
                                                                  city_ctx):
     """The wall at 3840×2160 against 1920×1080: region outlines, officer dots and region labels
-    twice the size (a 4K wall is read from the same distance), not only the text."""
+    twice the size (a 4K wall is read from the same distance), not only the text; at both, no
+    town label covers another (a label without room goes compact: its name and red count)."""
     village = city_ctx.hierarchy.children_of(city_ctx.towns[5])[0]
     staff = [o for o in city_ctx.roster.values() if o.grid.startswith(village)][:3]
     index, rng = GridIndex(city_ctx.city), np.random.default_rng(4)
@@ -184,11 +185,17 @@ def test_a_4k_wall_draws_strokes_dots_and_labels_twice_as_large(demo, browser, b
         login(page, demo.url)
         page.goto(demo.url + "/?wall=1&rotate=off")
         page.wait_for_selector("path.gw-region-red", timeout=20_000)
+        page.wait_for_selector("#gw-conn.gw-conn--open", timeout=20_000)
+        page.wait_for_timeout(1500)  # a follow tick: the map fitted, labels nudged apart
+        free = page.evaluate(LABELS_FREE)
         got = page.evaluate("""() => ({
           stroke: parseFloat(getComputedStyle(document.querySelector('path.gw-region-red'))
             .strokeWidth),
           label: document.querySelector('.leaflet-gwLabels-pane [data-code]')
             .getBoundingClientRect().height})""")
+        got["labels_free"] = free
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"city_wall_{width}.png"))
         page.goto(f"{demo.url}/village/{village}?wall=1&rotate=off")
         dot = page.wait_for_selector("path.gw-off", timeout=20_000)
         got["dot"] = dot.evaluate("d => d.getBBox().width")
@@ -196,6 +203,9 @@ def test_a_4k_wall_draws_strokes_dots_and_labels_twice_as_large(demo, browser, b
         return got
 
     hd, uhd = measure(1920, 1080), measure(3840, 2160)
+    for seen in (hd["labels_free"], uhd["labels_free"]):  # 33 towns with reds: the densest
+        assert seen["labels"] == len(city_ctx.towns)
+        assert seen["covered"] == [] and seen["overlapping"] == [], seen
     assert uhd["stroke"] == pytest.approx(2 * hd["stroke"], rel=0.05)
     assert uhd["label"] > 1.6 * hd["label"]
     assert uhd["dot"] == pytest.approx(2 * hd["dot"], rel=0.1)
