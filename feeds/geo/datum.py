@@ -111,20 +111,44 @@ def gcj02_to_wgs84_arrays(lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarra
     return np.where(outside, lons, wlon), np.where(outside, lats, wlat)
 
 
+# Baidu's BD-09 is GCJ-02 turned and shifted once more; coordinates from Baidu convert through
+# GCJ-02 (a hierarchy or basemap keeps one of DATUMS; BD-09 is read and written only).
+BD09 = "bd09"
+_BD_K = math.pi * 3000.0 / 180.0
+
+
+def bd09_to_gcj02_arrays(lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 (Baidu) to GCJ-02, for arrays."""
+    x, y = np.asarray(lons, dtype=np.float64) - 0.0065, np.asarray(lats, dtype=np.float64) - 0.006
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_K)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_K)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def gcj02_to_bd09_arrays(lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 to BD-09 (Baidu), for arrays."""
+    x, y = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+    z = np.hypot(x, y) + 0.00002 * np.sin(y * _BD_K)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_K)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
 def normalize_datum(name: str) -> str:
-    """The canonical datum name ("wgs84", "gcj02" or "cgcs2000"); raises ValueError if unknown."""
+    """The canonical datum name ("wgs84", "gcj02", "cgcs2000" or "bd09"); raises ValueError
+    if unknown."""
     key = name.strip().lower().replace("-", "").replace("_", "")
     aliases = {"wgs84": "wgs84", "epsg4326": "wgs84", "gcj02": "gcj02", "gcj": "gcj02",
-               "cgcs2000": "cgcs2000", "epsg4490": "cgcs2000"}
+               "cgcs2000": "cgcs2000", "epsg4490": "cgcs2000", "bd09": BD09, "baidu": BD09}
     if key not in aliases:
-        raise ValueError(f"unknown datum {name!r}; expected one of {', '.join(DATUMS)}")
+        raise ValueError(f"unknown datum {name!r}; expected one of {', '.join(DATUMS)} "
+                         f"or {BD09}")
     return aliases[key]
 
 
 def _family(datum: str) -> str:
     """CGCS2000 is within centimetres of WGS-84: both convert the same way."""
     d = normalize_datum(datum)
-    return "gcj02" if d == "gcj02" else "wgs84"
+    return d if d in ("gcj02", BD09) else "wgs84"
 
 
 def to_datum(lon: float, lat: float, src: str, dst: str) -> tuple[float, float]:
@@ -132,6 +156,9 @@ def to_datum(lon: float, lat: float, src: str, dst: str) -> tuple[float, float]:
     s, d = _family(src), _family(dst)
     if s == d:
         return lon, lat
+    if BD09 in (s, d):
+        x, y = to_datum_arrays(np.array([lon]), np.array([lat]), s, d)
+        return float(x[0]), float(y[0])
     if s == "wgs84":
         return wgs84_to_gcj02(lon, lat)
     return gcj02_to_wgs84(lon, lat)
@@ -143,6 +170,10 @@ def to_datum_arrays(lons: np.ndarray, lats: np.ndarray, src: str,
     s, d = _family(src), _family(dst)
     if s == d:
         return np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+    if s == BD09:
+        return to_datum_arrays(*bd09_to_gcj02_arrays(lons, lats), "gcj02", d)
+    if d == BD09:
+        return gcj02_to_bd09_arrays(*to_datum_arrays(lons, lats, s, "gcj02"))
     if s == "wgs84":
         return wgs84_to_gcj02_arrays(lons, lats)
     return gcj02_to_wgs84_arrays(lons, lats)

@@ -111,5 +111,21 @@ def test_to_datum_between_all_datums():
 
 def test_unknown_datum_is_rejected():
     assert normalize_datum("WGS-84") == "wgs84"
-    with pytest.raises(ValueError, match="unknown datum 'bd09'"):
-        to_datum(113.0, 23.0, "bd09", "wgs84")
+    with pytest.raises(ValueError, match="unknown datum 'xian80'"):
+        to_datum(113.0, 23.0, "xian80", "wgs84")
+
+
+def test_bd09_reference_point_and_round_trips():
+    """Baidu's BD-09 against the vectors the coordtransform libraries publish (wandergis'
+    coordtransform, hutool), and round trips through GCJ-02 and WGS-84."""
+    assert to_datum(116.404, 39.915, "gcj02", "bd09") == pytest.approx(
+        (116.41036949371029, 39.92133699351021), abs=1e-9)
+    assert to_datum(116.404, 39.915, "bd09", "gcj02") == pytest.approx(
+        (116.39762729119315, 39.90865673957631), abs=1e-9)
+    wgs = (113.7518, 23.0207)  # Dongguan
+    back = to_datum(*to_datum(*wgs, "wgs84", "bd09"), "BD-09", "wgs84")
+    assert back == pytest.approx(wgs, abs=1e-6)
+    lons, lats = to_datum_arrays(np.array([wgs[0], 113.9]), np.array([wgs[1], 22.9]), "wgs84",
+                                 "bd09")
+    assert (float(lons[0]), float(lats[0])) == pytest.approx(to_datum(*wgs, "wgs84", "bd09"))
+    assert normalize_datum("Baidu") == "bd09"
