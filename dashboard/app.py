@@ -48,10 +48,12 @@ log = logging.getLogger(__name__)
 ASSETS = assets_dir()
 URL = "gw-url"  # a second location: table rows open a case with a full page load
 # Scripts the index names but does not run: AG Grid's (0.6 MB compressed with its chunk and its
-# locale text), loaded by assets/grid.js on the pages that draw a grid; and DataTable's, which
-# no page uses (Dash registers it always).
+# locale text), loaded by assets/grid.js on the pages that draw a grid. Left out: DataTable's,
+# which no page uses (Dash registers it always), and Babel's polyfill (32 KB compressed for the
+# browsers we serve: only its regeneratorRuntime is used, vendored in assets/vendor).
 DEFERRED_SCRIPT = re.compile(r'<script src="([^"]*(?:/dash_ag_grid/|/ag-grid-locale)[^"]*)">')
-UNUSED_SCRIPT = re.compile(r'<script src="[^"]*/dash_table/bundle[^"]*"></script>\s*')
+UNUSED_SCRIPT = re.compile(
+    r'<script src="[^"]*(?:/dash_table/bundle|/deps/polyfill@)[^"]*"></script>\s*')
 
 
 def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis) -> dash.Dash:
@@ -123,6 +125,6 @@ def _index_in_page_lang(app: dash.Dash, client: redis.Redis, default: str
 
 
 def _page_scripts(scripts: str) -> str:
-    """The index's script tags, AG Grid's kept for assets/grid.js to load, DataTable's left out."""
+    """The index's script tags, AG Grid's kept for assets/grid.js to load, unused ones left out."""
     scripts = UNUSED_SCRIPT.sub("", scripts)
     return DEFERRED_SCRIPT.sub(r'<script type="text/x-gw-deferred" data-src="\1">', scripts)
