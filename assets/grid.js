@@ -64,7 +64,8 @@
     return loading;
   }
 
-  // On a map page, after its region labels are drawn (the map comes first; at most 5 s).
+  // On a map page, after its region labels are drawn and its push channel is open (its officers
+  // and cases come first; at most 5 s).
   function afterMap() {
     return new Promise(function (done) {
       var since = Date.now();
@@ -74,8 +75,9 @@
       };
       (function wait() {
         var map = document.querySelector('.leaflet-container');
-        if (!map || map.querySelector('.leaflet-gwLabels-pane [data-code]') ||
-            Date.now() - since > 5000) { idle(); return; }
+        var drawn = map && map.querySelector('.leaflet-gwLabels-pane [data-code]') &&
+          document.querySelector('.gw-conn--open');
+        if (!map || drawn || Date.now() - since > 5000) { idle(); return; }
         setTimeout(wait, 100);
       }());
     });
