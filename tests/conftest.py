@@ -26,9 +26,10 @@ not_on_cluster = pytest.mark.skipif(ON_CLUSTER, reason="needs a single Redis (cl
 def redis_server(tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[EmbeddedRedis | LocalCluster]:
     """A real redis-server for the whole session, or with GRIDWATCH_TEST_REDIS=cluster a
-    local 3-master Redis Cluster (make test-cluster); both have `.url`."""
+    local Redis Cluster of 3 masters with a replica each (make test-cluster); both have
+    `.url`."""
     tmp = tmp_path_factory.mktemp("redis")
-    server = LocalCluster(tmp).start() if ON_CLUSTER else EmbeddedRedis(tmp).start()
+    server = LocalCluster(tmp, replicas=1).start() if ON_CLUSTER else EmbeddedRedis(tmp).start()
     yield server
     server.stop()
 

@@ -233,3 +233,14 @@ def test_a_child_runs_with_the_parents_tree_not_its_own_environment(tmp_path):
     child = GridwatchConfig.model_validate_json(out)
     assert child == parent.replace("processes", index=1)
     assert child.ingest.terminal_token.get_secret_value() == "s3cret"
+
+
+def test_a_bad_sentinel_url_stops_start_up_naming_the_field(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379")
+    with pytest.raises(SystemExit) as stop:
+        load_config()
+    assert str(stop.value).startswith(
+        "gridwatch: bad settings: store.redis_url: Value error, redis+sentinel URL service: "
+        "the service name (the sentinels' master name) is missing")
+    monkeypatch.setenv("REDIS_URL", "redis+sentinel://10.0.0.1:26379,10.0.0.2/mymaster/0")
+    assert load_config().store.redis_url == "redis+sentinel://10.0.0.1:26379,10.0.0.2/mymaster/0"
