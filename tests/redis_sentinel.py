@@ -42,6 +42,11 @@ class LocalSentinel:
         hosts = ",".join(f"{self.host}:{p}" for p in self.sentinel_ports)
         return f"redis+sentinel://{hosts}/{SERVICE}/0"
 
+    @property
+    def primary_url(self) -> str:
+        """A plain redis:// URL of the first primary (a primary + replica without Sentinel)."""
+        return f"redis://{self.host}:{self.data_ports[0]}/0"
+
     def _spawn(self, port: int, args: list[str]) -> None:
         self.procs[port] = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
@@ -119,7 +124,10 @@ class LocalSentinel:
         return True
 
     def primary_port(self) -> int:
-        """The port of the primary the first live sentinel names now."""
+        """The port of the primary the first live sentinel names now (no sentinels: the
+        first)."""
+        if not self.sentinel_ports:
+            return self.data_ports[0]
         for p in self.sentinel_ports:
             s = redis.Redis(host=self.host, port=p, decode_responses=True)
             try:
