@@ -28,8 +28,10 @@ class LocalSentinel:
     """One primary, `replicas` replicas and `sentinels` sentinels on free loopback ports."""
 
     def __init__(self, data_dir: Path, replicas: int = 1, sentinels: int = 3,
-                 host: str = "127.0.0.1", down_after_ms: int = 1000):
+                 host: str = "127.0.0.1", down_after_ms: int = 1000,
+                 appendfsync: str = "everysec"):
         self.data_dir = Path(data_dir).resolve()
+        self.appendfsync = appendfsync
         self.host = host
         self.down_after_ms = down_after_ms
         self.data_ports = [free_port(host) for _ in range(1 + replicas)]
@@ -56,8 +58,9 @@ class LocalSentinel:
         d.mkdir(parents=True, exist_ok=True)
         follow = ["--replicaof", self.host, str(primary)] if primary else []
         self._spawn(port, [redis_binary(), "--port", str(port), "--bind", self.host,
-                           "--dir", str(d), "--appendonly", "yes", "--appendfsync", "everysec",
-                           "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+                           "--dir", str(d), "--appendonly", "yes",
+                           "--appendfsync", self.appendfsync, "--save", "",
+                           "--daemonize", "no", "--protected-mode", "yes",
                            "--logfile", str(d / "redis.log"), *follow])
 
     def _start_sentinel(self, port: int) -> None:
