@@ -118,8 +118,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On the cluster pass keep only the tests that use Redis (the rest ran in `make test`)."""
     if not ON_CLUSTER:
         return
-    keep = [it for it in items if "redis_server" in getattr(it, "fixturenames", ())]
-    dropped = [it for it in items if "redis_server" not in getattr(it, "fixturenames", ())]
+    def redis_test(it: pytest.Item) -> bool:  # the fixture's Redis, or its own (failover)
+        return ("redis_server" in getattr(it, "fixturenames", ())
+                or it.get_closest_marker("failover") is not None)
+
+    keep = [it for it in items if redis_test(it)]
+    dropped = [it for it in items if not redis_test(it)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

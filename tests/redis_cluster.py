@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import redis
+from redis.cluster import ClusterNode
 
 from feeds.store.embedded import free_port, redis_binary
 
@@ -126,7 +127,8 @@ class LocalCluster:
 
     def master_of(self, key: str) -> int:
         """The port of the master that holds a key's slot now."""
-        client = redis.RedisCluster(host=self.host, port=self.ports[0])
+        nodes = [ClusterNode(self.host, p) for p in self.ports]
+        client = redis.RedisCluster(startup_nodes=nodes)  # any node that still answers
         try:
             return client.get_node_from_key(key).port
         finally:

@@ -97,11 +97,15 @@ class ReplicaWait:
         except Exception as e:  # noqa: BLE001
             log.debug("replica count not read: %s", e)
 
-    @staticmethod
-    def split(replies: list[Any], waits: list[Wait]) -> tuple[list[Any], list[str]]:
-        """A pipeline's replies without the WAITs' at its end, and the WAITs that fell short."""
+    def split(self, replies: list[Any], waits: list[Wait]) -> tuple[list[Any], list[str]]:
+        """A pipeline's replies without the WAITs' at its end, and the WAITs that fell short
+        (then auto mode reads the replica counts again before the next write: after a
+        failover the new primary may have none)."""
         cut = len(replies) - len(waits)
-        return replies[:cut], shortfall(waits, replies[cut:])
+        short = shortfall(waits, replies[cut:])
+        if short:
+            self.read_at = -1e9
+        return replies[:cut], short
 
     def replicas_for(self, name: str) -> int:
         """The replicas a write to this primary waits for."""

@@ -111,6 +111,7 @@ def test_plain_acks_wait_until_the_replica_has_the_messages(primary_replica, cit
         nacks = answer(gw, frame[:3] + positions(city_ctx, index, tag="late")[:2])
     assert [a.get("error") for a in nacks] == ["not on a replica in time, retry later"] * 5
     assert gw.stats["unreplicated"] == 5
+    assert gw.replicas.stale()  # a short WAIT re-reads the replica counts (a failover?)
     again = answer(gw, positions(city_ctx, index, tag="late")[:2])  # the sender resends
     assert all("ack" in a for a in again)
     primary = stream_lengths(primary_replica.data_ports[0], streams)
