@@ -48,8 +48,10 @@ test: install system-deps $(S3RVER)
 	$(BIN)/ruff check domain feeds layouts dashboard gridwatch tests bench
 	$(BIN)/python -m pytest -q
 
-# The Redis integration tests again, against a local 3-master Redis Cluster (tests/conftest.py).
-CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/gridwatch tests/browser/test_processes_e2e.py
+# The Redis integration tests again, against a local Redis Cluster of 3 masters with a replica
+# each (tests/conftest.py), and the failover phases of bench.faults in short.
+CLUSTER_TESTS ?= tests/feeds tests/dashboard tests/gridwatch tests/browser/test_processes_e2e.py \
+                 tests/browser/test_failover_e2e.py
 test-cluster: install system-deps $(S3RVER)
 	GRIDWATCH_TEST_REDIS=cluster $(BIN)/python -m pytest -q $(CLUSTER_TESTS)
 

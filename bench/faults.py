@@ -2,8 +2,12 @@
 and restarted, the gateway, a worker and the push channel are killed and restarted; a real
 Chromium page must keep updating without a reload. Ends with `sent=N acked=N stored=N lost=N`
 (lost = acked messages missing from Redis afterwards) and exits 1 if anything failed.
+`--store cluster` runs on 3 masters with a replica each (phase `master-failover`: kill -9
+the master of the busiest town), `--store sentinel` on a primary with a replica behind 3
+sentinels (phase `sentinel-failover`); acks wait for a replica there (store.wait_replicas
+auto). `--phases` picks phases.
 
-    python -m bench.faults [--seconds-per-phase 20] [--load 2]
+    python -m bench.faults [--seconds-per-phase 20] [--load 2] [--store single|cluster|sentinel]
 """
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 from playwright.async_api import Page, async_playwright
 
 from bench.common import TOKEN, city
+from bench.failover import PHASES, STORES, master_failover, sentinel_failover, start_store
 from bench.faultkit import (
     Child,
     Driver,
@@ -42,8 +48,9 @@ from feeds.live.config import LiveConfig
 from feeds.live.context import CityContext
 from feeds.sim.config import DemoConfig
 from feeds.sim.simulator import SimConfig, Simulator
+from feeds.store.client import sync_client
 from feeds.store.config import StoreConfig
-from feeds.store.embedded import EmbeddedRedis, free_port
+from feeds.store.embedded import free_port
 from feeds.video.config import VideoConfig
 from gridwatch.components import command
 from gridwatch.config import TREE_ENV, GridwatchConfig, child_env
@@ -51,7 +58,7 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 log = logging.getLogger("bench.faults")
 
-FAULTS = ("redis-kill9", "gateway-restart", "worker-kill9", "push-restart")
+FAULTS = PHASES["single"]
 PASSWORD = "faults-bench-pass"
 PAGE_STATE = """() => { const l = window.gridwatch && window.gridwatch.live;
   return {frames: l ? l.stats.frames : 0, conn: l ? l.conn : '', asOf: l ? l.asOf : 0,
@@ -73,9 +80,10 @@ class Phase:
 class Stack:
     """Redis and the component processes of one run."""
 
-    redis: EmbeddedRedis
+    redis: Any  # EmbeddedRedis, LocalCluster or LocalSentinel: `.url`, `.stop()`
     children: dict[str, Child]
     tree: GridwatchConfig  # what the children run with
+    kind: str = "single"
 
     def stop(self) -> None:
         """Stop every child by PID, then Redis."""
@@ -84,10 +92,12 @@ class Stack:
         self.redis.stop()
 
 
-def make_stack(data_dir: Path, ctx: CityContext) -> tuple[Stack, GridwatchConfig]:
-    """Start Redis (AOF, fsync always), the admin user and gateway, worker, push, web."""
-    r = EmbeddedRedis(data_dir).start()
-    client = redis.Redis.from_url(r.url)
+def make_stack(data_dir: Path, ctx: CityContext, kind: str = "single"
+               ) -> tuple[Stack, GridwatchConfig]:
+    """Start Redis (AOF, fsync always; or a cluster or a Sentinel setup with replicas), the
+    admin user and gateway, worker, push, web."""
+    r = start_store(kind, data_dir)
+    client = sync_client(r.url)
     auth.add_user(client, "admin", PASSWORD, Role.ADMIN, ctx.hierarchy.city.code)
     client.close()
     s = GridwatchConfig(
@@ -101,7 +111,7 @@ def make_stack(data_dir: Path, ctx: CityContext) -> tuple[Stack, GridwatchConfig
     ports = {"worker": None, "gateway": s.ingest.gateway_port, "push": s.push.port,
              "web": s.web.port}
     children = {n: Child(n, command(n), env, data_dir, p) for n, p in ports.items()}
-    stack = Stack(r, children, s)
+    stack = Stack(r, children, s, kind)
     try:
         for c in children.values():
             c.start()
@@ -156,10 +166,15 @@ async def screen_back(page: Page, since: float, timeout: float = 90.0) -> tuple[
     return None, False
 
 
-async def inject(fault: str, stack: Stack, streams: list[str]) -> tuple[float, str]:
+async def inject(fault: str, stack: Stack, streams: list[str], ctx: CityContext
+                 ) -> tuple[float, str]:
     """Cause one fault and bring the component back; returns (kill time, a note)."""
     killed = time.time()
     note = ""
+    if fault in ("master-failover", "sentinel-failover"):
+        note = await (master_failover(stack.redis, ctx) if fault == "master-failover"
+                      else sentinel_failover(stack.redis))
+        return killed, note
     if fault == "redis-kill9":
         stack.redis.kill()
         await asyncio.sleep(1.0)
@@ -182,7 +197,7 @@ def kill_mid_batch(worker: Child, url: str, streams: list[str], within_s: float 
                    ) -> dict[str, int]:
     """SIGKILL the worker while it holds read-but-unacked entries if that happens within
     `within_s` (else anyway); returns the pending entries per consumer at the kill."""
-    client = redis.Redis.from_url(url)
+    client = sync_client(url)
     deadline = time.monotonic() + within_s
     pend = consumer_pending(client, streams)
     while not sum(pend.values()) and time.monotonic() < deadline:
@@ -193,16 +208,17 @@ def kill_mid_batch(worker: Child, url: str, streams: list[str], within_s: float 
 
 
 async def run_phases(stack: Stack, s: GridwatchConfig, driver: Driver, seconds: float,
-                     streams: list[str]) -> list[Phase]:
+                     streams: list[str], ctx: CityContext, faults: tuple[str, ...]
+                     ) -> list[Phase]:
     """The baseline, then each fault in turn, each at least `seconds` long."""
     phases = []
     async with async_playwright() as pw:
         page = await open_page(pw, s)
-        for name in ("baseline", *FAULTS):
+        for name in ("baseline", *faults):
             driver.phase = name
             before, began = driver.tally(), time.monotonic()
             killed, note = (time.time(), "") if name == "baseline" else await inject(
-                name, stack, streams)
+                name, stack, streams, ctx)
             outage = time.time() - killed if name != "baseline" else 0.0
             back, reloaded = await screen_back(page, killed if name == "baseline"
                                                else time.time())
@@ -228,11 +244,12 @@ def settle(client: redis.Redis, streams: list[str], timeout: float = 180.0) -> f
 def report(phases: list[Phase], driver: Driver, stack: Stack, ctx: CityContext,
            streams: list[str]) -> int:
     """Count what Redis holds (after a last kill -9 and restart) and print; the exit code."""
-    client = redis.Redis.from_url(stack.redis.url)
+    client = sync_client(stack.redis.url)
     waited = settle(client, streams)
-    stack.redis.kill()  # whatever was acked must survive one more crash
-    stack.redis.start(120.0)
-    client = redis.Redis.from_url(stack.redis.url)
+    if stack.kind == "single":
+        stack.redis.kill()  # whatever was acked must survive one more crash
+        stack.redis.start(120.0)
+        client = sync_client(stack.redis.url)
     occurs = stored_ids(client, streams)
     acked = driver.acked_ids
     lost_ids = [m for m in acked if m not in occurs]
@@ -269,7 +286,7 @@ def report(phases: list[Phase], driver: Driver, stack: Stack, ctx: CityContext,
 
 async def main_async(args: argparse.Namespace) -> int:
     data_dir, ctx = city(Path(tempfile.mkdtemp(prefix="gw-faults-")))
-    stack, s = await asyncio.to_thread(make_stack, data_dir, ctx)
+    stack, s = await asyncio.to_thread(make_stack, data_dir, ctx, args.store)
     streams = input_streams(ctx.towns)
     try:
         driver = make_driver(ctx, s, args.load, args.cases_per_hour)
@@ -278,7 +295,9 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"load: {len(ctx.roster)} officers, a fix every {10 / args.load:.1f} s "
               f"(≈{len(ctx.roster) * args.load / 10:,.0f} positions/s), "
               f"{args.cases_per_hour:.0f} cases/h; logs in {data_dir}", flush=True)
-        phases = await run_phases(stack, s, driver, args.seconds_per_phase, streams)
+        faults = tuple(args.phases.split(",")) if args.phases else PHASES[args.store]
+        phases = await run_phases(stack, s, driver, args.seconds_per_phase, streams, ctx,
+                                  faults)
         stop.set()
         await task
         return await asyncio.to_thread(report, phases, driver, stack, ctx, streams)
@@ -292,6 +311,11 @@ def main() -> None:
     ap.add_argument("--seconds-per-phase", type=float, default=30.0)
     ap.add_argument("--load", type=float, default=2.0, help="× Dongguan's position rate")
     ap.add_argument("--cases-per-hour", type=float, default=3600.0)
+    ap.add_argument("--store", choices=STORES, default="single",
+                    help="one Redis, a cluster with replicas, or Sentinel with a replica")
+    ap.add_argument("--phases", default="", help="comma-separated phases (default: the "
+                    "store's: " + "; ".join(f"{k}: {','.join(v)}" for k, v in PHASES.items())
+                    + ")")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("feeds.ingest.terminal_client").setLevel(

@@ -5,14 +5,20 @@ in flight each) to gateway process(es) storing into one private redis-server, th
 raw pipelined XADD/s of the same Redis from one client, and prints the CPU each party spent
 per acked position (gateway, Redis, this bench client). Everything shares the machine's two
 cores, so the rate is bounded by the sum of those CPU costs and by whatever else runs.
+`--replica` stores into a primary with one replica instead, and `--wait 0|auto|N` sets how
+many replicas each ack waits for (Redis WAIT, store.wait_replicas): the cost of replicated
+acks is the difference of `--replica --wait 0` and `--replica --wait auto`.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import orjson
 import redis
@@ -20,6 +26,20 @@ import redis
 from bench.common import TOKEN, city, component, cpu_seconds, officer_points, redis_server
 from feeds.ingest.terminal_client import TerminalClient
 from feeds.store import keys
+from tests.redis_sentinel import LocalSentinel
+
+
+@contextmanager
+def store(args: argparse.Namespace) -> Iterator[str]:
+    """The Redis of the run: one private redis-server, or (--replica) a primary with one
+    replica; yields the primary's URL."""
+    if not args.replica:
+        with redis_server(args.appendfsync) as r:
+            yield r.url
+        return
+    with LocalSentinel(Path(tempfile.mkdtemp(prefix="gw-bench-replica-")), sentinels=0,
+                       appendfsync=args.appendfsync) as s:
+        yield s.primary_url
 
 
 def frames(points: list[tuple[str, float, float]], batch: int, run: str) -> list[bytes]:
@@ -121,27 +141,38 @@ def main() -> None:
     ap.add_argument("--gateways", type=int, default=1, help="gateway processes (own ports)")
     ap.add_argument("--appendfsync", choices=("always", "everysec", "no"), default="always",
                     help="Redis AOF fsync policy (the product uses always)")
+    ap.add_argument("--replica", action="store_true", help="a primary with one replica")
+    ap.add_argument("--wait", default="auto", help="replicas an ack waits for: 0, auto or N")
+    ap.add_argument("--no-worker", action="store_true", help="skip the state worker's rate")
     args = ap.parse_args()
+    os.environ["GRIDWATCH_STORE__WAIT_REPLICAS"] = args.wait  # read by the gateways
     data_dir, ctx = city()
     points = officer_points(ctx, args.messages)
     pids: list[int] = []
-    with redis_server(args.appendfsync) as r, ExitStack() as stack:
-        ports = [stack.enter_context(component("gateway", data_dir, r.url, pids))
+    with store(args) as url, ExitStack() as stack:
+        ports = [stack.enter_context(component("gateway", data_dir, url, pids))
                  for _ in range(args.gateways)]
         urls = [f"ws://127.0.0.1:{p}/terminal" for p in ports]
         warm = frames(points[:5000], args.batch, "warm")
         asyncio.run(blast(urls, warm, args.connections))
         acked, secs, cpu = timed_blast(urls, frames(points, args.batch, "run"),
-                                       args.connections, pids, redis.Redis.from_url(r.url))
+                                       args.connections, pids, redis.Redis.from_url(url))
         payload = orjson.dumps({"type": "position", "msg_id": "x" * 20, "officer_id": "O000001",
                                 "ts": time.time(), "lat": 23.01, "lon": 113.7, "grid": "4" * 15})
-        raw = raw_xadd(r.url, min(args.messages, 200_000), payload)
+        waits = redis.Redis.from_url(url).info("commandstats").get("cmdstat_wait", {})
+        raw = raw_xadd(url, min(args.messages, 200_000), payload)
         stack.close()
-        applied = worker_rate(data_dir, r.url, ctx, acked + len(points[:5000]))
+        applied = (0.0 if args.no_worker
+                   else worker_rate(data_dir, url, ctx, acked + len(points[:5000])))
     rate = acked / secs
     print(f"gateway: {acked} positions acked in {secs:.2f} s = {rate:,.0f} positions/s "
           f"({args.gateways} gateway process(es), {args.connections} connections, "
-          f"batches of {args.batch}, appendfsync {args.appendfsync})")
+          f"batches of {args.batch}, appendfsync {args.appendfsync}"
+          + (f", primary + replica, acks wait for {args.wait} replicas)" if args.replica
+             else ")"))
+    if args.replica:
+        print(f"WAIT calls on the primary: {waits.get('calls', 0)}, "
+              f"{waits.get('usec_per_call', 0.0):.0f} µs each (time blocked not included)")
     print(f"raw pipelined XADD (same Redis, one client): {raw:,.0f} XADD/s")
     print(f"ratio gateway / raw XADD: {rate / raw:.2f}")
     per = {k: v / max(acked, 1) * 1e6 for k, v in cpu.items()}
@@ -150,8 +181,9 @@ def main() -> None:
           f"{2e6 / sum(per.values()):,.0f}/s if nothing else runs)")
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
-    print(f"state worker: {applied:,.0f} entries/s applied from a full backlog "
-          f"(including its start-up)")
+    if not args.no_worker:
+        print(f"state worker: {applied:,.0f} entries/s applied from a full backlog "
+              f"(including its start-up)")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def _gateway(cfg: GridwatchConfig, url: str) -> None:
 
     media = media_store(cfg.store, cfg.store.data_dir / MEDIA_SUBDIR)
     run_gateway(city_context(cfg), cfg.ingest, cfg.server.host, url, cfg.processes.count > 1,
-                media, cfg.ops.heartbeat_s)
+                media, cfg.ops.heartbeat_s, cfg.store)
 
 
 def _worker(cfg: GridwatchConfig, url: str) -> None:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (Chromium, redis-server, CJK fonts, nginx,
-# openssl, gettext) if missing.
+# Installs the Debian packages the tests need (Chromium, redis-server, redis-sentinel, CJK
+# fonts, nginx, openssl, gettext) if missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+# the Sentinel tests (redis+sentinel:// URLs, failover) start real redis-sentinel processes
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
 # the TLS reverse-proxy test runs Debian's nginx with a certificate made by openssl
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)

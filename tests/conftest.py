@@ -26,9 +26,10 @@ not_on_cluster = pytest.mark.skipif(ON_CLUSTER, reason="needs a single Redis (cl
 def redis_server(tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[EmbeddedRedis | LocalCluster]:
     """A real redis-server for the whole session, or with GRIDWATCH_TEST_REDIS=cluster a
-    local 3-master Redis Cluster (make test-cluster); both have `.url`."""
+    local Redis Cluster of 3 masters with a replica each (make test-cluster); both have
+    `.url`."""
     tmp = tmp_path_factory.mktemp("redis")
-    server = LocalCluster(tmp).start() if ON_CLUSTER else EmbeddedRedis(tmp).start()
+    server = LocalCluster(tmp, replicas=1).start() if ON_CLUSTER else EmbeddedRedis(tmp).start()
     yield server
     server.stop()
 
@@ -117,8 +118,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On the cluster pass keep only the tests that use Redis (the rest ran in `make test`)."""
     if not ON_CLUSTER:
         return
-    keep = [it for it in items if "redis_server" in getattr(it, "fixturenames", ())]
-    dropped = [it for it in items if "redis_server" not in getattr(it, "fixturenames", ())]
+    def redis_test(it: pytest.Item) -> bool:  # the fixture's Redis, or its own (failover)
+        return ("redis_server" in getattr(it, "fixturenames", ())
+                or it.get_closest_marker("failover") is not None)
+
+    keep = [it for it in items if redis_test(it)]
+    dropped = [it for it in items if not redis_test(it)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import redis
+from redis.cluster import ClusterNode
 
 from feeds.store.embedded import free_port, redis_binary
 
@@ -24,13 +25,18 @@ def _cli_binary() -> str:
 
 
 class LocalCluster:
-    """`masters` redis-servers with cluster mode on, joined by `redis-cli --cluster create`."""
+    """`masters` redis-servers with cluster mode on and `replicas` replicas of each, joined by
+    `redis-cli --cluster create` (its first `masters` ports are the masters)."""
 
-    def __init__(self, data_dir: Path, masters: int = 3, host: str = "127.0.0.1"):
+    def __init__(self, data_dir: Path, masters: int = 3, host: str = "127.0.0.1",
+                 replicas: int = 0, node_timeout_ms: int = 5000):
         self.data_dir = Path(data_dir).resolve()
         self.host = host
-        self.ports = [free_port(host) for _ in range(masters)]
-        self.bus_ports = [free_port(host) for _ in range(masters)]
+        self.masters, self.replicas = masters, replicas
+        self.node_timeout_ms = node_timeout_ms
+        nodes = masters * (1 + replicas)
+        self.ports = [free_port(host) for _ in range(nodes)]
+        self.bus_ports = [free_port(host) for _ in range(nodes)]
         self.procs: list[subprocess.Popen] = []
 
     @property
@@ -43,7 +49,8 @@ class LocalCluster:
         d.mkdir(parents=True, exist_ok=True)
         args = [redis_binary(), "--port", str(port), "--bind", self.host,
                 "--cluster-enabled", "yes", "--cluster-port", str(bus),
-                "--cluster-config-file", str(d / "nodes.conf"), "--cluster-node-timeout", "5000",
+                "--cluster-config-file", str(d / "nodes.conf"),
+                "--cluster-node-timeout", str(self.node_timeout_ms),
                 # everysec, not always: the test cluster is for slots, not durability
                 "--dir", str(d), "--appendonly", "yes", "--appendfsync", "everysec",
                 "--save", "", "--daemonize", "no", "--protected-mode", "yes",
@@ -59,9 +66,10 @@ class LocalCluster:
                 self._wait_ping(p, timeout)
             nodes = [f"{self.host}:{p}" for p in self.ports]
             subprocess.run([_cli_binary(), "--cluster", "create", *nodes,
-                            "--cluster-replicas", "0", "--cluster-yes"],
+                            "--cluster-replicas", str(self.replicas), "--cluster-yes"],
                            check=True, capture_output=True, timeout=timeout)
             self._wait_ok(timeout)
+            self._wait_replicas(timeout)
         except BaseException:
             self.stop()
             raise
@@ -83,14 +91,61 @@ class LocalCluster:
                 time.sleep(0.05)
 
     def _wait_ok(self, timeout: float) -> None:
+        """Every node says cluster_state:ok and knows every other node."""
         deadline = time.monotonic() + timeout
         for port in self.ports:
             client = redis.Redis(host=self.host, port=port)
-            while client.cluster("INFO").get("cluster_state") != "ok":
+            while not self._node_ok(client):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"cluster not ok on port {port} after {timeout:.0f} s")
                 time.sleep(0.1)
             client.close()
+
+    def _node_ok(self, client: redis.Redis) -> bool:
+        info = client.cluster("INFO")
+        return (info.get("cluster_state") == "ok"
+                and int(info.get("cluster_known_nodes", 0)) == len(self.ports))
+
+    def _wait_replicas(self, timeout: float) -> None:
+        """Every master has its replicas connected and in sync (WAIT and failover work)."""
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            client = redis.Redis(host=self.host, port=port)
+            while not self._synced(client.info("replication")):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"replication not up on port {port} after "
+                                       f"{timeout:.0f} s")
+                time.sleep(0.1)
+            client.close()
+
+    def _synced(self, info: dict) -> bool:
+        if info.get("role") == "slave":
+            return info.get("master_link_status") == "up"
+        up = [v for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)
+              and v.get("state") == "online"]
+        return len(up) >= self.replicas
+
+    def master_of(self, key: str) -> int:
+        """The port of the master that holds a key's slot now."""
+        nodes = [ClusterNode(self.host, p) for p in self.ports]
+        client = redis.RedisCluster(startup_nodes=nodes)  # any node that still answers
+        try:
+            return client.get_node_from_key(key).port
+        finally:
+            client.close()
+
+    def kill(self, port: int) -> None:
+        """Kill one node at once (SIGKILL, as a crash would) and reap it."""
+        for p in self.procs:
+            if p.args[2] == str(port) and p.poll() is None:  # args: binary --port PORT ...
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def restart(self, port: int) -> None:
+        """Start a killed node again on its port (it rejoins from its nodes.conf)."""
+        i = self.ports.index(port)
+        self.procs.append(self._start_node(port, self.bus_ports[i]))
+        self._wait_ping(port, 30.0)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop every node by its own PID and reap it."""

@@ -37,26 +37,31 @@ from feeds.ingest.protocol import (
     quick_position,
 )
 from feeds.live.commands import audit_command
-from feeds.ops.metrics import count_answers
+from feeds.ops.metrics import count_answers, count_unreplicated
 from feeds.store import keys
 from feeds.store.client import is_cluster
 from feeds.store.packing import use_hiredis_packing
+from feeds.store.replication import NotReplicated, ReplicaWait
 
 log = logging.getLogger(__name__)
 
 # Store each message once: mark its id as seen (with expiry), then append it to the stream.
 # KEYS[1] is the stream, KEYS[2..] the messages' seen keys (one town: one hash slot);
-# ARGV[1] is the expiry, ARGV[2..] the messages. Returns how many were new.
+# ARGV[1] is the expiry, ARGV[2..] the messages. Returns how many were new. A repeat renews
+# its seen key: a write, so that a WAIT after a resend also covers the first copy's XADD.
 DEDUP_XADD = """
 local added = 0
 for i = 2, #KEYS do
   if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
     redis.call('XADD', KEYS[1], '*', 'm', ARGV[i])
     added = added + 1
+  else
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
   end
 end
 return added
 """
+UNREPLICATED = "not on a replica in time, retry later"
 DEAD_LETTER_MAXLEN = 100_000
 SEEN_TTL_S = 3600
 MAX_FRAME = 12 * 1024 * 1024  # an 8 MB photo in base64, with room for its fields
@@ -83,8 +88,10 @@ class Gateway:
 
     def __init__(self, client: aredis.Redis, placer: Placer,
                  check_token: Callable[[str | None], Awaitable[Access | None]],
-                 seen_ttl_s: int = SEEN_TTL_S, media: MediaStore | None = None):
+                 seen_ttl_s: int = SEEN_TTL_S, media: MediaStore | None = None,
+                 replicas: ReplicaWait | None = None):
         self.client = client
+        self.replicas = replicas or ReplicaWait(client)  # auto: WAIT where replicas exist
         self.max_connections = ClientLimits().max_connections
         use_hiredis_packing(client)
         self.placer = placer
@@ -215,6 +222,8 @@ class Gateway:
             log.error("store failed, nacking %d messages: %s", len(results), e)
             return [{"nack": r.msg_id, "error": "store unavailable, retry later"}
                     for r in results]
+        except NotReplicated as e:
+            return self._unreplicated(results, e)
         answers = []
         for r in results:
             if isinstance(r, Refused):
@@ -225,6 +234,18 @@ class Gateway:
                 self.stats["acked"] += 1
         count_answers(results)
         return answers
+
+    def _unreplicated(self, results: list[Routed | Refused | Taken], e: NotReplicated
+                      ) -> list[dict[str, Any]]:
+        """Nack what the replicas did not confirm in time (it is stored: a resend is kept
+        once); refused messages keep their own reason."""
+        log.warning("replicas did not confirm in time (%s), nacking %d messages", e,
+                    len(results))
+        count_unreplicated(len(results))
+        self.stats["unreplicated"] = self.stats.get("unreplicated", 0) + len(results)
+        return [{"nack": r.msg_id, "error": r.reason} if isinstance(r, Refused)
+                else {"nack": r.msg_id, "error": UNREPLICATED}
+                for r in results]
 
     def _add_groups(self, pipe: Any, groups: list[list[Routed]]) -> None:
         for group in groups:
@@ -244,9 +265,12 @@ class Gateway:
     async def _write(self, results: list[Routed | Refused | Taken], source: str, now: float,
                      officer: str | None = None) -> None:
         """Store accepted messages (once per msg_id, one script call per stream) and
-        dead-letter refused ones; note when an officer's own device last reported."""
+        dead-letter refused ones; note when an officer's own device last reported; end with
+        a WAIT per primary that took a stream entry (NotReplicated when one falls short)."""
         groups = by_stream(r for r in results if isinstance(r, Routed) and not r.audit_grid)
         groups += [[r] for r in results if isinstance(r, Routed) and r.audit_grid]
+        if groups:
+            await self.replicas.refresh()
         pipe = self.client.pipeline(transaction=False)
         self._add_groups(pipe, groups)
         if officer is not None:
@@ -257,21 +281,30 @@ class Gateway:
                           maxlen=DEAD_LETTER_MAXLEN, approximate=True)
             elif isinstance(r, Routed) and r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
-        replies = await pipe.execute(raise_on_error=False)
+        waits = self.replicas.queue(pipe, [g[0].stream for g in groups])
+        replies, short = self.replicas.split(await pipe.execute(raise_on_error=False), waits)
         missing = [g for g, rep in zip(groups, replies, strict=False)
                    if isinstance(rep, NoScriptError)]
         errors = [rep for rep in replies
                   if isinstance(rep, Exception) and not isinstance(rep, NoScriptError)]
         if missing:  # a restarted Redis forgot the script: load it, store those again
-            await self.client.script_load(DEDUP_XADD)
-            pipe = self.client.pipeline(transaction=False)
-            self._add_groups(pipe, missing)
-            again = await pipe.execute(raise_on_error=False)
-            errors += [r for r in again if isinstance(r, Exception)]
-            await self._audit(missing, again)
+            short += await self._again(missing, errors)
         if errors:
             raise errors[0]
         await self._audit(groups, replies)
+        if short:
+            raise NotReplicated(", ".join(short))
+
+    async def _again(self, missing: list[list[Routed]], errors: list[Any]) -> list[str]:
+        """Load the script and store the groups that missed it; their WAITs' shortfall."""
+        await self.client.script_load(DEDUP_XADD)
+        pipe = self.client.pipeline(transaction=False)
+        self._add_groups(pipe, missing)
+        waits = self.replicas.queue(pipe, [g[0].stream for g in missing])
+        again, short = self.replicas.split(await pipe.execute(raise_on_error=False), waits)
+        errors += [r for r in again if isinstance(r, Exception)]
+        await self._audit(missing, again)
+        return short
 
 
 def script_call(pipe: Any, sha: str, keys_: list[str], args: list[Any]) -> None:

@@ -12,6 +12,7 @@ from feeds.ingest.gateway import (
     DEAD_LETTER_MAXLEN,
     DEDUP_XADD,
     SEEN_TTL_S,
+    UNREPLICATED,
     dead_fields,
     script_call,
 )
@@ -19,12 +20,17 @@ from feeds.ingest.placement import Placer, Routed
 from feeds.ingest.protocol import Refused
 from feeds.live.context import CityContext
 from feeds.store import keys
+from feeds.store.replication import ReplicaWait
 
 
 def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str,
-               now: float | None = None) -> list[dict[str, str | None]]:
-    """Store routed messages once each (same script as the gateway), dead-letter the rest."""
+               now: float | None = None, replicas: ReplicaWait | None = None
+               ) -> list[dict[str, str | None]]:
+    """Store routed messages once each (same script as the gateway), dead-letter the rest;
+    acks wait for the replicas as the gateway's do (`replicas`, default auto)."""
     now = time.time() if now is None else now
+    replicas = replicas or ReplicaWait(client)
+    replicas.refresh_sync()
     sha = client.script_load(DEDUP_XADD)
     pipe = client.pipeline(transaction=False)
     for r in results:
@@ -35,8 +41,10 @@ def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str
             script_call(pipe, sha, [r.stream, r.seen_key], [SEEN_TTL_S, encode(r.entry)])
             if r.incident_town:
                 pipe.hset(keys.INCIDENT_TOWN, *r.incident_town)
-    pipe.execute()
+    waits = replicas.queue(pipe, [r.stream for r in results if isinstance(r, Routed)])
+    _, short = replicas.split(pipe.execute(), waits)
     return [{"nack": r.msg_id, "error": r.reason} if isinstance(r, Refused)
+            else {"nack": r.msg_id, "error": UNREPLICATED} if short
             else {"ack": r.msg_id} for r in results]
 
 

@@ -19,6 +19,8 @@ from feeds.live.context import CityContext
 from feeds.ops import heartbeat
 from feeds.ops.metrics import identity
 from feeds.store.client import async_client
+from feeds.store.config import StoreConfig
+from feeds.store.replication import ReplicaWait
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,8 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
-                   shared_port: bool, media: MediaStore | None, beat_s: float) -> None:
+                   shared_port: bool, media: MediaStore | None, beat_s: float,
+                   store: StoreConfig) -> None:
     started = time.perf_counter()
     index = GridIndex(ctx.city)
     log.info("grid index built in %.1f s", time.perf_counter() - started)
@@ -41,8 +44,8 @@ async def _gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url:
     shared = ingest.terminal_token.get_secret_value() if ingest.terminal_token else ""
     if not shared:
         log.info("no GRIDWATCH_TERMINAL_TOKEN: only registered devices' tokens are accepted")
-    gw = Gateway(client, placer, device_token_check(client, shared),
-                 media=media)
+    gw = Gateway(client, placer, device_token_check(client, shared), media=media,
+                 replicas=ReplicaWait(client, store.replicas_wanted, store.wait_timeout_ms))
     stop = asyncio.Event()
     stop_on_signals(stop)
     osmand = OsmandServer(gw, device_officer(client), ingest.limits)
@@ -73,8 +76,9 @@ async def beat_loop(sync: redis.Redis, listening: set[str], stop: asyncio.Event,
 
 def run_gateway(ctx: CityContext, ingest: IngestConfig, host: str, redis_url: str,
                 shared_port: bool = False, media: MediaStore | None = None,
-                beat_s: float = 2.0) -> None:
+                beat_s: float = 2.0, store: StoreConfig | None = None) -> None:
     """Serve the terminal gateway and the OsmAnd port until SIGINT/SIGTERM (`shared_port`:
     other processes listen on the same ports; `media`: where attachments go, none
-    taken without it; `beat_s`: heartbeat period)."""
-    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media, beat_s))
+    taken without it; `beat_s`: heartbeat period; `store`: how acks wait for replicas)."""
+    asyncio.run(_gateway(ctx, ingest, host, redis_url, shared_port, media, beat_s,
+                         store or StoreConfig()))

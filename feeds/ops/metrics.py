@@ -156,6 +156,18 @@ def count_answers(results: list) -> None:
             positions_acked().inc()
 
 
+@cache
+def messages_unreplicated() -> Counter:
+    """Messages nacked because the replicas did not confirm them within the WAIT timeout."""
+    return Counter("gridwatch_messages_unreplicated",
+                   "messages nacked: replicas did not confirm in time")
+
+
+def count_unreplicated(n: int) -> None:
+    """Count messages nacked for want of replicas' confirmation."""
+    messages_unreplicated().inc(n)
+
+
 def count_clients(levels: Iterable[str]) -> None:
     """Set the push subscribers' gauge: how many per level of their region (0 for the rest)."""
     counts = Counter_(levels)

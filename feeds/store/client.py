@@ -2,8 +2,9 @@
 
 `redis+cluster://host:port` (or `rediss+cluster://`, or any `redis://` URL when the caller
 says `cluster=True`, from the config tree's `store.redis_cluster`) gives a cluster client that
-discovers the other nodes from that one; any other URL (`redis://`, `rediss://`, `unix://`) a
-plain client.
+discovers the other nodes from that one; `redis+sentinel://host1:26379,host2:26379/mymaster/0`
+a plain client of the primary that those sentinels name (it asks them again after a
+failover); any other URL (`redis://`, `rediss://`, `unix://`) a plain client.
 """
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ import redis
 import redis.asyncio as aredis
 from redis.asyncio.cluster import ClusterPipeline as AsyncClusterPipeline
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.asyncio.connection import BlockingConnectionPool
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
 from redis.cluster import RedisCluster, key_slot
+from redis.sentinel import Sentinel
+
+from feeds.store.sentinel_url import SentinelURL, is_sentinel_url, parse_sentinel_url
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +64,43 @@ def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster | AsyncRedisCluster | AsyncClusterPipeline)
 
 
+class _BlockingSentinelPool(AsyncSentinelPool, BlockingConnectionPool):
+    """The primary's connections, found through Sentinel, waiting when all are in use."""
+
+
+def _sentinel_kwargs(u: SentinelURL) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The sentinels' connection options and the primary's (its login and database)."""
+    to_sentinels: dict[str, Any] = {"socket_timeout": 2.0}
+    if u.sentinel_password:
+        to_sentinels["password"] = u.sentinel_password
+    to_primary = {"db": u.db, "username": u.username, "password": u.password}
+    return to_sentinels, to_primary
+
+
+def sentinel_sync_client(url: str, **kw: Any) -> redis.Redis:
+    """A synchronous client of the primary a redis+sentinel:// URL names."""
+    u = parse_sentinel_url(url)
+    to_sentinels, to_primary = _sentinel_kwargs(u)
+    sentinel = Sentinel(list(u.sentinels), sentinel_kwargs=to_sentinels)
+    return sentinel.master_for(u.service, health_check_interval=30,
+                               **{**TIMEOUTS, **to_primary, **kw})
+
+
+def sentinel_async_client(url: str, **kw: Any) -> aredis.Redis:
+    """An asyncio client of the primary a redis+sentinel:// URL names (a waiting pool)."""
+    u = parse_sentinel_url(url)
+    to_sentinels, to_primary = _sentinel_kwargs(u)
+    sentinel = AsyncSentinel(list(u.sentinels), sentinel_kwargs=to_sentinels)
+    return sentinel.master_for(u.service, connection_pool_class=_BlockingSentinelPool,
+                               max_connections=kw.pop("max_connections", ASYNC_POOL_MAX),
+                               timeout=POOL_WAIT_S, **{**to_primary, **kw})
+
+
 def sync_client(url: str, *, cluster: bool = False, **kw: Any) -> redis.Redis:
     """A synchronous client for a URL (decode_responses off: values are JSON bytes)."""
     opts = {**TIMEOUTS, **kw}
+    if is_sentinel_url(url):
+        return sentinel_sync_client(url, **kw)
     plain = cluster_url(url, cluster)
     if plain is not None:
         return RedisCluster.from_url(plain, **opts)  # type: ignore[return-value]
@@ -68,11 +109,13 @@ def sync_client(url: str, *, cluster: bool = False, **kw: Any) -> redis.Redis:
 
 def async_client(url: str, *, cluster: bool = False, **kw: Any) -> aredis.Redis:
     """An asyncio client for a URL (no socket timeout: blocking reads wait)."""
+    if is_sentinel_url(url):
+        return sentinel_async_client(url, **kw)
     plain = cluster_url(url, cluster)
     if plain is not None:
         return AsyncRedisCluster.from_url(  # type: ignore[return-value]
             plain, **{"max_connections": CLUSTER_NODE_MAX, **kw})
-    pool = aredis.BlockingConnectionPool.from_url(
+    pool = BlockingConnectionPool.from_url(
         url, max_connections=kw.pop("max_connections", ASYNC_POOL_MAX), timeout=POOL_WAIT_S, **kw)
     return aredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 

@@ -97,9 +97,13 @@ def test_sensitive_cases_only_reach_cleared_roles(push, city_ctx):
     client.xadd(keys.live(town), {"m": orjson.dumps({
         "ts": time.time(), "town": town,
         "incidents": [case("MH", grid, "mental_health", "yellow"), case("OK", grid)]})})
-    time.sleep(0.3)  # the hub has read it: the sync carries the current state
+    deadline = time.monotonic() + 15  # until the hub has read it (no fixed sleep: a busy
+    while True:                       # machine or a cluster's polled reads take longer)
+        [seen_by_duty] = frames_for(url, duty, town, 1)
+        if {i["id"] for i in seen_by_duty["incidents"]} or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     [seen_by_viewer] = frames_for(url, viewer, town, 1)
-    [seen_by_duty] = frames_for(url, duty, town, 1)
     assert {i["id"] for i in seen_by_viewer["incidents"]} == {"OK"}
     assert {i["id"] for i in seen_by_duty["incidents"]} == {"MH", "OK"}
 

@@ -61,6 +61,17 @@ def collect(url: str, token: str, query: str, seconds: float,
     return asyncio.run(go())
 
 
+def until_synced(url: str, token: str, query: str, case_id: str, timeout: float = 15) -> None:
+    """Wait until a new subscriber's sync shows the case: the hub has read it (on a busy
+    machine or a cluster's polled reads that takes longer than any fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sync = collect(url, token, query, 0.3)[:1]
+        if sync and any(i["id"] == case_id for i in sync[0].get("incidents", ())):
+            return
+        assert time.monotonic() < deadline, f"the hub never showed {case_id}"
+
+
 def test_heartbeat_reports_the_feed_time_of_the_region(push, city_ctx):
     url, client = push
     town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
@@ -94,7 +105,7 @@ def test_watched_region_gets_alerts_for_new_red_cases_only(push, city_ctx):
     token = auth.open_session(client, User("t", Role.VIEWER, town_a))
     client.xadd(keys.live(town_a), {"m": orjson.dumps({
         "ts": time.time(), "town": town_a, "incidents": [marker("OLD-RED", grid_a, "red")]})})
-    time.sleep(0.3)  # the hub has seen OLD-RED as red already
+    until_synced(url, token, f"region={village}", "OLD-RED")  # the hub has seen it red
 
     def publish() -> None:
         client.xadd(keys.live(town_a), {"m": orjson.dumps({
@@ -106,7 +117,7 @@ def test_watched_region_gets_alerts_for_new_red_cases_only(push, city_ctx):
         client.xadd(keys.live(town_b), {"m": orjson.dumps({
             "ts": time.time(), "town": town_b, "incidents": [marker("OTHER", grid_b, "red")]})})
 
-    frames = collect(url, token, f"region={village}&watch={town_a}", 1.2, publish)
+    frames = collect(url, token, f"region={village}&watch={town_a}", 3.0, publish)
     alerts = [m["id"] for f in frames if f["type"] == "delta" for m in f.get("alerts", ())]
     assert alerts == ["NEW-RED"]
     # a wall that (re)connects gets the last minutes' new red cases again (it drops repeats)

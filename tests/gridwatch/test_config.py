@@ -266,3 +266,14 @@ def test_every_path_of_the_tree_comes_back_absolute(tmp_path):
         assert getattr(getattr(cfg, section), name) == tmp_path.resolve() / name
     assert cfg.metrics_dir() == tmp_path.resolve() / "metrics_dir"
     assert cfg.dashboard().store.data_dir / "clips" == tmp_path.resolve() / "data_dir" / "clips"
+
+
+def test_a_bad_sentinel_url_stops_start_up_naming_the_field(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379")
+    with pytest.raises(SystemExit) as stop:
+        load_config()
+    assert str(stop.value).startswith(
+        "gridwatch: bad settings: store.redis_url: Value error, redis+sentinel URL service: "
+        "the service name (the sentinels' master name) is missing")
+    monkeypatch.setenv("REDIS_URL", "redis+sentinel://10.0.0.1:26379,10.0.0.2/mymaster/0")
+    assert load_config().store.redis_url == "redis+sentinel://10.0.0.1:26379,10.0.0.2/mymaster/0"

@@ -30,6 +30,8 @@ def test_the_test_redis_is_a_cluster_exactly_on_the_cluster_pass(redis_url):
     if ON_CLUSTER:
         masters = [n for n in client.get_nodes() if n.server_type == "primary"]
         assert len(masters) == 3
+        roles = client.info("replication", target_nodes=client.PRIMARIES)
+        assert [r["connected_slaves"] for r in roles.values()] == [1, 1, 1]  # a replica each
     client.set("k", "v")
     assert client.get("k") == b"v"
     client.close()
