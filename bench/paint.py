@@ -153,8 +153,8 @@ def main() -> None:
         runs = [load_once(browser, page, cookie, len(ctx.towns)) for _ in range(args.reps)]
         browser.close()
     s = summarise(runs)
-    print(f"city {'wall' if args.wall else 'view (desk)'}, {grids:,} grids, {officers:,} officers (simulated, all placed), "
-          f"1920×1080, cold cache, median of {len(runs)} loads")
+    print(f"city {'wall' if args.wall else 'view (desk)'}, {grids:,} grids, {officers:,} "
+          f"officers (simulated, all placed), 1920×1080, cold cache, median of {len(runs)} loads")
     print(f"first contentful paint {s['fcp']:.0f} ms; DOMContentLoaded {s['dcl']:.0f} ms; "
           f"map ready (33 towns drawn + officers layer shown) {s['ready']:.0f} ms, of which "
           f"waiting for the page's Dash callback answers until {s['server']:.0f} ms")
