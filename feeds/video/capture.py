@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 import orjson
 
 from domain.video import Camera, check_ticket, valid_camera_id
-from feeds.video import mjpeg
+from feeds.video import httpauth, mjpeg
 
 log = logging.getLogger(__name__)
 
-READ_ERRORS = (OSError, mjpeg.MjpegError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-               TimeoutError, RuntimeError)
+READ_ERRORS = (OSError, mjpeg.MjpegError, httpauth.AuthError, asyncio.IncompleteReadError,
+               asyncio.LimitOverrunError, TimeoutError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,8 @@ class CameraFeed:
             delay = min(delay * 2, self.cfg.backoff_max_s)
 
     async def _read_http(self) -> None:
-        reader, writer, boundary = await mjpeg.open_stream(self.camera.stream_url,
-                                                           self.cfg.read_timeout_s)
+        reader, writer, boundary = await httpauth.open_stream(self.camera.stream_url,
+                                                              self.cfg.read_timeout_s)
         self.connects += 1
         try:
             parser = mjpeg.MjpegParser(boundary)

@@ -40,7 +40,8 @@ def boundary_of(content_type: str) -> str:
     return m.group(1).decode("latin-1").removeprefix("--")
 
 
-def _headers(block: bytes) -> dict[str, str]:
+def parse_headers(block: bytes) -> dict[str, str]:
+    """Header lines as a dict of lower-case names."""
     out = {}
     for line in block.decode("latin-1").split("\r\n"):
         name, sep, value = line.partition(":")
@@ -82,7 +83,7 @@ class MjpegParser:
                 return None
             block = bytes(self.buf[start + len(self.marker):end])
             del self.buf[:end + 4]
-            self.head = _headers(block.partition(b"\r\n")[2])
+            self.head = parse_headers(block.partition(b"\r\n")[2])
         length = self.head.get("content-length", "")
         if length.isdigit():
             n = int(length)
@@ -156,7 +157,7 @@ async def read_request(reader: asyncio.StreamReader, timeout: float | None = Non
         return None
     url = urlsplit(target)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
-    return Request(method.upper(), unquote(url.path), query, _headers(rest))
+    return Request(method.upper(), unquote(url.path), query, parse_headers(rest))
 
 
 async def serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -172,30 +173,6 @@ async def serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         pass
     finally:
         writer.close()
-
-
-async def open_stream(url: str, timeout: float = 5.0, limit: int = 2 ** 20
-                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
-    """GET an http MJPEG URL; returns reader, writer and boundary (raises OSError/MjpegError)."""
-    u = urlsplit(url)
-    if u.scheme != "http" or not u.hostname:
-        raise MjpegError(f"only http:// MJPEG URLs are read directly, not {url!r}")
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(u.hostname, u.port or 80, limit=limit), timeout)
-    target = (u.path or "/") + (f"?{u.query}" if u.query else "")
-    writer.write(f"GET {target} HTTP/1.1\r\nHost: {u.netloc}\r\nAccept: multipart/x-mixed-"
-                 "replace, image/jpeg\r\nConnection: close\r\n\r\n".encode())
-    try:
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
-        status_line, _, rest = head.partition(b"\r\n")
-        status = status_line.split(b" ", 2)
-        if len(status) < 2 or status[1] != b"200":
-            raise MjpegError(f"upstream answered {status_line.decode('latin-1')!r}")
-        boundary = boundary_of(_headers(rest).get("content-type", ""))
-    except BaseException:
-        writer.close()
-        raise
-    return reader, writer, boundary
 
 
 async def cancel_all(tasks: Iterable[asyncio.Task]) -> None:

@@ -7,6 +7,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
+from feeds.video import httpauth
 from feeds.video.capture import CameraFeed, CaptureService
 
 log = logging.getLogger(__name__)
@@ -16,31 +17,26 @@ PORTS = {"http": 80, "https": 443, "rtsp": 554, "rtsps": 322}
 
 async def probe(url: str, timeout: float) -> str:
     """Whether a stream's device answers: "" if it does, else why not. An HTTP answer other
-    than 404 or 5xx counts (a camera may refuse HEAD, or want credentials, and be up)."""
+    than 404 or 5xx counts (a camera may refuse HEAD and be up); a 401 is answered with the
+    URL's credentials, and credentials refused (or none to send) count as down."""
     u = urlsplit(url)
     if not u.hostname:
         return "no host in the stream URL"
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(
-            u.hostname, u.port or PORTS.get(u.scheme, 80), ssl=u.scheme == "https"), timeout)
-    except (OSError, TimeoutError) as e:
-        return f"{type(e).__name__}: {e}"[:200]
-    try:
         if u.scheme not in ("http", "https"):
+            _, writer = await asyncio.wait_for(asyncio.open_connection(
+                u.hostname, u.port or PORTS.get(u.scheme, 80)), timeout)
+            writer.close()
             return ""
-        target = (u.path or "/") + (f"?{u.query}" if u.query else "")
-        writer.write(f"HEAD {target} HTTP/1.1\r\nHost: {u.netloc}\r\nConnection: close\r\n"
-                     "\r\n".encode())
-        line = await asyncio.wait_for(reader.readline(), timeout)
-        status = line.split(b" ", 2)
-        if len(status) < 2 or not status[1].isdigit():
-            return "no HTTP answer"
-        code = int(status[1])
-        return f"upstream answered {code}" if code == 404 or code >= 500 else ""
+        ans = await httpauth.request(url, "HEAD", "", timeout)
+        ans.writer.close()
+    except httpauth.AuthError as e:
+        return str(e)[:200]
     except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
         return f"{type(e).__name__}: {e}"[:200]
-    finally:
-        writer.close()
+    if not ans.status:
+        return "no HTTP answer"
+    return f"upstream answered {ans.status}" if ans.status == 404 or ans.status >= 500 else ""
 
 
 async def _probe_feed(f: CameraFeed, timeout: float, sem: asyncio.Semaphore) -> None:
