@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from domain.basemap import Basemap, TileLayer
-from feeds.geo.datum import normalize_datum
+from feeds.geo.datum import DATUMS, normalize_datum
 from feeds.geo.tiles import deepest_zoom, open_archive
 
 Datum = Literal["wgs84", "gcj02", "cgcs2000"]
@@ -44,7 +44,13 @@ class BasemapConfig(BaseModel):
     @field_validator("datum", "tiles_datum", mode="before")
     @classmethod
     def _datum(cls, value: str | None) -> str | None:
-        return normalize_datum(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        datum = normalize_datum(value)
+        if datum not in DATUMS:  # BD-09: Baidu's tiles have their own projection and grid
+            raise ValueError(f"unknown datum {value!r} for a basemap; expected one of "
+                             f"{', '.join(DATUMS)}")
+        return datum
 
     @field_validator("tiles")
     @classmethod
