@@ -81,7 +81,8 @@
   // grids keep their own order (level, then deadline; the queue: overdue first).
   function onIncidents(incidents) {
     var side = document.querySelector('.gw-side[data-labels]');
-    if (!side || !GW.grids) { return; }
+    // the live map holds the region's cases only once a sync came (before: the page's rows)
+    if (!side || !GW.grids || (GW.live && !GW.live.synced)) { return; }
     var names = JSON.parse(side.getAttribute('data-labels'));
     var now = Date.now() / 1000, rows = [];
     incidents.forEach(function (f) { rows.push(row(f.properties, names, now)); });

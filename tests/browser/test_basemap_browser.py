@@ -133,11 +133,12 @@ def test_case_list_shows_human_durations(browser, served):
     head, row = csv_text.splitlines()[:2]
     assert "已历时（分）" in head and "3天4小时" in row
     assert str(AGE_S // 60) in next(csv.reader([row]))  # AG Grid quotes every cell
-    # a live row (assets/cases.js, as the push channel's frames build it)
-    page.evaluate("""() => { const now = Date.now() / 1000; gridwatch.cases.onIncidents([
-        {properties: {id: 'DUR-1', level: 'red', category: 'dispute', title: 'DUR-1',
-         status: 'new', reported_ts: now - 2 * 3600 - 15 * 60 - 5, due_ts: now - 5 * 3600 + 30,
-         grid: 'g'}}]); }""")
+    # a live row: a push channel's sync frame (this test runs no push server), as assets/live.js
+    # applies it and assets/cases.js turns it into rows
+    page.evaluate("""() => { const now = Date.now() / 1000; gridwatch.live.apply({type: 'sync',
+        incidents: [{id: 'DUR-1', lon: 113.7, lat: 23.0, level: 'red', category: 'dispute',
+         title: 'DUR-1', status: 'new', reported_ts: now - 2 * 3600 - 15 * 60 - 5,
+         due_ts: now - 5 * 3600 + 30, grid: 'g'}]}); }""")
     page.wait_for_function(
         "() => (document.querySelector(\"#gw-case-table .ag-row[row-id='DUR-1'] [col-id='age']\")"
         " || {})"

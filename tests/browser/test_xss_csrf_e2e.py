@@ -186,7 +186,7 @@ def _case_list_shows_text(page, d, info) -> None:
     cell = page.wait_for_selector("#gw-case-table .ag-row[row-id='XSS-1'] [col-id='title']",
                                   timeout=20_000)
     assert cell.inner_text() == FIELDS["TITLE"]
-    page.wait_for_selector("#gw-conn.gw-conn--open", timeout=20_000)
+    page.wait_for_function("() => gridwatch.live.synced", timeout=20_000)  # the sync came
     page.evaluate("() => gridwatch.cases.onIncidents(gridwatch.live.incidents)")
     assert page.locator("#gw-case-table img, #gw-case-table script").count() == 0
     _no_script_ran(page, "the case list")
