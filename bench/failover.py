@@ -15,7 +15,7 @@ import redis
 from feeds.live.context import CityContext
 from feeds.store import keys
 from feeds.store.embedded import EmbeddedRedis
-from tests.redis_cluster import LocalCluster
+from tests.redis_cluster import LocalCluster, is_master
 from tests.redis_sentinel import LocalSentinel
 
 STORES = ("single", "cluster", "sentinel")
@@ -44,13 +44,7 @@ def _writable(cluster: LocalCluster, key: str, old: int) -> bool:
     """Whether the key's slot has a new master that takes writes."""
     try:
         port = cluster.master_of(key)
-        if port == old:
-            return False
-        c = redis.Redis(host=cluster.host, port=port)
-        try:
-            return c.info("replication")["role"] == "master"
-        finally:
-            c.close()
+        return port != old and is_master(cluster.host, port)
     except redis.RedisError:
         return False
 

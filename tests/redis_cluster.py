@@ -17,6 +17,15 @@ from feeds.store.embedded import free_port, redis_binary
 log = logging.getLogger(__name__)
 
 
+def is_master(host: str, port: int) -> bool:
+    """Whether the redis-server on host:port is a master (takes writes) now."""
+    c = redis.Redis(host=host, port=port)
+    try:
+        return c.info("replication")["role"] == "master"
+    finally:
+        c.close()
+
+
 def _cli_binary() -> str:
     found = shutil.which("redis-cli")
     if not found:

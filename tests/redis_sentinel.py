@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 
 from feeds.store.embedded import free_port, redis_binary
+from tests.redis_cluster import is_master
 
 log = logging.getLogger(__name__)
 
@@ -152,13 +153,7 @@ class LocalSentinel:
         """Wait until the sentinels name a primary other than `old` and it takes writes."""
         def promoted() -> bool:
             port = self.primary_port()
-            if port == old:
-                return False
-            c = redis.Redis(host=self.host, port=port)
-            try:
-                return c.info("replication")["role"] == "master"
-            finally:
-                c.close()
+            return port != old and is_master(self.host, port)
         self._wait(promoted, timeout)
         return self.primary_port()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 
 import redis
 
@@ -22,6 +23,16 @@ from feeds.live.context import CityContext
 from feeds.store import keys
 from feeds.store.replication import ReplicaWait
 
+_WAITS: weakref.WeakKeyDictionary[redis.Redis, ReplicaWait] = weakref.WeakKeyDictionary()
+
+
+def replica_wait(client: redis.Redis) -> ReplicaWait:
+    """The client's own auto-mode ReplicaWait: its replica counts are read once per refresh
+    period, not on every store."""
+    if client not in _WAITS:
+        _WAITS[client] = ReplicaWait(client)
+    return _WAITS[client]
+
 
 def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str,
                now: float | None = None, replicas: ReplicaWait | None = None
@@ -29,7 +40,7 @@ def store_sync(client: redis.Redis, results: list[Routed | Refused], source: str
     """Store routed messages once each (same script as the gateway), dead-letter the rest;
     acks wait for the replicas as the gateway's do (`replicas`, default auto)."""
     now = time.time() if now is None else now
-    replicas = replicas or ReplicaWait(client)
+    replicas = replicas or replica_wait(client)
     replicas.refresh_sync()
     sha = client.script_load(DEDUP_XADD)
     pipe = client.pipeline(transaction=False)

@@ -278,10 +278,6 @@ class CaptureService:
             f._cv_stop.set()
         await mjpeg.cancel_all(self.tasks)
 
-    def reports(self, now: float) -> dict[str, dict[str, Any]]:
-        """Health reports of every camera."""
-        return {cid: f.report(now) for cid, f in self.feeds.items()}
-
     def summary(self, now: float) -> dict[str, int]:
         """Counts for /health: cameras, how many have a fresh frame, viewers."""
         reading = [f for f in self.feeds.values() if f.task is not None]  # idle: no frames
