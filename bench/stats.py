@@ -76,7 +76,7 @@ def measure(ctx: CityContext, client: redis.Redis, code: str, now: float, repeat
     compute_s, _ = timed(lambda: compute(df, now), repeat)
     page_s, _ = timed(lambda: stats_view_model(ctx, client, code, "zh", now=now), repeat)
     name = ctx.hierarchy[code].name
-    print(f"{ctx.hierarchy[code].level.value:8s} {code:16s} {name:14s} cases={len(df):7d}  "
+    print(f"{ctx.hierarchy[code].level:8s} {code:16s} {name:14s} cases={len(df):7d}  "
           f"read={read_s * 1000:7.0f} ms  compute={compute_s * 1000:5.0f} ms  "
           f"view-model={page_s * 1000:7.0f} ms")
 

@@ -34,7 +34,7 @@ from domain.access import User
 from domain.alerts import LEVELS
 from domain.cases import Action, ActionRefused
 from domain.model import STATUSES
-from domain.regions import Hierarchy, Level, level_of, town_of
+from domain.regions import Hierarchy, town_of
 from feeds.live import reads
 from feeds.live.commands import NotPermitted
 from feeds.live.context import CityContext
@@ -57,10 +57,10 @@ def _error(status: int, message: str) -> flask.Response:
     return _answer(Error(error=message), status)
 
 
-def _count(h: Hierarchy, code: str, level: Level) -> int:
-    if level_of(code) is level:
-        return 1
-    return h.count(code, level)
+def _counts(h: Hierarchy, code: str) -> dict[str, int]:
+    """How many regions of each level lie at or below a region (itself counted as 1)."""
+    keys = h.levels.keys[h.levels.index(h[code].level):]
+    return {k: h.count(code, k) for k in keys}
 
 
 def _bad_body(err: pydantic.ValidationError) -> str:
@@ -122,9 +122,10 @@ class Api:
         h = self.ctx.hierarchy
         c = region_counts(code, st["counts"])
         o = officer_counts(code, st["officers"].values(), time.time())
+        n = _counts(h, code)
         return SummaryCounts(
-            towns=_count(h, code, Level.TOWN), villages=_count(h, code, Level.VILLAGE),
-            grids=_count(h, code, Level.GRID), officers=o["officers"],
+            towns=n.get(h.levels.shard, 0), villages=n.get(h.levels.above(h.levels.leaf), 0),
+            grids=n.get(h.levels.leaf, 0), regions=n, officers=o["officers"],
             officers_online=o["online"], officers_on_duty=o["on_duty"],
             incidents_open=LevelCounts.of(c), incidents_overdue=c["overdue"],
             incidents_new_today=c["new"])

@@ -10,7 +10,6 @@ from domain.alerts import LEVELS, AlertLevel
 from domain.cases import DESK_ACTIONS
 from domain.model import Incident as Case
 from domain.model import Status
-from domain.regions import Level
 from domain.video import CameraKind, ClipState, EventStatus, FlagReason
 from domain.video import Health as CameraHealth
 
@@ -65,15 +64,18 @@ class RegionRef(Answer):
 
     code: str
     name: str
-    level: Level
+    level: str = Field(description="the level's key as the city declares it (Dongguan: city, "
+                                   "town, village, grid)")
 
 
 class SummaryCounts(Answer):
     """What a region and everything below it holds."""
 
-    towns: NonNegativeInt
-    villages: NonNegativeInt
+    towns: NonNegativeInt = Field(description="regions of the shard level (Dongguan's towns)")
+    villages: NonNegativeInt = Field(description="regions of the level above the grids")
     grids: NonNegativeInt
+    regions: dict[str, NonNegativeInt] = Field(
+        default_factory=dict, description="regions per level key, every level at or below it")
     officers: NonNegativeInt
     officers_online: NonNegativeInt
     officers_on_duty: NonNegativeInt
@@ -87,7 +89,7 @@ class ChildSummary(Answer):
 
     code: str
     name: str
-    level: Level
+    level: str
     alert: AlertLevel | None
     incidents_open: LevelCounts
 

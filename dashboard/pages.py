@@ -131,8 +131,9 @@ def city(d: PageDeps, r: PageRequest) -> Any:
     return _map(d, r, d.reads.ctx.hierarchy.city.code)
 
 
-def region(level: Level, d: PageDeps, r: PageRequest) -> Any:
-    """/town/<code>, /village/<code>, /grid/<code>: the map of a region of that level."""
+def region(level: str | None, d: PageDeps, r: PageRequest) -> Any:
+    """/region/<code> (any level), and its aliases /town/<code>, /village/<code>, /grid/<code>
+    for a region of that level."""
     return _map(d, r, d.reads.region_at(r.args.get("code", ""), level))
 
 
@@ -179,6 +180,7 @@ def not_found(d: PageDeps, r: PageRequest) -> Any:
 
 PAGES = (
     Page("home", "/", home), Page("city", "/city", city),
+    Page("region", "/region/<code>", partial(region, None)),
     Page("town", "/town/<code>", partial(region, Level.TOWN)),
     Page("village", "/village/<code>", partial(region, Level.VILLAGE)),
     Page("grid", "/grid/<code>", partial(region, Level.GRID)),

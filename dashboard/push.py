@@ -20,7 +20,7 @@ from domain.access import User
 from domain.alerts import AlertLevel, CategoryRule, drawn_at_zoom
 from domain.entries import CaseRecord, LiveFrame, Marker, decode_case, decode_live, encode
 from domain.model import Officer
-from domain.regions import Hierarchy, above_town, level_of, town_of, towns_covering
+from domain.regions import Hierarchy, above_town, is_within, level_of, town_of, towns_covering
 from feeds.ingest.config import ClientLimits
 from feeds.live.clusters import OfficerIndex, View
 from feeds.live.follow import follow_live, live_ends
@@ -56,7 +56,7 @@ class LiveHub:
         self.session_check_s = SESSION_CHECK_S
         self.beat_s = beat_s
         self.urgent: asyncio.Event | None = None  # set when a case changed: flush at once
-        self.towns = [r.code for r in hierarchy.at_level(hierarchy.city.level.child)]
+        self.towns = [r.code for r in hierarchy.at_level(hierarchy.levels.shard)]
         self.officers = {o.officer_id: OfficerState(o.officer_id, o.grid) for o in roster.values()}
         self.town_officers: dict[str, list[str]] = {}  # town → ids of the officers homed there
         for o in roster.values():
@@ -150,7 +150,7 @@ class LiveHub:
 
     def visible(self, client: Client, m: Marker | CaseRecord) -> bool:
         """Whether a case is in the client's region and category clearance."""
-        return m.grid.startswith(client.region) and client.user.may_see_category(
+        return is_within(m.grid, client.region) and client.user.may_see_category(
             self.rules.get(m.category))
 
     def officers_under(self, region: str) -> Iterable[OfficerState]:
@@ -177,12 +177,12 @@ class LiveHub:
         """A sync (whole state) or delta frame scoped to one client."""
         region = client.region
         if p is None:
-            offs = (o for o in self.officers_under(region) if o.home.startswith(region))
+            offs = (o for o in self.officers_under(region) if is_within(o.home, region))
             incs = self.cases_for(client, self.incidents.values(), full=True)
             closed: list[str] = []
         else:
             offs = (self.officers[o] for o in p.officers
-                    if self.officers[o].home.startswith(region))
+                    if is_within(self.officers[o].home, region))
             incs = self.cases_for(client, p.incidents.values(), full=False)
             closed = [i for i, m in p.closed.items() if self.visible(client, m)
                       and (client.case_zoom is None or i in client.cases_sent)]
@@ -194,7 +194,7 @@ class LiveHub:
                "officers": [] if client.by_view else [o.row() for o in offs if o.lon is not None],
                "incidents": incs, "closed": closed, "regions": regions, "kpi": k}
         if client.watch:
-            alerts = [m for m in self.alerts_since(p, now) if m.grid.startswith(client.watch)
+            alerts = [m for m in self.alerts_since(p, now) if is_within(m.grid, client.watch)
                       and client.user.may_see_category(self.rules.get(m.category))]
             if alerts:
                 out["alerts"] = alerts
@@ -362,7 +362,7 @@ class LiveHub:
     async def beat(self) -> None:
         """Tell every client the server time and how fresh the feed of its region is."""
         now = time.time()
-        count_clients(level_of(c.region).value for c in self.clients)
+        count_clients(level_of(c.region) for c in self.clients)
         for c in list(self.clients):
             frame = {"type": "beat", "now": now,
                      "feed_as_of": self.feed_as_of(c.watch or c.region)}

@@ -14,6 +14,7 @@ from dashboard.api_models import REGION, Error, Operation, Param, VideoClip, Vid
 from dashboard.readmodel.video import event_visible, towns_in
 from dashboard.video_routes import clip_urls
 from domain.access import User
+from domain.regions import is_within
 from domain.video import Clip, EventStatus, FlaggedEvent, FlagReason, clip_state, distance_m
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera
@@ -78,7 +79,7 @@ class VideoApi:
         if state and state not in STATES:
             return _error(400, f"state must be one of {', '.join(STATES)}")
         evs = [e for e in read_events(self.client, towns_in(self.ctx, code))
-               if e.grid.startswith(code) and event_visible(self.ctx, user, e)
+               if is_within(e.grid, code) and event_visible(self.ctx, user, e)
                and (not state or e.status == state)]
         evs = sorted(evs, key=lambda e: -e.ts)[:EVENTS_LIMIT]
         written: dict[str, list[Clip]] = {}

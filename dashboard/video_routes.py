@@ -17,7 +17,7 @@ import redis
 from dashboard.api_models import REGION, Cameras, Operation
 from dashboard.api_models import Camera as CameraAnswer
 from domain.access import User
-from domain.regions import towns_covering
+from domain.regions import is_within, towns_covering
 from domain.video import Camera, Clip, sign_ticket, valid_camera_id
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera, read_cameras, read_health, video_secret
@@ -183,7 +183,7 @@ def camera_rows(client: redis.Redis, ctx: CityContext, region: str) -> list[dict
     """The cameras of a region with their health, as API / map rows (stream URLs are the
     dashboard's scoped routes, never the upstream URL, which may hold credentials)."""
     towns = towns_covering(region, ctx.towns)
-    cams = [c for c in read_cameras(client, towns) if c.grid.startswith(region)]
+    cams = [c for c in read_cameras(client, towns) if is_within(c.grid, region)]
     health = read_health(client, cams)
     return [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,
              "kind": c.kind.value, "state": health[c.camera_id]["state"],

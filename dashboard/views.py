@@ -11,7 +11,7 @@ from dashboard.display import map_view_in
 from dashboard.video_routes import camera_rows
 from domain.access import User
 from domain.basemap import Basemap
-from domain.regions import ancestors_of, level_of, town_of, towns_covering
+from domain.regions import ancestors_of, is_within, level_of, town_of, towns_covering
 from feeds.geo.hierarchy import region_features
 from feeds.geo.overlays import overlay_features
 from feeds.live import reads
@@ -54,10 +54,15 @@ class Snapshots:
                 offs[oid] = OfficerState(oid, o.grid)
         rules = self.ctx.rules
         incs = [i for i in reads.read_open_incidents(self.client, towns)
-                if i.grid.startswith(code) and user.may_see_category(rules.get(i.category))]
+                if is_within(i.grid, code) and user.may_see_category(rules.get(i.category))]
         counts = visible_counts(reads.read_counts(self.client, towns), user.cleared)
-        return {"officers": {k: v for k, v in offs.items() if v.home.startswith(code)},
+        return {"officers": {k: v for k, v in offs.items() if is_within(v.home, code)},
                 "incidents": incs, "counts": counts}
+
+    def level_names(self, lang: str) -> dict[str, str]:
+        """The city's level names in a language."""
+        lv = self.ctx.hierarchy.levels
+        return {k: lv.name(k, lang) for k in lv.keys}
 
     def map_view(self, code: str, user: User, live_url: str, lang: str, wall: bool,
                  basemap: Basemap | None) -> MapView:
@@ -81,7 +86,7 @@ class Snapshots:
         return map_view_in(MapView(
             region_code=code,
             region_name=region.name if lang == "zh" else (region.name_en or region.name),
-            region_level=level_of(code).value,
+            region_level=level_of(code),
             children=self.children_features(code),
             child_stats={c: RegionStat(s["green"], s["yellow"], s["red"])
                          for c, s in stats.items()},
@@ -91,10 +96,11 @@ class Snapshots:
                     k["overdue"], k["on_duty"], k["officers"]),
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
             as_of=now, lang=lang, basemap=basemap, wall=wall, breadcrumbs=crumbs,
+            levels=self.ctx.hierarchy.levels.keys, level_names=self.level_names(lang),
             bounds=((miny, minx), (maxy, maxx)),
-            cameras=None if level_of(code).value == "city" else camera_features(
+            cameras=None if code == self.ctx.hierarchy.city.code else camera_features(
                 camera_rows(self.client, self.ctx, code)),
-            overlays=[] if level_of(code).value == "city" else [
+            overlays=[] if code == self.ctx.hierarchy.city.code else [
                 (o.layer_id, o.name if lang == "zh" else (o.name_en or o.name),
                  self.overlay_features(o.layer_id, code)) for o in self.ctx.overlays]),
             self.ctx.hierarchy.datum, basemap)

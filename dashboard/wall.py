@@ -11,7 +11,7 @@ import orjson
 from dashboard.config import DashboardConfig
 from dashboard.views import Snapshots
 from domain.access import User
-from domain.regions import VILLAGE_CODE_LEN, level_of, village_of
+from domain.regions import is_within, village_of
 from feeds.live.context import CityContext
 from feeds.live.state import marker
 from feeds.live.summary import child_stats
@@ -31,7 +31,7 @@ def wall_view(ctx: CityContext, settings: DashboardConfig, user: User, code: str
     containing `code`, else `code`), playlist, dwell and staleness threshold."""
     q = {k: v for k, v in query.items() if v}
     home = q.get("home", code)
-    if home not in ctx.hierarchy or not user.may_see_region(home) or not code.startswith(home):
+    if home not in ctx.hierarchy or not user.may_see_region(home) or not is_within(code, home):
         home = code
     region = ctx.hierarchy[home]
     return WallView(
@@ -45,16 +45,15 @@ def wall_view(ctx: CityContext, settings: DashboardConfig, user: User, code: str
 def region_item(ctx: CityContext, code: str, lang: str) -> dict[str, Any]:
     """A playlist entry showing a region's map page."""
     r = ctx.hierarchy[code]
-    path = "/city" if level_of(code).value == "city" else region_path(level_of(code).value, code)
+    path = "/city" if code == ctx.hierarchy.city.code else region_path(r.level, code)
     return {"kind": "region", "code": code, "path": path,
             "name": r.name if lang == "zh" else (r.name_en or r.name)}
 
 
 def case_item(ctx: CityContext, home: str, m: dict[str, Any], lang: str) -> dict[str, Any]:
     """A playlist entry showing one case on its village's map (never above the wall's home)."""
-    code = village_of(m["grid"]) if len(home) <= VILLAGE_CODE_LEN else home
-    if code not in ctx.hierarchy:
-        code = home
+    village = village_of(m["grid"]) if m["grid"] in ctx.hierarchy else home
+    code = village if is_within(village, home) else home
     item = region_item(ctx, code, lang)
     item.update(kind="case", case=m)
     return item

@@ -33,7 +33,7 @@ from layouts.viewmodels import FeatureCollection, IncidentMarker, MapView, Regio
 LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 LOCAL_TZ_NAME = "Asia/Shanghai"
 
-LEVEL_ORDER = ("city", "town", "village", "grid")
+ALIAS_LEVELS = ("town", "village", "grid")  # levels whose pages keep a path of their own
 
 _NS = Namespace("gridwatch", "map")
 
@@ -74,25 +74,33 @@ def view_query(lang: str, wall: bool) -> str:
 
 
 def region_path(level: str, code: str) -> str:
-    """The drill-down path of a region: / for the city, /town/<code>, /village/<code>, ..."""
+    """The drill-down path of a region: / for the city, /town/<code>, /village/<code> and
+    /grid/<code> for those levels (the aliases), /region/<code> for any other."""
     if level == "city":
         return "/"
-    return f"/{level}/{quote(str(code), safe='')}"
+    path = level if level in ALIAS_LEVELS else "region"
+    return f"/{path}/{quote(str(code), safe='')}"
 
 
-def child_level(level: str) -> str | None:
+def child_level(vm: MapView) -> str | None:
     """The level of a region's children (None below grids)."""
-    i = LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER) - 1
-    return LEVEL_ORDER[i + 1] if i + 1 < len(LEVEL_ORDER) else None
+    order = vm.levels
+    i = order.index(vm.region_level) if vm.region_level in order else len(order) - 1
+    return order[i + 1] if i + 1 < len(order) else None
 
 
 def crumb_levels(vm: MapView) -> list[str]:
     """The level of each breadcrumb, counted up from the current region (last = it or parent)."""
-    n = len(vm.breadcrumbs)
-    here = LEVEL_ORDER.index(vm.region_level) if vm.region_level in LEVEL_ORDER else 0
+    n, order = len(vm.breadcrumbs), vm.levels
+    here = order.index(vm.region_level) if vm.region_level in order else 0
     last_is_here = n > 0 and vm.breadcrumbs[-1][0] == vm.region_code
     last = here if last_is_here else here - 1
-    return [LEVEL_ORDER[max(0, last - (n - 1 - i))] for i in range(n)]
+    return [order[max(0, last - (n - 1 - i))] for i in range(n)]
+
+
+def level_title(vm: MapView, level: str, lang: str) -> str:
+    """A level's display name: the city's own, else the catalogue's (Dongguan's levels)."""
+    return vm.level_names.get(level) or t(f"region.{level}", lang)
 
 
 # ---------------------------------------------------------------- header
@@ -110,7 +118,7 @@ def header(vm: MapView, lang: str) -> html.Header:
     if not vm.wall:
         brand.append(breadcrumbs(vm, lang))
     brand.append(html.Span(vm.region_name, id=ids.REGION_NAME, className="gw-region-name",
-                           title=t(f"region.{vm.region_level}", lang)))
+                           title=level_title(vm, vm.region_level, lang)))
     status: list[Any] = [connection_indicator(lang), data_clock(vm, lang)]
     if not vm.wall:
         status.append(html.A(t("nav.stats", lang), className="gw-lang gw-stats-link",
@@ -131,7 +139,7 @@ def breadcrumbs(vm: MapView, lang: str) -> html.Nav:
         if code == vm.region_code:
             continue
         items.append(html.A(name, href=region_path(level, code) + query, className="gw-crumb",
-                            title=t(f"region.{level}", lang)))
+                            title=level_title(vm, level, lang)))
         items.append(html.Span("›", className="gw-crumb-sep", **{"aria-hidden": "true"}))
     return html.Nav(items, id=ids.BREADCRUMBS, className="gw-crumbs",
                     **{"aria-label": t("nav.breadcrumbs", lang)})
@@ -228,7 +236,7 @@ def label_point(feature: dict[str, Any]) -> tuple[float, float] | None:
 
 def children_data(vm: MapView, lang: str) -> FeatureCollection:
     """The child regions with code, name and drill-down href in their properties (a copy)."""
-    level = child_level(vm.region_level)
+    level = child_level(vm)
     query = view_query(lang, vm.wall)
     features = []
     for f in vm.children.get("features", []):

@@ -57,7 +57,7 @@ class StatsView:
 
     region_code: str
     region_name: str
-    region_level: str  # city | town | village | grid
+    region_level: str  # a level key of the city (Dongguan: city | town | village | grid)
     as_of: float
     dates: list[str]  # local ISO dates, oldest first
     by_category: dict[str, list[int]]  # category code → cases per date
@@ -66,6 +66,7 @@ class StatsView:
     times: list[TimeRow]
     hotspots_short: list[HotspotRow]
     hotspots_long: list[HotspotRow]
+    level_name: str = ""  # the level's display name as the city declares it
     total_cases: int = 0
     open_cases: int = 0
     red_cases: int = 0

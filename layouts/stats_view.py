@@ -88,7 +88,7 @@ def header(vm: StatsView, lang: str) -> html.Header:
              html.Span(text("page", lang), className="gw-stats-page",
                        style={"fontSize": "1.1em", "fontWeight": 600}),
              html.Span(vm.region_name, className="gw-region-name",
-                       title=t(f"region.{vm.region_level}", lang))]
+                       title=vm.level_name or t(f"region.{vm.region_level}", lang))]
     status: list[Any] = [
         html.Span(text("window", lang, n=vm.days), style={"fontWeight": 600}),
         html.Span([html.Span(text("as_of", lang) + " ", style=_DIM),

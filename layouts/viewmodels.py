@@ -85,7 +85,7 @@ class MapView:
 
     region_code: str
     region_name: str
-    region_level: str  # city | town | village | grid
+    region_level: str  # a level key of the city (Dongguan: city | town | village | grid)
     children: FeatureCollection  # static geography, sent once
     child_stats: dict[str, RegionStat]
     incidents: list[IncidentMarker]
@@ -98,6 +98,8 @@ class MapView:
     basemap: Basemap | None = None
     wall: bool = False
     breadcrumbs: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    levels: tuple[str, ...] = ("city", "town", "village", "grid")  # the city's, top down
+    level_names: dict[str, str] = field(default_factory=dict)  # level key → display name
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
     cameras: FeatureCollection | None = None  # cameras with their health, when registered

@@ -17,7 +17,6 @@ from dashboard.views import Snapshots
 from domain.access import User
 from domain.basemap import Basemap
 from domain.model import Incident
-from domain.regions import Level
 from domain.video import FlaggedEvent
 from feeds.live.context import CityContext
 from layouts.audit_view import AuditView
@@ -50,10 +49,10 @@ class ReadModel:
         return lang_switch.page_lang(self._client, url_lang, default)
 
     # ---- regions -----------------------------------------------------------------------
-    def region_at(self, code: str, level: Level) -> str:
-        """`code` if it names a region of that level; NotFound if not."""
+    def region_at(self, code: str, level: str | None) -> str:
+        """`code` if it names a region (of that level, if given); NotFound if not."""
         h = self.ctx.hierarchy
-        if code not in h or h[code].level is not level:
+        if code not in h or (level is not None and h[code].level != level):
             raise NotFound("msg.no_page")
         return code
 

@@ -96,7 +96,7 @@ def case_view(ctx: CityContext, client: redis.Redis, inc: Incident, user: User, 
     near = nearest(ctx, client, inc, user)
     photos = attachment_rows(client, inc)
     h = ctx.hierarchy
-    crumbs = [(level_of(c).value, c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
+    crumbs = [(level_of(c), c, h[c].name if lang == "zh" else (h[c].name_en or h[c].name))
               for c in reversed(ancestors_of(inc.grid)) if c in h]
     rule = ctx.rules.get(inc.category)
     return case_view_in(CaseView(

@@ -12,7 +12,7 @@ import redis
 from dashboard.refusals import Forbidden, NotFound
 from domain.access import Role, User
 from domain.model import Incident
-from domain.regions import Level, level_of
+from domain.regions import ancestors_of
 from feeds.geo.hierarchy import region_features
 from feeds.history import tracks
 from feeds.history.audit import AuditFilter, query
@@ -152,7 +152,7 @@ class DeadLetters:
 def city_admin(user: User) -> bool:
     """Whether a user administers the whole city (refused messages belong to no region)."""
     try:
-        return user.role is Role.ADMIN and level_of(user.scope) is Level.CITY
+        return user.role is Role.ADMIN and len(ancestors_of(user.scope)) == 1  # the city
     except ValueError:  # not a region code
         return False
 

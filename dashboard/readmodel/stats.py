@@ -11,7 +11,7 @@ import pandas as pd
 import redis
 
 from domain.access import User
-from domain.regions import Hierarchy, level_of, town_of, village_of
+from domain.regions import Hierarchy, town_of, village_of
 from feeds.history.cases import read_cases
 from feeds.history.stats import (
     DAY_S,
@@ -87,7 +87,8 @@ def stats_view_model(ctx: CityContext, client: redis.Redis, code: str, lang: str
     en = lang == "en"
     return StatsView(
         region_code=code, region_name=(region.name_en or region.name) if en else region.name,
-        region_level=level_of(code).value, as_of=now,
+        region_level=region.level, as_of=now,
+        level_name=ctx.hierarchy.levels.name(region.level, lang),
         dates=[d.isoformat() for d in per_day.index],
         by_category={str(c): [int(v) for v in per_day["category"][c]]
                      for c in per_day["category"].columns},

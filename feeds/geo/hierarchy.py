@@ -14,15 +14,12 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from domain.regions import CITY_CODE_LEN, Hierarchy, Level, Region, level_of
+from domain.regions import DONGGUAN_LEVELS, Hierarchy, Levels, LevelSpec, Region
 from feeds.geo.datum import DATUMS
 
 log = logging.getLogger(__name__)
 
 SAVE_NDIGITS = 6
-_PARENT_LEVEL = {Level.TOWN: Level.CITY, Level.VILLAGE: Level.TOWN, Level.GRID: Level.VILLAGE}
-_CODE_LEN = {level_of("0" * n): n for n in (6, 9, 12, 15)}
-_LEVEL_ORDER = {lvl: i for i, lvl in enumerate(Level)}
 
 
 class HierarchyError(ValueError):
@@ -64,34 +61,49 @@ def _require(i: int, code: Any, props: Mapping[str, Any], *fields: str) -> None:
             raise _fail(i, code, field, "missing")
 
 
-def _check_code(i: int, props: Mapping[str, Any]) -> tuple[str, Level]:
+def _check_code(i: int, props: Mapping[str, Any], levels: Levels) -> tuple[str, str]:
     _require(i, None, props, "code")
     code = props.get("code")
-    if not isinstance(code, str) or not code.isdigit():
-        raise _fail(i, None, "code", f"must be a string of digits, got {code!r}")
+    if not isinstance(code, str) or not code.strip():
+        raise _fail(i, None, "code", f"must be a non-empty string, got {code!r}")
     _require(i, code, props, "level", "name", "parent")
-    raw_level = props.get("level")
-    try:
-        level = Level(raw_level)
-    except ValueError:
-        allowed = ", ".join(lvl.value for lvl in Level)
-        raise _fail(i, code, "level", f"must be one of {allowed}, got {raw_level!r}") from None
-    if len(code) != _CODE_LEN[level]:
-        raise _fail(i, code, "code",
-                    f"a {level.value} code has {_CODE_LEN[level]} digits, got {len(code)}")
+    level = props.get("level")
+    if level not in levels.keys:
+        raise _fail(i, code, "level",
+                    f"must be one of {', '.join(levels.keys)}, got {level!r}")
+    if levels.code_digits:
+        _check_digits(i, code, level, levels)
     return code, level
 
 
-def _check_parent(i: int, code: str, level: Level, props: Mapping[str, Any]) -> str | None:
+def _check_digits(i: int, code: str, level: str, levels: Levels) -> None:
+    """The declared rule of fixed-length codes of digits (Dongguan's, the default)."""
+    if not code.isdigit():
+        raise _fail(i, None, "code", f"must be a string of digits, got {code!r}")
+    want = levels.code_digits[levels.index(level)]
+    if len(code) != want:
+        raise _fail(i, code, "code", f"a {level} code has {want} digits, got {len(code)}")
+
+
+def _check_parent(i: int, code: str, level: str, props: Mapping[str, Any],
+                  levels: Levels) -> str | None:
     parent = props["parent"]
-    if level is Level.CITY:
+    if level == levels.top:
         if parent is not None:
             raise _fail(i, code, "parent", f"must be null for the city, got {parent!r}")
         return None
-    want = code[:_CODE_LEN[_PARENT_LEVEL[level]]]
-    if parent != want:
+    if not isinstance(parent, str) or not parent:
+        raise _fail(i, code, "parent", f"must name the {levels.above(level)} it lies in, "
+                                       f"got {parent!r}")
+    if levels.code_digits:  # fixed lengths: the parent is the code's prefix
+        want = code[:levels.code_digits[levels.index(level) - 1]]
+        if parent != want:
+            raise _fail(i, code, "parent",
+                        f"a {level}'s parent must be its code prefix {want!r}, got {parent!r}")
+    elif levels.prefix_codes and not code.startswith(parent):
         raise _fail(i, code, "parent",
-                    f"a {level.value}'s parent must be its code prefix {want!r}, got {parent!r}")
+                    f"codes extend their parent's (the file declares it), {parent!r} does not "
+                    f"prefix {code!r}")
     return parent
 
 
@@ -124,25 +136,80 @@ def _check_geometry(i: int, code: str, feature: Mapping[str, Any]) -> BaseGeomet
     return geom
 
 
-def _parse_feature(i: int, feature: Any) -> tuple[Region, BaseGeometry]:
+def _parse_feature(i: int, feature: Any, levels: Levels) -> tuple[Region, BaseGeometry]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise _fail(i, None, "type", "must be a GeoJSON Feature")
     props = feature.get("properties")
     if not isinstance(props, dict):
         raise _fail(i, None, "properties", "missing or not an object")
-    code, level = _check_code(i, props)
+    code, level = _check_code(i, props, levels)
     name = props.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _fail(i, code, "name", f"must be a non-empty string, got {name!r}")
     name_en = props.get("name_en") or ""
     if not isinstance(name_en, str):
         raise _fail(i, code, "name_en", f"must be a string, got {name_en!r}")
-    parent = _check_parent(i, code, level, props)
+    parent = _check_parent(i, code, level, props, levels)
     geom = _check_geometry(i, code, feature)
     centre = _check_centre(i, code, props) or label_point(geom)
     region = Region(code=code, name=name, level=level, parent=parent, name_en=name_en,
                     centre=centre)
     return region, geom
+
+
+def _spec(i: int, raw: Any) -> LevelSpec:
+    where = f"document: field 'levels' item {i}"
+    if isinstance(raw, str):
+        raw = {"key": raw}
+    if not isinstance(raw, dict) or not isinstance(raw.get("key"), str) or not raw["key"]:
+        raise HierarchyError(f"{where}: must be a level key or {{key, name, name_en}}, got {raw!r}")
+    key = raw["key"]
+    return LevelSpec(key, str(raw.get("name") or key), str(raw.get("name_en") or key.title()))
+
+
+def parse_levels(doc: Mapping[str, Any]) -> Levels:
+    """The levels a document declares (Dongguan's four when it declares none)."""
+    raw = doc.get("levels")
+    if raw is None:
+        return DONGGUAN_LEVELS
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise HierarchyError("document: field 'levels': must list at least two levels, "
+                             f"top to bottom, got {raw!r}")
+    specs = tuple(_spec(i, x) for i, x in enumerate(raw))
+    keys = [s.key for s in specs]
+    shard = doc.get("shard_level", keys[1])
+    try:
+        return Levels(specs, shard=shard, dispatch=doc.get("dispatch_level", shard),
+                      prefix_codes=bool(doc.get("prefix_codes", False)),
+                      code_digits=tuple(doc.get("code_digits") or ()))
+    except ValueError as exc:
+        raise HierarchyError(f"document: field 'levels': {exc}") from None
+
+
+def levels_document(levels: Levels) -> dict[str, Any]:
+    """The document fields that declare a hierarchy's levels."""
+    return {"levels": [{"key": s.key, "name": s.name, "name_en": s.name_en}
+                       for s in levels.specs],
+            "shard_level": levels.shard, "dispatch_level": levels.dispatch,
+            "prefix_codes": levels.prefix_codes, "code_digits": list(levels.code_digits)}
+
+
+def _check_links(regions: dict[str, Region], first_seen: dict[str, int], levels: Levels) -> None:
+    for code, region in regions.items():
+        if region.parent is None:
+            continue
+        parent = regions.get(region.parent)
+        if parent is None:
+            raise _fail(first_seen[code], code, "parent", f"unknown parent {region.parent!r}")
+        want = levels.above(region.level)
+        if parent.level != want:
+            raise _fail(first_seen[code], code, "parent",
+                        f"a {region.level}'s parent must be a {want}, "
+                        f"{parent.code} is a {parent.level}")
+    cities = [c for c, r in regions.items() if r.level == levels.top]
+    if len(cities) != 1:
+        raise HierarchyError(f"document: field 'features': needs exactly one {levels.top}, "
+                             f"found {len(cities)}")
 
 
 def parse_hierarchy(doc: Any) -> CityGeo:
@@ -153,6 +220,7 @@ def parse_hierarchy(doc: Any) -> CityGeo:
     if datum not in DATUMS:
         raise HierarchyError(f"document: field 'datum': must be one of {', '.join(DATUMS)}, "
                              f"got {datum!r}")
+    levels = parse_levels(doc)
     features = doc.get("features")
     if not isinstance(features, list) or not features:
         raise HierarchyError("document: field 'features': must be a non-empty list")
@@ -160,20 +228,14 @@ def parse_hierarchy(doc: Any) -> CityGeo:
     shapes: dict[str, BaseGeometry] = {}
     first_seen: dict[str, int] = {}
     for i, feature in enumerate(features):
-        region, geom = _parse_feature(i, feature)
+        region, geom = _parse_feature(i, feature, levels)
         if region.code in regions:
             raise _fail(i, region.code, "code",
                         f"duplicate code (first used by feature {first_seen[region.code]})")
         regions[region.code], shapes[region.code] = region, geom
         first_seen[region.code] = i
-    for code, region in regions.items():
-        if region.parent is not None and region.parent not in regions:
-            raise _fail(first_seen[code], code, "parent", f"unknown parent {region.parent!r}")
-    cities = [c for c in regions if len(c) == CITY_CODE_LEN]
-    if len(cities) != 1:
-        raise HierarchyError(f"document: field 'features': needs exactly one city, "
-                             f"found {len(cities)}")
-    return CityGeo(hierarchy=Hierarchy.build(regions.values(), datum), shapes=shapes)
+    _check_links(regions, first_seen, levels)
+    return CityGeo(hierarchy=Hierarchy.build(regions.values(), datum, levels), shapes=shapes)
 
 
 def load_hierarchy(path: str | Path) -> CityGeo:
@@ -200,7 +262,8 @@ def round_geometry(geom: BaseGeometry, ndigits: int) -> dict[str, Any]:
 def _sorted_codes(city: CityGeo, codes: Iterable[str] | None = None) -> list[str]:
     regions = city.hierarchy.regions
     chosen = regions.keys() if codes is None else codes
-    return sorted(chosen, key=lambda c: (_LEVEL_ORDER[regions[c].level], c))
+    order = city.hierarchy.levels.index
+    return sorted(chosen, key=lambda c: (order(regions[c].level), c))
 
 
 def to_document(city: CityGeo, ndigits: int = SAVE_NDIGITS) -> dict[str, Any]:
@@ -208,11 +271,12 @@ def to_document(city: CityGeo, ndigits: int = SAVE_NDIGITS) -> dict[str, Any]:
     features = []
     for code in _sorted_codes(city):
         r = city.hierarchy.regions[code]
-        props = {"code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level.value,
+        props = {"code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level,
                  "parent": r.parent, "centre": [r.centre[0], r.centre[1]]}
         features.append({"type": "Feature", "properties": props,
                          "geometry": round_geometry(city.shapes[code], ndigits)})
-    return {"type": "FeatureCollection", "datum": city.hierarchy.datum, "features": features}
+    return {"type": "FeatureCollection", "datum": city.hierarchy.datum,
+            **levels_document(city.hierarchy.levels), "features": features}
 
 
 def save_hierarchy(city: CityGeo, path: str | Path) -> Path:
@@ -257,7 +321,7 @@ def region_features(city: CityGeo, codes: Iterable[str], simplify_deg: float = 0
     features = []
     for code, geom in zip(chosen, _simplified(city, chosen, simplify_deg), strict=True):
         r = city.hierarchy.regions[code]
-        props = {"code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level.value,
+        props = {"code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level,
                  "centre": [round(r.centre[0], ndigits), round(r.centre[1], ndigits)]}
         features.append({"type": "Feature", "properties": props,
                          "geometry": round_geometry(geom, ndigits)})

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from domain.model import Placement
-from domain.regions import Level, town_of, village_of
+from domain.regions import town_of, village_of
 from feeds.geo.hierarchy import CityGeo
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class GridIndex:
 
     def __init__(self, city: CityGeo, cell_deg: float = 0.002) -> None:
         started = time.perf_counter()
-        grids = city.hierarchy.at_level(Level.GRID)
+        grids = city.hierarchy.at_level(city.hierarchy.levels.leaf)
         self.codes: list[str] = [r.code for r in grids]
         self.geoms = np.array([city.shapes[c] for c in self.codes], dtype=object)
         shapely.prepare(self.geoms)

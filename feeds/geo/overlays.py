@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from domain.overlays import BusinessUnit, Overlay, overlay_problems
-from domain.regions import Level
+from domain.regions import is_within
 from feeds.geo.hierarchy import CityGeo, round_geometry, simplify_shapes
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _refuse(source: str, layer_id: str, problems: list[str]) -> OverlayError:
 
 def base_grids_of(city: CityGeo, region: str) -> set[str]:
     """Codes of the base grids at or below a region."""
-    return {r.code for r in city.hierarchy.descendants(region, Level.GRID)}
+    return {r.code for r in city.hierarchy.descendants(region, city.hierarchy.levels.leaf)}
 
 
 def parse_overlay(doc: Any, city: CityGeo, source: str = "document") -> Overlay:
@@ -212,7 +212,7 @@ def overlay_features(overlay: Overlay, city: CityGeo, simplify_deg: float = 0.00
     `within` keeps only the units holding a base grid at or below that region (e.g. a town).
     """
     units = [u for u in overlay.units
-             if within is None or any(g.startswith(within) for g in u.grids)]
+             if within is None or any(is_within(g, within) for g in u.grids)]
     shapes = simplify_shapes([_dissolve(city, u.grids) for u in units], simplify_deg)
     features = []
     for u, geom in zip(units, shapes, strict=True):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import orjson
 import redis
 
+from domain.regions import is_within
 from feeds.live import reads
 from feeds.store import keys
 from feeds.video.registry import read_camera
@@ -104,17 +105,16 @@ def query(client: redis.Redis, f: AuditFilter, within: str | None, limit: int = 
     `within` keeps only entries about that region or below (None: all, "" entries too)."""
     resolve = RegionResolver(client)
     out = []
-    inside = None if within is None else within.encode()
     for eid, fields in _entries(client, f):
         if not f.matches(fields):
             continue
         stored = fields.get(b"region")
-        if inside is not None and stored is not None and not stored.startswith(inside):
-            continue  # decided on bytes: most entries carry their region
+        if within is not None and stored is not None and not is_within(stored.decode(), within):
+            continue  # decided before decoding the rest: most entries carry their region
         rec = {k.decode(): v.decode() for k, v in fields.items()}
         rec["id"] = eid.decode()
         rec["region"] = resolve(rec)
-        if within is not None and not (rec["region"] and rec["region"].startswith(within)):
+        if within is not None and not (rec["region"] and is_within(rec["region"], within)):
             continue
         out.append(rec)
         if len(out) >= limit:

@@ -10,6 +10,7 @@ import orjson
 import pandas as pd
 import redis
 
+from domain.regions import is_within
 from feeds.store import keys
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ BATCH_CASES = 20_000  # cases per pipelined read
 
 def towns_for(towns: Iterable[str], region: str) -> list[str]:
     """The towns whose cases can lie in `region` (all for the city, one below a town)."""
-    return [t for t in towns if t.startswith(region) or region.startswith(t)]
+    return [t for t in towns if is_within(t, region) or is_within(region, t)]
 
 
 def raw_cases(client: redis.Redis, towns: Iterable[str]) -> Iterator[bytes]:
@@ -94,7 +95,7 @@ def read_cases(client: redis.Redis, towns: list[str], region: str,
         case = parse_case(raw)
         if case is None:
             bad += 1
-        elif case["grid"].startswith(region) and case["reported_ts"] >= since_ts:
+        elif is_within(case["grid"], region) and case["reported_ts"] >= since_ts:
             rows.append(tuple(case.get(c) for c in fields))
     if bad:
         log.warning("skipped %d unreadable stored cases", bad)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from domain.model import Officer
-from domain.regions import Hierarchy, above_town, above_village
+from domain.regions import Hierarchy, above_town, above_village, is_within, town_of, village_of
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +68,14 @@ class OfficerIndex:
         self.lon = np.full(n, np.nan)
         self.lat = np.full(n, np.nan)
         self.on = np.zeros(n, dtype=bool)
-        self.groups = {k: self._group(hierarchy, width) for k, width in (("town", 9),
-                                                                          ("village", 12))}
+        self.groups = {k: self._group(hierarchy, of) for k, of in (("town", town_of),
+                                                                    ("village", village_of))}
         self._masks: dict[str, np.ndarray] = {}
 
-    def _group(self, hierarchy: Hierarchy, width: int) -> tuple[np.ndarray, list[str],
-                                                                 np.ndarray]:
+    def _group(self, hierarchy: Hierarchy, region_of: Callable[[str], str]
+               ) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Each officer's region (index), the region codes and their label points."""
-        codes, idx = np.unique(np.array([h[:width] for h in self.homes.tolist()]),
+        codes, idx = np.unique(np.array([region_of(h) for h in self.homes.tolist()]),
                                return_inverse=True)
         centres = np.array([hierarchy[c].centre if c in hierarchy else (np.nan, np.nan)
                             for c in codes.tolist()], dtype=np.float64).reshape(-1, 2)
@@ -91,7 +91,7 @@ class OfficerIndex:
         """Which officers belong to a region (by home grid), cached per region."""
         m = self._masks.get(region)
         if m is None:
-            m = np.char.startswith(self.homes, region) if len(self.homes) else np.zeros(0, bool)
+            m = np.fromiter((is_within(h, region) for h in self.homes), bool, len(self.homes))
             self._masks[region] = m
         return m
 

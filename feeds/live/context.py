@@ -9,7 +9,7 @@ from pathlib import Path
 from domain.alerts import CategoryRule
 from domain.model import Officer
 from domain.overlays import Overlay
-from domain.regions import Hierarchy, Level
+from domain.regions import Hierarchy
 from feeds.geo.hierarchy import CityGeo, load_hierarchy
 from feeds.geo.overlays import load_overlays
 from feeds.geo.roster import load_officers
@@ -40,7 +40,7 @@ class CityContext:
     @property
     def towns(self) -> list[str]:
         """Codes of the towns, sorted."""
-        return [r.code for r in self.hierarchy.at_level(Level.TOWN)]
+        return [r.code for r in self.hierarchy.at_level(self.hierarchy.levels.shard)]
 
     @classmethod
     def load(cls, city_file: Path, officers_file: Path, rules_file: Path | None,

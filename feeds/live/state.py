@@ -24,7 +24,7 @@ from domain.entries import (
     UpdateEntry,
 )
 from domain.model import Incident, Officer
-from domain.regions import ancestors_of, town_of
+from domain.regions import chain_to_shard, town_of
 from domain.tasks import TaskAction, tasks_for, with_task_event
 
 SENSITIVE_MARK = "!"  # prefix of the counts of sensitive cases alone ("!<region>|<kind>")
@@ -273,7 +273,7 @@ class CityState:
         c: Counter[str] = Counter()
         for iid in self.by_town.get(town, ()):
             inc = self.incidents[iid]
-            regions = ancestors_of(inc.grid)[:-1]  # grid, village, town
+            regions = chain_to_shard(inc.grid)  # grid, village, town
             # sensitive cases are counted twice: also under "!<region>|…" (see summary.py)
             marks = ("", SENSITIVE_MARK) if self.rules[inc.category].sensitive else ("",)
             if inc.status.is_open:

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from domain.alerts import LEVELS, AlertLevel, worst
-from domain.regions import Hierarchy, Level, level_of, town_of
+from domain.regions import Hierarchy, above_town, is_within, town_of
 from feeds.live.state import SENSITIVE_MARK, OfficerState
 
 ONLINE_S = 300.0
@@ -41,8 +41,9 @@ def visible_counts(counts: Mapping[str, Mapping[str, int]], cleared: bool
 
 def region_counts(code: str, counts: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
     """Open cases by level, overdue and new-today for a region and everything below it."""
-    if level_of(code) is Level.CITY:
-        return {k: sum(c.get(f"{t}|{k}", 0) for t, c in counts.items()) for k in KINDS}
+    if above_town(code):  # the sum of the shard-level regions below it
+        shards = [(t, c) for t, c in counts.items() if is_within(t, code)]
+        return {k: sum(c.get(f"{t}|{k}", 0) for t, c in shards) for k in KINDS}
     town = counts.get(town_of(code), {})
     return {k: town.get(f"{code}|{k}", 0) for k in KINDS}
 
@@ -51,7 +52,7 @@ def officer_counts(code: str, officers: Iterable[OfficerState], now: float) -> d
     """Officers of a region (by home grid): total, on duty, online (reported recently)."""
     total = on_duty = online = 0
     for o in officers:
-        if o.home.startswith(code):
+        if is_within(o.home, code):
             total += 1
             on_duty += o.on_duty
             online += o.ts >= now - ONLINE_S

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import shapely
 
-from domain.regions import Level
 from domain.video import Camera, CameraKind
 from feeds.geo.hierarchy import CityGeo
 from feeds.sim.camframes import QUIET_REGION
@@ -56,7 +55,7 @@ def demo_cameras(city: CityGeo, base_url: str, per_grid: int = 1, seed: int = 7,
     """Demo cameras: per_grid in each grid (or in `limit` grids spread over the city), each
     placed along a street of its grid, streaming from the synthetic camera server at
     base_url."""
-    grids = city.hierarchy.at_level(Level.GRID)
+    grids = city.hierarchy.at_level(city.hierarchy.levels.leaf)
     if limit is not None and limit < len(grids) * per_grid:
         n = max(1, limit // per_grid)
         grids = [grids[int(i * len(grids) / n)] for i in range(n)]

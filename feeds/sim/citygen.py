@@ -227,7 +227,7 @@ def _regions_below(parent: Region, shapes: dict[str, BaseGeometry], n: int, seed
     rng = np.random.default_rng([seed, int(parent.code)])
     for k, child in enumerate(split(shapes[parent.code], n, rng), start=1):
         code = f"{parent.code}{k:03d}"
-        if parent.level is Level.TOWN:
+        if parent.level == Level.TOWN:
             region = Region(code, f"{_short_name(parent.name)}第{k}社区", Level.VILLAGE,
                             parent.code, f"{parent.name_en} Community {k}")
         else:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import redis.asyncio as aredis
 
-from domain.regions import Level
 from domain.video import Camera
 from feeds.geo.hierarchy import load_hierarchy
 from feeds.ingest.config import ClientLimits
@@ -138,7 +137,7 @@ def file_cameras(data_dir: Path, cameras_csv: Path) -> list[Camera]:
 def town_codes(data_dir: Path) -> list[str]:
     """The codes of the data dir's towns."""
     city = load_hierarchy(Path(data_dir) / "city.geojson")
-    return [r.code for r in city.hierarchy.at_level(Level.TOWN)]
+    return [r.code for r in city.hierarchy.at_level(city.hierarchy.levels.shard)]
 
 
 def motion_zones(cams: list[Camera], motion: bool, zones_file: Path | None,

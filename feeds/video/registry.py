@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import orjson
 import redis
 
-from domain.regions import Level
 from domain.video import Camera, CameraKind, Health, health_state, valid_camera_id
 from feeds.geo.csvfile import read_checked_csv
 from feeds.geo.hierarchy import CityGeo
@@ -73,7 +72,7 @@ def _parse_row(row: Mapping[str, str], city: CityGeo, locate: Any) -> Camera:
                          f"{'/'.join(SCHEMES[kind])}:// URL with a host, got {url!r}")
     grid = (row.get("grid") or "").strip()
     if grid:
-        if grid not in city.hierarchy or city.hierarchy[grid].level is not Level.GRID:
+        if grid not in city.hierarchy or city.hierarchy[grid].level != city.hierarchy.levels.leaf:
             raise ValueError(f"grid: {grid!r} is not a grid of {city.hierarchy.city.name}")
     else:
         grid = locate(lon, lat) or ""

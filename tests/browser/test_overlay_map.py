@@ -186,7 +186,7 @@ def test_hover_shows_the_beat_name_as_text_and_clicks_reach_the_region(
     page.screenshot(path=str(SCREENSHOTS / "overlay.png"))
     # the outline pane takes no pointer: the click lands on the village below and drills down
     village = hit["code"].split("-")[0]
-    assert city_ctx.city.hierarchy[village].level is Level.VILLAGE
+    assert city_ctx.city.hierarchy[village].level == Level.VILLAGE
     page.mouse.click(hit["x"], hit["y"])
     page.wait_for_url(f"**/village/{village}", timeout=TIMEOUT)
 

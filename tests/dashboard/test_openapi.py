@@ -42,7 +42,9 @@ def test_every_answer_model_and_the_enums_they_use_are_components():
     assert {m.__name__ for m in ANSWERS} <= set(schemas)
     assert schemas["AlertLevel"]["enum"] == [lv.value for lv in AlertLevel]
     assert schemas["Status"]["enum"] == [s.value for s in Status]
-    assert schemas["Level"]["enum"] == ["city", "town", "village", "grid"]
+    # a region's level is a key the city declares (data, not an enum): a described string
+    assert schemas["RegionRef"]["properties"]["level"]["type"] == "string"
+    assert "declares" in schemas["RegionRef"]["properties"]["level"]["description"]
     assert all("$defs" not in s for s in schemas.values())  # every $ref is a component
 
 

@@ -134,12 +134,15 @@ def page_probes(w: World) -> list[Probe]:
            Probe("admin/deadletters", "/admin/deadletters", None,
                  roles=frozenset({Role.ADMIN}), city_only=True),
            Probe("case", "/case/NOPE", None, missing=True),
-           Probe("town", "/town/999999999", None, missing=True)]
+           Probe("town", "/town/999999999", None, missing=True),
+           Probe("region", "/region/999999999", None, missing=True)]
     for place in ("A1", "A2", "B"):
         code, grid = w.codes[place], w.grids[place]
         out += [Probe("town", f"/town/{code[:9]}", place if place == "B" else "town_a"),
                 Probe("village", f"/village/{code}", place),
                 Probe("grid", f"/grid/{grid}", place),
+                Probe("region", f"/region/{code}", place), Probe("region", f"/region/{grid}", place),
+                Probe("town", f"/town/{code}", None, missing=True),  # an alias keeps its level
                 Probe("stats", f"/stats/{code}", place),
                 Probe("track", f"/track?officer={w.officers[place]}", place),
                 Probe("track", f"/track?grid={grid}", place)]

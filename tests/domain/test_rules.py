@@ -41,10 +41,10 @@ def test_worst_level_orders_red_over_yellow_over_green():
 
 
 def test_region_codes_name_their_level_and_ancestors():
-    assert level_of("441900") is Level.CITY
-    assert level_of("441900101") is Level.TOWN
-    assert level_of("441900101002") is Level.VILLAGE
-    assert level_of("441900101002003") is Level.GRID
+    assert level_of("441900") == Level.CITY
+    assert level_of("441900101") == Level.TOWN
+    assert level_of("441900101002") == Level.VILLAGE
+    assert level_of("441900101002003") == Level.GRID
     assert ancestors_of("441900101002003") == ["441900101002003", "441900101002", "441900101",
                                               "441900"]
     assert town_of("441900101002003") == "441900101"

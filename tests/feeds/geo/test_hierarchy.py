@@ -52,7 +52,7 @@ def test_small_document_parses():
     assert h.datum == "gcj02" and city.datum == "gcj02"
     assert h.city.code == "441900"
     assert h.children_of("441900101") == ("441900101001", "441900101002")
-    assert h["441900101002001"].level is Level.GRID
+    assert h["441900101002001"].level == Level.GRID
     assert h["441900101002001"].name_en == "Region 441900101002001"
     # centre absent in the file: computed, inside the region
     for code, region in h.regions.items():
