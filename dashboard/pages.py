@@ -118,7 +118,8 @@ def _map(d: PageDeps, r: PageRequest, code: str) -> Any:
         vm = d.reads.map_view(code, r.user, f"{live_url}&watch={w.home}", r.lang, True, tiles)
         return map_page(vm, None, wall_chrome(w, r.lang))
     vm = d.reads.map_view(code, r.user, live_url, r.lang, False, tiles)
-    return map_page(vm, case_panel(vm.incidents, vm.region_level, r.lang, vm.as_of))
+    return map_page(vm, case_panel(vm.incidents, vm.region_level, r.lang, vm.as_of,
+                                   vm.dispatch_level))
 
 
 def home(d: PageDeps, r: PageRequest) -> Any:

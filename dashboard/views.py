@@ -97,6 +97,7 @@ class Snapshots:
             centre=((miny + maxy) / 2, (minx + maxx) / 2), zoom=zoom, live_url=live_url,
             as_of=now, lang=lang, basemap=basemap, wall=wall, breadcrumbs=crumbs,
             levels=self.ctx.hierarchy.levels.keys, level_names=self.level_names(lang),
+            dispatch_level=self.ctx.hierarchy.levels.dispatch,
             bounds=((miny, minx), (maxy, maxx)),
             cameras=None if code == self.ctx.hierarchy.city.code else camera_features(
                 camera_rows(self.client, self.ctx, code)),

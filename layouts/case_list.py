@@ -88,12 +88,14 @@ def table(table_id: str, rows: list[dict[str, Any]], lang: str, page_size: int) 
                 csv=csv, rowClass="gw-row-link")
 
 
-def case_panel(markers: list[IncidentMarker], level: str, lang: str, now: float) -> html.Aside:
-    """The side panel of a region page: the dispatch queue (towns) and all open cases."""
+def case_panel(markers: list[IncidentMarker], level: str, lang: str, now: float,
+               dispatch_level: str = "town") -> html.Aside:
+    """The side panel of a region page: the dispatch queue (at the level that dispatches,
+    Dongguan's towns) and all open cases."""
     names = labels(lang)
     rows = sort_rows([case_row(m, names, now, lang) for m in markers])
     parts: list[Any] = []
-    if level == "town":
+    if level == dispatch_level:
         parts += [html.H2([t("list.queue", lang),
                            html.Span(t("list.queue_hint", lang), className="gw-hint")],
                           className="gw-card-title"),

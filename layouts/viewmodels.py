@@ -100,6 +100,7 @@ class MapView:
     breadcrumbs: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     levels: tuple[str, ...] = ("city", "town", "village", "grid")  # the city's, top down
     level_names: dict[str, str] = field(default_factory=dict)  # level key → display name
+    dispatch_level: str = "town"  # the level whose page holds the dispatch queue
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None  # ((s, w), (n, e))
     overlays: list[tuple[str, str, FeatureCollection]] = field(default_factory=list)
     cameras: FeatureCollection | None = None  # cameras with their health, when registered

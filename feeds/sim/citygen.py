@@ -341,7 +341,7 @@ def _officer_name(rng: np.random.Generator) -> str:
 
 def generate_officers(city: CityGeo, n: int = N_OFFICERS, seed: int = DEMO_SEED) -> list[Officer]:
     """Exactly n officers, 2–5 per grid, ids O000001…, deterministic Chinese names."""
-    grids = [r.code for r in city.hierarchy.at_level(Level.GRID)]
+    grids = [r.code for r in city.hierarchy.at_level(city.hierarchy.levels.leaf)]
     rng = np.random.default_rng([seed, 9756])
     counts = _officer_counts(len(grids), n, rng)
     officers: list[Officer] = []

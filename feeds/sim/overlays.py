@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from pathlib import Path
 
 import numpy as np
 import shapely
 
 from domain.overlays import BusinessUnit, Overlay
-from domain.regions import Level
 from feeds.geo.hierarchy import CityGeo
 from feeds.geo.overlays import OVERLAY_DIR, save_overlay
 from feeds.sim.citygen import DEMO_SEED
@@ -60,14 +60,20 @@ def _group(codes: list[str], adj: dict[str, dict[str, float]],
     return sorted(beats)
 
 
+def _seed_of(code: str) -> int:
+    """A region's seed: its code's number (Dongguan's digits) or a checksum of any code."""
+    return int(code) if code.isdigit() else zlib.crc32(code.encode())
+
+
 def demo_police_beats(city: CityGeo, seed: int = DEMO_SEED) -> Overlay:
     """The demo layer: each village's grids grouped into police beats of 1-3 adjacent grids."""
     units: list[BusinessUnit] = []
-    for village in city.hierarchy.at_level(Level.VILLAGE):
+    lv = city.hierarchy.levels
+    for village in city.hierarchy.at_level(lv.above(lv.leaf) or lv.leaf):
         codes = list(city.hierarchy.children_of(village.code))
         if not codes:
             continue
-        rng = np.random.default_rng([seed, int(village.code)])
+        rng = np.random.default_rng([seed, _seed_of(village.code)])
         for k, grids in enumerate(_group(codes, _neighbours(codes, city), rng), start=1):
             units.append(BusinessUnit(
                 code=f"{village.code}-{k:02d}", name=f"{village.name}警区{k}",

@@ -141,7 +141,8 @@ def page_probes(w: World) -> list[Probe]:
         out += [Probe("town", f"/town/{code[:9]}", place if place == "B" else "town_a"),
                 Probe("village", f"/village/{code}", place),
                 Probe("grid", f"/grid/{grid}", place),
-                Probe("region", f"/region/{code}", place), Probe("region", f"/region/{grid}", place),
+                Probe("region", f"/region/{code}", place),
+                Probe("region", f"/region/{grid}", place),
                 Probe("town", f"/town/{code}", None, missing=True),  # an alias keeps its level
                 Probe("stats", f"/stats/{code}", place),
                 Probe("track", f"/track?officer={w.officers[place]}", place),
