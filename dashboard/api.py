@@ -23,6 +23,7 @@ from dashboard.api_models import (
     Officer,
     Officers,
     Position,
+    RegionDetail,
     RegionRef,
     Summary,
     SummaryCounts,
@@ -116,6 +117,24 @@ class Api:
                                                 level=h[code].level),
                                counts=self.counts(code, st), children=children,
                                as_of=time.time()))
+
+    def region_detail(self, code: str) -> flask.Response:
+        """GET /api/v1/regions/<code>: names, level, path and children of a region in scope."""
+        user: User = flask.g.user
+        h = self.ctx.hierarchy
+        if code not in h:
+            return _error(404, f"unknown region {code}")
+        if not user.may_see_region(code):
+            return _error(403, "region outside your scope")
+        r = h[code]
+
+        def ref(c: str) -> RegionRef:
+            return RegionRef(code=c, name=h[c].name, level=h[c].level)
+        return _answer(RegionDetail(
+            code=code, name=r.name, name_en=r.name_en, level=r.level,
+            level_name=h.levels.name(r.level, "zh"), parent=r.parent,
+            path=[ref(c) for c in reversed(h.ancestors(code))],
+            children=[ref(c) for c in h.children_of(code)]))
 
     def counts(self, code: str, st: dict[str, Any]) -> SummaryCounts:
         """What a region and everything below it holds, from its live state."""
@@ -241,6 +260,7 @@ def blueprint(ctx: CityContext, client: redis.Redis, snaps: Snapshots,
     bp.get("/health")(api.health)
     bp.get("/api/v1/openapi.json")(api.openapi)
     bp.get("/api/v1/summary")(api.summary)
+    bp.get("/api/v1/regions/<code>")(api.region_detail)
     bp.get("/api/v1/incidents")(api.incidents)
     bp.get("/api/v1/incidents/<incident_id>")(api.incident)
     if actions is not None:

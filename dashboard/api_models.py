@@ -68,6 +68,19 @@ class RegionRef(Answer):
                                    "town, village, grid)")
 
 
+class RegionDetail(Answer):
+    """GET /api/v1/regions/<code>: a region, its path from the city and its children."""
+
+    code: str
+    name: str
+    name_en: str
+    level: str
+    level_name: str = Field(description="the level's display name (zh), as the city declares it")
+    parent: str | None
+    path: list[RegionRef] = Field(description="from the city down to the region")
+    children: list[RegionRef]
+
+
 class SummaryCounts(Answer):
     """What a region and everything below it holds."""
 
@@ -294,7 +307,8 @@ class Operation:
 
 
 REGION = Param("region", description="region code (default: the caller's scope)")
-ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, Incident, IncidentDetail,
+ANSWERS: tuple[type[Answer], ...] = (Error, Health, Summary, RegionDetail, Incident,
+                                     IncidentDetail,
                                      Incidents, Officer,
                                      Officers, Cameras, VideoEvent, VideoEvents,
                                      CommandAccepted)

@@ -17,6 +17,7 @@ from dashboard.api_models import (
     Officers,
     Operation,
     Param,
+    RegionDetail,
     Summary,
 )
 from dashboard.video_api import OPERATIONS as VIDEO_EVENT_OPERATIONS
@@ -32,6 +33,8 @@ ERRORS = {400: "a parameter (or the request body) is not valid; `error` says why
           429: "too many failed logins from this address; see Retry-After"}
 OPERATIONS = (
     Operation("/api/v1/summary", "Counts of a region and its children", Summary, (REGION,)),
+    Operation("/api/v1/regions/{code}", "A region: its level, path and children", RegionDetail,
+              (Param("code", "path"),)),
     Operation("/api/v1/incidents", "Cases of a region", Incidents, (
         REGION, Param("status", description="case status", enum=STATUSES),
         Param("level", description="alert level", enum=LEVELS))),

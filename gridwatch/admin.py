@@ -53,11 +53,6 @@ def _known_scope(scope: str, cfg: GridwatchConfig) -> bool:
     """Whether `scope` names a region of the city (checked against the data dir's city)."""
     from domain.regions import level_of  # noqa: PLC0415
 
-    try:
-        level_of(scope)
-    except ValueError:
-        print(f"scope {scope!r} is not a region code", file=sys.stderr)
-        return False
     city = cfg.store.city_file
     if city.exists():
         from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
@@ -65,6 +60,12 @@ def _known_scope(scope: str, cfg: GridwatchConfig) -> bool:
         if scope not in load_hierarchy(city).hierarchy:
             print(f"no region {scope!r} in {city}", file=sys.stderr)
             return False
+        return True
+    try:  # no city yet: the documented code scheme
+        level_of(scope)
+    except ValueError:
+        print(f"scope {scope!r} is not a region code", file=sys.stderr)
+        return False
     return True
 
 
@@ -116,11 +117,13 @@ def export(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     """`gridwatch export`: stream history to Parquet before the age trim drops it."""
     import time  # noqa: PLC0415
 
+    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
     from feeds.geo.roster import load_officers  # noqa: PLC0415
     from feeds.history.export import export_history  # noqa: PLC0415
     from feeds.live import reads  # noqa: PLC0415
 
     client = reads.connect(store_url(cfg))
+    load_hierarchy(cfg.store.city_file)  # its levels say which region each grid's data is in
     towns = sorted({town_of(o.grid) for o in load_officers(cfg.store.officers_file)})
     end = time.time() - args.older_than * 3600
     total = export_history(client, towns, args.out, end,

@@ -26,7 +26,8 @@ from feeds.store.client import sync_client
 
 PW = "openapi-pass-1"
 ACTIONS = "/api/v1/incidents/{incident_id}/actions"
-PATHS = {"/api/v1/summary": "Summary", "/api/v1/incidents": "Incidents",
+PATHS = {"/api/v1/summary": "Summary", "/api/v1/regions/{code}": "RegionDetail",
+         "/api/v1/incidents": "Incidents",
          "/api/v1/incidents/{incident_id}": "IncidentDetail", "/api/v1/officers": "Officers",
          "/api/v1/officers/{officer_id}": "Officer", "/api/v1/cameras": "Cameras",
          "/api/v1/video/events": "VideoEvents", "/api/v1/video/events/{event_id}": "VideoEvent"}

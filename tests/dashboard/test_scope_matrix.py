@@ -74,6 +74,7 @@ def http_probes(w: World) -> list[Probe]:
             out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}?region={code}", place))
         out.append(Probe("/api/v1/officers/<officer_id>",
                          f"/api/v1/officers/{w.officers[place]}", place))
+        out.append(Probe("/api/v1/regions/<code>", f"/api/v1/regions/{code}", place))
         out.append(Probe("/wall/playlist.json", f"/wall/playlist.json?home={code}", place))
         cam = w.cameras[place]
         out += [Probe("/video/camera/<camera_id>.jpg", f"/video/camera/{cam}.jpg", place,
@@ -82,7 +83,8 @@ def http_probes(w: World) -> list[Probe]:
                       ok=302)]
     for api in ("summary", "incidents", "officers", "cameras", "video/events"):
         out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}", None))  # own scope
-    out += [Probe("/wall/playlist.json", "/wall/playlist.json", None),
+    out += [Probe("/api/v1/regions/<code>", "/api/v1/regions/441999999", None, missing=True),
+            Probe("/wall/playlist.json", "/wall/playlist.json", None),
             Probe("/wall/playlist.json", "/wall/playlist.json?home=441999999", None,
                   missing=True)]
     for case_id, (place, sensitive) in CASES.items():
