@@ -66,6 +66,10 @@ def roster_of(data_dir: Path, n: int) -> int:
 UNTIL_READY = """() => [performance.getEntriesByType('navigation')[0],
   ...performance.getEntriesByType('resource')].filter(e => e.responseEnd <= window.__gw.ready)
   .reduce((n, e) => n + (e.transferSize || 0), 0)"""
+# The same, resource by resource: [path, bytes], largest first.
+RESOURCES = """() => [performance.getEntriesByType('navigation')[0],
+  ...performance.getEntriesByType('resource')].filter(e => e.responseEnd <= window.__gw.ready)
+  .map(e => [new URL(e.name).pathname, e.transferSize || 0]).sort((a, b) => b[1] - a[1])"""
 
 
 def load_once(browser: Browser, url: str, cookie: str, towns: int) -> dict[str, Any]:
@@ -106,7 +110,7 @@ def load_in(ctx: Any, url: str, towns: int) -> dict[str, Any]:
         .map(e => e.responseEnd)), towns: window.__gw.towns, officers: window.__gw.officers,
       longtasks: window.__gw.longtasks, ws_ready: window.__gw.ws,
       heap: performance.memory ? performance.memory.usedJSHeapSize : 0})""")
-    got.update(wire, http_ready=page.evaluate(UNTIL_READY))
+    got.update(wire, http_ready=page.evaluate(UNTIL_READY), resources=page.evaluate(RESOURCES))
     page.close()
     return got
 
@@ -139,6 +143,8 @@ def main() -> None:
     ap.add_argument("--officers", type=int, default=10_000)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--wall", action="store_true", help="the city wall instead of the desk")
+    ap.add_argument("--resources", action="store_true",
+                    help="list what the first cold load moved until the map was ready")
     args = ap.parse_args()
     data_dir, ctx = city()
     officers = roster_of(data_dir, args.officers)
@@ -153,6 +159,9 @@ def main() -> None:
         runs = [load_once(browser, page, cookie, len(ctx.towns)) for _ in range(args.reps)]
         browser.close()
     s = summarise(runs)
+    if args.resources:
+        for path, size in runs[0]["resources"]:
+            print(f"{size / 1024:8.1f} KB  {path}")
     print(f"city {'wall' if args.wall else 'view (desk)'}, {grids:,} grids, {officers:,} "
           f"officers (simulated, all placed), 1920×1080, cold cache, median of {len(runs)} loads")
     print(f"first contentful paint {s['fcp']:.0f} ms; DOMContentLoaded {s['dcl']:.0f} ms; "

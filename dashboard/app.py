@@ -35,6 +35,7 @@ from dashboard.actions import Actions
 from dashboard.config import DashboardConfig
 from dashboard.paths import assets_dir
 from dashboard.readmodel import ReadModel
+from dashboard.static_brotli import StaticBrotli
 from dashboard.views import Snapshots
 from feeds.ingest.attachments import MEDIA_SUBDIR
 from feeds.ingest.intake import make_placer
@@ -68,6 +69,7 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
                     title=t("app.title", settings.web.lang), update_title=None,
                     suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([dcc.Location(id=URL), dash.page_container])
+    StaticBrotli().install(server)  # after Dash's Flask-Compress, so it runs before it
     server.extensions[public.HASHES] = functools.cache(app.csp_hashes)
     app.interpolate_index = _index_in_page_lang(app, client, settings.web.lang)
     pages.install(app, pages.PageDeps(reads, settings))
