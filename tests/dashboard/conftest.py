@@ -1,2 +1,2 @@
 """Fixtures of the dashboard tests: the scope tests' world (tests/dashboard/scope_world.py)."""
-from tests.dashboard.scope_world import world  # noqa: F401
+from tests.dashboard.scope_world import five_ctx, world  # noqa: F401

@@ -19,7 +19,7 @@ from dashboard import auth as web_auth
 from dashboard.app import create_app
 from dashboard.config import DashboardConfig
 from domain.access import CLEARED_FOR_SENSITIVE, Role, User
-from domain.regions import Level
+from domain.regions import Hierarchy, town_of
 from domain.video import Camera, Clip, EventStatus
 from feeds.accounts import auth
 from feeds.ingest.attachments import MEDIA_SUBDIR, MediaDir
@@ -35,6 +35,7 @@ from feeds.video.config import VideoConfig
 from feeds.video.registry import save_cameras
 from feeds.video.store import event_for, queue_clip, queue_event
 from tests.dashboard.dash_client import PAGES_OUTPUT
+from tests.five_level import write_five_level_city
 
 SCOPES = ("city", "town", "village", "other_village")
 SEES = {"city": {"A1", "A2", "B"}, "town": {"A1", "A2"}, "village": {"A1"},
@@ -77,6 +78,7 @@ class World:
     ctx: CityContext
     client: redis.Redis
     http_app: Any
+    kind: str = "dongguan"  # or "five-level": 市 → 区 → 街道 → 社区 → 网格 (tests/five_level.py)
     codes: dict[str, str] = field(default_factory=dict)  # scope / place → region code
     grids: dict[str, str] = field(default_factory=dict)  # place → a grid
     officers: dict[str, str] = field(default_factory=dict)  # place → officer id
@@ -118,12 +120,12 @@ def _seed_cases(w: World, client: redis.Redis) -> None:
     for case_id, (place, sensitive) in CASES.items():
         grid = w.grids[place]
         p = w.ctx.city.shapes[grid].representative_point()
-        client.xadd(keys.incidents_in(grid[:9]), {"m": orjson.dumps({
+        client.xadd(keys.incidents_in(town_of(grid)), {"m": orjson.dumps({
             "type": "incident", "msg_id": case_id, "incident_id": case_id,
             "officer_id": w.officers[place], "ts": now - 60, "lon": p.x, "lat": p.y,
             "grid": grid, "category": "mental_health" if sensitive else "dispute",
             "title": f"TITLE-{case_id}", "severity": 0})})
-        client.hset(keys.INCIDENT_TOWN, case_id, grid[:9])
+        client.hset(keys.INCIDENT_TOWN, case_id, town_of(grid))
     ids = {s: ">" for s in worker.streams}
     for _ in range(3):
         ids = worker.step(ids, block_ms=20)
@@ -164,29 +166,53 @@ def _seed_photos(w: World, client: redis.Redis, media_dir: Path) -> None:
         photo = prepare("image/jpeg", base64.b64encode(cv2.imencode(".jpg", img)[1]).decode())
         assert not isinstance(photo, str)
         MediaDir(media_dir).save(photo)
-        client.hset(keys.attachments(w.grids[place][:9], case_id), f"ph-{case_id}",
+        client.hset(keys.attachments(town_of(w.grids[place]), case_id), f"ph-{case_id}",
                     orjson.dumps({"id": photo.photo_id, "mime": photo.mime, "ts": time.time(),
                                   "officer_id": w.officers[place]}))
         w.photos[case_id] = photo.photo_id
 
 
+def dongguan_codes(h: Hierarchy) -> dict[str, str]:
+    """Scopes and places in Dongguan: town A, its villages A1 and A2, a village of town B."""
+    town_a, town_b = (t.code for t in h.at_level("town")[:2])
+    va1, va2 = h.children_of(town_a)[:2]
+    return {"city": h.city.code, "town": town_a, "village": va1, "other_village": va2,
+            "A1": va1, "A2": va2, "B": h.children_of(town_b)[0]}
+
+
+def five_level_codes(h: Hierarchy) -> dict[str, str]:
+    """Scopes and places in the five-level city: district A (the "town" scope, above the
+    shards), its streets A1 and A2 (the "village" scopes), a community of each, and a
+    community of district B."""
+    district_a, district_b = h.children_of(h.city.code)[:2]
+    s1, s2 = h.children_of(district_a)[:2]
+    sb = h.children_of(district_b)[0]
+    return {"city": h.city.code, "town": district_a, "village": s1, "other_village": s2,
+            "A1": h.children_of(s1)[0], "A2": h.children_of(s2)[0], "B": h.children_of(sb)[0]}
+
+
 @pytest.fixture(scope="module")
-def world(redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
+def five_ctx(demo_dir: Path, tmp_path_factory) -> CityContext:
+    """The five-level city (tests/five_level.py), loaded."""
+    d = tmp_path_factory.mktemp("five-city")
+    write_five_level_city(demo_dir, d)
+    return CityContext.load(d / "city.geojson", d / "officers.csv", None)
+
+
+@pytest.fixture(scope="module", params=["dongguan", "five-level"])
+def world(request, redis_server, city_ctx: CityContext, tmp_path_factory) -> World:
+    ctx = city_ctx if request.param == "dongguan" else request.getfixturevalue("five_ctx")
     client = sync_client(redis_server.url)
     client.flushall()
-    h = city_ctx.hierarchy
-    town_a, town_b = city_ctx.towns[0], city_ctx.towns[1]
-    va1, va2 = h.children_of(town_a)[:2]
-    vb = h.children_of(town_b)[0]
+    h = ctx.hierarchy
     tmp = tmp_path_factory.mktemp("scope")
     settings = DashboardConfig(store=StoreConfig(data_dir=tmp),  # no capture worker there:
                                video=VideoConfig(capture_port=free_port()))
-    w = World(city_ctx, client, create_app(settings, city_ctx, client))
-    w.codes = {"city": h.city.code, "town": town_a, "village": va1, "other_village": va2,
-               "A1": va1, "A2": va2, "B": vb}
+    w = World(ctx, client, create_app(settings, ctx, client), request.param)
+    w.codes = (dongguan_codes if w.kind == "dongguan" else five_level_codes)(h)
     for place in ("A1", "A2", "B"):
-        w.grids[place] = next(h.descendants(w.codes[place], Level.GRID)).code
-        w.officers[place] = next(o.officer_id for o in city_ctx.roster.values()
+        w.grids[place] = next(h.descendants(w.codes[place], h.levels.leaf)).code
+        w.officers[place] = next(o.officer_id for o in ctx.roster.values()
                                  if o.grid == w.grids[place])
     _seed_cases(w, client)
     _seed_video(w, client, tmp / "clips")

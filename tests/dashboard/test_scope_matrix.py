@@ -140,9 +140,8 @@ def page_probes(w: World) -> list[Probe]:
            Probe("region", "/region/999999999", None, missing=True)]
     for place in ("A1", "A2", "B"):
         code, grid = w.codes[place], w.grids[place]
-        out += [Probe("town", f"/town/{code[:9]}", place if place == "B" else "town_a"),
-                Probe("village", f"/village/{code}", place),
-                Probe("grid", f"/grid/{grid}", place),
+        out += level_probes(w, place)
+        out += [Probe("grid", f"/grid/{grid}", place),
                 Probe("region", f"/region/{code}", place),
                 Probe("region", f"/region/{grid}", place),
                 Probe("town", f"/town/{code}", None, missing=True),  # an alias keeps its level
@@ -154,6 +153,21 @@ def page_probes(w: World) -> list[Probe]:
                 Probe("video", f"/video/{w.events[case_id]}", place, sensitive),
                 Probe("track", f"/track?at={case_id}", place, sensitive)]
     return out
+
+
+def level_probes(w: World, place: str) -> list[Probe]:
+    """The pages of a place's upper regions: Dongguan's town and village aliases; the
+    five-level city's district, street and community under /region/ (and no village page)."""
+    code = w.codes[place]
+    upper = "town_a" if place != "B" else place  # town or district A: both its places' own
+    if w.kind == "dongguan":
+        return [Probe("town", f"/town/{code[:9]}", upper),
+                Probe("village", f"/village/{code}", place)]
+    h = w.ctx.hierarchy
+    district, street = h.ancestor_at(code, "district"), h.ancestor_at(code, "street")
+    return [Probe("region", f"/region/{district}", upper),
+            Probe("region", f"/region/{street}", place),
+            Probe("village", f"/village/{code}", None, missing=True)]
 
 
 def page_expected(p: Probe, scope: str, role: Role) -> int:

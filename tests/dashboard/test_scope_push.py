@@ -13,6 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from dashboard.push import LiveHub, serve_push
 from domain.access import CLEARED_FOR_SENSITIVE, Role
+from domain.regions import town_of
 from feeds.accounts import async_sessions
 from feeds.store import keys
 from feeds.store.client import async_client
@@ -93,8 +94,8 @@ async def _publish_all(w: World) -> None:
              "grid": grid}
         whole = {"incident_id": case_id, "grid": grid, "category": m["category"],
                  "title": f"TITLE-{case_id}"}
-        w.client.xadd(keys.live(grid[:9]), {"m": orjson.dumps({
-            "ts": now, "town": grid[:9], "incidents": [m], "cases": [whole]})})
+        w.client.xadd(keys.live(town_of(grid)), {"m": orjson.dumps({
+            "ts": now, "town": town_of(grid), "incidents": [m], "cases": [whole]})})
     await asyncio.sleep(0.5)
 
 
