@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +18,15 @@ STATIC_TYPES = frozenset({"application/javascript", "text/javascript", "text/css
 QUALITY = 11  # a tenth smaller than Flask-Compress's level 5 on Dash's bundles; ~0.5 s a MB
 
 
+def _lowest_priority() -> None:
+    """The compressing thread yields the CPU to everything else (Linux nices threads one by
+    one): a wall drawing its first page on two cores must not wait for it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: it runs at normal priority
+        log.debug("static compression runs at normal priority")
+
+
 class StaticBrotli:
     """Answers a static script or style with its Brotli-11 body once it is made; until then
     the response goes on to Flask-Compress (level 5) and the best one is made in the
@@ -26,7 +36,8 @@ class StaticBrotli:
         self._done: dict[bytes, bytes] = {}
         self._pending: set[bytes] = set()
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="gw-brotli")
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="gw-brotli",
+                                        initializer=_lowest_priority)
 
     def install(self, server: flask.Flask) -> None:
         """Run before Flask-Compress (registered after it: Flask runs the last one first)."""
