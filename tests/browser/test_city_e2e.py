@@ -186,6 +186,9 @@ def test_a_4k_wall_draws_strokes_dots_and_labels_twice_as_large(demo, browser, b
         page.goto(demo.url + "/?wall=1&rotate=off")
         page.wait_for_selector("path.gw-region-red", timeout=20_000)
         page.wait_for_selector("#gw-conn.gw-conn--open", timeout=20_000)
+        page.wait_for_function(  # every town's label drawn (slower on a busy machine)
+            f"document.querySelectorAll('.gw-rlabel-in').length >= {len(city_ctx.towns)}",
+            timeout=20_000)
         page.wait_for_timeout(1500)  # a follow tick: the map fitted, labels nudged apart
         free = page.evaluate(LABELS_FREE)
         got = page.evaluate("""() => ({
