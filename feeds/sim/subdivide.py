@@ -80,13 +80,13 @@ def split_shape(geom: BaseGeometry, n: int, rng: np.random.Generator) -> list[Ba
 
 
 def _children(parent: Region, geom: BaseGeometry, spec: LevelSpec, leaf: bool, n: int,
-              seed: int) -> list[tuple[Region, BaseGeometry]]:
-    """Split one region into n children named after it and the level."""
+              seed: int, real: bool) -> list[tuple[Region, BaseGeometry]]:
+    """Split one region into n children named after it (a real one's short name: 园岭第1社区)."""
     rng = np.random.default_rng([seed, *(ord(c) for c in parent.code)])
     out = []
     for k, shape in enumerate(split_shape(geom, n, rng), start=1):
         name = (f"{parent.name}{k}号{spec.name}" if leaf
-                else f"{_short_name(parent.name)}第{k}{spec.name}")
+                else f"{_short_name(parent.name) if real else parent.name}第{k}{spec.name}")
         region = Region(f"{parent.code}{k:03d}", name, spec.key, parent.code,
                         f"{parent.name_en} {spec.name_en} {k}".strip())
         out.append((region, shape))
@@ -122,7 +122,8 @@ def subdivide(city: CityGeo, p: Plan, report: Report | None = None) -> CityGeo:
         level: list[Region] = []
         for parent in parents:
             try:
-                pairs = _children(parent, shapes[parent.code], spec, leaf, n, p.seed)
+                pairs = _children(parent, shapes[parent.code], spec, leaf, n, p.seed,
+                                  depth == 0)
             except RuntimeError as exc:
                 raise SubdivideError(f"cannot split {parent.code} ({parent.name}) into {n}: "
                                      f"{exc}; try another --sizes") from None
