@@ -54,10 +54,11 @@ def datav(path: Path, items: dict[str, tuple[str, shapely.Geometry]], parent: st
     return path
 
 
-def _to_4526(geom: shapely.Geometry) -> shapely.Geometry:
+def _projected(geom: shapely.Geometry, epsg: int) -> shapely.Geometry:
+    """GCJ-02 → WGS-84 (our datum module) → EPSG:epsg (pyproj), as a city's GIS holds it."""
     from pyproj import Transformer
 
-    t = Transformer.from_crs("EPSG:4490", "EPSG:4526", always_xy=True)
+    t = Transformer.from_crs("EPSG:4490", f"EPSG:{epsg}", always_xy=True)
 
     def fn(xy: np.ndarray) -> np.ndarray:
         lon, lat = to_datum_arrays(xy[:, 0], xy[:, 1], "gcj02", "wgs84")
@@ -66,18 +67,19 @@ def _to_4526(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.transform(geom, fn)
 
 
-def shapefile(path: Path, items: dict[str, tuple[str, shapely.Geometry]],
-              parent: str) -> Path:
-    """Write regions as an EPSG:4526 Shapefile with fields XZQDM, XZQMC, PARENT."""
+def gis_file(path: Path, items: dict[str, tuple[str, shapely.Geometry]], parent: str,
+             epsg: int = 4526, driver: str = "ESRI Shapefile",
+             fields: tuple[str, str, str] = ("XZQDM", "XZQMC", "PARENT")) -> Path:
+    """Write regions as a Shapefile (or GeoPackage) in EPSG:epsg with code, name, parent."""
     import pyogrio.raw
 
     codes = list(items)
-    geoms = [_to_4526(items[c][1]) for c in codes]
+    geoms = [_projected(items[c][1], epsg) for c in codes]
     geoms = [g if isinstance(g, shapely.MultiPolygon) else shapely.MultiPolygon([g])
              for g in geoms]
     pyogrio.raw.write(path, shapely.to_wkb(np.array(geoms, dtype=object)),
                       field_data=[np.array(codes), np.array([items[c][0] for c in codes]),
                                   np.array([parent] * len(codes))],
-                      fields=["XZQDM", "XZQMC", "PARENT"], crs="EPSG:4526",
-                      driver="ESRI Shapefile", geometry_type="MultiPolygon", encoding="UTF-8")
+                      fields=list(fields), crs=f"EPSG:{epsg}", driver=driver,
+                      geometry_type="MultiPolygon", encoding="UTF-8")
     return path

@@ -31,7 +31,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("sources")
     cf.datav(d / "city.json", {cf.CITY: ("深圳市", cf.city_shape())}, "440000")
     cf.datav(d / "districts.json", cf.districts(), cf.CITY)
-    cf.shapefile(d / "districts.shp", cf.districts(), cf.CITY)
+    cf.gis_file(d / "districts.shp", cf.districts(), cf.CITY)
+    cf.gis_file(d / "districts.gpkg", cf.districts(), cf.CITY, 4490, "GPKG",
+                ("code", "name", "parent_code"))
     return d
 
 
@@ -57,6 +59,15 @@ def test_a_shapefile_in_gauss_krueger_lands_on_the_datav_shapes(files: Path, fro
     assert len(shapely.get_parts(from_shp.shapes[cf.LUOHU])) == 2  # the island kept
     futian = shapely.get_parts(from_shp.shapes[cf.FUTIAN])
     assert len(futian) == 1 and len(futian[0].interiors) == 1  # the hole kept
+
+
+def test_a_geopackage_in_cgcs2000_imports_with_no_field_flags(files: Path, from_shp):
+    city = _import(None, files / "city.json", "city").city
+    res = _import(city, files / "districts.gpkg", "district")
+    assert res.problems == () and res.city is not None
+    for code in cf.districts():
+        got, want = res.city.shapes[code], from_shp.shapes[code]
+        assert got.symmetric_difference(want).area < 1e-9 * want.area
 
 
 def test_a_shapefile_read_as_the_wrong_datum_is_refused_by_name(files: Path):
