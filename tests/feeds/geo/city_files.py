@@ -54,6 +54,14 @@ def datav(path: Path, items: dict[str, tuple[str, shapely.Geometry]], parent: st
     return path
 
 
+def np_transform(src: str, dst: str):
+    """A shape converter between two datums (feeds/geo/datum.py)."""
+    def fn(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_datum_arrays(xy[:, 0], xy[:, 1], src, dst))
+
+    return lambda geom: shapely.transform(geom, fn)
+
+
 def _projected(geom: shapely.Geometry, epsg: int) -> shapely.Geometry:
     """GCJ-02 → WGS-84 (our datum module) → EPSG:epsg (pyproj), as a city's GIS holds it."""
     from pyproj import Transformer

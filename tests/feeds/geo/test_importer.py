@@ -70,6 +70,19 @@ def test_a_geopackage_in_cgcs2000_imports_with_no_field_flags(files: Path, from_
         assert got.symmetric_difference(want).area < 1e-9 * want.area
 
 
+def test_baidu_coordinates_come_in_through_gcj02(files: Path, from_shp, tmp_path: Path):
+    to_bd = cf.np_transform("gcj02", "bd09")
+    baidu = {c: (n, to_bd(g)) for c, (n, g) in cf.districts().items()}
+    path = cf.datav(tmp_path / "baidu.json", baidu, cf.CITY)
+    city = _import(None, files / "city.json", "city").city
+    res = _import(city, path, "district", crs="bd09")
+    assert res.problems == () and res.city is not None
+    shift = shapely.hausdorff_distance(baidu[cf.LUOHU][1], from_shp.shapes[cf.LUOHU])
+    assert shift > 0.005  # BD-09 lies ~ 1 km off GCJ-02 here
+    for code in cf.districts():
+        assert shapely.hausdorff_distance(res.city.shapes[code], from_shp.shapes[code]) < 2e-6
+
+
 def test_a_shapefile_read_as_the_wrong_datum_is_refused_by_name(files: Path):
     with pytest.raises(SourceError, match="not lon/lat .*--crs EPSG"):
         read_source(files / "districts.shp", "gcj02", crs="wgs84")
