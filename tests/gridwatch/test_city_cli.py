@@ -1,10 +1,13 @@
 """`gridwatch city import|subdivide|roster` as a user runs them: the console script, from a cwd,
-with a relative --data-dir; a refused import leaves the city file as it was."""
+with a relative --data-dir, then `gridwatch demo` on the city made; a refused import leaves the
+city file as it was."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from feeds.geo.hierarchy import load_hierarchy
 from feeds.geo.locate import GridIndex
 from feeds.geo.roster import load_officers
 from tests.feeds.geo import city_files as cf
+from tests.support import ADMIN_BASIC, running_demo
 
 pytest.importorskip("pyogrio")
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +64,22 @@ def test_three_commands_bring_a_city_in(src: Path, tmp_path: Path):
     placed = GridIndex(city).locate(113.95, 22.56)  # in 南山区, the enclave in 福田区's hole
     assert placed is not None and city.hierarchy.ancestor_at(placed.grid, "district") == cf.NANSHAN
     assert city.shapes[placed.grid].contains(shapely.Point(113.95, 22.56))
+    with running_demo(tmp_path / "sz", tmp_path / "run", "--no-sim", "--history-days", "0",
+                      cwd=tmp_path) as demo:
+        summary = _get_json(f"{demo.url}/api/v1/summary")
+        assert summary["region"] == {"code": cf.CITY, "name": "深圳市", "level": "city"}
+        assert summary["counts"]["regions"] == {"city": 1, "district": 3, "street": 6,
+                                                "community": 18, "grid": 36}
+        assert summary["counts"]["officers"] == 108
+        assert {c["code"] for c in summary["children"]} == set(cf.districts())
+        region = _get_json(f"{demo.url}/api/v1/regions/{cf.LUOHU}")
+        assert region["level_name"] == "区" and len(region["children"]) == 2
+
+
+def _get_json(url: str) -> dict:
+    req = urllib.request.Request(url, headers={"Authorization": ADMIN_BASIC})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
 
 
 def test_a_refused_import_names_its_problems_and_changes_nothing(src: Path, tmp_path: Path):
