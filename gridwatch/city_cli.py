@@ -19,6 +19,8 @@ def _import_parser(csub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     imp.add_argument("--level", required=True, help="the level the file holds (a key of the "
                      "city's levels, e.g. city, district, street)")
     imp.add_argument("--layer", default=None, help="layer of a GeoPackage (default: the first)")
+    imp.add_argument("--encoding", default=None, help="encoding of a Shapefile's attributes "
+                     "when it has no .cpg file (e.g. GBK)")
     for what in ("code", "name", "name-en"):
         imp.add_argument(f"--{what}-field", default=None, metavar="FIELD",
                          help=f"attribute holding the {what} (default: found by usual names)")
@@ -103,13 +105,14 @@ def _print_result(res) -> None:
 
 def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     """`gridwatch city import FILE --level L`: one level into the city file, or nothing."""
-    try:
-        from feeds.geo import importer as im  # noqa: PLC0415
-        from feeds.geo.sources import Fields, SourceError, read_source  # noqa: PLC0415
-        from feeds.geo.validate import Tolerance  # noqa: PLC0415
-    except ImportError:
+    import importlib.util  # noqa: PLC0415
+
+    if not all(importlib.util.find_spec(m) for m in ("pyogrio", "pyproj")):
         return _err(GIS_HINT)
+    from feeds.geo import importer as im  # noqa: PLC0415
     from feeds.geo.hierarchy import HierarchyError, save_hierarchy  # noqa: PLC0415
+    from feeds.geo.sources import Fields, SourceError, read_source  # noqa: PLC0415
+    from feeds.geo.validate import Tolerance  # noqa: PLC0415
 
     path = cfg.store.city_file
     try:
@@ -118,7 +121,7 @@ def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
                                                         args.shard, args.dispatch)
         fields = Fields(args.code_field, args.name_field, args.name_en_field, args.parent_field)
         source = read_source(args.file, city.datum if city else args.datum, fields, args.crs,
-                             args.layer)
+                             args.layer, args.encoding)
         opts = im.ImportOptions(args.level, args.parent,
                                 Tolerance(args.min_area, args.min_share / 100.0),
                                 not args.no_repair, args.city_code, args.city_name,

@@ -179,16 +179,20 @@ def _regions(meta: dict, fields: Fields, geoms: np.ndarray, data: list) -> list[
 
 
 def read_source(path: Path, dst_datum: str | None, fields: Fields = Fields(),
-                crs: str | None = None, layer: str | None = None) -> Source:
-    """Read a boundary file's regions into `dst_datum` (None: the file's own datum)."""
+                crs: str | None = None, layer: str | None = None,
+                encoding: str | None = None) -> Source:
+    """Read a boundary file's regions into `dst_datum` (None: the file's own datum); `encoding`
+    of a Shapefile's attributes when it has no .cpg (Chinese ones are often GBK)."""
     import pyogrio  # noqa: PLC0415
 
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: no such file")
     try:
-        meta, _fids, wkb, data = pyogrio.raw.read(path, layer=layer, force_2d=True)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        meta, _fids, wkb, data = pyogrio.raw.read(path, layer=layer, force_2d=True,
+                                                  encoding=encoding)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            LookupError) as exc:
         raise SourceError(f"{path}: cannot read it ({exc})") from None
     names = [str(n).lower() for n in meta["fields"]]
     datav = fields.code is None and "adcode" in names and "name" in names

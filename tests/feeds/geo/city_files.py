@@ -77,7 +77,8 @@ def _projected(geom: shapely.Geometry, epsg: int) -> shapely.Geometry:
 
 def gis_file(path: Path, items: dict[str, tuple[str, shapely.Geometry]], parent: str,
              epsg: int = 4526, driver: str = "ESRI Shapefile",
-             fields: tuple[str, str, str] = ("XZQDM", "XZQMC", "PARENT")) -> Path:
+             fields: tuple[str, str, str] = ("XZQDM", "XZQMC", "PARENT"),
+             encoding: str = "UTF-8") -> Path:
     """Write regions as a Shapefile (or GeoPackage) in EPSG:epsg with code, name, parent."""
     import pyogrio.raw
 
@@ -89,5 +90,5 @@ def gis_file(path: Path, items: dict[str, tuple[str, shapely.Geometry]], parent:
                       field_data=[np.array(codes), np.array([items[c][0] for c in codes]),
                                   np.array([parent] * len(codes))],
                       fields=list(fields), crs=f"EPSG:{epsg}", driver=driver,
-                      geometry_type="MultiPolygon", encoding="UTF-8")
+                      geometry_type="MultiPolygon", encoding=encoding)
     return path

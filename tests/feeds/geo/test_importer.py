@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 import shapely
+from shapely.geometry import mapping
 
 from feeds.geo import importer as im
 from feeds.geo.hierarchy import CityGeo, load_hierarchy, save_hierarchy
@@ -83,6 +85,13 @@ def test_baidu_coordinates_come_in_through_gcj02(files: Path, from_shp, tmp_path
         assert shapely.hausdorff_distance(res.city.shapes[code], from_shp.shapes[code]) < 2e-6
 
 
+def test_a_gbk_shapefile_without_its_cpg_reads_with_encoding(from_shp, tmp_path: Path):
+    path = cf.gis_file(tmp_path / "gbk.shp", cf.districts(), cf.CITY, encoding="GBK")
+    (tmp_path / "gbk.cpg").unlink()
+    names = {r.code: r.name for r in read_source(path, "gcj02", encoding="GBK").regions}
+    assert names == {c: n for c, (n, _) in cf.districts().items()}
+
+
 def test_a_shapefile_read_as_the_wrong_datum_is_refused_by_name(files: Path):
     with pytest.raises(SourceError, match="not lon/lat .*--crs EPSG"):
         read_source(files / "districts.shp", "gcj02", crs="wgs84")
@@ -126,6 +135,35 @@ def test_every_problem_of_a_level_is_named_with_place_and_area(files: Path, from
         ("unknown-parent", "440399001", "")].message()
     assert by[("repaired", "440305002", "")].fatal is False
     assert ("overlap", "440305001", "440305002") in by  # the repaired bowtie overlaps its sibling
+    strict = _import(from_shp, tmp_path / "streets.json", "street", repair=False)
+    invalid = [p for p in strict.problems if p.kind == "invalid"]
+    assert [p.code for p in invalid] == ["440305002"] and "Self-intersection" in invalid[0].detail
+
+
+def test_duplicate_codes_and_unusable_features_are_named(from_shp, tmp_path: Path):
+    box = cf._box
+    west, east = box(113.90, 22.50, 113.95, 22.62), box(113.95, 22.50, 114.00, 22.62)
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "440304001", "name": "园岭街道",
+                                           "parent": cf.FUTIAN}, "geometry": mapping(west)},
+        {"type": "Feature", "properties": {"code": "440304001", "name": "华富街道",
+                                           "parent": cf.FUTIAN}, "geometry": mapping(east)},
+        {"type": "Feature", "properties": {"code": "440304003", "name": "",
+                                           "parent": cf.FUTIAN}, "geometry": mapping(east)},
+        {"type": "Feature", "properties": {"code": "440304004", "name": "线",
+                                           "parent": cf.FUTIAN},
+         "geometry": {"type": "LineString", "coordinates": [[113.9, 22.5], [114.0, 22.6]]}},
+        {"type": "Feature", "properties": {"code": cf.LUOHU, "name": "罗湖",
+                                           "parent": cf.FUTIAN}, "geometry": mapping(east)}]}
+    path = tmp_path / "dups.geojson"
+    path.write_bytes(orjson.dumps(doc))
+    res = _import(from_shp, path, "street", crs="gcj02")
+    got = {(p.kind, p.code) for p in res.problems}
+    assert {("duplicate", "440304001"), ("no-name", "440304003"),
+            ("not-a-polygon", "440304004"), ("duplicate", cf.LUOHU)} <= got
+    assert "features 0 and 1 have the same code" in next(
+        p.message() for p in res.problems if p.kind == "duplicate" and p.code == "440304001")
+    assert res.refused
 
 
 def test_slivers_under_the_tolerance_are_not_problems(files: Path, from_shp, tmp_path):
@@ -143,6 +181,10 @@ def test_slivers_under_the_tolerance_are_not_problems(files: Path, from_shp, tmp
 
 
 def test_refusals_name_what_to_do(files: Path, from_shp):
+    with pytest.raises(sd.SubdivideError, match="--sizes gives 2 numbers for 3 new levels"):
+        sd.plan(from_shp, "district", im.level_specs("street,community,grid"), (3, 4))
+    with pytest.raises(sd.SubdivideError, match="'county' is not one of the city's levels"):
+        sd.plan(from_shp, "county", None, (3,))
     with pytest.raises(im.ImportRefused, match="not one of the city's levels"):
         _import(from_shp, files / "districts.json", "town")
     with pytest.raises(im.ImportRefused, match="no city yet: import the city or the district"):
