@@ -103,6 +103,16 @@ def _print_result(res) -> None:
         print(f"  {p.message()}", file=sys.stderr)
 
 
+def _ignored(args: argparse.Namespace, exists: bool, path: Path) -> None:
+    """Say which new-city flags an import into an existing city does not use."""
+    given = [f"--{k.replace('_', '-')}" for k in ("levels", "shard", "dispatch", "datum",
+                                                  "city_code", "city_name")
+             if getattr(args, k) is not None]
+    if exists and given:
+        print(f"{path} exists: its levels, datum and city stay ({', '.join(given)} ignored)",
+              file=sys.stderr)
+
+
 def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     """`gridwatch city import FILE --level L`: one level into the city file, or nothing."""
     import importlib.util  # noqa: PLC0415
@@ -117,6 +127,7 @@ def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     path = cfg.store.city_file
     try:
         city = _load(path)
+        _ignored(args, city is not None, path)
         levels = None if city else im.parse_levels_flag(args.levels or im.DEFAULT_LEVELS,
                                                         args.shard, args.dispatch)
         fields = Fields(args.code_field, args.name_field, args.name_en_field, args.parent_field)
