@@ -12,18 +12,29 @@ GIS_HINT = ("gridwatch city import needs the optional extra gis (pyogrio, pyproj
             "pip install 'gridwatch[gis]' (make install has it)")
 
 
+def _non_negative(text: str) -> float:
+    """A tolerance flag: a number ≥ 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"want a number ≥ 0, got {text}")
+    return value
+
+
 def _import_parser(csub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     imp = csub.add_parser("import", help="add one level of boundaries (GeoJSON, Shapefile, "
                           "GeoPackage, DataV) to the data dir's city file")
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=Path, help="the boundary file: .shp, .gpkg, .geojson, .json")
     imp.add_argument("--level", required=True, help="the level the file holds (a key of the "
                      "city's levels, e.g. city, district, street)")
     imp.add_argument("--layer", default=None, help="layer of a GeoPackage (default: the first)")
     imp.add_argument("--encoding", default=None, help="encoding of a Shapefile's attributes "
                      "when it has no .cpg file (e.g. GBK)")
-    for what in ("code", "name", "name-en"):
+    for what, says in (("code", "code"), ("name", "name"), ("name-en", "English name")):
         imp.add_argument(f"--{what}-field", default=None, metavar="FIELD",
-                         help=f"attribute holding the {what} (default: found by usual names)")
+                         help=f"attribute holding the {says} (default: found by usual names)")
     up = imp.add_mutually_exclusive_group()
     up.add_argument("--parent-field", default=None, metavar="FIELD",
                     help="attribute naming the parent's code (DataV: parent.adcode)")
@@ -32,9 +43,9 @@ def _import_parser(csub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     imp.add_argument("--crs", default=None, help="coordinate system of the file: EPSG:NNNN "
                      "(e.g. 4526, 4490), gcj02, bd09 or wgs84 (default: the file's own; "
                      "DataV: gcj02)")
-    imp.add_argument("--min-area", type=float, default=1.0, metavar="M2",
+    imp.add_argument("--min-area", type=_non_negative, default=1.0, metavar="M2",
                      help="ignore gaps, overlaps and overhangs smaller than this (default 1 m²)")
-    imp.add_argument("--min-share", type=float, default=0.01, metavar="PERCENT",
+    imp.add_argument("--min-share", type=_non_negative, default=0.01, metavar="PERCENT",
                      help="… or smaller than this share of the parent (default 0.01 %%)")
     imp.add_argument("--no-repair", action="store_true",
                      help="refuse invalid geometry instead of repairing it with make_valid")
@@ -179,8 +190,14 @@ def subdivide(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
         return _err(str(exc) if isinstance(exc, sd.SubdivideError | HierarchyError)
                     else f"--sizes {args.sizes!r}: want numbers like 6,8,4")
     save_hierarchy(out, path)
-    counts = ", ".join(f"{len(out.hierarchy.at_level(k))} {k}" for k in out.hierarchy.levels.keys)
-    print(f"{path}: {counts}")
+    h = out.hierarchy
+    print(f"{path}: " + ", ".join(f"{len(h.at_level(k))} {k}" for k in h.levels.keys))
+    bare = [r.code for r in h.regions.values() if r.level != h.levels.leaf
+            and not h.children_of(r.code)]
+    if bare:
+        print(f"note: {len(bare)} regions have no grids below them: "
+              f"{', '.join(sorted(bare)[:10])}{' …' if len(bare) > 10 else ''} (import the "
+              f"{args.below} level under them, then subdivide again)", file=sys.stderr)
     if cfg.store.officers_file.exists():
         print(f"{cfg.store.officers_file} names the old grids: run gridwatch city roster",
               file=sys.stderr)
