@@ -161,6 +161,10 @@ def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     counts = ", ".join(f"{len(res.city.hierarchy.at_level(k))} {k}"
                        for k in res.city.hierarchy.levels.keys)
     print(f"{path}: {counts}")
+    top = res.city.hierarchy.city
+    if city is None and top.name == top.code:
+        print(f"note: the city is named {top.code}; pass --city-name to name it (import again "
+              "into an empty data dir)", file=sys.stderr)
     return 0
 
 
