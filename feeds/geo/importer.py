@@ -44,7 +44,7 @@ class ImportResult:
 
     city: CityGeo | None
     level: str
-    added: int
+    added: int  # usable features of the file
     replaced: int
     problems: tuple[Problem, ...] = field(default=())
 
@@ -227,13 +227,13 @@ def import_level(city: CityGeo | None, source: Source, opts: ImportOptions) -> I
                                 "over in an empty data dir")
         regions, shapes, replaced = _into(city, taken, opts, problems)
     return _finish(regions, shapes, city.datum if city else source.datum,
-                   levels, opts.level, replaced, problems)
+                   levels, opts.level, (len(taken), replaced), problems)
 
 
 def _finish(regions: list[Region], shapes: dict, datum: str, levels: Levels, level: str,
-            replaced: int, problems: list[Problem]) -> ImportResult:
+            counts: tuple[int, int], problems: list[Problem]) -> ImportResult:
     """The checked city as the file format reads it back, or None if any problem refuses it."""
-    added = sum(1 for r in regions if r.level == level)
+    added, replaced = counts
     if any(p.fatal for p in problems):
         return ImportResult(None, level, added, replaced, tuple(problems))
     try:
