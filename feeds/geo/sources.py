@@ -195,7 +195,8 @@ def read_source(path: Path, dst_datum: str | None, fields: Fields = Fields(),
             LookupError) as exc:
         raise SourceError(f"{path}: cannot read it ({exc})") from None
     names = [str(n).lower() for n in meta["fields"]]
-    datav = fields.code is None and "adcode" in names and "name" in names
+    datav = (path.suffix.lower() in (".json", ".geojson") and "adcode" in names
+             and "name" in names and meta.get("crs") in (None, "EPSG:4326"))
     geoms = shapely.from_wkb(wkb)
     try:
         given = crs or ("gcj02" if datav else _epsg_of(meta.get("crs")))

@@ -92,6 +92,13 @@ def test_a_gbk_shapefile_without_its_cpg_reads_with_encoding(from_shp, tmp_path:
     assert names == {c: n for c, (n, _) in cf.districts().items()}
 
 
+def test_datav_stays_gcj02_when_its_fields_are_named(files: Path, from_shp):
+    src = read_source(files / "districts.json", "gcj02", Fields(code="adcode", name="name"))
+    assert src.datav and src.crs == "gcj02"
+    got = {r.code: r.geom for r in src.regions}
+    assert got[cf.LUOHU].symmetric_difference(from_shp.shapes[cf.LUOHU]).area < 1e-12
+
+
 def test_a_shapefile_read_as_the_wrong_datum_is_refused_by_name(files: Path):
     with pytest.raises(SourceError, match="not lon/lat .*--crs EPSG"):
         read_source(files / "districts.shp", "gcj02", crs="wgs84")
