@@ -180,7 +180,9 @@ def _into(city: CityGeo, taken: dict[str, tuple[RawRegion, BaseGeometry]],
           opts: ImportOptions, problems: list[Problem]) -> tuple[list[Region], dict, int]:
     """Regions and shapes of the city with the level in; how many old regions it replaces."""
     h = city.hierarchy
-    named = {opts.parent or raw.parent for raw, _ in taken.values()}
+    uppers = h.at_level(h.levels.above(opts.level) or h.levels.top)
+    only = uppers[0].code if len(uppers) == 1 else None  # _link's default parent
+    named = {opts.parent or raw.parent or only for raw, _ in taken.values()}
     old = {r.code for r in h.at_level(opts.level) if r.parent in named or r.code in taken}
     gone = _descendants(h, old)
     base = [r for c, r in h.regions.items() if c not in gone]

@@ -198,6 +198,19 @@ def test_refusals_name_what_to_do(files: Path, from_shp):
         _import(None, files / "districts.json", "street")
     res = _import(from_shp, files / "districts.json", "district", repair=False)
     assert res.replaced == 3 and not res.refused  # re-import of a level replaces it
+    res = _import(from_shp, files / "districts.shp", "district",
+                  fields=Fields(code="XZQDM", name="XZQMC", parent="XZQMC"))
+    assert res.refused  # a parent field naming no city is named, not guessed
+    assert {p.kind for p in res.problems} == {"unknown-parent"}
+
+
+def test_a_level_without_parents_lies_in_the_one_region_above(files: Path, from_shp, tmp_path):
+    recoded = {str(int(c) + 10): v for c, v in cf.districts().items()}  # 2024's new codes
+    path = cf.datav(tmp_path / "orphans.json", recoded, None)
+    res = _import(from_shp, path, "district")
+    assert res.problems == () and res.replaced == 3  # the old codes go: no overlaps with them
+    assert res.city is not None
+    assert res.city.hierarchy.children_of(cf.CITY) == ("440313", "440314", "440315")
 
 
 def test_subdivide_then_roster_then_a_position_lands_in_its_grid(from_shp, tmp_path):
