@@ -88,6 +88,7 @@ def add_parsers(sub: argparse._SubParsersAction,
     ro.add_argument("--per-grid", type=float, default=3.0,
                     help="officers per grid on average, 2–5 each (default 3)")
     ro.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's)")
+    ro.add_argument("--force", action="store_true", help="replace an existing officers.csv")
     for p in (imp, sd, ro):
         config_flags(p)
 
@@ -203,8 +204,8 @@ def subdivide(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
               f"{', '.join(sorted(bare)[:10])}{' …' if len(bare) > 10 else ''} (import the "
               f"{args.below} level under them, then subdivide again)", file=sys.stderr)
     if cfg.store.officers_file.exists():
-        print(f"{cfg.store.officers_file} names the old grids: run gridwatch city roster",
-              file=sys.stderr)
+        print(f"{cfg.store.officers_file} names the old grids: run gridwatch city roster "
+              "--force", file=sys.stderr)
     return 0
 
 
@@ -223,11 +224,14 @@ def roster(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
         return _err(f"no city in {path}: run gridwatch city import first")
     if not 2.0 <= args.per_grid <= 5.0:
         return _err(f"--per-grid {args.per_grid}: want 2–5 officers per grid on average")
+    roster_file = cfg.store.officers_file
+    if roster_file.exists() and not args.force:
+        return _err(f"{roster_file} exists: pass --force to replace it with a synthetic roster")
     grids = len(city.hierarchy.at_level(city.hierarchy.levels.leaf))
     n = round(args.per_grid * grids)
     officers = generate_officers(city, n, DEMO_SEED if args.seed is None else args.seed)
-    save_officers(officers, cfg.store.officers_file)
-    print(f"{cfg.store.officers_file}: {len(officers)} officers in {grids} grids")
+    save_officers(officers, roster_file)
+    print(f"{roster_file}: {len(officers)} officers in {grids} grids")
     return 0
 
 

@@ -58,6 +58,8 @@ def test_three_commands_bring_a_city_in(src: Path, tmp_path: Path):
     run = gridwatch(tmp_path, "roster", "--per-grid", "3", "--data-dir", "sz")
     assert run.returncode == 0, run.stderr
     assert "108 officers in 36 grids" in run.stdout
+    again = gridwatch(tmp_path, "roster", "--per-grid", "2", "--data-dir", "sz")
+    assert again.returncode == 2 and "pass --force to replace it" in again.stderr
     city = load_hierarchy(tmp_path / "sz" / "city.geojson")
     officers = load_officers(tmp_path / "sz" / "officers.csv")
     assert {o.grid for o in officers} == {g.code for g in city.hierarchy.at_level("grid")}
