@@ -115,6 +115,20 @@ def _print_result(res) -> None:
         print(f"  {p.message()}", file=sys.stderr)
 
 
+def _stale_roster(cfg: GridwatchConfig, city) -> None:  # noqa: ANN001
+    """Say so when officers.csv names grids the city no longer has (the demo would refuse)."""
+    from feeds.geo.roster import load_officers  # noqa: PLC0415
+
+    path = cfg.store.officers_file
+    if not path.exists():
+        return
+    grids = {r.code for r in city.hierarchy.at_level(city.hierarchy.levels.leaf)}
+    gone = sum(o.grid not in grids for o in load_officers(path))
+    if gone:
+        print(f"note: {gone} officers of {path} are in grids the city no longer has: run "
+              "gridwatch city roster --force (or fix the roster)", file=sys.stderr)
+
+
 def _ignored(args: argparse.Namespace, exists: bool, path: Path) -> None:
     """Say which new-city flags an import into an existing city does not use."""
     given = [f"--{k.replace('_', '-')}" for k in ("levels", "shard", "dispatch", "datum",
@@ -162,6 +176,7 @@ def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     counts = ", ".join(f"{len(res.city.hierarchy.at_level(k))} {k}"
                        for k in res.city.hierarchy.levels.keys)
     print(f"{path}: {counts}")
+    _stale_roster(cfg, res.city)
     top = res.city.hierarchy.city
     if city is None and top.name == top.code:
         print(f"note: the city is named {top.code}; pass --city-name to name it (import again "
@@ -203,9 +218,7 @@ def subdivide(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
         print(f"note: {len(bare)} regions have no grids below them: "
               f"{', '.join(sorted(bare)[:10])}{' …' if len(bare) > 10 else ''} (import the "
               f"{args.below} level under them, then subdivide again)", file=sys.stderr)
-    if cfg.store.officers_file.exists():
-        print(f"{cfg.store.officers_file} names the old grids: run gridwatch city roster "
-              "--force", file=sys.stderr)
+    _stale_roster(cfg, out)
     return 0
 
 

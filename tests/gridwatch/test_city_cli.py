@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -60,6 +61,15 @@ def test_three_commands_bring_a_city_in(src: Path, tmp_path: Path):
     assert "108 officers in 36 grids" in run.stdout
     again = gridwatch(tmp_path, "roster", "--per-grid", "2", "--data-dir", "sz")
     assert again.returncode == 2 and "pass --force to replace it" in again.stderr
+    fresh = tmp_path / "sz2"
+    fresh.mkdir()
+    for name in ("city.geojson", "officers.csv"):
+        (fresh / name).write_bytes((tmp_path / "sz" / name).read_bytes())
+    stale = gridwatch(tmp_path, "subdivide", "--below", "street", "--sizes", "2,1",
+                      "--data-dir", "sz2")
+    assert stale.returncode == 0
+    assert re.search(r"note: \d+ officers of \S*sz2/officers.csv are in grids the city no "
+                     r"longer has: run gridwatch city roster --force", stale.stderr)
     city = load_hierarchy(tmp_path / "sz" / "city.geojson")
     officers = load_officers(tmp_path / "sz" / "officers.csv")
     assert {o.grid for o in officers} == {g.code for g in city.hierarchy.at_level("grid")}
