@@ -5,8 +5,14 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gridwatch.config import GridwatchConfig
+
+if TYPE_CHECKING:
+    from domain.regions import LevelSpec
+    from feeds.geo.hierarchy import CityGeo
+    from feeds.geo.importer import ImportResult
 
 GIS_HINT = ("gridwatch city import needs the optional extra gis (pyogrio, pyproj): "
             "pip install 'gridwatch[gis]' (make install has it)")
@@ -98,13 +104,13 @@ def _err(msg: str) -> int:
     return 2
 
 
-def _load(path: Path):
+def _load(path: Path) -> CityGeo | None:
     from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
 
     return load_hierarchy(path) if path.exists() else None
 
 
-def _print_result(res) -> None:
+def _print_result(res: ImportResult) -> None:
     """A line for the level, then one line per problem (fatal ones first)."""
     n_bad = sum(p.fatal for p in res.problems)
     print(f"{res.level}: {res.added} regions, {n_bad} problems"
@@ -115,7 +121,7 @@ def _print_result(res) -> None:
         print(f"  {p.message()}", file=sys.stderr)
 
 
-def _stale_roster(cfg: GridwatchConfig, city) -> None:  # noqa: ANN001
+def _stale_roster(cfg: GridwatchConfig, city: CityGeo) -> None:
     """Say so when officers.csv names grids the city no longer has (the demo would refuse)."""
     from feeds.geo.roster import load_officers  # noqa: PLC0415
 
@@ -123,7 +129,11 @@ def _stale_roster(cfg: GridwatchConfig, city) -> None:  # noqa: ANN001
     if not path.exists():
         return
     grids = {r.code for r in city.hierarchy.at_level(city.hierarchy.levels.leaf)}
-    gone = sum(o.grid not in grids for o in load_officers(path))
+    try:
+        gone = sum(o.grid not in grids for o in load_officers(path))
+    except ValueError as exc:  # a roster that does not read: the demo will say so too
+        print(f"note: {exc}", file=sys.stderr)
+        return
     if gone:
         print(f"note: {gone} officers of {path} are in grids the city no longer has: run "
               "gridwatch city roster --force (or fix the roster)", file=sys.stderr)
@@ -184,7 +194,7 @@ def city_import(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     return 0
 
 
-def _specs(text: str | None):
+def _specs(text: str | None) -> tuple[LevelSpec, ...] | None:
     from feeds.geo.importer import level_specs  # noqa: PLC0415
 
     return None if text is None else level_specs(text)
