@@ -10,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 
 from domain.regions import Hierarchy, Levels, LevelSpec, Region
 from feeds.geo.hierarchy import CityGeo, label_point, parse_hierarchy, to_document
-from feeds.sim.citygen import DEMO_SEED, PRECISION_DEG, _edge_match, _short_name, allocate, split
+from feeds.sim.citygen import DEMO_SEED, PRECISION_DEG, allocate, edge_match, short_name, split
 
 Report = Callable[[str, int, int], None]  # level, regions made, parents split
 MAX_CHILDREN = 999  # codes are the parent's + 3 digits
@@ -86,7 +86,7 @@ def _children(parent: Region, geom: BaseGeometry, spec: LevelSpec, leaf: bool, n
     out = []
     for k, shape in enumerate(split_shape(geom, n, rng), start=1):
         name = (f"{parent.name}{k}号{spec.name}" if leaf
-                else f"{_short_name(parent.name) if real else parent.name}第{k}{spec.name}")
+                else f"{short_name(parent.name) if real else parent.name}第{k}{spec.name}")
         region = Region(f"{parent.code}{k:03d}", name, spec.key, parent.code,
                         f"{parent.name_en} {spec.name_en} {k}".strip())
         out.append((region, shape))
@@ -96,7 +96,7 @@ def _children(parent: Region, geom: BaseGeometry, spec: LevelSpec, leaf: bool, n
 def _round_up(made: list[list[Region]], shapes: dict[str, BaseGeometry]) -> None:
     """Edge-match and round the new grids; each new region above them is the union of its own."""
     leaves = [r.code for r in made[-1]]
-    grids = _edge_match(np.array([shapes[c] for c in leaves], dtype=object))
+    grids = edge_match(np.array([shapes[c] for c in leaves], dtype=object))
     grids = shapely.set_precision(grids, PRECISION_DEG, mode="pointwise")
     grids = shapely.orient_polygons(shapely.remove_repeated_points(grids))
     shapes.update(zip(leaves, grids, strict=True))
