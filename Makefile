@@ -30,7 +30,7 @@ catalogues: $(STAMP)
 
 # Regenerate requirements.lock from what the working .venv has (pip freeze, the project's closure).
 lock:
-	$(BIN)/pip install --quiet -e '.[test,embedded]'
+	$(BIN)/pip install --quiet -e '.[test,embedded,gis]'
 	$(BIN)/pip freeze --exclude-editable | grep -viE '^(gridwatch|-e )' > requirements.lock
 
 system-deps:

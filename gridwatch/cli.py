@@ -11,7 +11,7 @@ from typing import Any
 from domain.access import Role
 from feeds.ops.logs import setup_logging
 from feeds.ops.metrics import MULTIPROC_ENV, clear_metrics, setup_metrics
-from gridwatch import admin
+from gridwatch import admin, city_cli
 from gridwatch.config import LEGACY_ENV, GridwatchConfig, child_env, load_config
 from layouts.i18n import langs
 
@@ -137,6 +137,7 @@ def parser() -> argparse.ArgumentParser:
     _admin_parsers(sub)
     _token_parsers(sub)
     _data_parsers(sub)
+    city_cli.add_parsers(sub, _config_flags)
     return ap
 
 
@@ -167,7 +168,7 @@ def run_component(name: str, cfg: GridwatchConfig) -> int:
 
 ADMIN = {"users": admin.users, "init": admin.init, "devices": admin.devices,
          "replay": admin.replay, "export": admin.export, "tokens": admin.tokens,
-         "probe": admin.probe}
+         "probe": admin.probe, "city": city_cli.city}
 
 
 def main(argv: list[str] | None = None) -> int:

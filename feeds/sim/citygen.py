@@ -206,7 +206,8 @@ def _town_seeds(outline: BaseGeometry, rows: list[dict[str, str]]) -> np.ndarray
     return np.asarray(xy)
 
 
-def _short_name(name: str) -> str:
+def short_name(name: str) -> str:
+    """A town's name without 街道 or 镇 (东城街道 → 东城), for its children's names."""
     for suffix in ("街道", "镇"):
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             return name[: -len(suffix)]
@@ -228,7 +229,7 @@ def _regions_below(parent: Region, shapes: dict[str, BaseGeometry], n: int, seed
     for k, child in enumerate(split(shapes[parent.code], n, rng), start=1):
         code = f"{parent.code}{k:03d}"
         if parent.level == Level.TOWN:
-            region = Region(code, f"{_short_name(parent.name)}第{k}社区", Level.VILLAGE,
+            region = Region(code, f"{short_name(parent.name)}第{k}社区", Level.VILLAGE,
                             parent.code, f"{parent.name_en} Community {k}")
         else:
             region = Region(code, f"{parent.name}{k}号网格", Level.GRID, parent.code, f"Grid {k}")
@@ -251,7 +252,7 @@ def _level_below(parents: list[Region], shapes: dict[str, BaseGeometry], total: 
     return out
 
 
-def _edge_match(grids: np.ndarray) -> np.ndarray:
+def edge_match(grids: np.ndarray) -> np.ndarray:
     """Insert into each grid the vertices its neighbours have on their common border."""
     tree = shapely.STRtree(grids)
     left, right = tree.query(grids, predicate="dwithin", distance=_SNAP_TOL_DEG)
@@ -267,7 +268,7 @@ def _edge_match(grids: np.ndarray) -> np.ndarray:
 
 def _finish(codes: list[str], shapes: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
     """Edge-match and round the grids, then build every upper region as the union of its grids."""
-    grids = _edge_match(np.array([shapes[c] for c in codes], dtype=object))
+    grids = edge_match(np.array([shapes[c] for c in codes], dtype=object))
     grids = shapely.set_precision(grids, PRECISION_DEG, mode="pointwise")
     grids = shapely.orient_polygons(shapely.remove_repeated_points(grids))
     bad = [c for c, ok in zip(codes, shapely.is_valid(grids), strict=True) if not ok]
