@@ -1,6 +1,8 @@
-"""End to end on a five-level city (市 → 区 → 街道 → 社区 → 网格): `gridwatch demo` on it,
-every level's view in Chromium with drill-down and breadcrumbs, the dispatch queue at the
-street, a district-scoped user's 403s, a position landing in its grid, the API per level."""
+"""End to end on a city brought in as `gridwatch city` brings it (DataV districts with a hole,
+an enclave and an island imported, trial streets, communities and grids subdivided, a roster):
+`gridwatch demo` on its five levels (市 → 区 → 街道 → 社区 → 网格), every level's view in
+Chromium with drill-down and breadcrumbs, the dispatch queue at the street, a district-scoped
+user's 403s, a position landing in its grid, the API per level."""
 from __future__ import annotations
 
 import base64
@@ -17,11 +19,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from feeds.geo import importer as im
 from feeds.geo.datum import to_datum
-from feeds.geo.hierarchy import CityGeo
+from feeds.geo.hierarchy import CityGeo, save_hierarchy
 from feeds.geo.locate import GridIndex
-from feeds.geo.roster import load_officers
-from tests.five_level import write_five_level_city
+from feeds.geo.roster import load_officers, save_officers
+from feeds.geo.sources import read_source
+from feeds.sim import subdivide as sd
+from feeds.sim.citygen import generate_officers
+from tests.feeds.geo import city_files as cf
 from tests.support import (
     ADMIN_PASSWORD,
     CHROMIUM,
@@ -33,6 +39,7 @@ from tests.support import (
 )
 
 sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("pyogrio")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no /usr/bin/chromium")]
 
@@ -40,10 +47,19 @@ USER, PW = "dora", "district-duty-pw-1"
 
 
 @pytest.fixture(scope="module")
-def five(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CityGeo]:
-    """The five-level city's files, made from the demo's shapes."""
-    out = tmp_path_factory.mktemp("five-city")
-    return out, write_five_level_city(demo_dir, out)
+def five(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CityGeo]:
+    """深圳市 from DataV districts, subdivided 2 × 2 × 2, 3 officers a grid: its files."""
+    d = tmp_path_factory.mktemp("imported")
+    src = cf.datav(d / "districts.json", cf.districts(), cf.CITY)
+    res = im.import_level(None, read_source(src, None),
+                          im.ImportOptions("district", city_name="深圳市"))
+    assert res.city is not None and res.problems == ()
+    plan = sd.plan(res.city, "district", im.level_specs("street,community,grid"), (2,))
+    city = sd.subdivide(res.city, plan)
+    save_hierarchy(city, d / "city.geojson")
+    save_officers(generate_officers(city, 3 * len(city.hierarchy.at_level("grid"))),
+                  d / "officers.csv")
+    return d, city
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +144,7 @@ def test_every_level_has_its_view_with_drill_down_and_breadcrumbs(demo, browser,
     crumbs = page.locator("#gw-breadcrumbs a")
     crumbs.first.wait_for(timeout=10_000)
     texts = crumbs.all_inner_texts()
-    assert len(texts) == 4 and texts[0].startswith("深港市"), texts  # 市 › 区 › 街道 › 社区
+    assert len(texts) == 4 and texts[0] == "深圳市", texts  # 市 › 区 › 街道 › 社区
     page.wait_for_selector("#gw-case-table .ag-row[row-id='FIVE-1']", timeout=15_000)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "five_level_grid.png"))
@@ -144,9 +160,11 @@ def test_a_district_user_sees_its_district_and_nothing_of_the_next(demo, browser
     login(page, demo.url, USER, PW)
     page.goto(f"{demo.url}/region/{world['district']}")
     page.wait_for_selector(f".gw-rlabel-in[data-code='{world['street']}']", timeout=20_000)
-    for code in (world["other"], world["other_street"]):
-        page.goto(f"{demo.url}/region/{code}")
+    for path in (f"/region/{world['other']}", f"/region/{world['other_street']}", "/city"):
+        page.goto(demo.url + path)
         page.wait_for_selector(".gw-message[data-status='403']", timeout=10_000)
+    page.goto(demo.url + "/")  # home: the user's own district
+    page.wait_for_selector(f".gw-rlabel-in[data-code='{world['street']}']", timeout=20_000)
     page.close()
     assert api(demo, f"/api/v1/regions/{world['district']}", USER, PW)[0] == 200
     for code in (world["other"], world["other_street"]):
