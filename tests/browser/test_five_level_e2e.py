@@ -196,3 +196,7 @@ def test_the_api_counts_per_level_and_places_the_officer_in_its_grid(demo, world
     children = {c["code"]: c for c in summary["children"]}
     assert set(children) == set(h.children_of(world["district"]))
     assert children[world["street"]]["alert"] == "red"
+    _, wall = api(demo, f"/wall/playlist.json?home={world['district']}")
+    paths = [item["path"] for item in wall["items"]]  # the district wall's rotation
+    assert paths[:2] == [f"/region/{world['district']}", f"/region/{world['street']}"], paths
+    assert f"/region/{world['community']}" in paths  # the red fire, on its community's map
