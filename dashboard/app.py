@@ -50,11 +50,13 @@ ASSETS = assets_dir()
 URL = "gw-url"  # a second location: table rows open a case with a full page load
 # Scripts the index names but does not run: AG Grid's (0.6 MB compressed with its chunk and its
 # locale text), loaded by assets/grid.js on the pages that draw a grid. Left out: DataTable's,
-# which no page uses (Dash registers it always), and Babel's polyfill (32 KB compressed for the
-# browsers we serve: only its regeneratorRuntime is used, vendored in assets/vendor).
+# which no page uses (Dash registers it always), dash-extensions' (only its Python Namespace is
+# used: dash-leaflet resolves the functions it names), and Babel's polyfill (32 KB compressed
+# for the browsers we serve: only its regeneratorRuntime is used, vendored in assets/vendor).
 DEFERRED_SCRIPT = re.compile(r'<script src="([^"]*(?:/dash_ag_grid/|/ag-grid-locale)[^"]*)">')
 UNUSED_SCRIPT = re.compile(
-    r'<script src="[^"]*(?:/dash_table/bundle|/deps/polyfill@)[^"]*"></script>\s*')
+    r'<script src="[^"]*(?:/dash_table/bundle|/dash_extensions/|/deps/polyfill@)[^"]*"></script>'
+    r'\s*')
 
 
 def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis) -> dash.Dash:
