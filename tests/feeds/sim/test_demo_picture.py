@@ -28,7 +28,7 @@ def test_the_demo_city_after_its_history_is_believable(demo):
     for _ in range(3):
         seen.append(picture(demo))
         print(seen[-1].line())
-        time.sleep(20)
+        time.sleep(10)
     assert all(p.open >= 10 for p in seen), "an empty city"  # cases are being worked
     assert [p.problems() for p in seen] == [[], [], []]
     history = (demo.data_dir / ".history-sent").read_text()
