@@ -189,9 +189,17 @@ class Hierarchy:
             raise ValueError(f"{code!r} is above the {level} level")
         return chain[depth]
 
+    @cached_property
+    def _shards(self) -> dict[str, str]:
+        below = self.levels.keys[self.levels.index(self.levels.shard):]
+        return {r.code: self.ancestor_at(r.code, self.levels.shard)
+                for key in below for r in self._by_level[key]}
+
     def shard_of(self, code: str) -> str:
-        """The region of the shard level a region at or below it lies in."""
-        return self.ancestor_at(code, self.levels.shard)
+        """The region of the shard level a region at or below it lies in (looked up: the
+        worker asks it for every position)."""
+        shard = self._shards.get(code)
+        return shard if shard is not None else self.ancestor_at(code, self.levels.shard)
 
     def is_within(self, code: str, scope: str) -> bool:
         """Whether region `code` is `scope` or lies below it."""
