@@ -43,7 +43,7 @@ def clip_rows(client: redis.Redis, ev: FlaggedEvent, clips: Iterable[Clip]) -> l
         c = written.get(cid)
         state = clip_state(ev.status, c is not None)
         if c is not None:
-            urls = clip_urls(c.clip_id)
+            urls = clip_urls(c.clip_id, c.container)
             rows.append(VideoClip(clip_id=c.clip_id, camera_id=cid, distance_m=c.dist_m,
                                   state=state, url=urls["src"], poster_url=urls["poster"]))
             continue

@@ -44,9 +44,9 @@ def camera_urls(camera_id: str) -> dict[str, str]:
     return {"stream_url": f"/video/camera/{q}.mjpg", "snapshot_url": f"/video/camera/{q}.jpg"}
 
 
-def clip_urls(clip_id: str) -> dict[str, str]:
-    """The dashboard's URLs of a clip and its poster."""
-    return {"src": f"/video/clip/{clip_id}.webm", "poster": f"/video/clip/{clip_id}.jpg"}
+def clip_urls(clip_id: str, container: str = "webm") -> dict[str, str]:
+    """The dashboard's URLs of a clip (.webm or .mp4, its container) and its poster."""
+    return {"src": f"/video/clip/{clip_id}.{container}", "poster": f"/video/clip/{clip_id}.jpg"}
 
 
 class VideoRoutes:
@@ -93,6 +93,19 @@ class VideoRoutes:
                 self.ctx.rules.get(category)):
             return _text(403, "clip outside your scope")
         return clip
+
+    def send_clip(self, clip_id: str, ext: str, user: User) -> flask.Response:
+        """A clip's file (Range requests answered) if the user may see it; audited."""
+        clip = self.clip(clip_id, user)
+        if isinstance(clip, flask.Response):
+            return clip
+        if clip.container != ext:
+            return _text(404, f"clip {clip.clip_id} is a .{clip.container} file")
+        path = self.clips_dir / f"{clip.clip_id}.{clip.container}"
+        if not path.is_file():
+            return _text(404, "clip file missing (it may have expired)")
+        record_view(self.client, user, clip.clip_id, "video.view", clip.event_id)
+        return flask.send_file(path, mimetype=clip.mime, conditional=True, max_age=0)
 
     def public_base(self) -> str:
         """Where browsers reach the capture worker: configured, else this host's name."""
@@ -143,17 +156,10 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
         resp.headers["Cache-Control"] = "no-store"
         return resp
 
-    @bp.get("/video/clip/<clip_id>.webm")
-    def clip_video(clip_id: str) -> flask.Response:
-        user: User = flask.g.user
-        clip = v.clip(clip_id, user)
-        if isinstance(clip, flask.Response):
-            return clip
-        path = v.clips_dir / f"{clip.clip_id}.webm"
-        if not path.is_file():
-            return _text(404, "clip file missing (it may have expired)")
-        record_view(client, user, clip.clip_id, "video.view", clip.event_id)
-        return flask.send_file(path, mimetype="video/webm", conditional=True, max_age=0)
+    @bp.get("/video/clip/<clip_id>.webm", defaults={"ext": "webm"})
+    @bp.get("/video/clip/<clip_id>.mp4", defaults={"ext": "mp4"})
+    def clip_video(clip_id: str, ext: str) -> flask.Response:
+        return v.send_clip(clip_id, ext, flask.g.user)
 
     @bp.get("/video/clip/<clip_id>.jpg")
     def clip_poster(clip_id: str) -> flask.Response:

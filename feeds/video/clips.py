@@ -1,4 +1,5 @@
-"""Clips of flagged events: VP8 WebM from the capture worker's ring buffers, posters, retention."""
+"""Clips of flagged events from the capture worker's ring buffers: H.264 remuxed into MP4, else
+VP8 WebM re-encoded from JPEGs; posters, retention."""
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,7 @@ from domain.regions import town_of
 from domain.video import (
     Camera,
     Clip,
+    ClipContainer,
     EventStatus,
     FlaggedEvent,
     Resampler,
@@ -27,6 +29,7 @@ from domain.video import (
 from feeds.ops.metrics import count_clip
 from feeds.store import video_keys as vk
 from feeds.video.capture import CameraFeed, CaptureService
+from feeds.video.h264 import remux_mp4, window_poster
 from feeds.video.store import new_id, queue_clip, queue_event
 
 log = logging.getLogger(__name__)
@@ -200,9 +203,11 @@ class ClipMaker:
         idle = feed.task is None
         self.service.acquire(feed)
         try:
-            if idle:  # its first frames tell the clip's frame rate
-                await feed.wait_frames(3, self.service.cfg.read_timeout_s)
-            clip = await self._cut(ev, camera, dist_m, feed)
+            if idle:  # its first frames tell the clip's frame rate (H.264: that it is)
+                await feed.wait_frames(1 if camera.kind.value in ("rtsp", "hls") else 3,
+                                       self.service.cfg.read_timeout_s)
+            clip = await (self._cut_h264 if feed.packets is not None else self._cut)(
+                ev, camera, dist_m, feed)
         finally:
             self.service.release(feed)
         count_clip(None if clip is None else clip.end_ts - clip.start_ts)
@@ -243,18 +248,49 @@ class ClipMaker:
             return None
         return await self._finish(ev, camera, dist_m, clip_id, part, writer, resampler, poster)
 
+    async def _cut_h264(self, ev: FlaggedEvent, camera: Camera, dist_m: float,
+                        feed: CameraFeed) -> Clip | None:
+        """Remux the camera's own H.264 packets of [T - pre, T + post] into an MP4 (from
+        the keyframe at or before T - pre) once the post-roll has arrived: no re-encoding."""
+        start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
+        await asyncio.sleep(max(0.0, end + self.cfg.grace_s - time.time()))
+        win = feed.packets.window(start, end) if feed.packets is not None else None
+        if win is None:
+            log.warning("event %s: no packets of %s in the window", ev.event_id,
+                        camera.camera_id)
+            return None
+        clip_id = new_id("cl")
+        part = self.dir / f"{clip_id}.part.mp4"
+        loop = asyncio.get_running_loop()
+        try:
+            frames, duration = await loop.run_in_executor(self.pool, remux_mp4, part, win)
+        except Exception:
+            part.unlink(missing_ok=True)
+            raise
+        near = min(feed.between(start - 5, end), key=lambda f: abs(f[0] - ev.ts), default=None)
+        poster = near[1] if near else await loop.run_in_executor(self.pool, window_poster, win)
+        made = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid, win.start_ts,
+                    win.end_ts, frames, round(frames / max(duration, 1e-3), 2), win.info.width,
+                    win.info.height, 0, time.time(), round(dist_m, 1), ClipContainer.MP4)
+        return await self.store(made, part, poster)
+
+    async def store(self, clip: Clip, part: Path, poster: bytes) -> Clip:
+        """Move a finished clip file into place with its poster and write its record."""
+        (self.dir / f"{clip.clip_id}.jpg").write_bytes(poster)
+        final = self.dir / f"{clip.clip_id}.{clip.container}"
+        os.replace(part, final)
+        clip = replace(clip, size_bytes=final.stat().st_size)
+        await queue_clip(self.client.pipeline(transaction=False), clip).execute()
+        return clip
+
     async def _finish(self, ev: FlaggedEvent, camera: Camera, dist_m: float, clip_id: str,
                       part: Path, writer: ClipWriter, resampler: Resampler[bytes],
                       poster: tuple[float, bytes]) -> Clip:
-        (self.dir / f"{clip_id}.jpg").write_bytes(poster[1])
-        final = self.dir / f"{clip_id}.webm"
-        os.replace(part, final)
         w, h = writer.size or (0, 0)
         clip = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid,
                     resampler.start, resampler.slot_ts(resampler.slots - 1), writer.frames,
-                    writer.fps, w, h, final.stat().st_size, time.time(), round(dist_m, 1))
-        await queue_clip(self.client.pipeline(transaction=False), clip).execute()
-        return clip
+                    writer.fps, w, h, 0, time.time(), round(dist_m, 1))
+        return await self.store(clip, part, poster[1])
 
     async def retention(self, now: float) -> int:
         """Delete clips past the age or size limit (files and records); returns how many."""
@@ -268,7 +304,7 @@ class ClipMaker:
             return 0
         pipe = self.client.pipeline(transaction=False)
         for c in victims:
-            for suffix in (".webm", ".jpg"):
+            for suffix in (".webm", ".mp4", ".jpg"):
                 (self.dir / f"{c.clip_id}{suffix}").unlink(missing_ok=True)
             pipe.hdel(vk.clips(town_of(c.grid)), c.clip_id)
             pipe.hdel(vk.CLIP_TOWN, c.clip_id)

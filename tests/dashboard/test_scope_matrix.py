@@ -93,6 +93,8 @@ def http_probes(w: World) -> list[Probe]:
                       sensitive),
                 Probe("/video/clip/<clip_id>.webm", f"/video/clip/{clip}.webm", place,
                       sensitive),
+                Probe("/video/clip/<clip_id>.mp4", f"/video/clip/{w.mp4_clips[case_id]}.mp4",
+                      place, sensitive),
                 Probe("/api/v1/video/events/<event_id>",
                       f"/api/v1/video/events/{w.events[case_id]}", place, sensitive),
                 Probe("/video/clip/<clip_id>.jpg", f"/video/clip/{clip}.jpg", place,
@@ -105,6 +107,8 @@ def http_probes(w: World) -> list[Probe]:
                   None, missing=True),
             Probe("/video/camera/<camera_id>.jpg", "/video/camera/nope.jpg", None, missing=True),
             Probe("/video/clip/<clip_id>.webm", "/video/clip/cl000000000000.webm", None,
+                  missing=True),
+            Probe("/video/clip/<clip_id>.mp4", "/video/clip/cl000000000000.mp4", None,
                   missing=True),
             Probe("/admin/audit.csv", "/admin/audit.csv", None, roles=frozenset({Role.ADMIN}))]
     return out
