@@ -193,7 +193,7 @@ def measure_clips(redis_url: str, clips: Path, cams: list[Camera], runs: int, pr
             print(f"flag {r + 1}: {e.status.value}, no clip")
             continue
         dists = ", ".join(f"{c.dist_m:.0f}" for c in cs)
-        decoded = _frames_in(clips / f"{cs[0].clip_id}.webm")
+        decoded = _frames_in(clips / f"{cs[0].clip_id}.{cs[0].container}")
         print(f"flag {r + 1}: {len(cs)} clips from cameras at {dists} m ({cs[0].frames} "
               f"frames {cs[0].width}x{cs[0].height} @ {cs[0].fps:g} fps, "
               f"{cs[0].size_bytes // 1024} KiB, decodes {decoded} frames)"

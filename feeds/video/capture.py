@@ -227,14 +227,15 @@ class CaptureService:
 
     def __init__(self, cameras: Iterable[Camera], cfg: CaptureConfig | None = None,
                  secret: bytes | None = None, always: Iterable[str] | None = None):
-        """`always`: the cameras read continuously (ring buffers, motion); None: every one.
+        """`always`: the cameras read continuously (ring buffers, motion); None: every one
+        Gridwatch records (recorder=gridwatch).
         The others are read on demand: while watched, snapshotted or recorded."""
         self.cfg = cfg or CaptureConfig()
         self.secret = secret
         self.feeds = {c.camera_id: CameraFeed(c, self.cfg) for c in cameras}
         keep = None if always is None else set(always)
-        for cid, f in self.feeds.items():
-            f.always = keep is None or cid in keep
+        for cid, f in self.feeds.items():  # a platform records its cameras: no ring buffer
+            f.always = cid in keep if keep is not None else f.camera.recorder.value == "gridwatch"
         self.tasks: list[asyncio.Task] = []
         self._ending: set[asyncio.Task] = set()
 

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -20,6 +20,7 @@ from domain.video import (
     ClipContainer,
     EventStatus,
     FlaggedEvent,
+    Recorder,
     Resampler,
     clip_fps,
     distance_m,
@@ -30,6 +31,7 @@ from feeds.ops.metrics import count_clip
 from feeds.store import video_keys as vk
 from feeds.video.capture import CameraFeed, CaptureService
 from feeds.video.h264 import remux_mp4, window_poster
+from feeds.video.playback import PlaybackConfig, PlaybackError, fetch
 from feeds.video.store import new_id, queue_clip, queue_event
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class ClipConfig:
     max_age_s: float = 7 * 24 * 3600
     fourcc: str = "VP80"
     concurrent_events: int = 8
+    playback: PlaybackConfig = field(default_factory=PlaybackConfig)  # recorder=platform
 
 
 class ClipWriter:
@@ -97,7 +100,7 @@ class ClipMaker:
         self.dir = Path(clips_dir)
         self.cfg = cfg or ClipConfig()
         self.consumer = consumer
-        self.pool = ThreadPoolExecutor(2, thread_name_prefix="clip")
+        self.pool = ThreadPoolExecutor(4, thread_name_prefix="clip")  # encodes, fetches
         self.sem = asyncio.Semaphore(self.cfg.concurrent_events)
         self.tasks: set[asyncio.Task] = set()
 
@@ -198,7 +201,12 @@ class ClipMaker:
 
     async def cut(self, ev: FlaggedEvent, camera: Camera, dist_m: float) -> Clip | None:
         """Write one camera's clip of [T - pre, T + post] while its post-roll arrives (a camera
-        read on demand is read meanwhile: its clip starts when its reader does)."""
+        read on demand is read meanwhile: its clip starts when its reader does); a camera
+        its platform records: fetched from the platform's playback interface."""
+        if camera.recorder is Recorder.PLATFORM and camera.playback_url:
+            clip = await self._cut_platform(ev, camera, dist_m)
+            count_clip(None if clip is None else clip.end_ts - clip.start_ts)
+            return clip
         feed = self.service.feeds[camera.camera_id]
         idle = feed.task is None
         self.service.acquire(feed)
@@ -273,6 +281,29 @@ class ClipMaker:
                     win.end_ts, frames, round(frames / max(duration, 1e-3), 2), win.info.width,
                     win.info.height, 0, time.time(), round(dist_m, 1), ClipContainer.MP4)
         return await self.store(made, part, poster)
+
+    async def _cut_platform(self, ev: FlaggedEvent, camera: Camera, dist_m: float
+                            ) -> Clip | None:
+        """Fetch [T - pre, T + post] from the platform's recordings once it has written the
+        post-roll; the clip's time 0 is the requested start."""
+        start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
+        pcfg = self.cfg.playback
+        await asyncio.sleep(max(0.0, end + pcfg.delay_s - time.time()))
+        clip_id = new_id("cl")
+        part = self.dir / f"{clip_id}.part"
+        try:
+            rec = await asyncio.get_running_loop().run_in_executor(
+                self.pool, fetch, camera, start, end, ev.ts, part, pcfg)
+        except PlaybackError as e:
+            part.unlink(missing_ok=True)
+            log.warning("event %s: no recording of %s: %s", ev.event_id, camera.camera_id, e)
+            return None
+        fps = round(rec.frames / max(rec.duration_s, 1e-3), 2)
+        made = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid, start,
+                    start + rec.duration_s - 1 / max(fps, 1e-3), rec.frames, fps, rec.width,
+                    rec.height, 0, time.time(), round(dist_m, 1), rec.container,
+                    Recorder.PLATFORM)
+        return await self.store(made, part, rec.poster)
 
     async def store(self, clip: Clip, part: Path, poster: bytes) -> Clip:
         """Move a finished clip file into place with its poster and write its record."""
