@@ -14,11 +14,12 @@ import flask
 import orjson
 import redis
 
+from dashboard import video_live
 from dashboard.api_models import REGION, Cameras, Operation
 from dashboard.api_models import Camera as CameraAnswer
 from domain.access import User
 from domain.regions import is_within, towns_covering
-from domain.video import Camera, Clip, sign_ticket, valid_camera_id
+from domain.video import Camera, CameraKind, Clip, sign_ticket, valid_camera_id
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera, read_cameras, read_health, video_secret
 from feeds.video.store import read_clip, read_event, record_view
@@ -38,10 +39,12 @@ def _text(status: int, message: str) -> flask.Response:
                                                    "Cache-Control": "no-store"})
 
 
-def camera_urls(camera_id: str) -> dict[str, str]:
-    """The dashboard's URLs of a camera's live stream and snapshot."""
+def camera_urls(camera_id: str, kind: CameraKind = CameraKind.MJPEG) -> dict[str, str]:
+    """The dashboard's URLs of a camera's live view (the MJPEG re-stream, or the live page
+    of an HLS / FLV camera) and snapshot."""
     q = quote(camera_id, safe="")
-    return {"stream_url": f"/video/camera/{q}.mjpg", "snapshot_url": f"/video/camera/{q}.jpg"}
+    live = f"/video/live/{q}" if kind.browser_plays else f"/video/camera/{q}.mjpg"
+    return {"stream_url": live, "snapshot_url": f"/video/camera/{q}.jpg"}
 
 
 def clip_urls(clip_id: str, container: str = "webm") -> dict[str, str]:
@@ -171,6 +174,8 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
             return _text(404, "poster missing")
         return flask.send_file(path, mimetype="image/jpeg", conditional=True, max_age=0)
 
+    video_live.register(bp, v.camera, client)
+
     @bp.get("/api/v1/cameras")
     def cameras() -> flask.Response:
         user: User = flask.g.user
@@ -193,7 +198,7 @@ def camera_rows(client: redis.Redis, ctx: CityContext, region: str) -> list[dict
     health = read_health(client, cams)
     return [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,
              "kind": c.kind.value, "state": health[c.camera_id]["state"],
-             "last_ts": health[c.camera_id]["last_ts"], **camera_urls(c.camera_id)}
+             "last_ts": health[c.camera_id]["last_ts"], **camera_urls(c.camera_id, c.kind)}
             for c in cams]
 
 

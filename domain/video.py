@@ -25,6 +25,13 @@ class CameraKind(StrEnum):
     MJPEG = "mjpeg"  # http(s) multipart/x-mixed-replace of JPEGs
     RTSP = "rtsp"
     HLS = "hls"
+    FLV = "flv"  # HTTP-FLV, or MPEG-TS over HTTP (a .ts URL): media servers' live streams
+
+    @property
+    def browser_plays(self) -> bool:
+        """Whether browsers play the stream itself (hls.js, mpegts.js), else the MJPEG
+        re-stream of the capture worker."""
+        return self in (CameraKind.HLS, CameraKind.FLV)
 
 
 class ClipContainer(StrEnum):

@@ -212,7 +212,7 @@ class CameraFeed:
             self.packets = ring
             self.connects += 1
 
-        if self.camera.kind.value in ("rtsp", "hls"):
+        if self.camera.kind.value in ("rtsp", "hls", "flv"):
             avread.read_session(self.camera.stream_url, avread.AvReadConfig(
                 cfg.read_timeout_s, cfg.buffer_s, cfg.decode_fps, cfg.opencv_max_fps,
                 cfg.jpeg_quality), self._cv_stop, self.counters, on_ring, on_jpeg)

@@ -212,7 +212,7 @@ class ClipMaker:
         self.service.acquire(feed)
         try:
             if idle:  # its first frames tell the clip's frame rate (H.264: that it is)
-                await feed.wait_frames(1 if camera.kind.value in ("rtsp", "hls") else 3,
+                await feed.wait_frames(1 if camera.kind.value in ("rtsp", "hls", "flv") else 3,
                                        self.service.cfg.read_timeout_s)
             clip = await (self._cut_h264 if feed.packets is not None else self._cut)(
                 ev, camera, dist_m, feed)

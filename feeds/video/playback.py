@@ -77,17 +77,24 @@ def _auth(url: str, challenge: str) -> tuple[str, AuthBase | None]:
     return plain, cls(u.username, u.password or "")
 
 
-def download(url: str, dest: Path, cfg: PlaybackConfig) -> int:
-    """GET a recording into dest (Basic or Digest credentials of the URL sent when asked);
-    returns its size. Raises PlaybackError (with the status) or requests' errors."""
+def open_get(url: str, timeout: float) -> requests.Response:
+    """GET a URL as a stream, answering a 401 with the URL's Basic or Digest credentials
+    (never sent before asked). Raises PlaybackError or requests' errors."""
     plain, auth = _auth(url, "")
-    r = requests.get(plain, stream=True, timeout=cfg.timeout_s)
+    r = requests.get(plain, stream=True, timeout=timeout)
     if r.status_code == 401:
         r.close()
         plain, auth = _auth(url, r.headers.get("WWW-Authenticate", ""))
         if auth is None:
-            raise PlaybackError("platform wants credentials; the playback URL has none")
-        r = requests.get(plain, stream=True, timeout=cfg.timeout_s, auth=auth)
+            raise PlaybackError("the server wants credentials; the URL has none")
+        r = requests.get(plain, stream=True, timeout=timeout, auth=auth)
+    return r
+
+
+def download(url: str, dest: Path, cfg: PlaybackConfig) -> int:
+    """GET a recording into dest (Basic or Digest credentials of the URL sent when asked);
+    returns its size. Raises PlaybackError (with the status) or requests' errors."""
+    r = open_get(url, cfg.timeout_s)
     with r:
         if r.status_code != 200:
             reason = r.text[:200].strip() if r.status_code < 500 else ""

@@ -31,7 +31,7 @@ COLUMNS = ("camera_id", "name", "lon", "lat", "grid", "stream_url", "kind", "rec
            "playback_url")
 REQUIRED = ("camera_id", "name", "lon", "lat", "stream_url")
 SCHEMES = {CameraKind.MJPEG: ("http", "https"), CameraKind.HLS: ("http", "https"),
-           CameraKind.RTSP: ("rtsp", "rtsps")}
+           CameraKind.RTSP: ("rtsp", "rtsps"), CameraKind.FLV: ("http", "https")}
 MAX_ERRORS = 20
 
 
@@ -44,6 +44,8 @@ def guess_kind(url: str) -> CameraKind:
     parts = urlsplit(url)
     if parts.scheme in ("rtsp", "rtsps"):
         return CameraKind.RTSP
+    if parts.path.endswith((".flv", ".ts")):
+        return CameraKind.FLV
     return CameraKind.HLS if parts.path.endswith(".m3u8") else CameraKind.MJPEG
 
 
@@ -91,7 +93,7 @@ def _parse_row(row: Mapping[str, str], city: CityGeo, locate: Any) -> Camera:
     try:
         kind = CameraKind(kind_text) if kind_text else guess_kind(url)
     except ValueError:
-        raise ValueError(f"kind: {kind_text!r} is not one of mjpeg, rtsp, hls") from None
+        raise ValueError(f"kind: {kind_text!r} is not one of mjpeg, rtsp, hls, flv") from None
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES[kind] or not parts.hostname:
         raise ValueError(f"stream_url: a {kind.value} stream needs a "

@@ -80,7 +80,10 @@ def http_probes(w: World) -> list[Probe]:
         out += [Probe("/video/camera/<camera_id>.jpg", f"/video/camera/{cam}.jpg", place,
                       ok=503),  # allowed: then the (absent) capture worker is asked
                 Probe("/video/camera/<camera_id>.mjpg", f"/video/camera/{cam}.mjpg", place,
-                      ok=302)]
+                      ok=302),
+                Probe("/video/live/<camera_id>", f"/video/live/{cam}", place),
+                Probe("/video/camera/<camera_id>/live/<path:rest>",  # an MJPEG camera: 404
+                      f"/video/camera/{cam}/live/{cam}.mjpg", place, ok=404)]
     for api in ("summary", "incidents", "officers", "cameras", "video/events"):
         out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}", None))  # own scope
     out += [Probe("/api/v1/regions/<code>", "/api/v1/regions/441999999", None, missing=True),
