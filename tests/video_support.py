@@ -181,14 +181,16 @@ def gst_rtsp_available() -> bool:
 
 
 @contextmanager
-def rtsp_server(fps: int = 10, gop: int = 10, path: str = "/cam") -> Iterator[str]:
+def rtsp_server(fps: int = 10, gop: int = 10, path: str = "/cam",
+                size: tuple[int, int] = (320, 240)) -> Iterator[str]:
     """A real RTSP server (GStreamer, H.264 test frames) on a free loopback port, in its own
     process stopped by its PID; yields the stream's rtsp:// URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(["/usr/bin/python3", str(RTSP_SERVER), "--port", str(port),
-                             "--fps", str(fps), "--gop", str(gop), "--path", path],
+                             "--fps", str(fps), "--gop", str(gop), "--path", path,
+                             "--width", str(size[0]), "--height", str(size[1])],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
