@@ -241,7 +241,7 @@ def cameras(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
     try:
         counts = import_channels(args.file, media, load_hierarchy(cfg.store.city_file), out,
                                  args.datum)
-    except (CameraFileError, OSError, KeyError, IndexError) as e:
+    except (CameraFileError, OSError) as e:
         print(f"gridwatch: cannot import {args.file}: {e}", file=sys.stderr)
         return 1
     print(f"{counts['imported']} of {counts['channels']} channels imported into {out} "

@@ -131,9 +131,13 @@ def registry_rows(chans: Iterable[Channel], media: MediaServer, city: CityGeo,
         lon, lat = to_datum(c.lon, c.lat, datum, city.hierarchy.datum)
         sid = f"{c.device_id}_{c.channel_id}"
         url, kind = media.stream_url(sid)
-        playback = media.playback_url.format(device_id=quote(c.device_id, safe=""),
-                                             channel_id=quote(c.channel_id, safe=""),
-                                             stream=quote(sid, safe=""))
+        try:
+            playback = media.playback_url.format(device_id=quote(c.device_id, safe=""),
+                                                 channel_id=quote(c.channel_id, safe=""),
+                                                 stream=quote(sid, safe=""))
+        except (KeyError, IndexError, ValueError) as e:
+            raise CameraFileError(f"--playback-url: bad placeholder {e}; use {{device_id}}, "
+                                  "{channel_id} or {stream}") from None
         rows.append({"camera_id": f"gb-{sid}"[:64], "name": c.name[:100], "lon": f"{lon:.7f}",
                      "lat": f"{lat:.7f}", "grid": "", "stream_url": url, "kind": kind,
                      "recorder": "platform" if playback else "gridwatch",

@@ -73,7 +73,7 @@ def test_import_wvp_channel_export(tmp_path, demo_dir, city_ctx, capsys):
     assert again.recorder is Recorder.GRIDWATCH and again.playback_url == ""
 
 
-def test_import_errors_name_the_row(tmp_path, demo_dir, capsys):
+def test_import_errors_name_the_row(tmp_path, demo_dir, city_ctx, capsys):
     export = tmp_path / "bad.csv"
     export.write_text("deviceId,channelId,name,longitude,latitude,status\n"
                       f"{DEV},,a,113.7,23.0,ON\n{DEV},4419,b,east,23.0,ON\n", encoding="utf-8")
@@ -84,3 +84,10 @@ def test_import_errors_name_the_row(tmp_path, demo_dir, capsys):
     assert main(["cameras", "import", str(export), "--platform-url", "zlm:80", *where]) == 1
     assert "--platform-url: an http(s):// URL" in capsys.readouterr().err
     assert not (tmp_path / "c.csv").exists()
+    row = _sample(city_ctx, 1)[0]
+    good = tmp_path / "good.csv"
+    good.write_text(f"deviceId,channelId,longitude,latitude\n{DEV},4419,{row['经度']},"
+                    f"{row['纬度']}\n", encoding="utf-8")
+    assert main(["cameras", "import", str(good), "--platform-url", "http://zlm",
+                 "--playback-url", "http://m/get?path={cam}", *where]) == 1
+    assert "--playback-url: bad placeholder 'cam'; use {device_id}" in capsys.readouterr().err
