@@ -253,3 +253,24 @@ def make_mp4_clip(client: object, clips_dir: object, event: object, camera: Came
                 time.time(), 20.0, ClipContainer.MP4)
     queue_clip(client.pipeline(transaction=False), clip).execute()
     return clip
+
+
+FFMPEG_SOURCE = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
+                 "testsrc=size=320x240:rate=10", "-c:v", "libx264", "-preset", "ultrafast",
+                 "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p"]
+
+
+@contextmanager
+def hls_writer(folder: Path) -> Iterator[Path]:
+    """ffmpeg writing a live HLS stream (1 s segments, H.264 test frames) into folder, in its
+    own process stopped by its PID; yields the playlist once it lists two segments."""
+    playlist = folder / "index.m3u8"
+    proc = subprocess.Popen([*FFMPEG_SOURCE, "-f", "hls", "-hls_time", "1", "-hls_list_size",
+                             "6", "-hls_flags", "delete_segments+omit_endlist", str(playlist)])
+    try:
+        wait_for(lambda: playlist.exists() and playlist.read_text().count("#EXTINF") >= 2,
+                 20, 0.2)
+        yield playlist
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(10)

@@ -262,6 +262,10 @@ class ClipMaker:
         the keyframe at or before T - pre) once the post-roll has arrived: no re-encoding."""
         start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
         await asyncio.sleep(max(0.0, end + self.cfg.grace_s - time.time()))
+        until = end + self.service.cfg.read_timeout_s  # HLS / FLV: the post-roll's segment
+        while feed.packets is not None and (feed.packets.last_ts() or 0) < end and \
+                time.time() < until:
+            await asyncio.sleep(0.1)
         win = feed.packets.window(start, end) if feed.packets is not None else None
         if win is None:
             log.warning("event %s: no packets of %s in the window", ev.event_id,

@@ -78,6 +78,11 @@ class PacketRing:
         with self.lock:
             return self.wall(self.gops[0][0].pts) if self.gops else None
 
+    def last_ts(self) -> float | None:
+        """Wall time of the newest packet kept."""
+        with self.lock:
+            return self.wall(self.gops[-1][-1].pts) if self.gops else None
+
     def window(self, start: float, end: float) -> Window | None:
         """The packets of [start, end], from the last keyframe at or before start (else the
         first keyframe kept); None if there are none."""

@@ -29,16 +29,13 @@ from feeds.accounts import auth
 from feeds.live.context import CityContext
 from feeds.video.registry import save_cameras
 from tests.support import CHROMIUM, CHROMIUM_ARGS
-from tests.video_support import wait_for
+from tests.video_support import FFMPEG_SOURCE, hls_writer, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM) or not shutil.which("ffmpeg"),
                                  reason="no /usr/bin/chromium or ffmpeg")]
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-SOURCE = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-c:v", "libx264", "-preset",
-          "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p"]
-FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re"]
 H264 = 'video/mp4; codecs="avc1.42E01E"'
 
 
@@ -52,7 +49,7 @@ class LiveFiles(http.server.SimpleHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "video/x-flv" if fmt == "flv" else "video/mp2t")
         self.end_headers()
-        proc = subprocess.Popen([*FFMPEG, *SOURCE, "-f", fmt, "pipe:1"], stdout=subprocess.PIPE)
+        proc = subprocess.Popen([*FFMPEG_SOURCE, "-f", fmt, "pipe:1"], stdout=subprocess.PIPE)
         try:
             while chunk := proc.stdout.read1(65536):  # type: ignore[union-attr]
                 self.wfile.write(chunk)
@@ -81,15 +78,12 @@ def live(city_ctx: CityContext, tmp_path_factory: pytest.TempPathFactory) -> Ite
     tmp = tmp_path_factory.mktemp("live")
     hls_dir = tmp / "hls"
     hls_dir.mkdir()
-    writer = subprocess.Popen([*FFMPEG, *SOURCE, "-f", "hls", "-hls_time", "1", "-hls_list_size",
-                               "6", "-hls_flags", "delete_segments+omit_endlist",
-                               str(hls_dir / "index.m3u8")])
     files = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(LiveFiles, directory=str(hls_dir)))
     threading.Thread(target=files.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{files.server_port}"
     try:
-        with EmbeddedRedis(tmp) as rs:
+        with hls_writer(hls_dir), EmbeddedRedis(tmp) as rs:
             client = redis.Redis.from_url(rs.url)
             town = city_ctx.towns[0]
             grid = next(city_ctx.hierarchy.descendants(town, Level.GRID)).code
@@ -106,8 +100,6 @@ def live(city_ctx: CityContext, tmp_path_factory: pytest.TempPathFactory) -> Ite
             threading.Thread(target=web.serve_forever, daemon=True).start()
             url = f"http://127.0.0.1:{web.server_port}"
             token = auth.open_session(client, User("rev", Role.REVIEWER, town))
-            wait_for(lambda: (hls_dir / "index.m3u8").exists() and
-                     (hls_dir / "index.m3u8").read_text().count("#EXTINF") >= 2, 20, 0.2)
             with sync_api.sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                              headless=True)
@@ -119,8 +111,6 @@ def live(city_ctx: CityContext, tmp_path_factory: pytest.TempPathFactory) -> Ite
             web.shutdown()
     finally:
         files.shutdown()
-        os.kill(writer.pid, signal.SIGTERM)
-        writer.wait(10)
 
 
 STATE = """(() => { const v = document.getElementById('gw-live');
