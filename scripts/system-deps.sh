@@ -8,7 +8,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 # the Sentinel tests (redis+sentinel:// URLs, failover) start real redis-sentinel processes
 command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
-fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
+# (grep without -q: with pipefail, -q closing the pipe early fails fc-list with SIGPIPE)
+fc-list 2>/dev/null | grep -i "noto.*cjk" >/dev/null || need+=(fonts-noto-cjk)
 # the TLS reverse-proxy test runs Debian's nginx with a certificate made by openssl
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
