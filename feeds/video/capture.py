@@ -280,12 +280,14 @@ class CaptureService:
         await mjpeg.cancel_all(self.tasks)
 
     def summary(self, now: float) -> dict[str, int]:
-        """Counts for /health: cameras, how many have a fresh frame, viewers."""
+        """Counts for /health: cameras, how many have a fresh frame, viewers, frames."""
         reading = [f for f in self.feeds.values() if f.task is not None]  # idle: no frames
         fresh = sum(1 for f in reading
                     if (last := f.latest()) and now - last[0] <= self.cfg.stale_s)
         return {"cameras": len(self.feeds), "fresh": fresh, "viewers": self.viewers,
-                "reading": len(reading)}
+                "reading": len(reading),  # and PyAV's frames received / decoded, ever
+                "received": sum(f.counters.received for f in self.feeds.values()),
+                "decoded": sum(f.counters.decoded for f in self.feeds.values())}
 
     @property
     def viewers(self) -> int:
