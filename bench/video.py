@@ -4,8 +4,8 @@ capture worker's CPU while none is watched, concurrent MJPEG viewers sustained a
 and the CPU of motion detection per camera.
 
 Run: .venv/bin/python bench/video.py [--viewers 4,8,16,32] [--seconds 8] [--idle-seconds 20]
-[--clip-runs 3] [--motion-only] (the capture worker and the synthetic cameras run as their own
-processes; CPU is read from /proc/<pid>/stat.)"""
+[--clip-runs 3] [--motion-only] [--rtsp N] (the capture worker and the synthetic cameras run as
+their own processes; CPU is read from /proc/<pid>/stat.)"""
 from __future__ import annotations
 
 import argparse
@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 from bench.common import city, wait_port  # noqa: E402
 from domain.access import Role, User  # noqa: E402
 from domain.model import Incident  # noqa: E402
-from domain.video import Camera, EventStatus, FlaggedEvent  # noqa: E402
+from domain.video import Camera, CameraKind, EventStatus, FlaggedEvent  # noqa: E402
 from feeds.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 
 FPS, W, H = 10.0, 640, 480
@@ -193,7 +193,7 @@ def measure_clips(redis_url: str, clips: Path, cams: list[Camera], runs: int, pr
             print(f"flag {r + 1}: {e.status.value}, no clip")
             continue
         dists = ", ".join(f"{c.dist_m:.0f}" for c in cs)
-        decoded = _frames_in(clips / f"{cs[0].clip_id}.webm")
+        decoded = _frames_in(clips / f"{cs[0].clip_id}.{cs[0].container}")
         print(f"flag {r + 1}: {len(cs)} clips from cameras at {dists} m ({cs[0].frames} "
               f"frames {cs[0].width}x{cs[0].height} @ {cs[0].fps:g} fps, "
               f"{cs[0].size_bytes // 1024} KiB, decodes {decoded} frames)"
@@ -225,6 +225,57 @@ def measure_motion(frames: int = 240, analysis_fps: float = 2.0, demo_cameras: i
         print(f"motion {w}x{h}: {per * 1000:.2f} ms CPU per frame, {per * analysis_fps * 100:.3f}"
               f"% of a core per camera at {analysis_fps:g} fps ({demo_cameras} cameras: "
               f"{per * analysis_fps * demo_cameras * 100:.1f}%), {hits} events")
+
+
+def serve_rtsp_capture(redis_url: str, url: str, n: int, port: int) -> None:
+    """The capture worker reading n RTSP H.264 cameras continuously (child process)."""
+    import redis.asyncio as aredis  # noqa: PLC0415
+
+    from feeds.video.capture import CaptureConfig, CaptureService  # noqa: PLC0415
+    from feeds.video.clips import ClipMaker  # noqa: PLC0415
+    from feeds.video.main import CaptureParts, serve_capture  # noqa: PLC0415
+
+    cams = [Camera(f"rtsp{i}", f"rtsp {i}", 113.75 + i * 1e-4, 23.02, GRID, url,
+                   CameraKind.RTSP) for i in range(n)]
+
+    async def serve() -> None:
+        client = aredis.Redis.from_url(redis_url)
+        service = CaptureService(cams, CaptureConfig(start_jitter_s=0))
+        parts = CaptureParts(service, client, ClipMaker(service, client, Path(tempfile.mkdtemp())),
+                             None)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await serve_capture(parts, "127.0.0.1", port, stop)
+
+    asyncio.run(serve())
+
+
+def measure_rtsp(n: int, seconds: float) -> None:
+    """Capture CPU of n RTSP H.264 cameras (Debian's GStreamer RTSP server, 640x480 10 fps, a
+    keyframe a second): packets kept undecoded, about one frame a second decoded."""
+    from domain.regions import town_of  # noqa: PLC0415
+    from feeds.store import video_keys as vk  # noqa: PLC0415
+    from tests.video_support import rtsp_server  # noqa: PLC0415
+
+    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-rtsp-"))
+    with EmbeddedRedis(tmp) as rs, rtsp_server(fps=10, gop=10, size=(640, 480)) as url:
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, __file__, "--serve-rtsp", rs.url, url, str(n),
+                                 str(port)], cwd=ROOT, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, 60)
+            time.sleep(4.0)  # connected, first GOPs in
+            cpu = cpu_over({"capture": proc.pid}, seconds)["capture"]
+            got = [orjson.loads(r) for r in redis.Redis.from_url(rs.url).hvals(
+                vk.camera_health(town_of(GRID)))]  # the capture worker's reports
+            rec, dec = sum(g["received"] for g in got), sum(g["decoded"] for g in got)
+        finally:
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+    online = sum(1 for g in got if g["connected"] and g["fps"] > 0)
+    print(f"rtsp: {n} H.264 cameras 640x480 10 fps, {online} receiving: capture "
+          f"{cpu * 100:.1f}% CPU ({cpu * 100 / n:.2f}% per camera); {dec} of {rec} frames "
+          f"decoded ({dec / max(rec, 1) * 100:.0f}%)")
 
 
 def run_all(args: argparse.Namespace) -> None:
@@ -269,12 +320,23 @@ def main() -> None:
                     help="how long the idle CPU is measured (the probe interval too)")
     ap.add_argument("--clip-runs", type=int, default=3)
     ap.add_argument("--motion-only", action="store_true", help="only the motion figures")
+    ap.add_argument("--rtsp", type=int, default=0,
+                    help="only the capture CPU of this many RTSP H.264 cameras")
+    ap.add_argument("--serve-rtsp", nargs=4, help=argparse.SUPPRESS,
+                    metavar=("REDIS", "URL", "N", "PORT"))
     ap.add_argument("--serve-capture", nargs=5, help=argparse.SUPPRESS,
                     metavar=("REDIS", "CAMSIM", "PORT", "DATA", "PROBE_S"))
     args = ap.parse_args()
     if args.serve_capture:
         r, c, p, d, probe_s = args.serve_capture
         serve_capture_process(r, c, int(p), d, float(probe_s))
+        return
+    if args.serve_rtsp:
+        r, url, n, p = args.serve_rtsp
+        serve_rtsp_capture(r, url, int(n), int(p))
+        return
+    if args.rtsp:
+        measure_rtsp(args.rtsp, args.seconds)
         return
     measure_motion()
     if not args.motion_only:

@@ -10,7 +10,7 @@ from domain.alerts import LEVELS, AlertLevel
 from domain.cases import DESK_ACTIONS
 from domain.model import Incident as Case
 from domain.model import Status
-from domain.video import CameraKind, ClipState, EventStatus, FlagReason
+from domain.video import CameraKind, ClipState, EventStatus, FlagReason, Recorder
 from domain.video import Health as CameraHealth
 
 CAMERA_STATES = tuple(h.value for h in CameraHealth)
@@ -238,6 +238,8 @@ class VideoClip(Answer):
     state: ClipState
     url: str | None
     poster_url: str | None
+    media_type: str | None = None  # video/mp4 (H.264 as recorded) or video/webm (VP8)
+    recorded_by: Recorder | None = None  # cut from Gridwatch's ring buffers, or the platform's
 
 
 class VideoEvent(Answer):

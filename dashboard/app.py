@@ -25,6 +25,7 @@ from dashboard import (
     public,
     tiles,
     video_api,
+    video_live,
     video_page,
     video_routes,
 )
@@ -66,7 +67,8 @@ def create_app(settings: DashboardConfig, ctx: CityContext, client: redis.Redis)
     actions = Actions(ctx, client, placer)
     server = _server(settings, ctx, client, reads.snaps, placer, actions)
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), use_pages=True,
-                    assets_path_ignore=[field.ASSETS_SUBDIR],  # the terminal's own, not Dash's
+                    # the terminal's own, and the live players (only /video/live/<id> loads them)
+                    assets_path_ignore=[field.ASSETS_SUBDIR, *video_live.PLAYER_ASSET_DIRS],
                     pages_folder="", include_pages_meta=False,
                     title=t("app.title", settings.web.lang), update_title=None,
                     suppress_callback_exceptions=True, compress=True)

@@ -15,7 +15,15 @@ from dashboard.readmodel.video import event_visible, towns_in
 from dashboard.video_routes import clip_urls
 from domain.access import User
 from domain.regions import is_within
-from domain.video import Clip, EventStatus, FlaggedEvent, FlagReason, clip_state, distance_m
+from domain.video import (
+    Clip,
+    EventStatus,
+    FlaggedEvent,
+    FlagReason,
+    Recorder,
+    clip_state,
+    distance_m,
+)
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera
 from feeds.video.store import read_clips, read_event, read_events
@@ -43,9 +51,10 @@ def clip_rows(client: redis.Redis, ev: FlaggedEvent, clips: Iterable[Clip]) -> l
         c = written.get(cid)
         state = clip_state(ev.status, c is not None)
         if c is not None:
-            urls = clip_urls(c.clip_id)
+            urls = clip_urls(c.clip_id, c.container)
             rows.append(VideoClip(clip_id=c.clip_id, camera_id=cid, distance_m=c.dist_m,
-                                  state=state, url=urls["src"], poster_url=urls["poster"]))
+                                  state=state, url=urls["src"], poster_url=urls["poster"],
+                                  media_type=c.mime, recorded_by=Recorder(c.source)))
             continue
         cam = read_camera(client, cid)
         dist = None if cam is None else round(distance_m(ev.lon, ev.lat, cam.lon, cam.lat), 1)

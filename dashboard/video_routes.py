@@ -14,11 +14,12 @@ import flask
 import orjson
 import redis
 
+from dashboard import video_live
 from dashboard.api_models import REGION, Cameras, Operation
 from dashboard.api_models import Camera as CameraAnswer
 from domain.access import User
 from domain.regions import is_within, towns_covering
-from domain.video import Camera, Clip, sign_ticket, valid_camera_id
+from domain.video import Camera, CameraKind, Clip, sign_ticket, valid_camera_id
 from feeds.live.context import CityContext
 from feeds.video.registry import read_camera, read_cameras, read_health, video_secret
 from feeds.video.store import read_clip, read_event, record_view
@@ -38,15 +39,17 @@ def _text(status: int, message: str) -> flask.Response:
                                                    "Cache-Control": "no-store"})
 
 
-def camera_urls(camera_id: str) -> dict[str, str]:
-    """The dashboard's URLs of a camera's live stream and snapshot."""
+def camera_urls(camera_id: str, kind: CameraKind = CameraKind.MJPEG) -> dict[str, str]:
+    """The dashboard's URLs of a camera's live view (the MJPEG re-stream, or the live page
+    of an HLS / FLV camera) and snapshot."""
     q = quote(camera_id, safe="")
-    return {"stream_url": f"/video/camera/{q}.mjpg", "snapshot_url": f"/video/camera/{q}.jpg"}
+    live = f"/video/live/{q}" if kind.browser_plays else f"/video/camera/{q}.mjpg"
+    return {"stream_url": live, "snapshot_url": f"/video/camera/{q}.jpg"}
 
 
-def clip_urls(clip_id: str) -> dict[str, str]:
-    """The dashboard's URLs of a clip and its poster."""
-    return {"src": f"/video/clip/{clip_id}.webm", "poster": f"/video/clip/{clip_id}.jpg"}
+def clip_urls(clip_id: str, container: str = "webm") -> dict[str, str]:
+    """The dashboard's URLs of a clip (.webm or .mp4, its container) and its poster."""
+    return {"src": f"/video/clip/{clip_id}.{container}", "poster": f"/video/clip/{clip_id}.jpg"}
 
 
 class VideoRoutes:
@@ -93,6 +96,19 @@ class VideoRoutes:
                 self.ctx.rules.get(category)):
             return _text(403, "clip outside your scope")
         return clip
+
+    def send_clip(self, clip_id: str, ext: str, user: User) -> flask.Response:
+        """A clip's file (Range requests answered) if the user may see it; audited."""
+        clip = self.clip(clip_id, user)
+        if isinstance(clip, flask.Response):
+            return clip
+        if clip.container != ext:
+            return _text(404, f"clip {clip.clip_id} is a .{clip.container} file")
+        path = self.clips_dir / f"{clip.clip_id}.{clip.container}"
+        if not path.is_file():
+            return _text(404, "clip file missing (it may have expired)")
+        record_view(self.client, user, clip.clip_id, "video.view", clip.event_id)
+        return flask.send_file(path, mimetype=clip.mime, conditional=True, max_age=0)
 
     def public_base(self) -> str:
         """Where browsers reach the capture worker: configured, else this host's name."""
@@ -143,17 +159,10 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
         resp.headers["Cache-Control"] = "no-store"
         return resp
 
-    @bp.get("/video/clip/<clip_id>.webm")
-    def clip_video(clip_id: str) -> flask.Response:
-        user: User = flask.g.user
-        clip = v.clip(clip_id, user)
-        if isinstance(clip, flask.Response):
-            return clip
-        path = v.clips_dir / f"{clip.clip_id}.webm"
-        if not path.is_file():
-            return _text(404, "clip file missing (it may have expired)")
-        record_view(client, user, clip.clip_id, "video.view", clip.event_id)
-        return flask.send_file(path, mimetype="video/webm", conditional=True, max_age=0)
+    @bp.get("/video/clip/<clip_id>.webm", defaults={"ext": "webm"})
+    @bp.get("/video/clip/<clip_id>.mp4", defaults={"ext": "mp4"})
+    def clip_video(clip_id: str, ext: str) -> flask.Response:
+        return v.send_clip(clip_id, ext, flask.g.user)
 
     @bp.get("/video/clip/<clip_id>.jpg")
     def clip_poster(clip_id: str) -> flask.Response:
@@ -164,6 +173,8 @@ def blueprint(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_po
         if not path.is_file():
             return _text(404, "poster missing")
         return flask.send_file(path, mimetype="image/jpeg", conditional=True, max_age=0)
+
+    video_live.register(bp, v.camera, client)
 
     @bp.get("/api/v1/cameras")
     def cameras() -> flask.Response:
@@ -187,7 +198,7 @@ def camera_rows(client: redis.Redis, ctx: CityContext, region: str) -> list[dict
     health = read_health(client, cams)
     return [{"id": c.camera_id, "name": c.name, "lon": c.lon, "lat": c.lat, "grid": c.grid,
              "kind": c.kind.value, "state": health[c.camera_id]["state"],
-             "last_ts": health[c.camera_id]["last_ts"], **camera_urls(c.camera_id)}
+             "last_ts": health[c.camera_id]["last_ts"], **camera_urls(c.camera_id, c.kind)}
             for c in cams]
 
 

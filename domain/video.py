@@ -25,6 +25,27 @@ class CameraKind(StrEnum):
     MJPEG = "mjpeg"  # http(s) multipart/x-mixed-replace of JPEGs
     RTSP = "rtsp"
     HLS = "hls"
+    FLV = "flv"  # HTTP-FLV, or MPEG-TS over HTTP (a .ts URL): media servers' live streams
+
+    @property
+    def browser_plays(self) -> bool:
+        """Whether browsers play the stream itself (hls.js, mpegts.js), else the MJPEG
+        re-stream of the capture worker."""
+        return self in (CameraKind.HLS, CameraKind.FLV)
+
+
+class ClipContainer(StrEnum):
+    """A clip file's container (and extension)."""
+
+    WEBM = "webm"  # VP8, re-encoded from JPEG frames
+    MP4 = "mp4"  # H.264 as the camera (or its platform) encoded it, remuxed
+
+
+class Recorder(StrEnum):
+    """Who records a camera: Gridwatch (ring buffers) or the platform that already does."""
+
+    GRIDWATCH = "gridwatch"
+    PLATFORM = "platform"  # clips come from its playback interface (playback_url)
 
 
 class Health(StrEnum):
@@ -84,6 +105,8 @@ class Camera:
     grid: str
     stream_url: str
     kind: CameraKind = CameraKind.MJPEG
+    recorder: Recorder = Recorder.GRIDWATCH
+    playback_url: str = ""  # recorder platform: its playback interface (docs/cameras.md)
 
     @property
     def town(self) -> str:
@@ -93,19 +116,21 @@ class Camera:
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
         d = asdict(self)
-        d["kind"] = self.kind.value
+        d["kind"], d["recorder"] = self.kind.value, self.recorder.value
         return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Camera:
         """Rebuild from the stored form."""
         return cls(d["camera_id"], d["name"], float(d["lon"]), float(d["lat"]), d["grid"],
-                   d["stream_url"], CameraKind(d.get("kind", "mjpeg")))
+                   d["stream_url"], CameraKind(d.get("kind", "mjpeg")),
+                   Recorder(d.get("recorder", "gridwatch")), d.get("playback_url", ""))
 
 
 @dataclass(frozen=True)
 class Clip:
-    """One camera's WebM clip of a flagged event (files live under data_dir/clips/)."""
+    """One camera's clip of a flagged event (files live under data_dir/clips/): VP8 WebM
+    re-encoded from JPEGs, or H.264 MP4 remuxed from the camera's own stream (`container`)."""
 
     clip_id: str
     event_id: str
@@ -121,6 +146,14 @@ class Clip:
     size_bytes: int
     created_ts: float
     dist_m: float = 0.0
+    container: str = "webm"  # a ClipContainer: the file's extension
+    source: str = "gridwatch"  # a Recorder: cut from the ring buffers, or fetched from the
+    # platform's recordings
+
+    @property
+    def mime(self) -> str:
+        """The file's media type."""
+        return f"video/{self.container}"
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""

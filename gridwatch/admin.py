@@ -223,3 +223,28 @@ def probe(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
         return 1
     print(f"{args.component}: heartbeat {age:.1f} s ago")
     return 0
+
+
+def cameras(args: argparse.Namespace, cfg: GridwatchConfig) -> int:
+    """`gridwatch cameras import FILE --platform-url URL`: a GB/T 28181 platform's channel
+    export into the camera registry CSV (docs/cameras.md)."""
+    from feeds.geo.hierarchy import load_hierarchy  # noqa: PLC0415
+    from feeds.video.gbimport import MediaServer, import_channels  # noqa: PLC0415
+    from feeds.video.registry import CameraFileError  # noqa: PLC0415
+
+    out = args.out or cfg.video.cameras_file or cfg.store.data_dir / "cameras.csv"
+    if not args.platform_url.startswith(("http://", "https://")) or "{" in args.platform_url:
+        print(f"gridwatch: --platform-url: an http(s):// URL of the media server, got "
+              f"{args.platform_url!r}", file=sys.stderr)
+        return 1
+    media = MediaServer(args.platform_url, args.stream, args.rtsp_port, args.playback_url or "")
+    try:
+        counts = import_channels(args.file, media, load_hierarchy(cfg.store.city_file), out,
+                                 args.datum)
+    except (CameraFileError, OSError) as e:
+        print(f"gridwatch: cannot import {args.file}: {e}", file=sys.stderr)
+        return 1
+    print(f"{counts['imported']} of {counts['channels']} channels imported into {out} "
+          f"({counts['online']} online, {counts['unplaced']} without a position left out; "
+          f"the file holds {counts['total']} cameras)")
+    return 0

@@ -117,6 +117,29 @@ def _data_parsers(sub: argparse._SubParsersAction) -> None:
     _config_flags(ex)
 
 
+def _camera_parsers(sub: argparse._SubParsersAction) -> None:
+    cams = sub.add_parser("cameras", help="manage the camera registry file")
+    csub = cams.add_subparsers(dest="action", required=True)
+    imp = csub.add_parser("import", help="import a GB/T 28181 platform's channel export "
+                                         "(wvp-GB28181-pro: CSV or JSON) into the registry CSV")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--platform-url", required=True,
+                     help="the media server (ZLMediaKit) HTTP base, e.g. http://zlm:80")
+    imp.add_argument("--stream", choices=("flv", "hls", "rtsp"), default="flv",
+                     help="which of its streams to read (default flv: HTTP-FLV)")
+    imp.add_argument("--rtsp-port", type=int, default=554, help="its RTSP port (--stream rtsp)")
+    imp.add_argument("--playback-url", default="",
+                     help="recordings: a MediaMTX /get URL with {device_id} {channel_id} or "
+                          "{stream}, e.g. 'http://mtx:9996/get?path={stream}' (recorder "
+                          "platform); empty: Gridwatch records them")
+    imp.add_argument("--datum", default="wgs84", choices=("wgs84", "gcj02", "bd09"),
+                     help="datum of the export's coordinates (GB devices: wgs84)")
+    imp.add_argument("--out", type=Path, default=None,
+                     help="registry CSV to write (default: video.cameras_file, else "
+                          "DATA_DIR/cameras.csv); rows of other cameras are kept")
+    _config_flags(imp)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     ap = argparse.ArgumentParser(prog="gridwatch", description="Gridwatch command centre")
@@ -138,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     _token_parsers(sub)
     _data_parsers(sub)
     city_cli.add_parsers(sub, _config_flags)
+    _camera_parsers(sub)
     return ap
 
 
@@ -168,7 +192,7 @@ def run_component(name: str, cfg: GridwatchConfig) -> int:
 
 ADMIN = {"users": admin.users, "init": admin.init, "devices": admin.devices,
          "replay": admin.replay, "export": admin.export, "tokens": admin.tokens,
-         "probe": admin.probe, "city": city_cli.city}
+         "probe": admin.probe, "city": city_cli.city, "cameras": admin.cameras}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,8 @@ LABEL_KEYS = ("state.online", "state.stale", "state.offline", "live", "snapshot"
 
 
 def camera_features(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Camera rows ({id or camera_id, name, lon, lat, grid, state}) → FeatureCollection."""
+    """Camera rows ({id or camera_id, name, lon, lat, grid, state, kind}) → FeatureCollection
+    (the live link: the MJPEG re-stream, or the live page of an HLS / FLV camera)."""
     feats = []
     for r in rows:
         cid = str(r.get("id") or r.get("camera_id"))
@@ -33,7 +34,8 @@ def camera_features(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
                       "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
                       "properties": {"id": cid, "name": str(r.get("name", cid)),
                                      "grid": str(r.get("grid", "")), "state": state,
-                                     "stream": f"/video/camera/{q}.mjpg",
+                                     "stream": f"/video/live/{q}" if r.get("kind")
+                                     in ("hls", "flv") else f"/video/camera/{q}.mjpg",
                                      "snapshot": f"/video/camera/{q}.jpg"}})
     return {"type": "FeatureCollection", "features": feats}
 

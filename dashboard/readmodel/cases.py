@@ -80,7 +80,7 @@ def case_cameras(ctx: CityContext, client: redis.Redis, user: User, inc: Inciden
                                                 radius_km) if user.may_see_region(c.grid)][:n]
     health = read_health(client, [c for c, _ in near])
     return [{"camera_id": c.camera_id, "name": c.name, "dist_m": d, "lon": c.lon, "lat": c.lat,
-             "state": health[c.camera_id]["state"], **camera_urls(c.camera_id)}
+             "state": health[c.camera_id]["state"], **camera_urls(c.camera_id, c.kind)}
             for c, d in near]
 
 

@@ -57,7 +57,8 @@ def event_view(client: redis.Redis, user: User, ev: FlaggedEvent, lang: str) -> 
     clips = read_clips(client, ev.clips)
     start = min((c.start_ts for c in clips), default=ev.ts - ev.pre_s)
     end = max((c.end_ts + 1 / c.fps for c in clips), default=ev.ts + ev.post_s)
-    tiles = [ClipTile(c.clip_id, c.camera_id, c.camera_name, c.dist_m, **clip_urls(c.clip_id),
+    tiles = [ClipTile(c.clip_id, c.camera_id, c.camera_name, c.dist_m,
+                      **clip_urls(c.clip_id, c.container),
                       offset_s=c.start_ts - start, duration_s=c.frames / c.fps,
                       live_url=camera_urls(c.camera_id)["stream_url"]
                       if user.may_see_region(c.grid) else "")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from domain.video import Camera, CameraKind
+from domain.video import Camera, CameraKind, Recorder
 from feeds.geo.hierarchy import CityGeo
 from feeds.sim.camframes import QUIET_REGION
 from feeds.video.motion import MotionZone
@@ -51,10 +51,12 @@ def spread(cameras: list[Camera], n: int) -> list[Camera]:
 
 
 def demo_cameras(city: CityGeo, base_url: str, per_grid: int = 1, seed: int = 7,
-                 limit: int | None = None) -> list[Camera]:
+                 limit: int | None = None, recorder: Recorder = Recorder.PLATFORM
+                 ) -> list[Camera]:
     """Demo cameras: per_grid in each grid (or in `limit` grids spread over the city), each
     placed along a street of its grid, streaming from the synthetic camera server at
-    base_url."""
+    base_url, which also records them (recorder platform: its /get playback interface)."""
+    base = base_url.rstrip("/")
     grids = city.hierarchy.at_level(city.hierarchy.levels.leaf)
     if limit is not None and limit < len(grids) * per_grid:
         n = max(1, limit // per_grid)
@@ -66,7 +68,9 @@ def demo_cameras(city: CityGeo, base_url: str, per_grid: int = 1, seed: int = 7,
             lon, lat = _on_street(city.shapes[g.code], rng)
             cid = f"cam-{g.code}-{k}"
             out.append(Camera(cid, f"{g.name} {k}号摄像头", lon, lat, g.code,
-                              f"{base_url.rstrip('/')}/cam/{cid}.mjpg", CameraKind.MJPEG))
+                              f"{base}/cam/{cid}.mjpg", CameraKind.MJPEG, recorder,
+                              f"{base}/get?path={cid}" if recorder is Recorder.PLATFORM
+                              else ""))
     return out
 
 

@@ -1,6 +1,8 @@
 """Synthetic camera server for the demo and tests: MJPEG of rendered frames over plain HTTP.
 
 GET /cam/<id>.mjpg (multipart/x-mixed-replace, parts carry X-Timestamp and X-Frame-Index),
+GET /get?path=<id>&start=RFC3339&duration=S&format=mp4|fmp4|webm and GET /list?path=<id> (a
+platform's playback server, MediaMTX's interface: any past moment of the last 7 days),
 GET /cam/<id>.jpg (one fresh frame), POST|GET /control/<id>/drop?seconds=S (the camera's
 streams break and it refuses connections for S seconds), POST|GET
 /control/<id>/intruder?seconds=S (an intruder walks through the frame's quiet strip for S
@@ -28,7 +30,7 @@ import orjson
 
 from domain.video import valid_camera_id
 from feeds.ingest.config import ClientLimits
-from feeds.sim import camframes
+from feeds.sim import camframes, camplayback
 from feeds.video import mjpeg
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class CamSim:
         self.max_cameras, self.quality = max_cameras, quality
         self.intruder_every_s, self.intruder_share, self.seed = 0.0, 0.0, 0
         self.intruder_s = 6.0
+        self.playbacks = 0  # /get requests answered with a recording
         self.cameras: dict[str, SimCamera] = {}
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="camsim")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -167,7 +170,9 @@ class CamSim:
 
     async def _route(self, req: mjpeg.Request, writer: asyncio.StreamWriter) -> None:
         parts = [p for p in req.path.split("/") if p]
-        if req.path == "/health":
+        if req.path in ("/get", "/list"):
+            writer.write(await self._playback(req))
+        elif req.path == "/health":
             writer.write(mjpeg.response(200, orjson.dumps(self.stats()), "application/json"))
         elif len(parts) == 3 and parts[0] == "control" and parts[2] == "drop":
             self.drop(parts[1], float(req.query.get("seconds", "5")))
@@ -205,6 +210,24 @@ class CamSim:
         else:
             writer.write(mjpeg.response(404, "not found\n"))
         await writer.drain()
+
+    async def _playback(self, req: mjpeg.Request) -> bytes:
+        """Answer /get (a rendered recording of a window) or /list (the timespans kept)."""
+        cid, now = req.query.get("path", ""), time.time()
+        try:
+            if not valid_camera_id(cid):
+                raise camplayback.PlaybackError(400, "path: not a camera id")
+            if req.path == "/list":
+                host = req.headers.get("host", "127.0.0.1")
+                return mjpeg.response(200, orjson.dumps(camplayback.listing(
+                    f"http://{host}", cid, now)), "application/json")
+            win = camplayback.parse_get(req.query, now)
+        except camplayback.PlaybackError as e:
+            return mjpeg.response(e.status, f"{e}\n")
+        self.playbacks += 1
+        body = await asyncio.get_running_loop().run_in_executor(
+            self.pool, camplayback.encode, cid, win, self.fps, self.width, self.height)
+        return mjpeg.response(200, body, camplayback.MEDIA_TYPES[win.fmt])
 
     async def _stream(self, cam: SimCamera, writer: asyncio.StreamWriter) -> None:
         cam.watchers += 1

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from domain.video import Camera, check_ticket, valid_camera_id
-from feeds.video import httpauth, mjpeg
+from feeds.video import avread, httpauth, mjpeg
+from feeds.video.h264 import PacketRing
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ class CaptureConfig:
     read_timeout_s: float = 5.0  # upstream silent this long: reconnect
     backoff_min_s: float = 0.5
     backoff_max_s: float = 30.0
-    opencv_max_fps: float = 5.0  # rtsp/hls: frames kept per second (the rest are skipped)
+    opencv_max_fps: float = 5.0  # https / non-H.264: frames kept per second (rest skipped)
+    decode_fps: float = 1.0  # rtsp/hls H.264: keyframes decoded per second (snapshots, motion)
     jpeg_quality: int = 80
     start_jitter_s: float = 1.0  # readers start spread over this long (no thundering herd)
     linger_s: float = 5.0  # an on-demand camera is read on for this long after its last user
@@ -67,6 +69,8 @@ class CameraFeed:
         self.users = 0  # viewers, snapshots and clips reading it now
         self.task: asyncio.Task | None = None  # its reader, while it runs
         self.answered: float | None = None  # when an idle camera last answered a probe
+        self.packets: PacketRing | None = None  # H.264 packets of the session (rtsp, hls)
+        self.counters = avread.AvCounters()  # frames received / decoded by PyAV sessions
         self._new = asyncio.Event()
         self._cv_stop = threading.Event()
 
@@ -126,7 +130,8 @@ class CameraFeed:
         idle = self.task is None
         return {"last_ts": last[0] if last else None, "connected": self.connected,
                 "checked": now, "error": self.error[:200], "fps": round(self.fps(now), 2),
-                "viewers": self.viewers, "idle": idle,
+                "viewers": self.viewers, "idle": idle, "received": self.counters.received,
+                "decoded": self.counters.decoded,
                 "answered": self.answered if idle else None}
 
     async def run(self) -> None:
@@ -166,7 +171,7 @@ class CameraFeed:
             writer.close()
 
     async def _read_opencv(self) -> None:
-        """Read rtsp / hls / https streams with OpenCV in a thread of their own."""
+        """Read rtsp / hls (PyAV) or https (OpenCV) streams in a thread of their own."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
@@ -177,7 +182,7 @@ class CameraFeed:
         def target() -> None:
             exc: BaseException | None = None
             try:
-                self._opencv_session(loop)
+                self._session(loop)
             except Exception as e:  # noqa: BLE001  (handed to the reader loop)
                 exc = RuntimeError(str(e) or type(e).__name__)
             try:
@@ -192,35 +197,29 @@ class CameraFeed:
         finally:
             self._cv_stop.set()
 
-    def _opencv_session(self, loop: asyncio.AbstractEventLoop) -> None:
-        import cv2  # noqa: PLC0415  (only this thread needs it)
+    def _session(self, loop: asyncio.AbstractEventLoop) -> None:
+        """One connection in the reader thread: PyAV for rtsp / hls (H.264 packets into
+        self.packets, some frames decoded), OpenCV for https; JPEGs go to the ring buffer."""
+        cfg = self.cfg
 
-        timeout_ms = int(self.cfg.read_timeout_s * 1000)
-        cap = cv2.VideoCapture(self.camera.stream_url, cv2.CAP_FFMPEG,
-                               [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms,
-                                cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms])
-        if not cap.isOpened():
-            raise RuntimeError(f"OpenCV cannot open {self.camera.kind.value} stream")
-        self.connects += 1
-        period, last = 1.0 / self.cfg.opencv_max_fps, 0.0
-        try:
-            while not self._cv_stop.is_set():
-                if not cap.grab():
-                    return
-                now = time.time()
-                if now - last < period:
-                    continue
-                ok, frame = cap.retrieve()
-                ok2, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY,
-                                                        self.cfg.jpeg_quality]) if ok else (0, 0)
-                if ok2:
-                    last = now
-                    try:
-                        loop.call_soon_threadsafe(self.add_frame, now, buf.tobytes())
-                    except RuntimeError:  # the loop is gone
-                        return
-        finally:
-            cap.release()
+        def on_jpeg(ts: float, jpeg: bytes) -> None:
+            try:
+                loop.call_soon_threadsafe(self.add_frame, ts, jpeg)
+            except RuntimeError:  # the loop is gone
+                self._cv_stop.set()
+
+        def on_ring(ring: PacketRing | None = None) -> None:
+            self.packets = ring
+            self.connects += 1
+
+        if self.camera.kind.value in ("rtsp", "hls", "flv"):
+            avread.read_session(self.camera.stream_url, avread.AvReadConfig(
+                cfg.read_timeout_s, cfg.buffer_s, cfg.decode_fps, cfg.opencv_max_fps,
+                cfg.jpeg_quality), self._cv_stop, self.counters, on_ring, on_jpeg)
+        else:
+            avread.read_opencv(self.camera.stream_url, self.camera.kind.value,
+                               cfg.read_timeout_s, cfg.opencv_max_fps, cfg.jpeg_quality,
+                               self._cv_stop, on_ring, on_jpeg)
 
 
 class CaptureService:
@@ -228,14 +227,15 @@ class CaptureService:
 
     def __init__(self, cameras: Iterable[Camera], cfg: CaptureConfig | None = None,
                  secret: bytes | None = None, always: Iterable[str] | None = None):
-        """`always`: the cameras read continuously (ring buffers, motion); None: every one.
+        """`always`: the cameras read continuously (ring buffers, motion); None: every one
+        Gridwatch records (recorder=gridwatch).
         The others are read on demand: while watched, snapshotted or recorded."""
         self.cfg = cfg or CaptureConfig()
         self.secret = secret
         self.feeds = {c.camera_id: CameraFeed(c, self.cfg) for c in cameras}
         keep = None if always is None else set(always)
-        for cid, f in self.feeds.items():
-            f.always = keep is None or cid in keep
+        for cid, f in self.feeds.items():  # a platform records its cameras: no ring buffer
+            f.always = cid in keep if keep is not None else f.camera.recorder.value == "gridwatch"
         self.tasks: list[asyncio.Task] = []
         self._ending: set[asyncio.Task] = set()
 
@@ -268,6 +268,7 @@ class CaptureService:
         f._cv_stop.set()
         f.connected = False
         f.frames.clear()
+        f.packets = None
         ender = asyncio.get_running_loop().create_task(mjpeg.cancel_all([task]))
         self._ending.add(ender)  # the loop keeps only weak references to tasks
         ender.add_done_callback(self._ending.discard)
@@ -279,12 +280,14 @@ class CaptureService:
         await mjpeg.cancel_all(self.tasks)
 
     def summary(self, now: float) -> dict[str, int]:
-        """Counts for /health: cameras, how many have a fresh frame, viewers."""
+        """Counts for /health: cameras, how many have a fresh frame, viewers, frames."""
         reading = [f for f in self.feeds.values() if f.task is not None]  # idle: no frames
         fresh = sum(1 for f in reading
                     if (last := f.latest()) and now - last[0] <= self.cfg.stale_s)
         return {"cameras": len(self.feeds), "fresh": fresh, "viewers": self.viewers,
-                "reading": len(reading)}
+                "reading": len(reading),  # and PyAV's frames received / decoded, ever
+                "received": sum(f.counters.received for f in self.feeds.values()),
+                "decoded": sum(f.counters.decoded for f in self.feeds.values())}
 
     @property
     def viewers(self) -> int:

@@ -1,4 +1,5 @@
-"""Clips of flagged events: VP8 WebM from the capture worker's ring buffers, posters, retention."""
+"""Clips of flagged events from the capture worker's ring buffers: H.264 remuxed into MP4, else
+VP8 WebM re-encoded from JPEGs; posters, retention."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -16,8 +17,10 @@ from domain.regions import town_of
 from domain.video import (
     Camera,
     Clip,
+    ClipContainer,
     EventStatus,
     FlaggedEvent,
+    Recorder,
     Resampler,
     clip_fps,
     distance_m,
@@ -27,6 +30,8 @@ from domain.video import (
 from feeds.ops.metrics import count_clip
 from feeds.store import video_keys as vk
 from feeds.video.capture import CameraFeed, CaptureService
+from feeds.video.h264 import remux_mp4, window_poster
+from feeds.video.playback import PlaybackConfig, PlaybackError, fetch
 from feeds.video.store import new_id, queue_clip, queue_event
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ class ClipConfig:
     max_age_s: float = 7 * 24 * 3600
     fourcc: str = "VP80"
     concurrent_events: int = 8
+    playback: PlaybackConfig = field(default_factory=PlaybackConfig)  # recorder=platform
 
 
 class ClipWriter:
@@ -94,7 +100,7 @@ class ClipMaker:
         self.dir = Path(clips_dir)
         self.cfg = cfg or ClipConfig()
         self.consumer = consumer
-        self.pool = ThreadPoolExecutor(2, thread_name_prefix="clip")
+        self.pool = ThreadPoolExecutor(4, thread_name_prefix="clip")  # encodes, fetches
         self.sem = asyncio.Semaphore(self.cfg.concurrent_events)
         self.tasks: set[asyncio.Task] = set()
 
@@ -195,14 +201,21 @@ class ClipMaker:
 
     async def cut(self, ev: FlaggedEvent, camera: Camera, dist_m: float) -> Clip | None:
         """Write one camera's clip of [T - pre, T + post] while its post-roll arrives (a camera
-        read on demand is read meanwhile: its clip starts when its reader does)."""
+        read on demand is read meanwhile: its clip starts when its reader does); a camera
+        its platform records: fetched from the platform's playback interface."""
+        if camera.recorder is Recorder.PLATFORM and camera.playback_url:
+            clip = await self._cut_platform(ev, camera, dist_m)
+            count_clip(None if clip is None else clip.end_ts - clip.start_ts)
+            return clip
         feed = self.service.feeds[camera.camera_id]
         idle = feed.task is None
         self.service.acquire(feed)
         try:
-            if idle:  # its first frames tell the clip's frame rate
-                await feed.wait_frames(3, self.service.cfg.read_timeout_s)
-            clip = await self._cut(ev, camera, dist_m, feed)
+            if idle:  # its first frames tell the clip's frame rate (H.264: that it is)
+                await feed.wait_frames(1 if camera.kind.value in ("rtsp", "hls", "flv") else 3,
+                                       self.service.cfg.read_timeout_s)
+            clip = await (self._cut_h264 if feed.packets is not None else self._cut)(
+                ev, camera, dist_m, feed)
         finally:
             self.service.release(feed)
         count_clip(None if clip is None else clip.end_ts - clip.start_ts)
@@ -243,18 +256,76 @@ class ClipMaker:
             return None
         return await self._finish(ev, camera, dist_m, clip_id, part, writer, resampler, poster)
 
+    async def _cut_h264(self, ev: FlaggedEvent, camera: Camera, dist_m: float,
+                        feed: CameraFeed) -> Clip | None:
+        """Remux the camera's own H.264 packets of [T - pre, T + post] into an MP4 (from
+        the keyframe at or before T - pre) once the post-roll has arrived: no re-encoding."""
+        start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
+        await asyncio.sleep(max(0.0, end + self.cfg.grace_s - time.time()))
+        until = end + self.service.cfg.read_timeout_s  # HLS / FLV: the post-roll's segment
+        while feed.packets is not None and (feed.packets.last_ts() or 0) < end and \
+                time.time() < until:
+            await asyncio.sleep(0.1)
+        win = feed.packets.window(start, end) if feed.packets is not None else None
+        if win is None:
+            log.warning("event %s: no packets of %s in the window", ev.event_id,
+                        camera.camera_id)
+            return None
+        clip_id = new_id("cl")
+        part = self.dir / f"{clip_id}.part.mp4"
+        loop = asyncio.get_running_loop()
+        try:
+            frames, duration = await loop.run_in_executor(self.pool, remux_mp4, part, win)
+        except Exception:
+            part.unlink(missing_ok=True)
+            raise
+        near = min(feed.between(start - 5, end), key=lambda f: abs(f[0] - ev.ts), default=None)
+        poster = near[1] if near else await loop.run_in_executor(self.pool, window_poster, win)
+        made = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid, win.start_ts,
+                    win.end_ts, frames, round(frames / max(duration, 1e-3), 2), win.info.width,
+                    win.info.height, 0, time.time(), round(dist_m, 1), ClipContainer.MP4)
+        return await self.store(made, part, poster)
+
+    async def _cut_platform(self, ev: FlaggedEvent, camera: Camera, dist_m: float
+                            ) -> Clip | None:
+        """Fetch [T - pre, T + post] from the platform's recordings once it has written the
+        post-roll; the clip's time 0 is the requested start."""
+        start, end = ev.ts - ev.pre_s, ev.ts + ev.post_s
+        pcfg = self.cfg.playback
+        await asyncio.sleep(max(0.0, end + pcfg.delay_s - time.time()))
+        clip_id = new_id("cl")
+        part = self.dir / f"{clip_id}.part"
+        try:
+            rec = await asyncio.get_running_loop().run_in_executor(
+                self.pool, fetch, camera, start, end, ev.ts, part, pcfg)
+        except PlaybackError as e:
+            part.unlink(missing_ok=True)
+            log.warning("event %s: no recording of %s: %s", ev.event_id, camera.camera_id, e)
+            return None
+        fps = round(rec.frames / max(rec.duration_s, 1e-3), 2)
+        made = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid, start,
+                    start + rec.duration_s - 1 / max(fps, 1e-3), rec.frames, fps, rec.width,
+                    rec.height, 0, time.time(), round(dist_m, 1), rec.container,
+                    Recorder.PLATFORM)
+        return await self.store(made, part, rec.poster)
+
+    async def store(self, clip: Clip, part: Path, poster: bytes) -> Clip:
+        """Move a finished clip file into place with its poster and write its record."""
+        (self.dir / f"{clip.clip_id}.jpg").write_bytes(poster)
+        final = self.dir / f"{clip.clip_id}.{clip.container}"
+        os.replace(part, final)
+        clip = replace(clip, size_bytes=final.stat().st_size)
+        await queue_clip(self.client.pipeline(transaction=False), clip).execute()
+        return clip
+
     async def _finish(self, ev: FlaggedEvent, camera: Camera, dist_m: float, clip_id: str,
                       part: Path, writer: ClipWriter, resampler: Resampler[bytes],
                       poster: tuple[float, bytes]) -> Clip:
-        (self.dir / f"{clip_id}.jpg").write_bytes(poster[1])
-        final = self.dir / f"{clip_id}.webm"
-        os.replace(part, final)
         w, h = writer.size or (0, 0)
         clip = Clip(clip_id, ev.event_id, camera.camera_id, camera.name, ev.grid,
                     resampler.start, resampler.slot_ts(resampler.slots - 1), writer.frames,
-                    writer.fps, w, h, final.stat().st_size, time.time(), round(dist_m, 1))
-        await queue_clip(self.client.pipeline(transaction=False), clip).execute()
-        return clip
+                    writer.fps, w, h, 0, time.time(), round(dist_m, 1))
+        return await self.store(clip, part, poster[1])
 
     async def retention(self, now: float) -> int:
         """Delete clips past the age or size limit (files and records); returns how many."""
@@ -268,7 +339,7 @@ class ClipMaker:
             return 0
         pipe = self.client.pipeline(transaction=False)
         for c in victims:
-            for suffix in (".webm", ".jpg"):
+            for suffix in (".webm", ".mp4", ".jpg"):
                 (self.dir / f"{c.clip_id}{suffix}").unlink(missing_ok=True)
             pipe.hdel(vk.clips(town_of(c.grid)), c.clip_id)
             pipe.hdel(vk.CLIP_TOWN, c.clip_id)

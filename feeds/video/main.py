@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis.asyncio as aredis
 
-from domain.video import Camera
+from domain.video import Camera, Recorder
 from feeds.geo.hierarchy import load_hierarchy
 from feeds.ingest.config import ClientLimits
 from feeds.live import reads
@@ -158,8 +158,9 @@ def run_capture(video: VideoConfig, data_dir: Path, redis_url: str, host: str,
     """The capture worker process: registers the cameras (`cams`, else the section's camera
     CSV) in Redis, then reads them, serves /snapshot and /stream, cuts clips of flagged
     events, flags cases turning red and sustained motion in zones (the section's zone file,
-    else `default_zones`), until SIGINT/SIGTERM. `on_demand`: only the cameras with motion
-    zones are read continuously, the others while watched or recorded (probed meanwhile)."""
+    else `default_zones`), until SIGINT/SIGTERM. The cameras with motion zones and those
+    Gridwatch records are read continuously (`on_demand`: only those with zones), the others
+    while watched or recorded (probed meanwhile)."""
     if cams is None:
         if video.cameras_file is None:
             raise SystemExit("gridwatch: no cameras: set video.cameras_file (--cameras-file)")
@@ -173,7 +174,8 @@ def run_capture(video: VideoConfig, data_dir: Path, redis_url: str, host: str,
     capture = capture or CaptureConfig(buffer_s=max(15.0, pre_s + 5))
     clips = clips or ClipConfig(cameras=video.clip_cameras, radius_m=video.clip_radius_m,
                                 fallback=video.clip_fallback)
-    always = {z.camera_id for z in zones} if on_demand else None
+    always = {z.camera_id for z in zones} | (set() if on_demand else {  # + their ring buffers
+        c.camera_id for c in cams if c.recorder is Recorder.GRIDWATCH})
 
     async def main() -> None:
         client = async_client(redis_url)

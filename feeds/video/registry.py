@@ -13,17 +13,25 @@ from urllib.parse import urlsplit
 import orjson
 import redis
 
-from domain.video import Camera, CameraKind, Health, health_state, valid_camera_id
+from domain.video import (
+    Camera,
+    CameraKind,
+    Health,
+    Recorder,
+    health_state,
+    valid_camera_id,
+)
 from feeds.geo.csvfile import read_checked_csv
 from feeds.geo.hierarchy import CityGeo
 from feeds.store import video_keys as vk
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("camera_id", "name", "lon", "lat", "grid", "stream_url", "kind")
+COLUMNS = ("camera_id", "name", "lon", "lat", "grid", "stream_url", "kind", "recorder",
+           "playback_url")
 REQUIRED = ("camera_id", "name", "lon", "lat", "stream_url")
 SCHEMES = {CameraKind.MJPEG: ("http", "https"), CameraKind.HLS: ("http", "https"),
-           CameraKind.RTSP: ("rtsp", "rtsps")}
+           CameraKind.RTSP: ("rtsp", "rtsps"), CameraKind.FLV: ("http", "https")}
 MAX_ERRORS = 20
 
 
@@ -36,7 +44,27 @@ def guess_kind(url: str) -> CameraKind:
     parts = urlsplit(url)
     if parts.scheme in ("rtsp", "rtsps"):
         return CameraKind.RTSP
+    if parts.path.endswith((".flv", ".ts")):
+        return CameraKind.FLV
     return CameraKind.HLS if parts.path.endswith(".m3u8") else CameraKind.MJPEG
+
+
+def parse_recorder(row: Mapping[str, str]) -> tuple[Recorder, str]:
+    """Who records a camera and its playback URL; raises ValueError('field: reason')."""
+    text = (row.get("recorder") or "").strip().lower()
+    try:
+        recorder = Recorder(text) if text else Recorder.GRIDWATCH
+    except ValueError:
+        raise ValueError(f"recorder: {text!r} is not one of gridwatch, platform") from None
+    url = (row.get("playback_url") or "").strip()
+    if recorder is Recorder.PLATFORM and not url:
+        raise ValueError("playback_url: missing (recorder platform: the clips come from the "
+                         "platform's playback interface)")
+    u = urlsplit(url)
+    if url and (u.scheme not in ("http", "https") or not u.hostname):
+        raise ValueError(f"playback_url: needs an http(s):// URL with a host, got "
+                         f"{u.scheme or 'no scheme'}://{u.hostname or ''}")
+    return recorder, url
 
 
 def _parse_row(row: Mapping[str, str], city: CityGeo, locate: Any) -> Camera:
@@ -65,7 +93,7 @@ def _parse_row(row: Mapping[str, str], city: CityGeo, locate: Any) -> Camera:
     try:
         kind = CameraKind(kind_text) if kind_text else guess_kind(url)
     except ValueError:
-        raise ValueError(f"kind: {kind_text!r} is not one of mjpeg, rtsp, hls") from None
+        raise ValueError(f"kind: {kind_text!r} is not one of mjpeg, rtsp, hls, flv") from None
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES[kind] or not parts.hostname:
         raise ValueError(f"stream_url: a {kind.value} stream needs a "
@@ -79,7 +107,7 @@ def _parse_row(row: Mapping[str, str], city: CityGeo, locate: Any) -> Camera:
         if not grid:
             raise ValueError(f"lon/lat: ({lon}, {lat}) lies in no grid of the city "
                              f"(datum {city.hierarchy.datum}); give the grid column")
-    return Camera(cid, name, lon, lat, grid, url, kind)
+    return Camera(cid, name, lon, lat, grid, url, kind, *parse_recorder(row))
 
 
 def parse_cameras(rows: Iterable[Mapping[str, str]], city: CityGeo, source: str = "cameras",

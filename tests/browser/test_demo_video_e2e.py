@@ -1,8 +1,9 @@
 """The demo run the way `make demo` runs it (the console script in the checkout, `--data-dir
 data`, relative): the camera registry is there as soon as /health answers, and a red case sent
 through the gateway gets clips from the cameras within 300 m that play in Chromium, with their
-posters and distances; while nobody watches, no camera is read (their health comes from
-probes)."""
+posters and distances — fetched from the platform's recordings (the synthetic server's
+playback interface), so no camera is read for them; while nobody watches, no camera is read
+(their health comes from probes)."""
 from __future__ import annotations
 
 import os
@@ -76,6 +77,9 @@ def test_make_demo_red_case_gets_clips_that_play(demo_dir: Path, tmp_path: Path,
         clips = [c for c in ev["clips"] if c["state"] == "ready"]
         assert cam.camera_id in {c["camera_id"] for c in clips}
         assert all(c["distance_m"] <= 300 for c in ev["clips"])  # the cameras that saw it
+        # recorded by the platform (the synthetic server's /get): H.264 MP4, no camera read
+        assert all(c["url"].endswith(".mp4") for c in clips), clips
+        assert capture_health(demo.capture_port)["reading"] == 0
         page = browser.new_page(bypass_csp=True, viewport={"width": 1500, "height": 950})
         login(page, demo.url)
         page.goto(f"{demo.url}/video/{ev['event_id']}")

@@ -39,7 +39,7 @@ from feeds.video.store import flag_case, queue_event
 from layouts import ids
 from layouts.camera_layer import camera_features, camera_layer
 from tests.support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.video_support import camsim, capture, make_clip, wait_for
+from tests.video_support import camsim, capture, make_clip, make_mp4_clip, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
@@ -48,6 +48,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 HARNESS = """<!doctype html><html><body style="background:#000">
 <img id="live" src="/video/camera/camA1.mjpg" width="320" height="240">
 <video id="clip" src="/video/clip/{clip}.webm" muted playsinline preload="auto"></video>
+<video id="mp4" src="/video/clip/{mp4}.mp4" muted playsinline preload="auto"></video>
 </body></html>"""
 
 
@@ -63,11 +64,11 @@ class Site:
 
 
 def _app(ctx: CityContext, client: redis.Redis, clips_dir: Path, capture_port: int,
-         cams: list[Camera], clip_id: str) -> flask.Flask:
+         cams: list[Camera], clip_id: str, mp4_id: str) -> flask.Flask:
     server = flask.Flask(__name__)
     web_auth.install(server, client)
     server.register_blueprint(video_routes.blueprint(ctx, client, clips_dir, capture_port))
-    server.add_url_rule("/harness", "harness", lambda: HARNESS.format(clip=clip_id))
+    server.add_url_rule("/harness", "harness", lambda: HARNESS.format(clip=clip_id, mp4=mp4_id))
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS),
                     assets_path_ignore=[FIELD_ASSETS],
                     suppress_callback_exceptions=True, update_title=None)
@@ -117,12 +118,14 @@ def site(city_ctx: CityContext, tmp_path_factory: pytest.TempPathFactory) -> Ite
             client.hset(keys.INCIDENT_TOWN, inc.incident_id, inc.town)
             ev = flag_case(client, inc, User("admin", Role.ADMIN, "441900"), ts=time.time())
             clips = [make_clip(client, tmp, ev, cams[0], ev.ts - 3, frames=50),
-                     make_clip(client, tmp, ev, cams[1], ev.ts - 2, frames=40)]
-            ev = replace(ev, status=EventStatus.READY, cameras=("camA1", "camA2"),
+                     make_clip(client, tmp, ev, cams[1], ev.ts - 2, frames=40),
+                     make_mp4_clip(client, tmp, ev, cams[2], ev.ts - 2, frames=40)]
+            ev = replace(ev, status=EventStatus.READY, cameras=("camA1", "camA2", "camA3"),
                          clips=tuple(c.clip_id for c in clips))
             queue_event(client.pipeline(), ev).execute()
             server = make_server("127.0.0.1", 0, _app(city_ctx, client, tmp, cap.port, cams,
-                                                      clips[0].clip_id), threaded=True)
+                                                      clips[0].clip_id, clips[2].clip_id),
+                                 threaded=True)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             url = f"http://127.0.0.1:{server.server_port}"
             token = auth.open_session(client, User("rev", Role.REVIEWER, town))
@@ -160,6 +163,14 @@ def test_live_image_and_clip_play(site: Site):
                           " d: v.duration, rs: v.readyState}; })()")
     assert state["err"] is None and state["rs"] >= 2 and state["t"] > t0 + 0.3, state
     assert abs(state["d"] - 5.0) < 0.3  # 50 frames at 10 fps
+    page.wait_for_function("document.getElementById('mp4').readyState >= 2", timeout=10_000)
+    page.evaluate("document.getElementById('mp4').play()")  # the remuxed H.264 clip plays
+    time.sleep(0.6)
+    mp4 = page.evaluate("(() => { const v = document.getElementById('mp4');"
+                        " return {t: v.currentTime, err: v.error && v.error.code,"
+                        " d: v.duration, w: v.videoWidth}; })()")
+    assert mp4["err"] is None and mp4["t"] > 0.3 and mp4["w"] == 320, mp4
+    assert abs(mp4["d"] - 4.0) < 0.3, mp4  # 40 frames at 10 fps
     assert errors == []
     page.screenshot(path=str(SCREENSHOTS / "video_live_and_clip.png"))
     page.close()
@@ -179,7 +190,7 @@ def test_review_page_shared_timeline_and_review(site: Site):
     page.wait_for_function("[...document.querySelectorAll('video.gw-vclip')]"
                            ".every(v => v.readyState >= 2)", timeout=10_000)
     offsets = sorted(v["off"] for v in page.evaluate(SYNC_STATE))
-    assert offsets == [0.0, 1.0]
+    assert offsets == [0.0, 1.0, 1.0]  # two WebM clips and the H.264 MP4 one
     page.evaluate("(() => { const r = document.querySelector('input.gw-vrange');"
                   " r.value = '2.5'; r.dispatchEvent(new Event('input')); })()")
     time.sleep(0.3)
@@ -190,14 +201,15 @@ def test_review_page_shared_timeline_and_review(site: Site):
     state = page.evaluate(SYNC_STATE)
     positions = [v["off"] + v["t"] for v in state]
     assert all(not v["p"] and v["err"] is None for v in state), state
-    assert positions[0] > 3.2 and abs(positions[0] - positions[1]) < 0.35, state
+    assert positions[0] > 3.2 and max(positions) - min(positions) < 0.35, state
     page.evaluate("document.querySelectorAll('video.gw-vclip')[1].pause()")  # one clip's pause
     wait_for(lambda: all(v["p"] for v in page.evaluate(SYNC_STATE)), 3)
     page.evaluate("(() => { const v = document.querySelectorAll('video.gw-vclip')[0];"
                   " v.currentTime = 0.5; })()")  # seek one clip: the other follows
     time.sleep(0.4)
     state = page.evaluate(SYNC_STATE)
-    assert abs(state[0]["t"] - 0.5) < 0.1 and state[1]["t"] < 0.1, state  # clip 2 starts at 1.0
+    assert abs(state[0]["t"] - 0.5) < 0.1 and all(v["t"] < 0.1 for v in state[1:]), state
+    # (clips 2 and 3 start at 1.0)
     page.screenshot(path=str(SCREENSHOTS / "video_review.png"), full_page=True)
     page.fill("#gw-video-note", "两路画面均见冒烟 <b>x</b>")
     page.click("#gw-video-reviewed")

@@ -85,6 +85,7 @@ class World:
     cameras: dict[str, str] = field(default_factory=dict)  # place → camera id
     events: dict[str, str] = field(default_factory=dict)  # case id → event id
     clips: dict[str, str] = field(default_factory=dict)  # case id → clip id
+    mp4_clips: dict[str, str] = field(default_factory=dict)  # case id → its MP4 clip's id
     photos: dict[str, str] = field(default_factory=dict)  # case id → photo id
     tokens: dict[tuple[str, Role], str] = field(default_factory=dict)
 
@@ -105,7 +106,7 @@ class World:
         for case_id, (place, sensitive) in CASES.items():
             if place not in SEES[scope] or (sensitive and role not in CLEARED_FOR_SENSITIVE):
                 out |= {case_id, f"TITLE-{case_id}", self.events[case_id], self.clips[case_id],
-                        self.photos[case_id]}
+                        self.mp4_clips[case_id], self.photos[case_id]}
         for place, cam in self.cameras.items():
             if place not in SEES[scope]:
                 out.add(cam)
@@ -155,8 +156,13 @@ def _seed_video(w: World, client: redis.Redis, clips_dir: Path) -> None:
         pipe = client.pipeline(transaction=False)
         queue_event(pipe, ev)
         queue_clip(pipe, clip)
+        mp4 = replace(clip, clip_id=f"cl{(abs(hash(case_id)) + 1) % 10**12:012d}",
+                      container="mp4")  # an H.264 camera's clip of the same event
+        (clips_dir / f"{mp4.clip_id}.mp4").write_bytes(b"\0\0\0\x20ftypisom mp4")
+        queue_clip(pipe, mp4)
         pipe.execute()
         w.events[case_id], w.clips[case_id] = ev.event_id, clip_id
+        w.mp4_clips[case_id] = mp4.clip_id
 
 
 def _seed_photos(w: World, client: redis.Redis, media_dir: Path) -> None:

@@ -80,7 +80,10 @@ def http_probes(w: World) -> list[Probe]:
         out += [Probe("/video/camera/<camera_id>.jpg", f"/video/camera/{cam}.jpg", place,
                       ok=503),  # allowed: then the (absent) capture worker is asked
                 Probe("/video/camera/<camera_id>.mjpg", f"/video/camera/{cam}.mjpg", place,
-                      ok=302)]
+                      ok=302),
+                Probe("/video/live/<camera_id>", f"/video/live/{cam}", place),
+                Probe("/video/camera/<camera_id>/live/<path:rest>",  # an MJPEG camera: 404
+                      f"/video/camera/{cam}/live/{cam}.mjpg", place, ok=404)]
     for api in ("summary", "incidents", "officers", "cameras", "video/events"):
         out.append(Probe(f"/api/v1/{api}", f"/api/v1/{api}", None))  # own scope
     out += [Probe("/api/v1/regions/<code>", "/api/v1/regions/441999999", None, missing=True),
@@ -93,6 +96,8 @@ def http_probes(w: World) -> list[Probe]:
                       sensitive),
                 Probe("/video/clip/<clip_id>.webm", f"/video/clip/{clip}.webm", place,
                       sensitive),
+                Probe("/video/clip/<clip_id>.mp4", f"/video/clip/{w.mp4_clips[case_id]}.mp4",
+                      place, sensitive),
                 Probe("/api/v1/video/events/<event_id>",
                       f"/api/v1/video/events/{w.events[case_id]}", place, sensitive),
                 Probe("/video/clip/<clip_id>.jpg", f"/video/clip/{clip}.jpg", place,
@@ -105,6 +110,8 @@ def http_probes(w: World) -> list[Probe]:
                   None, missing=True),
             Probe("/video/camera/<camera_id>.jpg", "/video/camera/nope.jpg", None, missing=True),
             Probe("/video/clip/<clip_id>.webm", "/video/clip/cl000000000000.webm", None,
+                  missing=True),
+            Probe("/video/clip/<clip_id>.mp4", "/video/clip/cl000000000000.mp4", None,
                   missing=True),
             Probe("/admin/audit.csv", "/admin/audit.csv", None, roles=frozenset({Role.ADMIN}))]
     return out

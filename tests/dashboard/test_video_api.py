@@ -94,10 +94,11 @@ def test_events_answer_the_contracts_shape_with_clip_states(world: World):
     clip, failed = ready["clips"]
     assert clip == {"clip_id": world.clip.clip_id, "camera_id": "camA1", "distance_m": 12.0,
                     "state": "ready", "url": f"/video/clip/{world.clip.clip_id}.webm",
-                    "poster_url": f"/video/clip/{world.clip.clip_id}.jpg"}
+                    "poster_url": f"/video/clip/{world.clip.clip_id}.jpg",
+                    "media_type": "video/webm", "recorded_by": "gridwatch"}
     ev, a2 = world.events["ready"], world.cams[1]
     assert failed == {"clip_id": None, "camera_id": "camA2", "state": "failed", "url": None,
-                      "poster_url": None,
+                      "poster_url": None, "media_type": None, "recorded_by": None,
                       "distance_m": round(distance_m(ev.lon, ev.lat, a2.lon, a2.lat), 1)}
     assert 150 < failed["distance_m"] < 250
     recording = body["events"][2]["clips"]

@@ -60,7 +60,8 @@ def test_snapshot_restream_and_one_upstream(redis_url, tmp_path):
         status, body, _ = _get(f"{cap.url}/snapshot/nope.jpg")
         assert status == 404
         assert orjson.loads(_get(f"{cap.url}/health")[1]) == {"cameras": 2, "fresh": 2,
-                                                               "viewers": 0, "reading": 2}
+                                                               "viewers": 0, "reading": 2,
+                                                               "received": 0, "decoded": 0}
         up = {c: REGISTRY.get_sample_value("gridwatch_camera_up", {"camera": c})
               for c in ("cam0", "cam1")}
         assert up == {"cam0": 1.0, "cam1": 1.0}  # /metrics: both read, both fresh
