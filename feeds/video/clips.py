@@ -35,6 +35,7 @@ from feeds.video.playback import PlaybackConfig, PlaybackError, fetch
 from feeds.video.store import new_id, queue_clip, queue_event
 
 log = logging.getLogger(__name__)
+EVENT_WAIT_TRIES, EVENT_WAIT_S = 20, 0.1  # how long a flag waits for its event (2 s)
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,13 @@ class ClipMaker:
                 resp = await self.client.xreadgroup(vk.FLAG_GROUP, self.consumer,
                                                     {vk.FLAGS: cursor}, count=50, block=500)
             except aredis.ResponseError as e:
-                if "NOGROUP" not in str(e):
-                    raise
-                log.warning("capture: flag group gone (%s), making it again", e)
-                need_group = True
+                if "NOGROUP" in str(e):
+                    log.warning("capture: flag group gone (%s), making it again", e)
+                    need_group = True
+                    continue
+                # CLUSTERDOWN, TRYAGAIN, LOADING while a master fails over: the loop lives on
+                log.warning("capture: redis refused the flag read (%s), retrying", e)
+                await asyncio.sleep(1.0)
                 continue
             except aredis.RedisError as e:
                 log.warning("capture: redis unavailable (%s), retrying", e)
@@ -177,9 +181,20 @@ class ClipMaker:
         return nearest(cams, ev.lon, ev.lat, self.cfg.cameras, self.cfg.radius_m) or nearest(
             cams, ev.lon, ev.lat, self.cfg.fallback, self.cfg.fallback_m)
 
+    async def _flagged_event(self, event_id: str) -> FlaggedEvent | None:
+        """The event a flag names, waited for a moment: on a Redis Cluster the flag and the
+        event sit on different nodes of one pipeline, and the flag can land first."""
+        for _ in range(EVENT_WAIT_TRIES):
+            ev = await self._read_event(event_id)
+            if ev is not None:
+                return ev
+            await asyncio.sleep(EVENT_WAIT_S)
+        log.warning("flag of %s names no stored event: dropped", event_id)
+        return None
+
     async def handle(self, event_id: str) -> FlaggedEvent | None:
         """Cut the clips of one event and store them; returns the updated event."""
-        ev = await self._read_event(event_id)
+        ev = await self._flagged_event(event_id)
         if ev is None or ev.status not in (EventStatus.PENDING, EventStatus.RECORDING):
             return ev
         near = self.cameras_for(ev)
