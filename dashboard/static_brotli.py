@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 STATIC_TYPES = frozenset({"application/javascript", "text/javascript", "text/css",
                           "application/json"})
-QUALITY = 11  # a tenth smaller than Flask-Compress's level 5 on Dash's bundles; ~0.5 s a MB
+QUALITY = 11  # a tenth smaller than Flask-Compress's level 5 on Dash's bundles; ~1.5 s a MB
+MAX_BYTES = 512 * 1024  # larger ones (AG Grid's 1.3 MB, loaded after the map) stay at level 5:
+# seconds of a core at start-up for them would slow the first pages on two cores
 
 
 def _lowest_priority() -> None:
@@ -48,10 +50,13 @@ class StaticBrotli:
         req = flask.request
         if (response.status_code != 200 or not req.path.startswith(STATIC_PREFIXES)
                 or response.mimetype not in STATIC_TYPES or req.accept_encodings["br"] <= 0
-                or "Content-Encoding" in response.headers):
+                or "Content-Encoding" in response.headers
+                or (response.content_length or 0) > MAX_BYTES):
             return response
         response.direct_passthrough = False
         data = response.get_data()
+        if len(data) > MAX_BYTES:
+            return response
         key = hashlib.blake2b(data, digest_size=16).digest()
         with self._lock:
             body = self._done.get(key)
