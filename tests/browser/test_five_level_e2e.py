@@ -37,6 +37,7 @@ from tests.support import (
     running_demo,
     send_messages,
 )
+from tests.video_support import wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("pyogrio")
@@ -117,15 +118,6 @@ def api(demo: RunningDemo, path: str, user: str = "admin",
         return e.code, {}
 
 
-def _wait_for(fn, timeout: float = 15.0):  # noqa: ANN001, ANN202
-    end = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got or time.monotonic() > end:
-            return got
-        time.sleep(0.3)
-
-
 def test_every_level_has_its_view_with_drill_down_and_breadcrumbs(demo, browser, world):
     page = browser.new_page(bypass_csp=True, viewport={"width": 1600, "height": 1000})
     errors: list[str] = []
@@ -189,7 +181,7 @@ def test_the_api_counts_per_level_and_places_the_officer_in_its_grid(demo, world
         answer = api(demo, f"/api/v1/summary?region={world['district']}")[1]
         return answer if answer["counts"]["incidents_open"]["red"] == 1 else {}
 
-    summary = _wait_for(district)
+    summary = wait_for(district, 15.0, 0.3)
     assert summary, "the district's summary never counted the red fire"
     assert summary["counts"]["regions"]["district"] == 1
     assert summary["counts"]["grids"] == len(list(h.descendants(world["district"], "grid")))
