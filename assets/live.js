@@ -11,7 +11,7 @@
   var CASE_PANE = 'gwIncidents';  // layouts/ids.py PANE_INCIDENTS
   var FLUSH_MS = 1000;          // at most one officer-layer update a second
   var REGIONS_MS = 500;         // region colours and label counts: at most twice a second
-  var TABLE_MS = 300;           // case lists: a moment after the markers, one rebuild per burst
+  var TABLE_MS = 150;           // case lists: at most one rebuild per this, a lone change at once
   var FAST_MS = 60;             // cases, counts and KPIs: as soon as they arrive (coalesced)
   var BACKOFF_MIN = 1000, BACKOFF_MAX = 8000;  // a restarted push channel is found within 8 s
   var STALE_S = 30;             // data older than this is flagged
@@ -27,7 +27,7 @@
     dirty: {officers: false, incidents: false, regions: false, kpi: false, asof: false},
     url: null, ws: null, leafletMap: null, rootEl: null, synced: false,
     backoff: BACKOFF_MIN, retry: null, flushTimer: null, flushDue: 0, tableTimer: null,
-    lastFlush: 0, lastOfficers: 0,
+    lastFlush: 0, lastOfficers: 0, lastTable: 0,
     movingSince: 0, popupSince: 0, conn: 'connecting', shown: {}, officerView: null,
     stats: {frames: 0, flushes: 0, officersMs: 0, incidentsMs: 0, regionsMs: 0, casesDrawn: 0,
       regionsDrawn: 0}
@@ -250,11 +250,12 @@
       d.incidents = false;
       cases = true;
       timed('incidentsMs', drawIncidents);
-      if (GW.cases && GW.cases.onIncidents && !live.tableTimer) {  // lists follow, coalesced
-        live.tableTimer = setTimeout(function () {
+      if (GW.cases && GW.cases.onIncidents && !live.tableTimer) {  // lists follow, throttled
+        live.tableTimer = setTimeout(function () {  // after the markers' paint
           live.tableTimer = null;
+          live.lastTable = Date.now();
           GW.cases.onIncidents(live.incidents);
-        }, TABLE_MS);
+        }, Math.max(0, live.lastTable + TABLE_MS - Date.now()));
       }
     }
     // Officers wait for the next task when cases were drawn: the case shows without waiting

@@ -6,6 +6,7 @@ table only hands each one its sections. Entry points are imported in their own p
 """
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,9 +32,12 @@ class Component:
 
 
 def city_context(cfg: GridwatchConfig) -> CityContext:
-    """The city, roster, rules and overlays named by the tree."""
-    return CityContext.load(cfg.store.city_file, cfg.store.officers_file, cfg.live.rules_file,
-                            cfg.store.data_dir)
+    """The city, roster, rules and overlays named by the tree (kept out of the collector's
+    sight: they live as long as the process, and a full collection need not walk them)."""
+    ctx = CityContext.load(cfg.store.city_file, cfg.store.officers_file, cfg.live.rules_file,
+                           cfg.store.data_dir)
+    gc.freeze()
+    return ctx
 
 
 def terminal_token(cfg: GridwatchConfig) -> str:

@@ -1,6 +1,7 @@
 """The state worker process: applies the streams to the city state, re-levels cases."""
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -45,6 +46,10 @@ def run_worker(ctx: CityContext, live: LiveConfig, redis_url: str, tz: ZoneInfo,
                          to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"))
     worker.beat, worker.beat_s = worker_beat(worker, ops.heartbeat_s), ops.heartbeat_s
     worker.bootstrap()
+    # The city, the roster and the loaded cases live as long as the process: out of the
+    # collector's sight, a full collection no longer walks them (it took 100–260 ms at 10×
+    # Dongguan load, and every case behind it waited; bench.worker: case p99 198 → 81 ms)
+    gc.freeze()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -84,7 +84,7 @@ async def backfill(ctx: CityContext, index: GridIndex, sim: DemoConfig, data_dir
     started = time.perf_counter()
     msgs = history_messages(list(ctx.roster.values()), index.random_point,
                             lambda lon, lat: to_datum(lon, lat, datum, "wgs84"), ctx.rules,
-                            days=sim.history_days, per_hour=sim.incidents_per_hour)
+                            days=sim.history_days, per_hour=sim.history_rate)
     log.info("sending %d days of past cases (%d messages, made in %.1f s)",
              sim.history_days, len(msgs), time.perf_counter() - started)
     client = TerminalClient(url, token)
