@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and benches need (Chromium, redis-server,
-# redis-tools, redis-sentinel, CJK fonts, nginx, openssl, gettext, ffmpeg, the GStreamer RTSP server) if missing.
+# redis-tools, redis-sentinel, CJK fonts, nginx, openssl, gettext, ffmpeg, the GStreamer
+# RTSP server) if missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
