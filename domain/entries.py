@@ -15,8 +15,9 @@ from domain.tasks import TaskAction
 # field (msgspec would write a tag first); decode_entry() dispatches on it.
 
 
-class PositionEntry(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
-    """An officer's fix as stored: datum lon/lat and the grid it falls in."""
+class PositionEntry(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True, gc=False):
+    """An officer's fix as stored: datum lon/lat and the grid it falls in (plain values
+    only: no cycles, so the garbage collector need not track the gateway's many)."""
 
     msg_id: str = ""
     ts: float

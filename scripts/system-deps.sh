@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (Chromium, redis-server, redis-sentinel, CJK
-# fonts, nginx, openssl, gettext, ffmpeg, the GStreamer RTSP server) if missing.
+# Installs the Debian packages the tests and benches need (Chromium, redis-server,
+# redis-tools, redis-sentinel, CJK fonts, nginx, openssl, gettext, ffmpeg, the GStreamer
+# RTSP server) if missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+# bench.ingest prints redis-benchmark's XADD rate of the same server (also redis-tools)
+command -v redis-benchmark >/dev/null 2>&1 || need+=(redis-tools)
 # the Sentinel tests (redis+sentinel:// URLs, failover) start real redis-sentinel processes
 command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 # (grep without -q: with pipefail, -q closing the pipe early fails fc-list with SIGPIPE)

@@ -111,6 +111,7 @@ class GridIndex:
         self._build_mixed(owner, grid_ids[mixed], cells[mixed], boxes[mixed])
         self._owner_np = owner
         self._owner = owner.tolist()
+        self._flatten_candidates()
 
     def _defaults(self, grid_ids: np.ndarray, cells: np.ndarray,
                   boxes: np.ndarray) -> np.ndarray:
@@ -168,20 +169,64 @@ class GridIndex:
                 return self._placements[g]
         return None
 
+    def _flatten_candidates(self) -> None:
+        """The mixed cells' candidates as arrays for the vectorised exact test: per cell and
+        slot the piece (-1 the fallback, -2 none), and every piece's edges in one table."""
+        self._slot_piece = np.full(self._slots.shape, -2, dtype=np.int64)
+        pieces: list[np.ndarray] = []
+        for k, candidates in enumerate(self._candidates):
+            for s, (_, edges) in enumerate(candidates):
+                self._slot_piece[k, s] = -1 if edges is None else len(pieces)
+                if edges is not None:
+                    pieces.append(np.frombuffer(edges, dtype=np.float64))
+        lens = np.array([len(p) // 4 for p in pieces], dtype=np.int64)
+        self._piece_len, self._piece_start = lens, np.cumsum(lens) - lens
+        self._edges = (np.concatenate(pieces).reshape(-1, 4) if pieces
+                       else np.zeros((0, 4), dtype=np.float64))
+
+    def _inside(self, piece: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Whether each point lies in its piece: _crosses' even-odd test, the same float
+        operations in the same order, over all pairs at once."""
+        n = self._piece_len[piece]
+        owner = np.repeat(np.arange(len(piece)), n)
+        edge = np.repeat(self._piece_start[piece] - (np.cumsum(n) - n), n) + np.arange(n.sum())
+        y1, y2, x1, slope = self._edges[edge].T
+        px, py = x[owner], y[owner]
+        cross = ((y1 > py) != (y2 > py)) & (px < x1 + (py - y1) * slope)
+        return (np.bincount(owner[cross], minlength=len(piece)) & 1).astype(bool)
+
+    def _exact(self, mixed: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Grid indices (-1 for none) of points in mixed cells (`mixed`: their candidate
+        rows): the first candidate whose piece holds the point, else the cell's fallback."""
+        out = np.full(len(mixed), -1, dtype=np.int64)
+        todo = np.arange(len(mixed))
+        for s in range(self._slots.shape[1]):
+            if todo.size == 0:
+                break
+            piece, grid = self._slot_piece[mixed[todo], s], self._slots[mixed[todo], s]
+            tested = np.flatnonzero(piece >= 0)
+            hit = tested[self._inside(piece[tested], x[todo[tested]], y[todo[tested]])]
+            done = piece < 0  # the fallback takes the point; past the last candidate: none
+            done[hit] = True
+            out[todo[done]] = np.where(piece[done] == -1, grid[done], -1)
+            out[todo[hit]] = grid[hit]
+            todo = todo[~done]
+        return out
+
     def locate_batch(self, lons: np.ndarray, lats: np.ndarray) -> list[Placement | None]:
-        """`locate` for arrays of points: the raster step vectorised, the same exact test."""
-        fx, fy = (lons - self.x0) / self.cell, (lats - self.y0) / self.cell
+        """`locate` for arrays of points: the raster step and the exact test near borders
+        vectorised, with the same answers."""
+        x, y = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+        fx, fy = (x - self.x0) / self.cell, (y - self.y0) / self.cell
         ok = (fx >= 0.0) & (fx < self.nx) & (fy >= 0.0) & (fy < self.ny)  # false for NaN
         cell = np.where(ok, fy, 0.0).astype(np.int64) * self.nx + np.where(ok, fx, 0.0).astype(
             np.int64)
-        values = np.where(ok, self._owner_np[cell], _OUTSIDE).tolist()
-        placements, out = self._placements, []
-        for v, lon, lat in zip(values, lons.tolist(), lats.tolist(), strict=True):
-            if v >= 0:
-                out.append(placements[v])
-            else:
-                out.append(None if v == _OUTSIDE else self.locate(lon, lat))
-        return out
+        v = np.where(ok, self._owner_np[cell], _OUTSIDE)
+        mixed = np.flatnonzero(v <= -2)
+        if mixed.size:
+            v[mixed] = self._exact(-2 - v[mixed], x[mixed], y[mixed])
+        placements = self._placements
+        return [placements[g] if g >= 0 else None for g in v.tolist()]
 
     def locate_code(self, lon: float, lat: float) -> str | None:
         """The grid code of a point, or None outside every grid."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
+import msgspec
 import orjson
 
 from domain.cases import ActionRefused
@@ -43,7 +43,7 @@ def as_command(r: Routed, inc: Incident | None, officer: str, device: str) -> Ro
         text = str(e)
         return Refused(r.msg_id, text if text.split(" ")[0].endswith(":") else f"status: {text}",
                        raw)
-    return replace(r, entry=entry, audit_grid=inc.grid)
+    return msgspec.structs.replace(r, entry=entry, audit_grid=inc.grid)
 
 
 async def field_commands(client: Any, results: Sequence[Routed | Refused], officer: str,

@@ -19,7 +19,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from domain.entries import encode
+from domain.entries import PositionEntry, encode
 from feeds.accounts.devices import token_matches
 from feeds.ingest.attachments import AttachmentIn, AttachmentTaker, MediaStore, Taken
 from feeds.ingest.config import ClientLimits
@@ -134,31 +134,33 @@ class Gateway:
                                                    else nacks[0]).decode())
                     continue
                 reply = await self.handle_frame(frame, source, access.officer, access.device)
-                await ws.send(reply)
+                await ws.send(reply, text=True)
         except ConnectionClosed:
             pass
         finally:
             await self.downlink.detach(conn)
 
     async def handle_frame(self, frame: str | bytes, source: str,
-                           officer: str | None = None, device: str | None = None) -> str:
-        """Decode, place, store and answer one frame; returns the JSON reply. A device's
-        case updates become commands (checked, audited as the device)."""
+                           officer: str | None = None, device: str | None = None) -> bytes:
+        """Decode, place, store and answer one frame; returns the JSON reply (UTF-8). A
+        device's case updates become commands (checked, audited as the device); a frame of
+        plain positions has neither updates nor attachments to look at."""
         now = time.time()
         self.stats["frames"] += 1
         try:
             results, is_batch = self.route_frame(frame, officer, now)
-            if officer and device:
-                results = await field_commands(self.client, results, officer, device)
-            results = await self.attachments.take(results)
+            if not all_positions(results):
+                if officer and device:
+                    results = await field_commands(self.client, results, officer, device)
+                results = await self.attachments.take(results)
         except RedisError as e:  # a case's town lookup met a Redis outage
             items, is_batch = decode(frame, now)
             log.error("routing failed, nacking %d messages: %s", len(items), e)
             answers = [{"nack": it.msg_id, "error": "store unavailable, retry later"}
                        for it in items]
-            return orjson.dumps(answers if is_batch else answers[0]).decode()
+            return orjson.dumps(answers if is_batch else answers[0])
         answers = await self.store(results, source, now, officer)
-        return orjson.dumps(answers if is_batch else answers[0]).decode()
+        return orjson.dumps(answers if is_batch else answers[0])
 
     def route_frame(self, frame: str | bytes, officer: str | None, now: float
                     ) -> tuple[list[Routed | Refused | AttachmentIn], bool]:
@@ -305,6 +307,11 @@ class Gateway:
         errors += [r for r in again if isinstance(r, Exception)]
         await self._audit(missing, again)
         return short
+
+
+def all_positions(results: list[Any]) -> bool:
+    """Whether a frame's results are all routed positions (the quick path's whole frames)."""
+    return all(type(r) is Routed and type(r.entry) is PositionEntry for r in results)
 
 
 def script_call(pipe: Any, sha: str, keys_: list[str], args: list[Any]) -> None:

@@ -29,9 +29,9 @@ ToDatumMany = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 LocateMany = Callable[[np.ndarray, np.ndarray], list[Placement | None]]
 
 
-@dataclass(frozen=True)
-class Routed:
-    """An accepted message ready to store: its stream, dedup key and typed entry."""
+class Routed(msgspec.Struct, frozen=True, gc=False):
+    """An accepted message ready to store: its stream, dedup key and typed entry (a struct
+    without cycles: made in C and left out of the garbage collector's scans)."""
 
     msg_id: str
     stream: str
@@ -59,7 +59,8 @@ class Placer:
     recent: dict[str, str] = field(default_factory=dict)  # incident → town, routed lately
     to_datum_many: ToDatumMany | None = None  # vectorised to_datum, for batches of positions
     locate_many: LocateMany | None = None  # vectorised locate (same answers)
-    _streams: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _streams: dict[str, tuple[str, str]] = field(default_factory=dict, init=False,
+                                                 repr=False)  # by home grid
 
     def town_of_incident(self, incident_id: str) -> str | None:
         """The town of a case: routed lately (maybe in this very batch) or in the store."""
@@ -118,15 +119,16 @@ class Placer:
                 lat=round(lat, 6), lon=round(lon, 6), accuracy_m=q.accuracy_m,
                 speed_mps=q.speed_mps, heading_deg=q.heading_deg, battery=q.battery,
                 grid=where.grid)
-            home = town_of(off.grid)
-            stream, seen = streams.get(home) or self._stream_keys(home)
+            stream, seen = streams.get(off.grid) or self._stream_keys(off.grid)
             out.append(Routed(q.msg_id, stream, seen + q.msg_id, entry))
         return out
 
-    def _stream_keys(self, home: str) -> tuple[str, str]:
-        """The position stream of a town and the prefix of its seen keys (cached)."""
+    def _stream_keys(self, grid: str) -> tuple[str, str]:
+        """The position stream of an officer's home town and the prefix of its seen keys,
+        cached by the officer's grid."""
+        home = town_of(grid)
         pair = keys.positions(home), keys.seen(home, "")
-        self._streams[home] = pair
+        self._streams[grid] = pair
         return pair
 
     def _officer(self, msg: PositionMsg | IncidentMsg | DutyMsg) -> Officer | Refused:

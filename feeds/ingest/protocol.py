@@ -177,9 +177,10 @@ def _bounded(low: float, high: float) -> Any:
     return Annotated[float, msgspec.Meta(ge=low, le=high)]
 
 
-class QuickPosition(msgspec.Struct, forbid_unknown_fields=True):
+class QuickPosition(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A plainly valid position: what PositionMsg accepts, restricted to ASCII ids and plain
-    numbers, checked in C. What it refuses goes to PositionMsg, which gives the reason."""
+    numbers, checked in C. What it refuses goes to PositionMsg, which gives the reason.
+    (Plain values only: not tracked by the garbage collector.)"""
 
     type: Literal["position"]
     msg_id: _PlainMsgId

@@ -26,7 +26,9 @@ class HiredisPacking:
             args = (*first.encode().split(), *args[1:])
         elif b" " in first:
             args = (*first.split(), *args[1:])
-        if any(type(a) is bytearray or type(a) is memoryview for a in args):
+        try:
+            return [_pack(args)]
+        except TypeError:  # hiredis takes no bytearray or memoryview: as bytes, once more
             args = tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a for a in args)
         try:
             return [_pack(args)]

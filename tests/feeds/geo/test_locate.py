@@ -111,3 +111,23 @@ def test_small_city_with_partly_covered_cells():
     assert {None, "441900101001001", "441900101002001"} == set(want)
     assert [index.locate_code(x, y) for x, y in zip(lons, lats, strict=True)] == want
     assert index.locate_many(lons, lats) == want
+
+
+def test_locate_batch_gives_locates_answers_near_borders_and_on_vertices(demo_city, index):
+    # the gateway places whole frames with locate_batch: every answer must be locate's own,
+    # also for points exactly on grid vertices and on raster cell lines
+    rng = np.random.default_rng(6)
+    grids = [demo_city.shapes[c] for c in rng.choice(index.codes, 300, replace=False)]
+    edge = shapely.get_coordinates(shapely.line_interpolate_point(
+        shapely.boundary(grids), rng.uniform(0, 1, 300), normalized=True))
+    vertices = shapely.get_coordinates(shapely.boundary(grids[:40]))
+    cell_line = np.column_stack([index.x0 + index.cell * rng.integers(0, index.nx, 200),
+                                 rng.uniform(index.y0, index.y0 + index.cell * index.ny, 200)])
+    near = edge + rng.normal(0, 0.0001, edge.shape)
+    pts = np.vstack([edge, near, vertices, cell_line, np.column_stack(random_points(
+        demo_city, 1000, seed=7))])
+    lons, lats = pts[:, 0].copy(), pts[:, 1].copy()
+    want = [index.locate(x, y) for x, y in zip(lons.tolist(), lats.tolist(), strict=True)]
+    assert sum(w is not None for w in want) > 1500
+    assert index.locate_batch(lons, lats) == want
+    assert index.locate_batch(lons[:0], lats[:0]) == []
