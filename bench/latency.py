@@ -1,8 +1,8 @@
 """Send → screen latency: a case sent to the gateway until the city desk shows it.
 
 `python -m bench.latency [--load F]` runs the whole demo at F times Dongguan load (9,756
-officers sending a fix every 10/F s, 300·F simulated cases an hour, after the demo's past of 100 an
-hour), opens the city map in
+officers sending a fix every 10/F s, 300·F simulated cases an hour, after a past of
+`--history-per-hour` 100), opens the city map in
 headless Chromium, sends cases one at a time and times each until the desk shows it: its marker
 in the DOM (red ones: city zoom draws only those) or its row in the case list, whichever first.
 The cases' categories follow the simulator's mix, so few are red: each red case is flagged
@@ -19,6 +19,7 @@ import asyncio
 import os
 import statistics
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -93,8 +94,7 @@ def settled_open_cases(client: redis.Redis, towns: list[str], demo, history: boo
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
         sent = not history or (demo.data_dir / ".history-sent").exists()
-        pending = requests.get(demo.url + "/health", timeout=10).json().get("worker_pending")
-        if sent and pending is not None and pending < 20_000:
+        if sent and worker_pending(demo) < 20_000:
             return sum(client.zcard(keys.open_incidents(t)) for t in towns)
         time.sleep(0.5)
     raise RuntimeError(f"the demo's history did not settle in {timeout_s:.0f} s")
@@ -165,18 +165,44 @@ def send_cases(page, pool: ThreadPoolExecutor, demo, ctx, args: argparse.Namespa
     return sent
 
 
+def worker_pending(demo) -> int:
+    """Entries the worker has read and not yet applied (GET /health)."""
+    return int(requests.get(demo.url + "/health", timeout=10).json()["worker_pending"])
+
+
+def watch_backlog(demo, stop: threading.Event, out: list[int]) -> None:
+    """Sample the worker's backlog each second until `stop`."""
+    while not stop.wait(1.0):
+        out.append(worker_pending(demo))
+
+
+def drained_after(demo, timeout_s: float = 10.0) -> float | None:
+    """Seconds until the backlog is seen at 0 (the load still running), None if not in time."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        if worker_pending(demo) == 0:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    return None
+
+
 def measure(page, demo, store: redis.Redis, ctx, args: argparse.Namespace) -> dict:
     """Send the cases and collect what the page, Redis and the process tree saw meanwhile."""
     page.evaluate(WATCH)
     count0, t0 = stored_positions(store, ctx.towns), time.perf_counter()
     cpu0, t0_wall = cpu_seconds(), time.time()
     drawn0 = page.evaluate("window.gridwatch.live.stats.casesDrawn")
+    stop, backlog = threading.Event(), []
+    sampler = threading.Thread(target=watch_backlog, args=(demo, stop, backlog), daemon=True)
+    sampler.start()
     with ThreadPoolExecutor(1) as pool:
         sent = send_cases(page, pool, demo, ctx, args)
+    stop.set()
     elapsed = time.perf_counter() - t0
     run = {"sent": sent, "elapsed": elapsed, "cpu0": cpu0, "cpu1": cpu_seconds(),
            "stored": (stored_positions(store, ctx.towns) - count0) / elapsed,
-           "drawn": page.evaluate("window.gridwatch.live.stats.casesDrawn") - drawn0}
+           "drawn": page.evaluate("window.gridwatch.live.stats.casesDrawn") - drawn0,
+           "backlog": backlog or [0], "drained": drained_after(demo)}
     page.wait_for_timeout(3000)
     run.update(seen=page.evaluate("window.__seen"), arrived=page.evaluate("window.__arrived"),
                long_tasks=sorted(page.evaluate("window.__long")),
@@ -216,9 +242,12 @@ def report(run: dict, ctx, args: argparse.Namespace, open_cases: int) -> None:
           + f"; total {sum(v for v, _ in use):.2f} of {os.cpu_count()}")
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
-    health = run["health"]
-    print(f"feed lag at the end: {health.get('feed_lag_s')} s, "
-          f"worker backlog {health.get('worker_pending')}")
+    backlog, drained = run["backlog"], run["drained"]
+    print(f"worker backlog (read, not yet applied) each second: median "
+          f"{statistics.median(backlog):,.0f}, max {max(backlog):,}; at the end "
+          + (f"0 within {drained:.1f} s (the load still running)" if drained is not None
+             else "never 0 in 10 s: the worker is behind")
+          + f"; feed lag {run['health'].get('feed_lag_s')} s")
 
 
 def main() -> None:
@@ -227,14 +256,17 @@ def main() -> None:
     ap.add_argument("--gap", type=float, default=1.3, help="seconds between cases")
     ap.add_argument("--load", type=float, default=1.0, help="times Dongguan load (1 to 10)")
     ap.add_argument("--history-days", type=int, default=30,
-                    help="days of history the demo sends first (at 100 cases an hour)")
+                    help="days of history the demo sends first")
+    ap.add_argument("--history-per-hour", type=float, default=100,
+                    help="the history's cases an hour (100: the demo's; open cases on the map "
+                         "grow with it)")
     args = ap.parse_args()
     data_dir, ctx = city()
     run_dir = Path(tempfile.mkdtemp(prefix="gw-latency-"))
     with running_demo(data_dir, run_dir, "--incidents-per-hour", str(300 * args.load),
                       "--position-interval", str(10 / args.load),
                       "--history-days", str(args.history_days),
-                      "--history-per-hour", "100") as demo, \
+                      "--history-per-hour", str(args.history_per_hour)) as demo, \
             sync_playwright() as p:
         store = redis.Redis.from_url((run_dir / "redis.url").read_text().strip())
         open_cases = settled_open_cases(store, ctx.towns, demo, args.history_days > 0)
