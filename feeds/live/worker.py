@@ -23,12 +23,14 @@ from feeds.store.client import is_cluster
 
 log = logging.getLogger(__name__)
 
-LIVE_MAXLEN = 20_000
+LIVE_MAXLEN = 2_000  # per town: push reads from the end; this bridges a push restart (at
+# 20,000 a busy town's 6.7 KB frames made 4 GB of Dongguan's Redis, bench.soak)
 TRACK_MAXLEN = 2_400  # fixes per officer: about 6 h at one every 10 s
 POSITION_RETENTION_S = 6 * 3600
 INCIDENT_RETENTION_S = 30 * 24 * 3600
 RECLAIM_IDLE_MS = 15_000  # a pending entry this long unacked belongs to a dead consumer
 RECLAIM_EVERY_S = 5.0
+READ_COUNT = 500  # entries per stream and read: about a second of a town's fixes at 10× load
 POSITION_CHUNK = 1000  # positions applied per pipeline; new cases are looked for between
 
 
@@ -90,6 +92,7 @@ class StateWorker:
         self.chunk = POSITION_CHUNK
         self.beat: Callable[[], None] | None = None  # heartbeat and gauges (feeds/ops)
         self.beat_s = 2.0
+        self.settle_heap: Callable[[], None] | None = None  # after each trim (the process's GC)
 
     def bootstrap(self) -> None:
         """Create the consumer groups and load the last state from Redis."""
@@ -206,7 +209,7 @@ class StateWorker:
     def step(self, ids: dict[str, str], block_ms: int = 200) -> dict[str, str]:
         """Read one batch (pending first), apply it, write state, ack. Returns the next ids."""
         resp = slotread.xreadgroup(self.client, keys.WORKER_GROUP, self.consumer, ids,
-                                   count=2000, block_ms=block_ms)
+                                   count=READ_COUNT, block_ms=block_ms)
         nxt = dict(ids)
         entries: list[tuple[str, bytes, dict[bytes, bytes]]] = []
         for stream, items in resp or []:
@@ -367,3 +370,5 @@ class StateWorker:
                        approximate=True)
         pipe.execute()
         self.state.prune(now)
+        if self.settle_heap is not None:
+            self.settle_heap()
