@@ -153,9 +153,9 @@ def wall_page(p, url: str, errors: list[str]):  # noqa: ANN001, ANN201
 def demo_args(args: argparse.Namespace) -> list[str]:
     """The demo's flags for the load asked for."""
     interval = DemoConfig().position_interval_s / args.load
-    return ["--position-interval", f"{interval:g}",
-            "--incidents-per-hour", f"{DONGGUAN_CASES_PER_HOUR * args.load:g}",
-            "--history-days", str(args.history_days)]
+    return ["--position-interval", f"{interval:g}", "--time-scale", f"{args.speed:g}",
+            "--incidents-per-hour", f"{DONGGUAN_CASES_PER_HOUR * args.load * args.speed:g}",
+            "--history-days", str(round(args.history_days / args.speed))]
 
 
 def soak(args: argparse.Namespace, data_dir: Path) -> Run:
@@ -197,7 +197,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=125.0, help="run length (default 125)")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between samples")
-    ap.add_argument("--speed", type=float, default=1.0, help="time compression (1: real time)")
+    ap.add_argument("--speed", type=float, default=1.0,
+                    help="compressed time: the demo's live.time_scale (SLA deadlines, age trims, "
+                         "track cap ÷ K), K× the case rate, history-days ÷ K (1: real time)")
     ap.add_argument("--load", type=float, default=1.0, help="times Dongguan load")
     ap.add_argument("--history-days", type=int, default=30, help="days of past cases first")
     ap.add_argument("--flat-pct", type=float, default=25.0,
@@ -209,8 +211,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.every <= 0 or args.minutes <= 0 or args.load <= 0:
         ap.error("--minutes, --every and --load must be positive")
-    if args.speed != 1.0:
-        ap.error("--speed: only real time (1) so far")
+    if not 1 <= args.speed <= 1000:
+        ap.error("--speed must be between 1 (real time) and 1000 (live.time_scale's bounds)")
     run = soak(args, args.data_dir or Path(tempfile.mkdtemp(prefix="gw-soak-")))
     _, ctx = city()
     max_resolve = max(r.resolve_sla_s for r in ctx.rules.values())

@@ -34,13 +34,20 @@ class StreamGroup:
     pattern: str
     maxlen: int | None = None  # MAXLEN cap per key
     retention_s: float | None = None  # MINID age trim (real seconds, before --speed)
+    scaled: bool = False  # its MAXLEN is divided by --speed too (the track: "about 6 h")
+
+    def cap(self, speed: float) -> int | None:
+        """Its MAXLEN at this speed (feeds/live/worker.py StateWorker.track_maxlen)."""
+        if self.maxlen is None or not self.scaled:
+            return self.maxlen
+        return max(10, round(self.maxlen / speed))
 
 
 GROUPS = (
     StreamGroup("pos", keys.positions("*"), retention_s=POSITION_RETENTION_S),
     StreamGroup("inc", keys.incidents_in("*"), retention_s=INCIDENT_RETENTION_S),
     StreamGroup("live", keys.live("*"), maxlen=LIVE_MAXLEN),
-    StreamGroup("track", keys.track("*", "*"), maxlen=TRACK_MAXLEN),
+    StreamGroup("track", keys.track("*", "*"), maxlen=TRACK_MAXLEN, scaled=True),
     StreamGroup("tasks", keys.tasks("*", "*"), maxlen=TASK_MAXLEN),
     StreamGroup("deadletter", keys.DEAD_LETTER, maxlen=DEAD_LETTER_MAXLEN),
     StreamGroup("audit", keys.AUDIT, maxlen=AUDIT_MAXLEN),
@@ -114,7 +121,7 @@ def stream_bound(run: Run, metric: str) -> float | None:
     if g is None or what in ("keys", "added"):
         return None
     if g.maxlen is not None:
-        return g.maxlen + run.node_entries if what == "longest" else None
+        return g.cap(run.speed) + run.node_entries if what == "longest" else None
     if what != "len" or g.retention_s is None:
         return None
     window = g.retention_s / run.speed + TRIM_EVERY_S
@@ -130,7 +137,7 @@ def steady_len(run: Run, g: StreamGroup) -> float:
         rate = (last.get(f"stream:{g.name}:added", 0.0)
                 - first.get(f"stream:{g.name}:added", 0.0)) / max(t1 - t0, 1.0)
         return max(n, rate * g.retention_s / run.speed)
-    return max(n, last.get(f"stream:{g.name}:keys", 0.0) * (g.maxlen or 0))
+    return max(n, last.get(f"stream:{g.name}:keys", 0.0) * (g.cap(run.speed) or 0))
 
 
 def per_entry(s: dict[str, float], g: StreamGroup) -> float:
@@ -154,11 +161,11 @@ def other_series(run: Run) -> list[float]:
 
 def other_bound(run: Run) -> float | None:
     """Memory outside the streams, once the idempotency keys are at their steady count
-    (their TTL, divided by --speed, + 5 min, or the warm-up if later): the highest value
+    (their TTL, real time, + 5 min, or the warm-up if later): the highest value
     until then × the flat margin + the RSS floor. None when that point is past 60 % of the
     run."""
     t_end = run.samples[-1][0]
-    settled = max(WARM_SHARE * t_end, SEEN_TTL_S / run.speed + 300)
+    settled = max(WARM_SHARE * t_end, SEEN_TTL_S + 300)
     i = run.index_at(settled)
     if settled > 0.6 * t_end or i < 0:
         return None
@@ -182,7 +189,7 @@ def redis_bound(run: Run) -> float:
 def case_bound(run: Run, rules_max_resolve_s: float, cases_per_hour: float) -> float:
     """Open cases: the warm-up's count with the flat margin, or Little's law at the peak
     hour (rate × the longest a case lives), whichever is higher."""
-    life_s = (rules_max_resolve_s * HARD_SPAN[1] + 10 * CLOSE_MIN * 60) / run.speed
+    life_s = rules_max_resolve_s * HARD_SPAN[1] / run.speed + 10 * CLOSE_MIN * 60
     little = cases_per_hour * run.speed * float(HOURLY.max()) / 3600 * life_s
     return max(run.warm("open_cases") * (1 + run.flat_pct / 100), little)
 

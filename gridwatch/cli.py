@@ -26,7 +26,7 @@ SERVE_FLAGS = (
     ("--camsim-port", "sim.camsim_port"), ("--cameras-file", "video.cameras_file"),
     ("--rules", "live.rules_file"), ("--incidents-per-hour", "sim.incidents_per_hour"),
     ("--position-interval", "sim.position_interval_s"), ("--processes", "processes.count"),
-    ("--history-days", "sim.history_days"))
+    ("--history-days", "sim.history_days"), ("--time-scale", "live.time_scale"))
 ENV_OF = {path: name for name, path in LEGACY_ENV.items()}
 COMPONENT_NAMES = ("gateway", "worker", "push", "web", "simulate", "dispatch", "cameras",
                    "capture")

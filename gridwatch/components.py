@@ -33,7 +33,7 @@ class Component:
 def city_context(cfg: GridwatchConfig) -> CityContext:
     """The city, roster, rules and overlays named by the tree."""
     return CityContext.load(cfg.store.city_file, cfg.store.officers_file, cfg.live.rules_file,
-                            cfg.store.data_dir)
+                            cfg.store.data_dir, time_scale=cfg.live.time_scale)
 
 
 def terminal_token(cfg: GridwatchConfig) -> str:
