@@ -18,7 +18,7 @@ MB = 1024 * 1024
 
 TRIM_EVERY_S = 60  # the worker's trim interval (feeds/live/worker.py chores)
 SIZED_KEYS = 3  # longest keys of a group whose MEMORY USAGE gives its bytes per entry
-SIZED_MIN = 1000  # … once they hold this many entries on average (a node's overhead spread)
+SIZED_MIN = 500  # … once they hold this many entries on average (5 nodes: their overhead spread)
 WARM_SHARE = 0.1  # the first 10 % of the run is its warm-up
 RSS_FLOOR_MB = 16.0
 REDIS_MARGIN = 1.25
