@@ -192,6 +192,17 @@ def soak(args: argparse.Namespace, data_dir: Path) -> Run:
     return Run(samples, args.speed, args.load, args.flat_pct, node, args.max_redis_mb)
 
 
+def read_samples(path: Path) -> list[tuple[float, dict[str, float]]]:
+    """The samples of a --csv file (a run still going: those written so far)."""
+    by_t: dict[float, dict[str, float]] = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            by_t.setdefault(float(r["t_s"]), {})[r["metric"]] = float(r["value"])
+    if not by_t:
+        raise SystemExit(f"{path}: no samples")
+    return sorted(by_t.items())
+
+
 def main() -> None:
     """Command line; exit 1 when a metric is past its bound."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -208,12 +219,19 @@ def main() -> None:
                     help="fail when Redis used_memory ends above this (default: projected)")
     ap.add_argument("--csv", type=Path, default=None, help="write every sample here")
     ap.add_argument("--data-dir", type=Path, default=None, help="demo data dir (default: temp)")
+    ap.add_argument("--from-csv", type=Path, default=None,
+                    help="no run: the table of the samples a --csv run wrote (with the same "
+                         "--speed and --load)")
+    ap.add_argument("--node-entries", type=int, default=100,
+                    help="with --from-csv: the run's Redis stream-node-max-entries")
     args = ap.parse_args()
     if args.every <= 0 or args.minutes <= 0 or args.load <= 0:
         ap.error("--minutes, --every and --load must be positive")
     if not 1 <= args.speed <= 1000:
         ap.error("--speed must be between 1 (real time) and 1000 (live.time_scale's bounds)")
-    run = soak(args, args.data_dir or Path(tempfile.mkdtemp(prefix="gw-soak-")))
+    run = Run(read_samples(args.from_csv), args.speed, args.load, args.flat_pct,
+              args.node_entries, args.max_redis_mb) if args.from_csv else \
+        soak(args, args.data_dir or Path(tempfile.mkdtemp(prefix="gw-soak-")))
     _, ctx = city()
     max_resolve = max(r.resolve_sla_s for r in ctx.rules.values())
     rows = table(run, max_resolve, DONGGUAN_CASES_PER_HOUR * args.load)
