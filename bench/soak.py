@@ -65,7 +65,7 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS, login, running_demo
 
 def stream_sample(store: redis.Redis) -> dict[str, float]:
     """Per group: keys, total and longest length, entries ever added (MINID groups) and
-    bytes per entry (MEMORY USAGE of its longest keys)."""
+    bytes per entry (MEMORY USAGE of its longest keys); the entries the worker has not read."""
     names = [k.decode() for k in store.scan_iter(count=10_000, _type="STREAM")]
     pipe = store.pipeline(transaction=False)
     for k in names:
@@ -84,8 +84,12 @@ def stream_sample(store: redis.Redis) -> dict[str, float]:
     aged = [(g.name, k) for k in names if (g := group_of(k)) and g.retention_s]
     for _, k in aged:
         pipe.xinfo_stream(k)
-    for (name, _), info in zip(aged, pipe.execute(), strict=True):
+        pipe.xinfo_groups(k)
+    res = pipe.execute()
+    for (name, _), info, groups in zip(aged, res[::2], res[1::2], strict=True):
         out[f"stream:{name}:added"] = out.get(f"stream:{name}:added", 0) + info["entries-added"]
+        out["worker:behind"] = out.get("worker:behind", 0) + sum(
+            g["lag"] or 0 for g in groups if g["name"] == keys.WORKER_GROUP.encode())
     for name, picked in longest.items():
         pipe = store.pipeline(transaction=False)
         for _, k in picked:
