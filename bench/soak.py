@@ -109,7 +109,7 @@ def demo_rss(pid: int) -> dict[str, float]:
             name, rss = component(proc), proc.memory_info().rss / MB
         except psutil.Error:  # ended meanwhile
             continue
-        if name != "redis":
+        if name != "redis" and not proc.name().startswith("redis"):  # its AOF-rewrite fork
             out[f"rss_mb:{name}"] = out.get(f"rss_mb:{name}", 0.0) + rss
     return out
 
