@@ -185,6 +185,8 @@ def soak(args: argparse.Namespace, data_dir: Path) -> Run:
                 s = sample(store, demo.pid, ctx.towns, cdp, page, errors)
             except redis.RedisError as e:  # Redis too busy to answer (a loaded machine)
                 print(f"t={t:6.0f}s sample skipped: {e}", flush=True)
+                if time.monotonic() >= end and samples:
+                    break
                 page.wait_for_timeout(1000 * args.every)
                 continue
             samples.append((t, s))
