@@ -2,9 +2,9 @@
 
 `python -m bench.latency [--load F]` runs the whole demo at F times Dongguan load (9,756
 officers sending a fix every 10/F s, 300·F simulated cases an hour, after a past of
-`--history-per-hour` 100), opens the city map in
-headless Chromium, sends cases one at a time and times each until the desk shows it: its marker
-in the DOM (red ones: city zoom draws only those) or its row in the case list, whichever first.
+`--history-per-hour` 100), opens the city map in headless Chromium, sends cases one at a time
+and times each until the desk shows it: its marker in the DOM (red ones: city zoom draws only
+those) or its row in the case list, whichever first.
 The cases' categories follow the simulator's mix, so few are red: each red case is flagged
 for video review and cut into clips, which at one case a second would be ~50× the real
 rate of red cases and measure the clip encoder rather than the map.

@@ -26,7 +26,8 @@ SERVE_FLAGS = (
     ("--camsim-port", "sim.camsim_port"), ("--cameras-file", "video.cameras_file"),
     ("--rules", "live.rules_file"), ("--incidents-per-hour", "sim.incidents_per_hour"),
     ("--position-interval", "sim.position_interval_s"), ("--processes", "processes.count"),
-    ("--history-days", "sim.history_days"), ("--history-per-hour", "sim.history_per_hour"))
+    ("--history-days", "sim.history_days"), ("--history-per-hour", "sim.history_per_hour"),
+    ("--time-scale", "live.time_scale"))
 ENV_OF = {path: name for name, path in LEGACY_ENV.items()}
 COMPONENT_NAMES = ("gateway", "worker", "push", "web", "simulate", "dispatch", "cameras",
                    "capture")

@@ -35,7 +35,7 @@ def city_context(cfg: GridwatchConfig) -> CityContext:
     """The city, roster, rules and overlays named by the tree (kept out of the collector's
     sight: they live as long as the process, and a full collection need not walk them)."""
     ctx = CityContext.load(cfg.store.city_file, cfg.store.officers_file, cfg.live.rules_file,
-                           cfg.store.data_dir)
+                           cfg.store.data_dir, time_scale=cfg.live.time_scale)
     gc.freeze()
     return ctx
 

@@ -26,6 +26,7 @@ class CityContext:
     roster: dict[str, Officer]
     rules_config: RulesConfig
     overlays: tuple[Overlay, ...] = ()
+    time_scale: float = 1.0  # live.time_scale: the SLA deadlines run this many times faster
 
     @property
     def hierarchy(self) -> Hierarchy:
@@ -35,7 +36,7 @@ class CityContext:
     @cached_property
     def rules(self) -> dict[str, CategoryRule]:
         """Alert rules by category code."""
-        return self.rules_config.rules()
+        return self.rules_config.rules(self.time_scale)
 
     @property
     def towns(self) -> list[str]:
@@ -44,7 +45,7 @@ class CityContext:
 
     @classmethod
     def load(cls, city_file: Path, officers_file: Path, rules_file: Path | None,
-             data_dir: Path | None = None) -> CityContext:
+             data_dir: Path | None = None, time_scale: float = 1.0) -> CityContext:
         """Load and validate the city files, the rules file and the data dir's overlays."""
         city = load_hierarchy(city_file)
         roster = {o.officer_id: o for o in load_officers(officers_file)}
@@ -56,4 +57,4 @@ class CityContext:
         log.info("city %s: %d regions, %d officers, %d categories, %d overlays",
                  city.hierarchy.city.name, len(city.hierarchy.regions), len(roster),
                  len(rules.categories), len(overlays))
-        return cls(city, roster, rules, overlays)
+        return cls(city, roster, rules, overlays, time_scale)

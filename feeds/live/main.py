@@ -43,7 +43,8 @@ def run_worker(ctx: CityContext, live: LiveConfig, redis_url: str, tz: ZoneInfo,
     worker = StateWorker(reads.connect(redis_url), state, towns, tz,
                          ctx.rules_config.relevel_interval_s,
                          consumer=live.worker_name or f"worker-{index + 1}",
-                         to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"))
+                         to_wgs84=lambda lon, lat: to_datum(lon, lat, datum, "wgs84"),
+                         time_scale=live.time_scale)
     worker.beat, worker.beat_s = worker_beat(worker, ops.heartbeat_s), ops.heartbeat_s
     worker.bootstrap()
     # The city, the roster and the cases held live long: out of the collector's sight (now, and

@@ -43,12 +43,14 @@ class RulesConfig(_Strict):
                                       description="seconds between re-levelling passes")
     categories: dict[str, CategoryConfig] = Field(min_length=1)
 
-    def rules(self) -> dict[str, CategoryRule]:
-        """The categories as domain rules, keyed by code."""
+    def rules(self, time_scale: float = 1.0) -> dict[str, CategoryRule]:
+        """The categories as domain rules, keyed by code; `time_scale` > 1 (compressed time,
+        live.time_scale) divides their deadlines."""
         return {
             code: CategoryRule(
                 code=code, name=c.name, name_en=c.name_en, base_level=c.base_level,
-                dispatch_sla_s=c.dispatch_sla_min * 60, resolve_sla_s=c.resolve_sla_min * 60,
+                dispatch_sla_s=c.dispatch_sla_min * 60 / time_scale,
+                resolve_sla_s=c.resolve_sla_min * 60 / time_scale,
                 yellow_share=c.yellow_share or self.yellow_share, sensitive=c.sensitive)
             for code, c in self.categories.items()
         }

@@ -261,10 +261,10 @@ class CityState:
         share = {AlertLevel.RED: 1.0, AlertLevel.YELLOW: rule.yellow_share}.get(level, 0.0)
         return min(now, max(inc.reported_ts + share * deadline, inc.updated_ts))
 
-    def prune(self, now: float) -> None:
-        """Forget closed cases older than RECENT_S (they stay in Redis)."""
+    def prune(self, now: float, recent_s: float = RECENT_S) -> None:
+        """Forget closed cases older than `recent_s` (they stay in Redis)."""
         old = [k for k, v in self.incidents.items()
-               if not v.status.is_open and v.updated_ts < now - RECENT_S]
+               if not v.status.is_open and v.updated_ts < now - recent_s]
         for k in old:
             self.by_town[self.incidents.pop(k).town].discard(k)
 

@@ -15,7 +15,7 @@ import redis
 from domain.entries import CaseRecord, LiveFrame, decode_case, decode_entry, encode
 from domain.model import Incident
 from domain.regions import town_of
-from feeds.live.state import Changes, CityState, OfficerState, marker_of
+from feeds.live.state import RECENT_S, Changes, CityState, OfficerState, marker_of
 from feeds.live.tasks import add_task, task_msg
 from feeds.ops.metrics import worker_applied
 from feeds.store import keys, slotread
@@ -73,8 +73,11 @@ class StateWorker:
 
     def __init__(self, client: redis.Redis, state: CityState, towns: Iterable[str],
                  tz: ZoneInfo, relevel_interval_s: float = 5.0, consumer: str = "worker-1",
-                 to_wgs84: Callable[[float, float], tuple[float, float]] | None = None):
+                 to_wgs84: Callable[[float, float], tuple[float, float]] | None = None,
+                 time_scale: float = 1.0):
         self.client = client
+        self.time_scale = time_scale  # compressed time (live.time_scale): trims, caps, memory
+        self.track_maxlen = max(10, round(TRACK_MAXLEN / time_scale))
         self.to_wgs84 = to_wgs84 or (lambda lon, lat: (lon, lat))  # the store's datum → phones'
 
         self.state = state
@@ -115,7 +118,7 @@ class StateWorker:
                     self.state.officers[oid] = OfficerState.from_json(oid, orjson.loads(raw))
             for raw in incs.values():
                 self.state.add(decode_case(raw).incident())
-        self.state.prune(now)
+        self.state.prune(now, RECENT_S / self.time_scale)
         log.info("worker loaded %d officers, %d cases", len(self.state.officers),
                  len(self.state.incidents))
 
@@ -281,7 +284,7 @@ class StateWorker:
         self._write_tasks(pipes, changes)
         for town, oid, ts, lon, lat, grid in changes.fixes:
             pipes(town).xadd(keys.track(town, oid), {"p": f"{ts:.3f},{lon},{lat},{grid}"},
-                             maxlen=TRACK_MAXLEN, approximate=True)
+                             maxlen=self.track_maxlen, approximate=True)
         towns_with_cases = set(changes.incidents) | set(changes.closed)
         counts = self._recount(towns_with_cases, now)
         for town in changes.towns | set(counts):
@@ -363,12 +366,12 @@ class StateWorker:
     def trim(self, now: float) -> None:
         """Trim the input streams by age (MINID) and forget old closed cases."""
         pipe = self.client.pipeline(transaction=False)
+        pos_min = int((now - POSITION_RETENTION_S / self.time_scale) * 1000)
+        inc_min = int((now - INCIDENT_RETENTION_S / self.time_scale) * 1000)
         for t in self.towns:
-            pipe.xtrim(keys.positions(t), minid=int((now - POSITION_RETENTION_S) * 1000),
-                       approximate=True)
-            pipe.xtrim(keys.incidents_in(t), minid=int((now - INCIDENT_RETENTION_S) * 1000),
-                       approximate=True)
+            pipe.xtrim(keys.positions(t), minid=pos_min, approximate=True)
+            pipe.xtrim(keys.incidents_in(t), minid=inc_min, approximate=True)
         pipe.execute()
-        self.state.prune(now)
+        self.state.prune(now, RECENT_S / self.time_scale)
         if self.settle_heap is not None:
             self.settle_heap()
