@@ -30,7 +30,15 @@ from urllib.parse import urlsplit
 import orjson
 import redis
 
-from bench.common import TOKEN, city, component, cpu_seconds, officer_points, redis_server
+from bench.common import (
+    TOKEN,
+    city,
+    component,
+    cpu_seconds,
+    officer_points,
+    redis_cpu,
+    redis_server,
+)
 from domain.entries import PositionEntry, encode
 from feeds.ingest.terminal_client import TerminalClient
 from feeds.store import keys
@@ -139,11 +147,6 @@ def worker_rate(data_dir, url: str, ctx, total: int) -> float:
         secs = time.perf_counter() - started
     return total / secs
 
-
-def redis_cpu(client: redis.Redis) -> float:
-    """CPU seconds the redis-server has used so far."""
-    info = client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def timed_blast(urls: list[str], fs: list[bytes], connections: int, pids: list[int],

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bench.common import city, officer_points, redis_server
+from bench.common import city, officer_points, redis_cpu, redis_server
 from domain.entries import IncidentEntry, PositionEntry, encode
 from domain.regions import town_of as region_town
 from feeds.geo.datum import to_datum
@@ -124,11 +124,6 @@ def main() -> None:
         report(args, samples, (n1 - n0, t1 - t0, cpu1 - cpu0, rcpu1 - rcpu0),
                case_delays(client, ctx.towns), backlog(client, ctx.towns))
 
-
-def redis_cpu(client: redis.Redis) -> float:
-    """Redis's CPU seconds so far (INFO cpu)."""
-    info = client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def report(args: argparse.Namespace, samples: list[int], run: tuple[int, float, float, float],
